@@ -1,0 +1,240 @@
+/**
+ * Everything a ConnectionHost must remember across eviction and hibernation, in its SQLite:
+ * Engine.IO sessions, queued long-polling frames, Socket.IO sockets (namespace, auth,
+ * socket.data) and their rooms.
+ */
+import type { TransportName } from "../../worker/config";
+
+export interface HandshakeRecord {
+  headers: Record<string, string>;
+  query: Record<string, string>;
+  address: string;
+  time: string;
+  issued: number;
+  url: string;
+  secure: boolean;
+  xdomain: boolean;
+}
+
+export type SessionRow = {
+  sid: string;
+  transport: TransportName;
+  upgrading: number;
+  closing: number;
+  created_at: number;
+  connect_deadline: number | null;
+  last_pong_at: number;
+  handshake: string;
+}
+
+export type SocketRow = {
+  id: string;
+  sid: string;
+  nsp: string;
+  auth: string;
+  data: string;
+  connected_at: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS sessions (
+  sid TEXT PRIMARY KEY,
+  transport TEXT NOT NULL,
+  upgrading INTEGER NOT NULL DEFAULT 0,
+  closing INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  connect_deadline INTEGER,
+  last_pong_at INTEGER NOT NULL,
+  handshake TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  sid TEXT NOT NULL,
+  frame TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_by_sid ON outbox (sid, seq);
+CREATE TABLE IF NOT EXISTS sockets (
+  id TEXT PRIMARY KEY,
+  sid TEXT NOT NULL,
+  nsp TEXT NOT NULL,
+  auth TEXT NOT NULL,
+  data TEXT NOT NULL,
+  connected_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sockets_by_sid ON sockets (sid);
+CREATE INDEX IF NOT EXISTS sockets_by_nsp ON sockets (nsp);
+CREATE TABLE IF NOT EXISTS socket_rooms (
+  socket_id TEXT NOT NULL,
+  room TEXT NOT NULL,
+  PRIMARY KEY (socket_id, room)
+);
+CREATE INDEX IF NOT EXISTS rooms_by_room ON socket_rooms (room);
+CREATE TABLE IF NOT EXISTS host_meta (
+  key TEXT PRIMARY KEY,
+  value
+);
+`;
+
+export class SessionStore {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(SCHEMA);
+  }
+
+  // ── host meta ──────────────────────────────────────────────
+  getMeta<T extends string | number>(key: string): T | null {
+    const row = this.sql.exec<{ value: T }>("SELECT value FROM host_meta WHERE key = ?", key).toArray()[0];
+    return row ? row.value : null;
+  }
+
+  setMeta(key: string, value: string | number | null): void {
+    this.sql.exec("INSERT OR REPLACE INTO host_meta (key, value) VALUES (?, ?)", key, value);
+  }
+
+  // ── sessions ───────────────────────────────────────────────
+  createSession(sid: string, transport: TransportName, now: number, connectDeadline: number, handshake: HandshakeRecord): void {
+    this.sql.exec(
+      "INSERT INTO sessions (sid, transport, created_at, connect_deadline, last_pong_at, handshake) VALUES (?, ?, ?, ?, ?, ?)",
+      sid,
+      transport,
+      now,
+      connectDeadline,
+      now,
+      JSON.stringify(handshake),
+    );
+  }
+
+  session(sid: string): SessionRow | null {
+    return this.sql.exec<SessionRow>("SELECT * FROM sessions WHERE sid = ?", sid).toArray()[0] ?? null;
+  }
+
+  sessions(): SessionRow[] {
+    return this.sql.exec<SessionRow>("SELECT * FROM sessions").toArray();
+  }
+
+  sessionCount(): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sessions").one().n;
+  }
+
+  setTransport(sid: string, transport: TransportName): void {
+    this.sql.exec("UPDATE sessions SET transport = ?, upgrading = 0 WHERE sid = ?", transport, sid);
+  }
+
+  /** 0: no upgrade under way; 1: a WebSocket probe is open; 2: the probe answered "3probe". */
+  setUpgradeState(sid: string, state: 0 | 1 | 2): void {
+    this.sql.exec("UPDATE sessions SET upgrading = ? WHERE sid = ?", state, sid);
+  }
+
+  markClosing(sid: string): void {
+    this.sql.exec("UPDATE sessions SET closing = 1 WHERE sid = ?", sid);
+  }
+
+  recordPong(sid: string, now: number): void {
+    this.sql.exec("UPDATE sessions SET last_pong_at = ? WHERE sid = ?", now, sid);
+  }
+
+  clearConnectDeadline(sid: string): void {
+    this.sql.exec("UPDATE sessions SET connect_deadline = NULL WHERE sid = ?", sid);
+  }
+
+  earliestConnectDeadline(): number | null {
+    return this.sql.exec<{ t: number | null }>("SELECT MIN(connect_deadline) AS t FROM sessions WHERE closing = 0").one().t;
+  }
+
+  sessionsPastConnectDeadline(now: number): string[] {
+    return this.sql
+      .exec<{ sid: string }>("SELECT sid FROM sessions WHERE connect_deadline IS NOT NULL AND connect_deadline <= ? AND closing = 0", now)
+      .toArray()
+      .map((row) => row.sid);
+  }
+
+  deleteSession(sid: string): void {
+    this.sql.exec("DELETE FROM outbox WHERE sid = ?", sid);
+    this.sql.exec("DELETE FROM sessions WHERE sid = ?", sid);
+  }
+
+  // ── long-polling queue ─────────────────────────────────────
+  enqueue(sid: string, frames: string[]): void {
+    for (const frame of frames) this.sql.exec("INSERT INTO outbox (sid, frame) VALUES (?, ?)", sid, frame);
+  }
+
+  hasQueued(sid: string): boolean {
+    return this.sql.exec("SELECT 1 FROM outbox WHERE sid = ? LIMIT 1", sid).toArray().length > 0;
+  }
+
+  /** Removes and returns the queued frames of a session, oldest first. */
+  drain(sid: string): string[] {
+    const rows = this.sql.exec<{ seq: number; frame: string }>("SELECT seq, frame FROM outbox WHERE sid = ? ORDER BY seq", sid).toArray();
+    if (rows.length > 0) this.sql.exec("DELETE FROM outbox WHERE sid = ? AND seq <= ?", sid, rows[rows.length - 1].seq);
+    return rows.map((row) => row.frame);
+  }
+
+  // ── sockets and rooms ──────────────────────────────────────
+  insertSocket(row: SocketRow): void {
+    this.sql.exec(
+      "INSERT INTO sockets (id, sid, nsp, auth, data, connected_at) VALUES (?, ?, ?, ?, ?, ?)",
+      row.id,
+      row.sid,
+      row.nsp,
+      row.auth,
+      row.data,
+      row.connected_at,
+    );
+  }
+
+  socket(id: string): SocketRow | null {
+    return this.sql.exec<SocketRow>("SELECT * FROM sockets WHERE id = ?", id).toArray()[0] ?? null;
+  }
+
+  socketsOfSession(sid: string): SocketRow[] {
+    return this.sql.exec<SocketRow>("SELECT * FROM sockets WHERE sid = ? ORDER BY connected_at", sid).toArray();
+  }
+
+  saveSocketData(id: string, data: string): void {
+    this.sql.exec("UPDATE sockets SET data = ? WHERE id = ?", data, id);
+  }
+
+  deleteSocket(id: string): void {
+    this.sql.exec("DELETE FROM socket_rooms WHERE socket_id = ?", id);
+    this.sql.exec("DELETE FROM sockets WHERE id = ?", id);
+  }
+
+  roomsOf(socketId: string): string[] {
+    return this.sql
+      .exec<{ room: string }>("SELECT room FROM socket_rooms WHERE socket_id = ?", socketId)
+      .toArray()
+      .map((row) => row.room);
+  }
+
+  addRoom(socketId: string, room: string): boolean {
+    return this.sql.exec("INSERT OR IGNORE INTO socket_rooms (socket_id, room) VALUES (?, ?)", socketId, room).rowsWritten > 0;
+  }
+
+  removeRoom(socketId: string, room: string): boolean {
+    return this.sql.exec("DELETE FROM socket_rooms WHERE socket_id = ? AND room = ?", socketId, room).rowsWritten > 0;
+  }
+
+  /**
+   * Sockets of a namespace selected like Socket.IO's adapter does: in any of `rooms`
+   * (all sockets when empty), not in any of `except`. A socket's own id counts as a room.
+   */
+  select(nsp: string, rooms: string[], except: string[]): Array<{ id: string; sid: string }> {
+    const exceptSet = new Set(except);
+    const candidates =
+      rooms.length === 0
+        ? this.sql.exec<{ id: string; sid: string }>("SELECT id, sid FROM sockets WHERE nsp = ?", nsp).toArray()
+        : this.sql
+            .exec<{ id: string; sid: string }>(
+              `SELECT DISTINCT s.id, s.sid FROM sockets s LEFT JOIN socket_rooms r ON r.socket_id = s.id
+               WHERE s.nsp = ? AND (s.id IN (SELECT value FROM json_each(?)) OR r.room IN (SELECT value FROM json_each(?)))`,
+              nsp,
+              JSON.stringify(rooms),
+              JSON.stringify(rooms),
+            )
+            .toArray();
+    if (exceptSet.size === 0) return candidates;
+    return candidates.filter((socket) => {
+      if (exceptSet.has(socket.id)) return false;
+      return !this.roomsOf(socket.id).some((room) => exceptSet.has(room));
+    });
+  }
+}

@@ -1,0 +1,63 @@
+/** `to(room).except(id).emit(…)` and friends, mirroring Socket.IO's BroadcastOperator. */
+import { encodePacket, PacketType, RESERVED_EVENTS } from "./encoding";
+import type { HostRuntime, Target } from "./types";
+
+export type RoomArg = string | readonly string[];
+
+const toList = (rooms: RoomArg) => (typeof rooms === "string" ? [rooms] : [...rooms]);
+
+export class BroadcastOperator {
+  constructor(
+    private readonly runtime: HostRuntime,
+    private readonly nsp: string,
+    private readonly rooms: ReadonlySet<string> = new Set(),
+    private readonly exceptRooms: ReadonlySet<string> = new Set(),
+  ) {}
+
+  to(room: RoomArg): BroadcastOperator {
+    return new BroadcastOperator(this.runtime, this.nsp, new Set([...this.rooms, ...toList(room)]), this.exceptRooms);
+  }
+
+  in(room: RoomArg): BroadcastOperator {
+    return this.to(room);
+  }
+
+  except(room: RoomArg): BroadcastOperator {
+    return new BroadcastOperator(this.runtime, this.nsp, this.rooms, new Set([...this.exceptRooms, ...toList(room)]));
+  }
+
+  /** Kept for source compatibility: every broadcast is fire-and-forget here already. */
+  get volatile(): BroadcastOperator {
+    return this;
+  }
+
+  get target(): Target {
+    return { nsp: this.nsp, rooms: [...this.rooms], except: [...this.exceptRooms] };
+  }
+
+  /**
+   * Sends to every matching socket on every host. Returns true like Socket.IO; delivery
+   * happens in order after the call returns. Acknowledgements are not supported on broadcasts.
+   */
+  emit(event: string, ...args: unknown[]): true {
+    if (RESERVED_EVENTS.has(event)) throw new Error(`"${event}" is a reserved event name`);
+    if (typeof args[args.length - 1] === "function") {
+      throw new Error("edgeio: acknowledgements are not supported when broadcasting");
+    }
+    const frames = encodePacket({ type: PacketType.EVENT, nsp: this.nsp, data: [event, ...args] });
+    void this.runtime.fanout({ kind: "emit", target: this.target, frames });
+    return true;
+  }
+
+  socketsJoin(room: RoomArg): Promise<void> {
+    return this.runtime.fanout({ kind: "join", target: this.target, rooms: toList(room) });
+  }
+
+  socketsLeave(room: RoomArg): Promise<void> {
+    return this.runtime.fanout({ kind: "leave", target: this.target, rooms: toList(room) });
+  }
+
+  disconnectSockets(close = false): Promise<void> {
+    return this.runtime.fanout({ kind: "disconnect", target: this.target, close });
+  }
+}

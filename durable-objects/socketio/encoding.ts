@@ -1,0 +1,33 @@
+/** Socket.IO v5 packets ⇄ Engine.IO `message` frames, through the official socket.io-parser. */
+import { Decoder, Encoder, PacketType, type Packet } from "socket.io-parser";
+import { encodeText, type WireFrame } from "../engine/codec";
+
+export { PacketType, type Packet };
+
+const encoder = new Encoder();
+
+/** Encodes a packet into Engine.IO message frames: "4<text>" then one frame per binary attachment. */
+export function encodePacket(packet: Packet): WireFrame[] {
+  return encoder.encode(packet).map((part: string | ArrayBuffer | ArrayBufferView) => {
+    if (typeof part === "string") return encodeText("message", part);
+    if (part instanceof ArrayBuffer) return part;
+    const view = new Uint8Array(part.buffer, part.byteOffset, part.byteLength);
+    return view.slice().buffer;
+  });
+}
+
+/** A Socket.IO decoder for one Engine.IO session; it throws on any malformed packet. */
+export function createDecoder(onPacket: (packet: Packet) => void): Decoder {
+  const decoder = new Decoder({ maxAttachments: 10 });
+  decoder.on("decoded", onPacket);
+  return decoder;
+}
+
+export const RESERVED_EVENTS = new Set([
+  "connect",
+  "connect_error",
+  "disconnect",
+  "disconnecting",
+  "newListener",
+  "removeListener",
+]);

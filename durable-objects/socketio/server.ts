@@ -1,0 +1,130 @@
+/**
+ * The application-facing API: `io.of(ns).use(mw).on("connection", socket => …)`, as in
+ * Socket.IO's Server and Namespace. An app is a `defineApp(io => …)` module; every
+ * ConnectionHost runs it for the sockets it owns.
+ */
+import { BroadcastOperator, type RoomArg } from "./broadcast-operator";
+import type { Socket } from "./socket";
+import type { HostRuntime } from "./types";
+
+/** An error passed to `next(err)` in a middleware; `data` reaches the client's connect_error. */
+export interface MiddlewareError extends Error {
+  data?: unknown;
+}
+export type Middleware = (socket: Socket, next: (error?: MiddlewareError) => void) => void | Promise<void>;
+export type ConnectionListener = (socket: Socket) => unknown;
+
+export class Namespace {
+  readonly middlewares: Middleware[] = [];
+  readonly connectionListeners: ConnectionListener[] = [];
+  /** Sockets of this namespace that are live in this host instance. */
+  readonly sockets = new Map<string, Socket>();
+
+  constructor(
+    readonly name: string,
+    private readonly runtime: HostRuntime,
+  ) {}
+
+  use(middleware: Middleware): this {
+    this.middlewares.push(middleware);
+    return this;
+  }
+
+  on(event: "connection" | "connect", listener: ConnectionListener): this {
+    if (event !== "connection" && event !== "connect") throw new Error(`edgeio: namespaces only emit "connection", not "${event}"`);
+    this.connectionListeners.push(listener);
+    return this;
+  }
+
+  private operator(): BroadcastOperator {
+    return new BroadcastOperator(this.runtime, this.name);
+  }
+
+  to(room: RoomArg): BroadcastOperator {
+    return this.operator().to(room);
+  }
+  in(room: RoomArg): BroadcastOperator {
+    return this.operator().to(room);
+  }
+  except(room: RoomArg): BroadcastOperator {
+    return this.operator().except(room);
+  }
+  emit(event: string, ...args: unknown[]): true {
+    return this.operator().emit(event, ...args);
+  }
+  socketsJoin(room: RoomArg): Promise<void> {
+    return this.operator().socketsJoin(room);
+  }
+  socketsLeave(room: RoomArg): Promise<void> {
+    return this.operator().socketsLeave(room);
+  }
+  disconnectSockets(close = false): Promise<void> {
+    return this.operator().disconnectSockets(close);
+  }
+}
+
+export class Server {
+  private readonly namespaces = new Map<string, Namespace>();
+
+  constructor(private readonly runtime: HostRuntime) {}
+
+  /** Declares (or returns) a namespace. Only declared namespaces accept connections. */
+  of(name: string): Namespace {
+    const normalized = name.startsWith("/") ? name : `/${name}`;
+    let namespace = this.namespaces.get(normalized);
+    if (!namespace) {
+      namespace = new Namespace(normalized, this.runtime);
+      this.namespaces.set(normalized, namespace);
+    }
+    return namespace;
+  }
+
+  namespace(name: string): Namespace | undefined {
+    return this.namespaces.get(name);
+  }
+
+  get sockets(): Namespace {
+    return this.of("/");
+  }
+  use(middleware: Middleware): this {
+    this.of("/").use(middleware);
+    return this;
+  }
+  on(event: "connection" | "connect", listener: ConnectionListener): this {
+    this.of("/").on(event, listener);
+    return this;
+  }
+  to(room: RoomArg): BroadcastOperator {
+    return this.of("/").to(room);
+  }
+  in(room: RoomArg): BroadcastOperator {
+    return this.of("/").to(room);
+  }
+  except(room: RoomArg): BroadcastOperator {
+    return this.of("/").except(room);
+  }
+  emit(event: string, ...args: unknown[]): true {
+    return this.of("/").emit(event, ...args);
+  }
+  socketsJoin(room: RoomArg): Promise<void> {
+    return this.of("/").socketsJoin(room);
+  }
+  socketsLeave(room: RoomArg): Promise<void> {
+    return this.of("/").socketsLeave(room);
+  }
+  disconnectSockets(close = false): Promise<void> {
+    return this.of("/").disconnectSockets(close);
+  }
+}
+
+/** What the Worker's env offers to an app's setup (vars and bindings, read-only). */
+export type AppEnv = Record<string, unknown>;
+
+export interface EdgeioApp {
+  setup(io: Server, env: AppEnv): void;
+}
+
+/** Declares an application: `export default defineApp((io, env) => { io.on("connection", …) })`. */
+export function defineApp(setup: (io: Server, env: AppEnv) => void): EdgeioApp {
+  return { setup };
+}

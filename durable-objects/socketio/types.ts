@@ -1,0 +1,57 @@
+/** Types shared by the handler API, the ConnectionHost and the fan-out across hosts. */
+import type { WireFrame } from "../engine/codec";
+
+/** Which sockets of a namespace an operation applies to (Socket.IO's BroadcastOptions). */
+export interface Target {
+  nsp: string;
+  /** Any of these rooms (a socket id is a room); empty means every socket of the namespace. */
+  rooms: string[];
+  /** None of these rooms or socket ids. */
+  except: string[];
+}
+
+/** An operation every host with matching sockets applies to its own sockets. */
+export type HostOp =
+  | { kind: "emit"; target: Target; frames: WireFrame[] }
+  | { kind: "join"; target: Target; rooms: string[] }
+  | { kind: "leave"; target: Target; rooms: string[] }
+  | { kind: "disconnect"; target: Target; close: boolean };
+
+export interface Handshake {
+  headers: Record<string, string>;
+  query: Record<string, string>;
+  auth: Record<string, unknown>;
+  address: string;
+  time: string;
+  issued: number;
+  url: string;
+  secure: boolean;
+  xdomain: boolean;
+}
+
+export type DisconnectReason =
+  | "server namespace disconnect"
+  | "client namespace disconnect"
+  | "server shutting down"
+  | "ping timeout"
+  | "transport close"
+  | "transport error"
+  | "parse error"
+  | "forced close";
+
+/** What a Socket or Namespace needs from the ConnectionHost that runs it. */
+export interface HostRuntime {
+  readonly hostName: string;
+  /** Sends already-encoded Socket.IO frames to one Engine.IO session. */
+  sendFrames(sid: string, frames: WireFrame[]): void;
+  transportOf(sid: string): string;
+  join(socketId: string, rooms: string[]): Promise<void>;
+  leave(socketId: string, rooms: string[]): Promise<void>;
+  /** Applies an operation to matching sockets on every host, this one included. */
+  fanout(op: HostOp): Promise<void>;
+  disconnectSocket(socketId: string, reason: DisconnectReason, notifyClient: boolean): void;
+  closeSession(sid: string, reason: DisconnectReason): void;
+  persistSocketData(socketId: string, data: unknown): void;
+  /** Calls `onTimeout` once `deadline` passes (driven by the host's alarm, not setTimeout). */
+  scheduleDeadline(deadline: number, onTimeout: () => void): () => void;
+}

@@ -1,0 +1,76 @@
+/**
+ * An application module written against the handler API. It exercises every feature the
+ * end-to-end tests check (acks both ways, binary, rooms, namespaces with auth, disconnects),
+ * so it doubles as the test fixture. Run it with `npm run dev:echo`.
+ */
+import { defineApp } from "../../worker/edgeio";
+
+export default defineApp((io) => {
+  io.on("connection", (socket) => {
+    socket.data.events = socket.data.events ?? 0;
+    socket.emit("welcome", { id: socket.id, restored: socket.restored });
+
+    socket.on("echo", (...args: unknown[]) => {
+      socket.data.events += 1;
+      const ack = args[args.length - 1];
+      if (typeof ack === "function") ack(...args.slice(0, -1));
+      else socket.emit("echo", ...args);
+    });
+
+    socket.on("count", (ack: (n: number) => void) => ack(socket.data.events));
+
+    socket.on("ask", async (question: string, ack: (answer: unknown) => void) => {
+      try {
+        ack({ answer: await socket.timeout(2000).emitWithAck("question", question) });
+      } catch (error) {
+        ack({ error: (error as Error).message });
+      }
+    });
+
+    socket.on("join", async (room: string, ack?: () => void) => {
+      await socket.join(room);
+      ack?.();
+    });
+    socket.on("leave", async (room: string, ack?: () => void) => {
+      await socket.leave(room);
+      ack?.();
+    });
+    socket.on("rooms", (ack: (rooms: string[]) => void) => ack([...socket.rooms]));
+    socket.on("to-room", (room: string, event: string, ...args: unknown[]) => socket.to(room).emit(event, ...args));
+    socket.on("to-room-except", (room: string, except: string, event: string, ...args: unknown[]) =>
+      socket.to(room).except(except).emit(event, ...args),
+    );
+    socket.on("io-to-room", (room: string, event: string, ...args: unknown[]) => io.to(room).emit(event, ...args));
+    socket.on("broadcast", (event: string, ...args: unknown[]) => socket.broadcast.emit(event, ...args));
+    socket.on("sockets-join", async (from: string, to: string, ack: () => void) => {
+      await io.in(from).socketsJoin(to);
+      ack();
+    });
+    socket.on("set-data", (key: string, value: unknown, ack: () => void) => {
+      socket.data[key] = value;
+      ack();
+    });
+    socket.on("get-data", (ack: (data: unknown) => void) => ack(socket.data));
+    socket.on("disconnect-me", (close: boolean) => socket.disconnect(close));
+    socket.on("close-transport", () => socket.conn.close());
+    socket.on("transport", (ack: (name: string) => void) => ack(socket.conn.transport.name));
+    socket.on("throw", () => {
+      throw new Error("handler failure on purpose");
+    });
+  });
+
+  const admin = io.of("/admin");
+  admin.use((socket, next) => {
+    const token = socket.handshake.auth.token;
+    if (token === "let-me-in") {
+      socket.data.role = "admin";
+      return next();
+    }
+    const error = new Error("not authorized") as Error & { data?: unknown };
+    error.data = { reason: token ? "bad_token" : "missing_token" };
+    next(error);
+  });
+  admin.on("connection", (socket) => {
+    socket.on("whoami", (ack: (who: unknown) => void) => ack({ id: socket.id, role: socket.data.role, auth: socket.handshake.auth }));
+  });
+});

@@ -1,0 +1,73 @@
+/**
+ * Builds an edgeio Worker around an application: the HTTP entry (Hono) plus the Durable
+ * Object classes that wrangler.toml binds. `worker/index.ts` does this for the default app;
+ * your own app does the same (see examples/echo).
+ */
+import { Hono } from "hono";
+import { createConnectionHost } from "../durable-objects/connection-host";
+import { hostStub, type EdgeioBindings } from "../durable-objects/bindings";
+import type { EdgeioApp } from "../durable-objects/socketio/server";
+import { configFrom, ConfigError, type EdgeioConfig } from "./config";
+import { engineCors } from "./cors";
+import { handleEngineRequest } from "./engine-route";
+import { hostName } from "./ids";
+
+export { RoomDO } from "../durable-objects/room";
+export { defineApp } from "../durable-objects/socketio/server";
+export type { EdgeioApp, Server, Namespace } from "../durable-objects/socketio/server";
+export type { Socket } from "../durable-objects/socketio/socket";
+
+type Env = EdgeioBindings & Record<string, unknown>;
+
+function buildHttpApp(config: EdgeioConfig) {
+  const http = new Hono<{ Bindings: Env }>();
+  const enginePaths = [config.path, config.path.replace(/\/$/, "")];
+  for (const path of enginePaths) {
+    http.use(path, async (c, next) => {
+      // A 101 response's headers are immutable, and browsers do not apply CORS to WebSockets.
+      if (c.req.header("upgrade")?.toLowerCase() === "websocket") return next();
+      return engineCors(config)(c, next);
+    });
+    http.all(path, (c) => handleEngineRequest(c.req.raw, c.env, config));
+  }
+
+  // Host statistics for tests and benchmarks; never exposed in production.
+  http.get("/_edgeio/hosts", async (c) => {
+    if (config.environment === "production") return c.notFound();
+    const colo = c.req.query("colo") ?? "local";
+    const hosts = Array.from({ length: config.hostPoolSize }, (_, i) => hostName(colo, i));
+    return c.json(await Promise.all(hosts.map((host) => hostStub(c.env, host).stats())));
+  });
+
+  http.onError((error, c) => {
+    console.error("edgeio: unhandled error", error);
+    return c.json({ code: "internal_error", message: "internal error" }, 500);
+  });
+  return http;
+}
+
+const apps = new WeakMap<object, Hono<{ Bindings: Env }>>();
+
+export function createWorker(app: EdgeioApp) {
+  return {
+    ConnectionHost: createConnectionHost(app),
+    handler: {
+      fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> {
+        let http = apps.get(env);
+        if (!http) {
+          try {
+            http = buildHttpApp(configFrom(env));
+          } catch (error) {
+            if (error instanceof ConfigError) {
+              console.error(error.message);
+              return Response.json({ code: "invalid_configuration", issues: error.issues }, { status: 500 });
+            }
+            throw error;
+          }
+          apps.set(env, http);
+        }
+        return http.fetch(request, env, ctx);
+      },
+    } satisfies ExportedHandler<Env>,
+  };
+}

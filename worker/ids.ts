@@ -1,0 +1,100 @@
+/**
+ * Identifiers that route: Engine.IO session ids (signed) and Socket.IO socket ids.
+ *
+ * sid       = <host>.<random>.<mac>   host = base64url(host name), random = 16 bytes,
+ *                                     mac = first 16 bytes of HMAC-SHA256(secret, "<host>.<random>")
+ * socket id = <host>.<random>         so `to(socketId)` reaches the owning host without a lookup.
+ *
+ * Any Worker isolate can therefore send every later request of a session to the one
+ * ConnectionHost that owns it, and no one can mint or alter a sid without the secret.
+ */
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function base64url(bytes: Uint8Array): string {
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+export function fromBase64url(text: string): Uint8Array {
+  const padded = text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4);
+  const binary = atob(padded);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+export function randomToken(byteLength: number): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(byteLength)));
+}
+
+const HOST_NAME = /^[a-z0-9-]{1,32}:\d{1,4}$/;
+const B64URL = /^[A-Za-z0-9_-]+$/;
+
+/** A pool member's name: `<colo>:<index>`, e.g. `local:2` or `fra:0`. */
+export function hostName(colo: string, index: number): string {
+  return `${colo.toLowerCase().replace(/[^a-z0-9-]/g, "").slice(0, 32) || "local"}:${index}`;
+}
+
+function decodeHost(part: string): string | null {
+  if (!B64URL.test(part) || part.length > 64) return null;
+  try {
+    const name = decoder.decode(fromBase64url(part));
+    return HOST_NAME.test(name) ? name : null;
+  } catch {
+    return null;
+  }
+}
+
+const keyCache = new Map<string, Promise<CryptoKey>>();
+function hmacKey(secret: string): Promise<CryptoKey> {
+  let key = keyCache.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    keyCache.set(secret, key);
+  }
+  return key;
+}
+
+async function mac(secret: string, message: string): Promise<string> {
+  const signature = await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(message));
+  return base64url(new Uint8Array(signature).slice(0, 16));
+}
+
+function constantTimeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+export async function mintSid(secret: string, host: string): Promise<string> {
+  const body = `${base64url(encoder.encode(host))}.${randomToken(16)}`;
+  return `${body}.${await mac(secret, body)}`;
+}
+
+/** The host a sid names, or null when the sid is malformed or its signature does not match. */
+export async function verifySid(secret: string, sid: string): Promise<string | null> {
+  if (sid.length > 160) return null;
+  const parts = sid.split(".");
+  if (parts.length !== 3) return null;
+  const [hostPart, random, signature] = parts;
+  if (!B64URL.test(random) || random.length !== 22) return null;
+  const host = decodeHost(hostPart);
+  if (!host) return null;
+  const expected = await mac(secret, `${hostPart}.${random}`);
+  return constantTimeEqual(expected, signature) ? host : null;
+}
+
+export function mintSocketId(host: string): string {
+  return `${base64url(encoder.encode(host))}.${randomToken(15)}`;
+}
+
+/** The host owning a socket id, or null when `room` is an ordinary room name. */
+export function hostOfSocketId(room: string): string | null {
+  const parts = room.split(".");
+  if (parts.length !== 2 || parts[1].length !== 20 || !B64URL.test(parts[1])) return null;
+  return decodeHost(parts[0]);
+}

@@ -1,0 +1,9 @@
+/** The edgeio Worker with the ready-to-run default app (`npm run dev`, `wrangler deploy`). */
+import defaultApp from "../app/default-app";
+import { createWorker } from "./edgeio";
+
+const worker = createWorker(defaultApp);
+
+export class ConnectionHost extends worker.ConnectionHost {}
+export { RoomDO } from "./edgeio";
+export default worker.handler;
