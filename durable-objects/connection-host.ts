@@ -34,6 +34,8 @@ export const ADDRESS_HEADER = "x-edgeio-address";
 /** The RPC surface other hosts, RoomDOs and the Worker use. */
 export interface ConnectionHostApi {
   apply(op: HostOp): Promise<number>;
+  /** Which of these socket ids are still connected here (RoomDO/UserDO leases ask this). */
+  aliveSockets(socketIds: string[]): string[];
   stats(): HostStats;
 }
 
@@ -712,6 +714,13 @@ export function createConnectionHost(app: EdgeioApp) {
       this.scheduledAlarm = next;
       if (next === null) await this.ctx.storage.deleteAlarm();
       else await this.ctx.storage.setAlarm(next);
+    }
+
+    aliveSockets(socketIds: string[]): string[] {
+      return socketIds.filter((id) => {
+        const row = this.store.socket(id);
+        return row !== null && this.store.session(row.sid)?.closing === 0;
+      });
     }
 
     // ════════════════════════════ observability ════════════════════════════

@@ -11,6 +11,7 @@ import { configFrom, ConfigError, type EdgeioConfig } from "./config";
 import { engineCors } from "./cors";
 import { handleEngineRequest } from "./engine-route";
 import { hostName } from "./ids";
+import { mountFeatureRoutes } from "./routes";
 
 export { RoomDO } from "../durable-objects/room";
 export { defineApp } from "../durable-objects/socketio/server";
@@ -30,6 +31,8 @@ function buildHttpApp(config: EdgeioConfig) {
     });
     http.all(path, (c) => handleEngineRequest(c.req.raw, c.env, config));
   }
+
+  mountFeatureRoutes(http, config);
 
   // Host statistics for tests and benchmarks; never exposed in production.
   http.get("/_edgeio/hosts", async (c) => {

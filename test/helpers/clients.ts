@@ -1,0 +1,60 @@
+/** Helpers for driving real socket.io-client instances in tests. */
+import { io, type ManagerOptions, type Socket, type SocketOptions } from "socket.io-client";
+
+export type ClientOptions = Partial<ManagerOptions & SocketOptions>;
+
+export const TRANSPORT_MODES: Array<{ name: string; transports?: string[] }> = [
+  { name: "polling", transports: ["polling"] },
+  { name: "websocket", transports: ["websocket"] },
+  { name: "polling+upgrade" },
+];
+
+export function connect(url: string, options: ClientOptions = {}): Promise<Socket> {
+  const socket = io(url, { reconnection: false, forceNew: true, ...options });
+  return new Promise((resolve, reject) => {
+    socket.once("connect", () => resolve(socket));
+    socket.once("connect_error", (error) => {
+      socket.close();
+      reject(error);
+    });
+  });
+}
+
+/** The ConnectionHost a socket lives on, read from its (signed, host-naming) socket id. */
+export function hostOf(socket: Socket): string {
+  return Buffer.from(socket.id!.split(".")[0], "base64url").toString();
+}
+
+/** Connects until the new socket lands on a host not in `avoid` (hosts are chosen at random). */
+export async function connectOnOtherHost(url: string, avoid: string[], options: ClientOptions = {}): Promise<Socket> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const socket = await connect(url, options);
+    if (!avoid.includes(hostOf(socket))) return socket;
+    socket.close();
+  }
+  throw new Error(`no host other than ${avoid.join(", ")} after 50 attempts`);
+}
+
+export function nextEvent<T = unknown>(socket: Socket, event: string, timeoutMs = 5000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "${event}" within ${timeoutMs}ms`)), timeoutMs);
+    socket.once(event, (...args: unknown[]) => {
+      clearTimeout(timer);
+      resolve((args.length > 1 ? args : args[0]) as T);
+    });
+  });
+}
+
+/** Resolves when the upgrade to WebSocket has happened (or immediately if already there). */
+export function upgraded(socket: Socket, timeoutMs = 5000): Promise<void> {
+  if (socket.io.engine.transport.name === "websocket") return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("no upgrade")), timeoutMs);
+    socket.io.engine.once("upgrade", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

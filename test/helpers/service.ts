@@ -1,0 +1,111 @@
+/**
+ * Starts the real service the way the README does (`wrangler dev`), on a free port with a
+ * fresh local state directory, and stops it afterwards. Used by the end-to-end tests and
+ * the benchmarks; `vars` override wrangler.toml [vars] (e.g. faster heartbeats for tests).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export interface RunningService {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  /** Everything wrangler printed so far (for diagnosing a failure). */
+  output(): string;
+}
+
+export interface ServiceOptions {
+  /** wrangler config to start; defaults to the echo example app. */
+  config?: string;
+  vars?: Record<string, string | number>;
+  port?: number;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolvePort(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+export async function startService(options: ServiceOptions = {}): Promise<RunningService> {
+  const port = options.port ?? (await freePort());
+  const inspectorPort = await freePort();
+  const state = mkdtempSync(join(tmpdir(), "edgeio-state-"));
+  const config = resolve(ROOT, options.config ?? "examples/echo/wrangler.toml");
+  const args = [
+    resolve(ROOT, "node_modules/wrangler/bin/wrangler.js"),
+    "dev",
+    "--config",
+    config,
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(inspectorPort),
+    "--persist-to",
+    state,
+    "--show-interactive-dev-session=false",
+    "--log-level",
+    "info",
+  ];
+  for (const [key, value] of Object.entries(options.vars ?? {})) args.push("--var", `${key}:${value}`);
+
+  const child: ChildProcess = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const ready = new Promise<void>((resolveReady, reject) => {
+    const timer = setTimeout(() => reject(new Error(`wrangler dev did not start in 60s:\n${output}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (/Ready on/.test(output)) {
+        clearTimeout(timer);
+        resolveReady();
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`wrangler dev exited with ${code}:\n${output}`));
+    });
+  });
+  await ready;
+  const url = `http://127.0.0.1:${port}`;
+  // The first request compiles and boots the Worker; wait for it to answer.
+  for (let attempt = 0; attempt < 100; attempt++) {
+    try {
+      const response = await fetch(`${url}/socket.io/?EIO=4&transport=polling`);
+      if (response.status === 200) break;
+    } catch {
+      // not yet listening
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    port,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        if (child.exitCode === null) child.kill("SIGKILL");
+      }
+      rmSync(state, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+/**
+ * Two kinds of tests, one command (`npm test`):
+ * - workerd: inside the Workers runtime (evictDurableObject, runDurableObjectAlarm, byte-level checks)
+ * - e2e:     real socket.io-client in Node against the service started with `wrangler dev`
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./examples/echo/wrangler.toml" },
+            miniflare: { bindings: { ENVIRONMENT: "test", PING_INTERVAL: 300, PING_TIMEOUT: 200, CONNECT_TIMEOUT: 1000 } },
+          }),
+        ],
+        test: { name: "workerd", include: ["test/workerd/**/*.test.ts"] },
+      },
+      {
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
