@@ -318,6 +318,8 @@ export function createConnectionHost(app: EdgeioApp) {
           return this.onMessage(sid, packet.data ?? "");
         case "close":
           this.closeSession(sid, "transport close");
+          // The client ended the session itself: it will not poll for a "1", the sid is gone now.
+          this.forgetSession(sid);
           return;
         case "noop":
           return;

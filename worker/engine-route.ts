@@ -14,7 +14,8 @@ import { isOriginAllowed } from "./cors";
 const EngineQuery = z.object({
   EIO: z.string().optional(),
   transport: z.string().optional(),
-  sid: z.string().max(200).optional(),
+  // No length limit here: verifySid rejects long sids, so they get "Session ID unknown" like any bad sid.
+  sid: z.string().optional(),
 });
 
 export async function handleEngineRequest(request: Request, env: EdgeioBindings, config: EdgeioConfig): Promise<Response> {

@@ -35,14 +35,20 @@ export async function connectOnOtherHost(url: string, avoid: string[], options: 
   throw new Error(`no host other than ${avoid.join(", ")} after 50 attempts`);
 }
 
-export function nextEvent<T = unknown>(socket: Socket, event: string, timeoutMs = 5000): Promise<T> {
+/** The arguments of the next `event` on `socket`. */
+export function nextEventArgs(socket: Socket, event: string, timeoutMs = 5000): Promise<unknown[]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no "${event}" within ${timeoutMs}ms`)), timeoutMs);
     socket.once(event, (...args: unknown[]) => {
       clearTimeout(timer);
-      resolve((args.length > 1 ? args : args[0]) as T);
+      resolve(args);
     });
   });
+}
+
+/** The first argument of the next `event` on `socket`. */
+export async function nextEvent<T = unknown>(socket: Socket, event: string, timeoutMs = 5000): Promise<T> {
+  return (await nextEventArgs(socket, event, timeoutMs))[0] as T;
 }
 
 /** Resolves when the upgrade to WebSocket has happened (or immediately if already there). */

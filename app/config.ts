@@ -1,0 +1,195 @@
+/**
+ * Configuration of authentication, presence and the default app, read from wrangler `[vars]`
+ * and secrets. Kept apart from worker/config.ts (the transport layer) on purpose: RoomDO,
+ * UserDO and the default app read it; the Engine.IO core never does.
+ */
+import { z } from "zod";
+
+/** HS256 secret used by `wrangler dev` when JWT_SECRET is unset; never used in production. */
+export const DEV_JWT_SECRET = "edgeio-dev-jwt-secret-do-not-use-in-production";
+
+export const JWT_ALGORITHMS = ["HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+export const JOIN_RULES = ["open", "claim", "webhook", "closed"] as const;
+export type JoinRule = (typeof JOIN_RULES)[number];
+
+const commaList = (fallback: string[]) =>
+  z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .transform((value) => {
+      if (value === undefined) return fallback;
+      const list = Array.isArray(value) ? value : value.split(",");
+      return list.map((entry) => entry.trim()).filter((entry) => entry.length > 0);
+    });
+
+const flag = z
+  .union([z.boolean(), z.enum(["true", "false", "1", "0"])])
+  .optional()
+  .transform((value) => (value === undefined ? undefined : value === true || value === "true" || value === "1"));
+
+const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** JOIN_POLICY: `{"stream:*":"open","conversation:*":"claim"}`, a JSON string or an object (TOML table). */
+const JoinPolicySchema = z
+  .union([z.string(), z.record(z.string(), z.unknown())])
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined) return undefined;
+    if (typeof value !== "string") return value;
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "must be JSON, e.g. {\"stream:*\":\"open\"}" });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.string().min(1), z.enum(JOIN_RULES)).optional());
+
+const AppConfigSchema = z
+  .object({
+    ENVIRONMENT: z.enum(["development", "test", "production"]).default("development"),
+    JWT_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
+    JWT_ALGORITHMS: commaList([]).pipe(z.array(z.enum(JWT_ALGORITHMS))),
+    JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+    JWT_ISSUER: z.string().min(1).optional(),
+    JWT_AUDIENCE: z.string().min(1).optional(),
+    /** Seconds of clock skew tolerated on exp/nbf/iat. */
+    JWT_CLOCK_TOLERANCE: nonNegativeInt(30),
+    /** Extra claims copied into socket.data.user (the JOIN_CLAIM claim is always copied). */
+    JWT_USER_CLAIMS: commaList(["roles"]),
+    ALLOW_GUESTS: flag,
+    PRESENCE_GRACE_MS: nonNegativeInt(5_000),
+    PRESENCE_LEASE_MS: positiveInt(60_000),
+    ROOM_MAX_MEMBERS: positiveInt(10_000),
+    PRESENCE_MAX_STATE_BYTES: positiveInt(1_024),
+    /** Rooms tracked for counts and leases but never announced (the per-user rooms by default). */
+    PRESENCE_SILENT_ROOMS: commaList(["user:*"]),
+    JOIN_POLICY: JoinPolicySchema,
+    JOIN_CLAIM: z.string().min(1).default("rooms"),
+    JOIN_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+    JOIN_WEBHOOK_SECRET: z.string().min(16).optional(),
+    JOIN_WEBHOOK_TIMEOUT_MS: positiveInt(3_000),
+    RELAY_EVENTS: commaList(["typing:start", "typing:stop", "message:new"]),
+    /** Token bucket per connection: RATE_LIMIT_BURST events at once, refilled at RATE_LIMIT_PER_SECOND. */
+    RATE_LIMIT_BURST: positiveInt(30),
+    RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(10),
+  })
+  .superRefine((c, ctx) => {
+    for (const alg of c.JWT_ALGORITHMS) {
+      if (alg.startsWith("HS") && !c.JWT_SECRET && c.ENVIRONMENT === "production") {
+        ctx.addIssue({ code: "custom", path: ["JWT_ALGORITHMS"], message: `${alg} needs JWT_SECRET` });
+      }
+      if (!alg.startsWith("HS") && !c.JWT_JWKS_URL) {
+        ctx.addIssue({ code: "custom", path: ["JWT_ALGORITHMS"], message: `${alg} needs JWT_JWKS_URL` });
+      }
+    }
+    const rules = Object.values(c.JOIN_POLICY ?? {});
+    if (rules.includes("webhook") && !c.JOIN_WEBHOOK_URL) {
+      ctx.addIssue({ code: "custom", path: ["JOIN_POLICY"], message: "a \"webhook\" rule needs JOIN_WEBHOOK_URL" });
+    }
+  });
+
+export interface AuthConfig {
+  /** null: HS* tokens are not accepted. */
+  secret: string | null;
+  jwksUrl: string | null;
+  /** Pinned: a token whose header names any other algorithm (or "none") is refused. */
+  algorithms: JwtAlgorithm[];
+  issuer?: string;
+  audience?: string;
+  clockTolerance: number;
+  userClaims: string[];
+  allowGuests: boolean;
+}
+
+export interface PresenceConfig {
+  graceMs: number;
+  leaseMs: number;
+  maxMembers: number;
+  maxStateBytes: number;
+  silentRooms: string[];
+}
+
+export interface AppConfig {
+  environment: "development" | "test" | "production";
+  auth: AuthConfig;
+  presence: PresenceConfig;
+  joinPolicy: Array<{ pattern: string; rule: JoinRule }>;
+  joinClaim: string;
+  joinWebhook: { url: string; secret: string | null; timeoutMs: number } | null;
+  relayEvents: string[];
+  rateLimit: { burst: number; perSecond: number };
+}
+
+export class AppConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`edgeio: invalid app configuration:\n  - ${issues.join("\n  - ")}`);
+    this.name = "AppConfigError";
+  }
+}
+
+/** The default join policy: public streams open, conversations by token claim, anything else open. */
+export const DEFAULT_JOIN_POLICY = { "conversation:*": "claim", "*": "open" } as const;
+
+export function parseAppConfig(raw: Record<string, unknown>): AppConfig {
+  const result = AppConfigSchema.safeParse(raw);
+  if (!result.success) {
+    throw new AppConfigError(result.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`));
+  }
+  const c = result.data;
+  const production = c.ENVIRONMENT === "production";
+  const secret = c.JWT_SECRET ?? (production ? null : DEV_JWT_SECRET);
+  const algorithms: JwtAlgorithm[] =
+    c.JWT_ALGORITHMS.length > 0
+      ? c.JWT_ALGORITHMS
+      : [...(secret ? (["HS256"] as const) : []), ...(c.JWT_JWKS_URL ? (["RS256", "ES256"] as const) : [])];
+  const policy = c.JOIN_POLICY ?? DEFAULT_JOIN_POLICY;
+  return {
+    environment: c.ENVIRONMENT,
+    auth: {
+      secret,
+      jwksUrl: c.JWT_JWKS_URL ?? null,
+      algorithms,
+      issuer: c.JWT_ISSUER,
+      audience: c.JWT_AUDIENCE,
+      clockTolerance: c.JWT_CLOCK_TOLERANCE,
+      userClaims: [...new Set([...c.JWT_USER_CLAIMS, c.JOIN_CLAIM])],
+      allowGuests: c.ALLOW_GUESTS ?? !production,
+    },
+    presence: {
+      graceMs: c.PRESENCE_GRACE_MS,
+      leaseMs: c.PRESENCE_LEASE_MS,
+      maxMembers: c.ROOM_MAX_MEMBERS,
+      maxStateBytes: c.PRESENCE_MAX_STATE_BYTES,
+      silentRooms: c.PRESENCE_SILENT_ROOMS,
+    },
+    joinPolicy: Object.entries(policy).map(([pattern, rule]) => ({ pattern, rule })),
+    joinClaim: c.JOIN_CLAIM,
+    joinWebhook: c.JOIN_WEBHOOK_URL
+      ? { url: c.JOIN_WEBHOOK_URL, secret: c.JOIN_WEBHOOK_SECRET ?? null, timeoutMs: c.JOIN_WEBHOOK_TIMEOUT_MS }
+      : null,
+    relayEvents: c.RELAY_EVENTS,
+    rateLimit: { burst: c.RATE_LIMIT_BURST, perSecond: c.RATE_LIMIT_PER_SECOND },
+  };
+}
+
+const cache = new WeakMap<object, AppConfig>();
+
+/** Parses once per env object. */
+export function appConfigFrom(env: object): AppConfig {
+  let config = cache.get(env);
+  if (!config) {
+    config = parseAppConfig(env as Record<string, unknown>);
+    cache.set(env, config);
+  }
+  return config;
+}
+
+/** Glob match for room-name patterns: `*` matches any run of characters. */
+export function matchesPattern(pattern: string, name: string): boolean {
+  if (!pattern.includes("*")) return pattern === name;
+  const escaped = pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"));
+  return new RegExp(`^${escaped.join(".*")}$`).test(name);
+}

@@ -1,0 +1,85 @@
+/**
+ * Benchmark options from CLI flags (`npm run bench -- --clients 500`) or BENCH_* env vars,
+ * validated with zod. `--quick` shrinks every size for a development smoke run.
+ */
+import { parseArgs } from "node:util";
+import { z } from "zod";
+
+export const SYSTEM_IDS = ["edgeio", "socketio-single", "socketio-redis"] as const;
+export type StartableSystem = (typeof SYSTEM_IDS)[number];
+
+const intList = z
+  .string()
+  .transform((s) => s.split(",").map((part) => Number(part.trim())))
+  .pipe(z.array(z.number().int().positive()).min(1));
+
+const OptionsSchema = z.object({
+  quick: z.boolean(),
+  clients: z.coerce.number().int().positive(),
+  connectConcurrency: z.coerce.number().int().positive(),
+  rooms: intList,
+  messages: z.coerce.number().int().positive().max(60_000),
+  rate: z.coerce.number().positive(),
+  drainMs: z.coerce.number().int().positive(),
+  pollingClients: z.coerce.number().int().positive(),
+  pollingRounds: z.coerce.number().int().positive(),
+  idleSeconds: z.coerce.number().nonnegative(),
+  loadWorkers: z.coerce.number().int().positive().max(16),
+  systems: z
+    .string()
+    .transform((s) => s.split(",").map((part) => part.trim()))
+    .pipe(z.array(z.enum(SYSTEM_IDS)).min(1)),
+  out: z.string().min(1),
+  dated: z.boolean(),
+});
+export type BenchOptions = z.infer<typeof OptionsSchema>;
+
+const DEFAULTS = {
+  clients: "1000",
+  connectConcurrency: "100",
+  rooms: "10,100,1000",
+  messages: "50",
+  rate: "10",
+  drainMs: "10000",
+  pollingClients: "50",
+  pollingRounds: "20",
+  idleSeconds: "60",
+  loadWorkers: "2",
+  systems: SYSTEM_IDS.join(","),
+  out: "bench/results",
+};
+
+const QUICK = {
+  clients: "100",
+  rooms: "10,50",
+  messages: "10",
+  pollingClients: "10",
+  pollingRounds: "5",
+  idleSeconds: "5",
+};
+
+type StringKey = keyof typeof DEFAULTS;
+const envName = (key: string) => `BENCH_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+const flagName = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions {
+  const stringKeys = Object.keys(DEFAULTS) as StringKey[];
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      quick: { type: "boolean" },
+      "no-dated": { type: "boolean" },
+      ...Object.fromEntries(stringKeys.map((key) => [flagName(key), { type: "string" as const }])),
+    },
+  });
+  const flags = values as Record<string, string | boolean | undefined>;
+  const quick = flags.quick === true || env.BENCH_QUICK === "1";
+  const raw: Record<string, unknown> = { quick, dated: !(quick || flags["no-dated"] === true || env.BENCH_NO_DATED === "1") };
+  for (const key of stringKeys) {
+    raw[key] = flags[flagName(key)] ?? env[envName(key)] ?? (quick ? (QUICK as Record<string, string>)[key] : undefined) ?? DEFAULTS[key];
+  }
+  const parsed = OptionsSchema.safeParse(raw);
+  if (!parsed.success) throw new Error(`bad benchmark options:\n${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}

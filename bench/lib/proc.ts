@@ -1,0 +1,76 @@
+/**
+ * Reads process figures straight from /proc (Linux): resident memory, CPU time, and the
+ * process tree (to find the workerd processes that `wrangler dev` starts).
+ */
+import { readdirSync, readFileSync } from "node:fs";
+
+/** Linux reports utime/stime in clock ticks; USER_HZ is 100 on every mainstream kernel. */
+const CLOCK_TICKS = 100;
+
+function stat(pid: number): string[] | null {
+  try {
+    const raw = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name is in parentheses and may contain spaces; fields start after ")".
+    return raw.slice(raw.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return null;
+  }
+}
+
+/** Resident set size in bytes (0 when the process is gone). */
+export function rssBytes(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** User + system CPU seconds consumed so far. */
+export function cpuSeconds(pid: number): number {
+  const fields = stat(pid);
+  if (!fields) return 0;
+  // After the ")" field 3 (state) is index 0, so utime (14) is index 11 and stime (15) index 12.
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+export function parentOf(pid: number): number | null {
+  const fields = stat(pid);
+  return fields ? Number(fields[1]) : null;
+}
+
+export function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
+  } catch {
+    return "";
+  }
+}
+
+/** Every live descendant of `root` (children, grandchildren, …), excluding threads. */
+export function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    const parent = parentOf(pid);
+    if (parent === null) continue;
+    const list = children.get(parent) ?? [];
+    list.push(pid);
+    children.set(parent, list);
+  }
+  const out: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    const next = queue.shift()!;
+    for (const child of children.get(next) ?? []) {
+      out.push(child);
+      queue.push(child);
+    }
+  }
+  return out;
+}
+
+export const sumRss = (pids: number[]) => pids.reduce((total, pid) => total + rssBytes(pid), 0);
+export const sumCpu = (pids: number[]) => pids.reduce((total, pid) => total + cpuSeconds(pid), 0);

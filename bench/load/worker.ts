@@ -1,0 +1,257 @@
+/**
+ * A load-generator process (forked by bench/load/pool.ts). It owns a share of the benchmark's
+ * socket.io-client connections, identified by global client indices, and answers commands over
+ * IPC. Running several of these keeps client work off the orchestrator and lets the harness
+ * report the load generators' own CPU use.
+ */
+import { io, type Socket } from "socket.io-client";
+import { nowMs, sleep } from "../lib/stats.ts";
+import {
+  RequestSchema,
+  type Command,
+  type CollectResult,
+  type ConnectResult,
+  type Failures,
+  type PollingResult,
+} from "./protocol.ts";
+
+const BenchMessage = (value: unknown): { run: string; seq: number; t: number } | null => {
+  if (typeof value !== "object" || value === null) return null;
+  const { run, seq, t } = value as Record<string, unknown>;
+  return typeof run === "string" && typeof seq === "number" && typeof t === "number" ? { run, seq, t } : null;
+};
+
+const sockets = new Map<number, Socket>();
+
+/** State of the broadcast run being measured (one at a time). */
+let current: {
+  run: string;
+  messages: number;
+  counts: Map<number, Uint16Array>;
+  received: number;
+  duplicates: number;
+  stray: number;
+  latencies: number[];
+  lastAt: number | null;
+} | null = null;
+let strayOutsideRuns = 0;
+
+function onBench(index: number, payload: unknown): void {
+  const at = nowMs();
+  const message = BenchMessage(payload);
+  if (!current || !message || message.run !== current.run) {
+    strayOutsideRuns++;
+    return;
+  }
+  const counts = current.counts.get(index);
+  if (!counts || message.seq < 0 || message.seq >= current.messages) {
+    current.stray++;
+    return;
+  }
+  current.received++;
+  current.lastAt = at;
+  counts[message.seq]++;
+  if (counts[message.seq] === 1) current.latencies.push(at - message.t);
+  else current.duplicates++;
+}
+
+/** Recognises the error Socket.IO sends when a request reaches a process that does not know the session. */
+function classify(error: unknown, failures: Failures): void {
+  const e = error as { message?: string; description?: unknown; context?: { responseText?: unknown; status?: unknown } };
+  const body = typeof e?.context?.responseText === "string" ? e.context.responseText : "";
+  if ((e?.description === 400 || e?.context?.status === 400) && body.includes("Session ID unknown")) {
+    failures.sessionUnknown++;
+    return;
+  }
+  const key = `${e?.message ?? String(error)}${typeof e?.description === "number" ? ` (${e.description})` : ""}`;
+  failures.other[key] = (failures.other[key] ?? 0) + 1;
+}
+
+function open(url: string, transports: Array<"polling" | "websocket">, timeoutMs: number): Socket {
+  return io(url, { transports, reconnection: false, forceNew: true, timeout: timeoutMs });
+}
+
+function connectOne(url: string, transports: Array<"polling" | "websocket">, timeoutMs: number): Promise<Socket> {
+  const socket = open(url, transports, timeoutMs);
+  return new Promise((resolve, reject) => {
+    socket.once("connect", () => resolve(socket));
+    socket.once("connect_error", (error) => {
+      socket.close();
+      reject(error);
+    });
+  });
+}
+
+/** Runs `task` over `items` with at most `limit` in flight. */
+async function pooled<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await task(items[next++]);
+  });
+  await Promise.all(lanes);
+}
+
+async function connect(command: Extract<Command, { op: "connect" }>): Promise<ConnectResult> {
+  const failures: Failures = { sessionUnknown: 0, other: {} };
+  const durationsMs: number[] = [];
+  let ok = 0;
+  const startedAt = nowMs();
+  await pooled(command.indices, command.concurrency, async (index) => {
+    const url = command.urls[index % command.urls.length];
+    const begin = nowMs();
+    try {
+      const socket = await connectOne(url, command.transports, command.timeoutMs);
+      durationsMs.push(nowMs() - begin);
+      socket.on("bench", (payload: unknown) => onBench(index, payload));
+      sockets.set(index, socket);
+      ok++;
+    } catch (error) {
+      classify(error, failures);
+    }
+  });
+  return { ok, failed: command.indices.length - ok, failures, durationsMs, startedAt, finishedAt: nowMs() };
+}
+
+async function join(room: string, indices: number[]) {
+  let ok = 0;
+  await Promise.all(
+    indices.map(async (index) => {
+      const socket = sockets.get(index);
+      if (!socket) return;
+      try {
+        await socket.timeout(30_000).emitWithAck("join", room);
+        ok++;
+      } catch {
+        // counted as failed below
+      }
+    }),
+  );
+  return { ok, failed: indices.length - ok };
+}
+
+async function send(command: Extract<Command, { op: "send" }>) {
+  const socket = sockets.get(command.index);
+  if (!socket) throw new Error(`client ${command.index} is not connected in this worker`);
+  const firstAt = nowMs();
+  for (let seq = 0; seq < command.messages; seq++) {
+    // A fixed schedule (not sleep-after-send) so slow emits do not lower the offered rate.
+    const due = firstAt + seq * command.intervalMs;
+    const wait = due - nowMs();
+    if (wait > 1) await sleep(wait);
+    socket.emit("io-to-room", command.room, "bench", { run: command.run, seq, t: nowMs() });
+  }
+  return { firstAt, lastAt: nowMs(), sent: command.messages };
+}
+
+function collect(run: string): CollectResult {
+  if (!current || current.run !== run) throw new Error(`no run ${run}`);
+  let unique = 0;
+  let lost = 0;
+  for (const counts of current.counts.values()) {
+    for (const n of counts) {
+      if (n > 0) unique++;
+      else lost++;
+    }
+  }
+  const result: CollectResult = {
+    members: current.counts.size,
+    delivered: current.received,
+    unique,
+    duplicates: current.duplicates,
+    lost,
+    stray: current.stray + strayOutsideRuns,
+    latenciesMs: current.latencies,
+    lastAt: current.lastAt,
+  };
+  strayOutsideRuns = 0;
+  current = null;
+  return result;
+}
+
+async function pollingRtt(command: Extract<Command, { op: "pollingRtt" }>): Promise<PollingResult> {
+  const failures: Failures = { sessionUnknown: 0, other: {} };
+  const rttsMs: number[] = [];
+  let connected = 0;
+  let completed = 0;
+  let ackTimeouts = 0;
+  let disconnects = 0;
+  await Promise.all(
+    command.indices.map(async (index) => {
+      let socket: Socket;
+      try {
+        socket = await connectOne(command.urls[index % command.urls.length], ["polling"], command.timeoutMs);
+      } catch (error) {
+        classify(error, failures);
+        return;
+      }
+      connected++;
+      let dropped = false;
+      socket.on("disconnect", (reason, details) => {
+        if (reason === "io client disconnect") return;
+        dropped = true;
+        disconnects++;
+        if (details) classify(details, failures);
+      });
+      let allAcked = true;
+      for (let round = 0; round < command.rounds && !dropped; round++) {
+        const begin = nowMs();
+        try {
+          const [echoed] = (await socket.timeout(command.timeoutMs).emitWithAck("echo", round)) as unknown[];
+          if (echoed !== round) throw new Error(`wrong echo ${String(echoed)} for ${round}`);
+          rttsMs.push(nowMs() - begin);
+        } catch {
+          ackTimeouts++;
+          allAcked = false;
+        }
+      }
+      if (allAcked && !dropped) completed++;
+      socket.close();
+    }),
+  );
+  return { attempted: command.indices.length, connected, completed, failures, ackTimeouts, disconnects, rttsMs };
+}
+
+async function handle(command: Command): Promise<unknown> {
+  switch (command.op) {
+    case "connect":
+      return connect(command);
+    case "join":
+      return join(command.room, command.indices);
+    case "expect": {
+      const counts = new Map<number, Uint16Array>();
+      for (const index of command.indices) if (sockets.has(index)) counts.set(index, new Uint16Array(command.messages));
+      current = { run: command.run, messages: command.messages, counts, received: 0, duplicates: 0, stray: 0, latencies: [], lastAt: null };
+      return { members: counts.size };
+    }
+    case "send":
+      return send(command);
+    case "progress":
+      return { received: current?.run === command.run ? current.received : 0 };
+    case "collect":
+      return collect(command.run);
+    case "pollingRtt":
+      return pollingRtt(command);
+    case "closeAll": {
+      for (const socket of sockets.values()) socket.close();
+      sockets.clear();
+      return {};
+    }
+    case "cpu":
+      return process.cpuUsage();
+  }
+}
+
+process.on("message", (raw) => {
+  const request = RequestSchema.safeParse(raw);
+  if (!request.success) {
+    process.send?.({ id: -1, ok: false, error: `bad command: ${request.error.message}` });
+    return;
+  }
+  const { id, command } = request.data;
+  handle(command).then(
+    (result) => process.send?.({ id, ok: true, result }),
+    (error: unknown) => process.send?.({ id, ok: false, error: error instanceof Error ? error.message : String(error) }),
+  );
+});
+process.on("disconnect", () => process.exit(0));
+process.send?.({ id: 0, ok: true, result: "ready" });

@@ -1,0 +1,229 @@
+/**
+ * The HTTP API for backends, mounted at /v1: publish to rooms and users, move or disconnect
+ * sockets, read presence. Every route but /health needs `Authorization: Bearer <API key>`.
+ * See docs/http-api.md for requests and responses.
+ */
+import { Hono, type Context, type Next } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { z } from "zod";
+import { roomStub, type EdgeioBindings } from "../../durable-objects/bindings";
+import { dispatch } from "../../durable-objects/fanout";
+import { encodePacket, PacketType } from "../../durable-objects/socketio/encoding";
+import type { HostOp, Target } from "../../durable-objects/socketio/types";
+import { webhookShards } from "../../durable-objects/webhooks/queue";
+import { ConfigError } from "../config";
+import { authenticate, bearerToken, type Principal } from "./auth";
+import { apiConfigFrom, webhookConfigFrom, type ApiConfig } from "./config";
+import { apiError } from "./errors";
+import {
+  deliveriesQuerySchema,
+  disconnectSchema,
+  emitSchema,
+  presenceQuerySchema,
+  roomParamSchema,
+  socketsJoinSchema,
+  socketsLeaveSchema,
+  userParamSchema,
+  type Selector,
+} from "./schemas";
+
+/** RPC methods of the presence DOs this API reads (RoomDO.presence, UserDO.info). */
+interface PresenceRpc {
+  presence(): Promise<unknown>;
+}
+interface UserRpc {
+  info(): Promise<unknown>;
+}
+
+type ApiEnv = EdgeioBindings & {
+  USER?: DurableObjectNamespace;
+  /** Optional Cloudflare rate-limiting binding, keyed per API key. */
+  API_RATE_LIMITER?: RateLimit;
+} & Record<string, unknown>;
+
+type Vars = { principal: Principal; apiConfig: ApiConfig };
+type ApiContext = Context<{ Bindings: ApiEnv; Variables: Vars }>;
+
+/** The room every connection of a user is in (the default app joins it on connect). */
+export const userRoom = (id: string) => `user:${id}`;
+
+function targetOf(selector: Selector): Target {
+  const rooms = new Set([...selector.rooms, ...selector.users.map(userRoom)]);
+  return { nsp: selector.namespace, rooms: [...rooms], except: [...new Set(selector.except)] };
+}
+
+function zodIssues(error: z.ZodError) {
+  return error.issues.map((issue) => ({ path: issue.path, code: issue.code, message: issue.message }));
+}
+
+async function readJson(c: ApiContext): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {
+  const text = await c.req.text();
+  try {
+    return { ok: true, value: text.trim() === "" ? {} : JSON.parse(text) };
+  } catch {
+    return { ok: false, response: apiError(c, "invalid_json", "the request body is not valid JSON") };
+  }
+}
+
+/** Parses the JSON body with `schema`, or answers 400 with the zod issues. */
+async function body<S extends z.ZodType>(c: ApiContext, schema: S): Promise<{ ok: true; value: z.output<S> } | { ok: false; response: Response }> {
+  const json = await readJson(c);
+  if (!json.ok) return json;
+  const result = schema.safeParse(json.value);
+  if (!result.success) return { ok: false, response: apiError(c, "invalid_request", "the request body is invalid", { issues: zodIssues(result.error) }) };
+  return { ok: true, value: result.data };
+}
+
+function parsed<S extends z.ZodType>(c: ApiContext, schema: S, input: unknown): { ok: true; value: z.output<S> } | { ok: false; response: Response } {
+  const result = schema.safeParse(input);
+  if (!result.success) return { ok: false, response: apiError(c, "invalid_request", "the request is invalid", { issues: zodIssues(result.error) }) };
+  return { ok: true, value: result.data };
+}
+
+async function authMiddleware(c: ApiContext, next: Next) {
+  let config: ApiConfig;
+  try {
+    config = apiConfigFrom(c.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    return apiError(c, "invalid_configuration", "the API configuration is invalid", { issues: error.issues });
+  }
+  const challenge = { headers: { "WWW-Authenticate": 'Bearer realm="edgeio"' } };
+  const token = bearerToken(c.req.header("authorization"));
+  if (!token) return apiError(c, "unauthorized", "missing API key (Authorization: Bearer <key>)", challenge);
+  const principal = await authenticate(config, token);
+  if (!principal) return apiError(c, "unauthorized", "invalid API key", challenge);
+  c.set("principal", principal);
+  c.set("apiConfig", config);
+
+  if (c.env.API_RATE_LIMITER) {
+    const { success } = await c.env.API_RATE_LIMITER.limit({ key: principal.keyId });
+    if (!success) return apiError(c, "rate_limited", "too many requests for this API key", { headers: { "Retry-After": "60" } });
+  }
+  return next();
+}
+
+/** Mutating routes need a full-access key; read-only keys get 403. */
+async function requireFullAccess(c: ApiContext, next: Next) {
+  if (c.get("principal").scope !== "full") return apiError(c, "forbidden", "this API key may only read");
+  return next();
+}
+
+async function sizeLimit(c: ApiContext, next: Next) {
+  const maxSize = c.get("apiConfig").maxBody;
+  return bodyLimit({ maxSize, onError: (ctx) => apiError(ctx as ApiContext, "payload_too_large", `the request body exceeds ${maxSize} bytes`) })(c, next);
+}
+
+async function run(c: ApiContext, op: HostOp) {
+  const { hosts, sockets } = await dispatch(c.env, op);
+  return c.json({ ok: true, rooms: op.target.rooms.length, hosts, sockets });
+}
+
+/** Calls an RPC method of a presence DO; null when that DO does not offer it (yet). */
+async function callOptional<T>(call: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false }> {
+  try {
+    return { ok: true, value: await call() };
+  } catch (error) {
+    if (error instanceof TypeError && /does not implement|not a function/i.test(error.message)) return { ok: false };
+    throw error;
+  }
+}
+
+export function apiRoutes() {
+  const api = new Hono<{ Bindings: ApiEnv; Variables: Vars }>();
+
+  // Public, so load balancers and uptime checks need no key. Says nothing secret.
+  api.get("/health", (c) => {
+    const checks: Record<string, string> = {};
+    for (const [name, load] of [
+      ["api", () => apiConfigFrom(c.env)],
+      ["webhooks", () => webhookConfigFrom(c.env)],
+    ] as const) {
+      try {
+        load();
+        checks[name] = "ok";
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        checks[name] = "invalid_configuration";
+      }
+    }
+    const ok = Object.values(checks).every((value) => value === "ok");
+    return c.json({ ok, status: ok ? "ok" : "degraded", checks, time: new Date().toISOString() }, ok ? 200 : 503);
+  });
+
+  api.use("*", authMiddleware);
+  api.on("POST", "*", requireFullAccess, sizeLimit);
+
+  api.post("/emit", async (c) => {
+    const input = await body(c, emitSchema);
+    if (!input.ok) return input.response;
+    const { event, args } = input.value;
+    const target = targetOf(input.value);
+    const frames = encodePacket({ type: PacketType.EVENT, nsp: target.nsp, data: [event, ...args] });
+    return run(c, { kind: "emit", target, frames });
+  });
+
+  api.post("/sockets/join", async (c) => {
+    const input = await body(c, socketsJoinSchema);
+    if (!input.ok) return input.response;
+    return run(c, { kind: "join", target: targetOf(input.value), rooms: input.value.room });
+  });
+
+  api.post("/sockets/leave", async (c) => {
+    const input = await body(c, socketsLeaveSchema);
+    if (!input.ok) return input.response;
+    return run(c, { kind: "leave", target: targetOf(input.value), rooms: input.value.room });
+  });
+
+  api.post("/sockets/disconnect", async (c) => {
+    const input = await body(c, disconnectSchema);
+    if (!input.ok) return input.response;
+    return run(c, { kind: "disconnect", target: targetOf(input.value), close: input.value.close });
+  });
+
+  api.get("/rooms/:room/presence", async (c) => {
+    const param = parsed(c, roomParamSchema, c.req.param());
+    if (!param.ok) return param.response;
+    const query = parsed(c, presenceQuerySchema, c.req.query());
+    if (!query.ok) return query.response;
+    const stub = roomStub(c.env, query.value.namespace, param.value.room) as unknown as PresenceRpc;
+    const result = await callOptional(() => stub.presence());
+    if (!result.ok) return apiError(c, "not_available", "presence is not available in this deployment");
+    return c.json({ namespace: query.value.namespace, room: param.value.room, ...(result.value as object) });
+  });
+
+  api.get("/users/:id", async (c) => {
+    const param = parsed(c, userParamSchema, c.req.param());
+    if (!param.ok) return param.response;
+    const users = c.env.USER;
+    if (!users) return apiError(c, "not_available", "users are not available in this deployment (no USER binding)");
+    const stub = users.get(users.idFromName(param.value.id)) as unknown as UserRpc;
+    const result = await callOptional(() => stub.info());
+    if (!result.ok) return apiError(c, "not_available", "user queries are not available in this deployment");
+    return c.json({ id: param.value.id, ...(result.value as object) });
+  });
+
+  api.get("/webhooks/deliveries", async (c) => {
+    const query = parsed(c, deliveriesQuerySchema, c.req.query());
+    if (!query.ok) return query.response;
+    const shards = webhookShards(c.env);
+    const [logs, pending] = await Promise.all([
+      Promise.all(shards.map((shard) => shard.deliveries(query.value.limit))),
+      Promise.all(shards.map((shard) => shard.pendingCount())),
+    ]);
+    const deliveries = logs
+      .flat()
+      .sort((a, b) => b.at.localeCompare(a.at))
+      .slice(0, query.value.limit);
+    return c.json({ deliveries, pending: pending.reduce((sum, n) => sum + n, 0) });
+  });
+
+  api.all("*", (c) => apiError(c, "not_found", `no route ${c.req.method} ${new URL(c.req.url).pathname}`));
+
+  api.onError((error, c) => {
+    console.error("edgeio: API error", error);
+    return apiError(c as ApiContext, "internal_error", "internal error");
+  });
+  return api;
+}

@@ -1,0 +1,60 @@
+/** zod schemas for every request body and parameter of the HTTP API. */
+import { z } from "zod";
+import { RESERVED_EVENTS } from "../../durable-objects/socketio/encoding";
+import { BinaryMarkerError, decodeBinaryMarkers } from "./binary";
+
+const name = z.string().min(1).max(256);
+const nameList = (max: number) => z.array(name).max(max);
+const roomOrRooms = z.union([name, nameList(100).min(1)]).transform((value) => (typeof value === "string" ? [value] : value));
+
+export const namespaceSchema = z
+  .string()
+  .regex(/^\/[^\s]*$/, "must start with /")
+  .max(256)
+  .default("/");
+
+export const userIdSchema = z.union([name, z.number().int().transform(String)]);
+
+/** Which sockets an operation targets, as `io.of(namespace).to(rooms).except(except)`. */
+const selector = {
+  namespace: namespaceSchema,
+  /** Any of these rooms (a socket id is a room too); with `users` empty too: every socket. */
+  rooms: nameList(100).default([]),
+  /** Every connection of these users (the room `user:<id>`). */
+  users: z.array(userIdSchema).max(100).default([]),
+  /** None of these rooms or socket ids. */
+  except: nameList(1000).default([]),
+};
+
+export const emitSchema = z
+  .object({
+    ...selector,
+    event: name.refine((event) => !RESERVED_EVENTS.has(event), "is a reserved event name"),
+    args: z
+      .array(z.json())
+      .max(64)
+      .default([])
+      .transform((args, ctx) => {
+        try {
+          return decodeBinaryMarkers(args) as unknown[];
+        } catch (error) {
+          if (!(error instanceof BinaryMarkerError)) throw error;
+          ctx.addIssue({ code: "custom", path: error.path, message: error.message });
+          return z.NEVER;
+        }
+      }),
+    /** Accepted for API parity; every broadcast is fire-and-forget already. */
+    volatile: z.boolean().default(false),
+  })
+  .strict();
+
+export const socketsJoinSchema = z.object({ ...selector, room: roomOrRooms }).strict();
+export const socketsLeaveSchema = socketsJoinSchema;
+export const disconnectSchema = z.object({ ...selector, close: z.boolean().default(false) }).strict();
+
+export const presenceQuerySchema = z.object({ namespace: namespaceSchema });
+export const roomParamSchema = z.object({ room: name });
+export const userParamSchema = z.object({ id: name });
+export const deliveriesQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
+
+export type Selector = { namespace: string; rooms: string[]; users: string[]; except: string[] };

@@ -1,0 +1,148 @@
+/**
+ * JWT authentication with `jose`: HMAC (HS256…) with a shared secret, RSA/ECDSA/EdDSA with a JWKS URL
+ * (cached per isolate, refetched on an unknown `kid`). Algorithms are pinned by configuration:
+ * `none` is never accepted, and the key is chosen by the algorithm family, so an HS256 token
+ * can never be checked against an RSA public key (the HS/RS confusion attack).
+ */
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWSHeaderParameters, type FlattenedJWSInput } from "jose";
+import { z } from "zod";
+import type { AuthConfig } from "../app/config";
+import type { Middleware, MiddlewareError } from "../durable-objects/socketio/server";
+import type { Handshake } from "../durable-objects/socketio/types";
+
+export type AuthFailureCode =
+  | "token_required"
+  | "token_expired"
+  | "token_not_yet_valid"
+  | "invalid_token"
+  | "invalid_claims"
+  | "auth_unavailable";
+
+export interface AuthUser {
+  id: string;
+  name: string;
+  guest?: true;
+  [claim: string]: unknown;
+}
+
+export type AuthResult = { ok: true; user: AuthUser; claims: JWTPayload } | { ok: false; code: AuthFailureCode; message: string };
+
+const Subject = z.string().min(1).max(256);
+const DisplayName = z.string().trim().min(1).max(100);
+
+const jwksCache = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+
+function jwksFor(url: string) {
+  let jwks = jwksCache.get(url);
+  if (!jwks) {
+    // jose caches the key set and refetches (with a cooldown) when a token names an unknown kid.
+    jwks = createRemoteJWKSet(new URL(url), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
+    jwksCache.set(url, jwks);
+  }
+  return jwks;
+}
+
+export class Authenticator {
+  private readonly secret: Uint8Array | null;
+
+  constructor(private readonly config: AuthConfig) {
+    this.secret = config.secret ? new TextEncoder().encode(config.secret) : null;
+  }
+
+  /** Verifies a compact JWT and maps its claims to a user. Never throws. */
+  async verify(token: string): Promise<AuthResult> {
+    const { config } = this;
+    try {
+      const { payload } = await jwtVerify(token, (header: JWSHeaderParameters, input: FlattenedJWSInput) => this.keyFor(header, input), {
+        algorithms: config.algorithms,
+        issuer: config.issuer,
+        audience: config.audience,
+        clockTolerance: config.clockTolerance,
+      });
+      const sub = Subject.safeParse(payload.sub);
+      if (!sub.success) return { ok: false, code: "invalid_claims", message: "the token has no usable \"sub\" claim" };
+      return { ok: true, user: this.userOf(sub.data, payload), claims: payload };
+    } catch (error) {
+      return failure(error);
+    }
+  }
+
+  private keyFor(header: JWSHeaderParameters, input: FlattenedJWSInput) {
+    const alg = header.alg ?? "";
+    if (!(this.config.algorithms as string[]).includes(alg)) throw new errors.JOSEAlgNotAllowed(`"alg" (Algorithm) Header Parameter value not allowed`);
+    if (alg.startsWith("HS")) {
+      if (!this.secret) throw new errors.JOSEAlgNotAllowed("HMAC tokens are not configured");
+      return this.secret;
+    }
+    if (!this.config.jwksUrl) throw new errors.JOSEAlgNotAllowed("no JWKS configured");
+    return jwksFor(this.config.jwksUrl)(header, input);
+  }
+
+  private userOf(id: string, claims: JWTPayload): AuthUser {
+    const named = [claims.name, claims.preferred_username, claims.nickname].map((value) => DisplayName.safeParse(value)).find((r) => r.success);
+    const user: AuthUser = { id, name: named?.success ? named.data : id };
+    for (const claim of this.config.userClaims) {
+      if (claim !== "id" && claim !== "name" && claims[claim] !== undefined) user[claim] = claims[claim];
+    }
+    return user;
+  }
+}
+
+function failure(error: unknown): AuthResult {
+  if (error instanceof errors.JWTExpired) return { ok: false, code: "token_expired", message: "the token has expired" };
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === "nbf" || error.claim === "iat") return { ok: false, code: "token_not_yet_valid", message: error.message };
+    return { ok: false, code: "invalid_claims", message: error.message };
+  }
+  if (error instanceof errors.JWKSTimeout || (error instanceof Error && /fetch|network/i.test(error.message) && !(error instanceof errors.JOSEError))) {
+    return { ok: false, code: "auth_unavailable", message: "the key set could not be fetched" };
+  }
+  return { ok: false, code: "invalid_token", message: error instanceof Error ? error.message : "invalid token" };
+}
+
+const BEARER = /^Bearer\s+(\S+)$/i;
+
+/** The token from CONNECT `auth.token`, else `Authorization: Bearer`, else the `token` query parameter. */
+export function tokenOf(handshake: Handshake): string | null {
+  const fromAuth = handshake.auth.token;
+  if (typeof fromAuth === "string" && fromAuth.length > 0) return fromAuth;
+  const header = handshake.headers.authorization ?? handshake.headers.Authorization;
+  const bearer = typeof header === "string" ? BEARER.exec(header.trim()) : null;
+  if (bearer) return bearer[1];
+  const query = handshake.query.token;
+  return typeof query === "string" && query.length > 0 ? query : null;
+}
+
+function unauthorized(code: AuthFailureCode, message: string): MiddlewareError {
+  const error = new Error("unauthorized") as MiddlewareError;
+  error.data = { code, message };
+  return error;
+}
+
+const GuestAuth = z.object({ name: DisplayName.optional() }).passthrough();
+
+export interface AuthMiddlewareOptions {
+  /** Accept connections without a token as guests (`guest:<random>` ids). A bad token is refused either way. */
+  allowGuests: boolean;
+}
+
+/**
+ * A namespace middleware: sets `socket.data.user` ({ id, name, ...chosen claims }) or
+ * refuses the CONNECT with `{"message":"unauthorized","data":{"code":…}}`.
+ */
+export function authMiddleware(authenticator: Authenticator, options: AuthMiddlewareOptions): Middleware {
+  return async (socket, next) => {
+    const token = tokenOf(socket.handshake);
+    if (!token) {
+      if (!options.allowGuests) return next(unauthorized("token_required", "a token is required"));
+      const guest = GuestAuth.safeParse(socket.handshake.auth);
+      const id = `guest:${crypto.randomUUID()}`;
+      socket.data.user = { id, name: guest.success && guest.data.name ? guest.data.name : `guest-${id.slice(6, 12)}`, guest: true } satisfies AuthUser;
+      return next();
+    }
+    const result = await authenticator.verify(token);
+    if (!result.ok) return next(unauthorized(result.code, result.message));
+    socket.data.user = result.user;
+    next();
+  };
+}
