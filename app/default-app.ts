@@ -1,40 +1,141 @@
 /**
- * The default application: useful with zero code. Namespace "/" accepts guests; clients
- * join and leave rooms with an acknowledgement, and relay an allowlist of events to a room
- * they are in (the sender excluded, its identity attached).
+ * The default application, served by `npm run dev` / `wrangler deploy` without writing code:
+ * namespace "/" with JWT or guest access, a `user:{id}` room per user, `room:join` / `room:leave`
+ * under a join policy with presence in the ack, `presence:set` / `presence:list`, relay of an
+ * allowlist of events, and a per-connection rate limit. See docs/default-app.md.
  */
-import { defineApp } from "../durable-objects/socketio/server";
 import { z } from "zod";
+import { roomStub, userStub, type EdgeioBindings } from "../durable-objects/bindings";
+import { RoomJoinError, jsonBytes, type PresenceSnapshot } from "../durable-objects/presence/types";
+import { defineApp } from "../durable-objects/socketio/server";
+import type { Socket } from "../durable-objects/socketio/socket";
+import { authMiddleware, Authenticator, type AuthUser } from "../worker/auth";
+import { hostOfSocketId } from "../worker/ids";
+import { appConfigFrom } from "./config";
+import { createJoinPolicy, RoomName, userRoom } from "./join-policy";
+import { RateLimiter } from "./rate-limit";
+import { installRelay, type Guard } from "./relay";
 
-const RoomName = z.string().min(1).max(128).regex(/^[A-Za-z0-9:_\-.]+$/, "room names use letters, digits and : _ - .");
-const RelayPayload = z.object({ room: RoomName }).passthrough();
-const RELAYED_EVENTS = ["typing:start", "typing:stop", "message"] as const;
+type Ack = (reply: unknown) => void;
 
-export default defineApp((io) => {
-  io.on("connection", (socket) => {
-    socket.on("room:join", async (room: unknown, ack?: (reply: unknown) => void) => {
-      const name = RoomName.safeParse(room);
-      if (!name.success) return ack?.({ ok: false, error: "invalid_room", message: name.error.issues[0].message });
-      await socket.join(name.data);
-      ack?.({ ok: true, room: name.data });
-    });
+const DeviceId = z.string().min(1).max(128).regex(/^[A-Za-z0-9:_\-.]+$/);
+const PresenceSet = z.object({ room: RoomName.optional(), state: z.unknown() });
 
-    socket.on("room:leave", async (room: unknown, ack?: (reply: unknown) => void) => {
-      const name = RoomName.safeParse(room);
-      if (!name.success) return ack?.({ ok: false, error: "invalid_room", message: name.error.issues[0].message });
-      await socket.leave(name.data);
-      ack?.({ ok: true, room: name.data });
-    });
+export default defineApp((io, rawEnv) => {
+  const config = appConfigFrom(rawEnv);
+  const env = rawEnv as unknown as EdgeioBindings;
+  const authenticator = new Authenticator(config.auth);
+  const mayJoin = createJoinPolicy(config);
+  const limiter = new RateLimiter(config.rateLimit);
+  const nsp = io.of("/");
 
-    for (const event of RELAYED_EVENTS) {
-      socket.on(event, (payload: unknown) => {
-        const parsed = RelayPayload.safeParse(payload);
-        if (!parsed.success || !socket.rooms.has(parsed.data.room)) {
-          socket.emit("error:relay", { event, error: "not_in_room" });
-          return;
+  nsp.use(authMiddleware(authenticator, { allowGuests: config.auth.allowGuests }));
+  // One device per connection unless the client names its device (e.g. an id kept in localStorage).
+  nsp.use((socket, next) => {
+    const device = DeviceId.safeParse(socket.handshake.auth.deviceId);
+    socket.data.presence = { deviceId: device.success ? device.data : socket.id };
+    next();
+  });
+
+  nsp.on("connection", async (socket) => {
+    const user = socket.data.user as AuthUser;
+    const who = { id: user.id, name: user.name };
+    const guard = rateGuard(socket, limiter);
+    const reply = (ack: unknown, value: unknown) => (typeof ack === "function" ? (ack as Ack)(value) : undefined);
+
+    socket.on(
+      "room:join",
+      guard("room:join", async (room: unknown, ack: unknown) => {
+        const name = RoomName.safeParse(room);
+        if (!name.success) return reply(ack, { ok: false, error: "invalid_room", message: name.error.issues[0].message });
+        const decision = await mayJoin(socket.nsp, name.data, user);
+        if (!decision.ok) return reply(ack, decision);
+        try {
+          await socket.join(name.data);
+        } catch (error) {
+          if (error instanceof RoomJoinError) return reply(ack, { ok: false, error: error.code, message: error.message });
+          throw error;
         }
-        socket.to(parsed.data.room).emit(event, { ...parsed.data, from: socket.id });
-      });
-    }
+        const snapshot = (await roomStub(env, socket.nsp, name.data).presence()) as PresenceSnapshot;
+        reply(ack, { ok: true, room: name.data, ...snapshot });
+      }),
+    );
+
+    socket.on(
+      "room:leave",
+      guard("room:leave", async (room: unknown, ack: unknown) => {
+        const name = RoomName.safeParse(room);
+        if (!name.success) return reply(ack, { ok: false, error: "invalid_room", message: name.error.issues[0].message });
+        if (name.data === userRoom(user.id)) return reply(ack, { ok: false, error: "forbidden", message: "the user room cannot be left" });
+        await socket.leave(name.data);
+        reply(ack, { ok: true, room: name.data });
+      }),
+    );
+
+    socket.on(
+      "presence:set",
+      guard("presence:set", async (input: unknown, ack: unknown) => {
+        const parsed = PresenceSet.safeParse(input);
+        if (!parsed.success) return reply(ack, { ok: false, error: "invalid_payload", message: "expected { room?, state }" });
+        const { room, state } = parsed.data;
+        if (jsonBytes(state) > config.presence.maxStateBytes) {
+          return reply(ack, { ok: false, error: "state_too_large", message: `presence state is limited to ${config.presence.maxStateBytes} bytes` });
+        }
+        if (room !== undefined && !socket.rooms.has(room)) return reply(ack, { ok: false, error: "not_in_room", message: `join ${room} first` });
+        // Without a room the state is the connection's default: every room now, and rooms joined later.
+        if (room === undefined) socket.data.presence = { ...socket.data.presence, state };
+        const rooms = room !== undefined ? [room] : [...socket.rooms].filter((r) => r !== socket.id && r !== userRoom(user.id));
+        await Promise.all(rooms.map((r) => roomStub(env, socket.nsp, r).setState(socket.id, state)));
+        reply(ack, { ok: true });
+      }),
+    );
+
+    socket.on(
+      "presence:list",
+      guard("presence:list", async (room: unknown, ack: unknown) => {
+        const name = RoomName.safeParse(room);
+        if (!name.success) return reply(ack, { ok: false, error: "invalid_room", message: name.error.issues[0].message });
+        // Whoever may join a room may see who is in it.
+        if (!socket.rooms.has(name.data)) {
+          const decision = await mayJoin(socket.nsp, name.data, user);
+          if (!decision.ok) return reply(ack, decision);
+        }
+        reply(ack, { ok: true, room: name.data, ...((await roomStub(env, socket.nsp, name.data).presence()) as PresenceSnapshot) });
+      }),
+    );
+
+    installRelay(socket, config.relayEvents, guard);
+
+    socket.on("disconnect", async () => {
+      limiter.forget(socket.id);
+      await userStub(env, user.id)
+        .removeConnection(socket.id)
+        .catch((error: unknown) => console.error("edgeio: UserDO disconnect failed", error));
+    });
+
+    // After an eviction the handler is replayed only to re-register listeners: no side effects.
+    if (socket.restored) return;
+    await socket.join(userRoom(user.id));
+    await userStub(env, user.id).addConnection({
+      socketId: socket.id,
+      nsp: socket.nsp,
+      deviceId: socket.data.presence.deviceId,
+      host: hostOfSocketId(socket.id) ?? "unknown:0",
+      user: who,
+    });
+    // Tells the client its identity, and that user-targeted delivery now reaches it.
+    socket.emit("session", { user: who, deviceId: socket.data.presence.deviceId, guest: user.guest === true });
   });
 });
+
+/** Wraps a handler in the connection's rate limit; beyond it the client gets `edgeio:error`. */
+function rateGuard(socket: Socket, limiter: RateLimiter): Guard {
+  return (event, handler) =>
+    (...args: unknown[]) => {
+      const decision = limiter.take(socket.id);
+      if (decision.ok) return handler(...args);
+      socket.emit("edgeio:error", { code: "rate_limited", event, retryAfterMs: decision.retryAfterMs });
+      const ack = args[args.length - 1];
+      if (typeof ack === "function") ack({ ok: false, error: "rate_limited", message: "too many events", retryAfterMs: decision.retryAfterMs });
+    };
+}

@@ -22,6 +22,7 @@ import {
 } from "./engine/codec";
 import { SessionStore, type HandshakeRecord, type SocketRow } from "./engine/session-store";
 import { dispatch } from "./fanout";
+import { memberMetaOf, RoomJoinError } from "./presence/types";
 import { createDecoder, encodePacket, PacketType, type Packet } from "./socketio/encoding";
 import { Server, type EdgeioApp, type MiddlewareError } from "./socketio/server";
 import { Socket } from "./socketio/socket";
@@ -73,6 +74,8 @@ export function createConnectionHost(app: EdgeioApp) {
     private readonly decoders = new Map<string, ReturnType<typeof createDecoder>>();
     /** Socket objects live in this instance; rebuilt from SQLite after eviction. */
     private readonly liveSockets = new Map<string, Socket>();
+    /** "connection" replays still running for restored sockets; their packets wait for them. */
+    private readonly replays = new Map<string, Promise<void>>();
     private readonly deadlines = new Map<number, { at: number; fire: () => void }>();
     private nextDeadlineId = 0;
     /** Keeps broadcasts from this host in order (per sender, as Socket.IO does). */
@@ -348,6 +351,9 @@ export function createConnectionHost(app: EdgeioApp) {
       if (packet.type === PacketType.CONNECT) return this.connectNamespace(sid, packet.nsp, packet.data);
       const socket = this.socketOf(sid, packet.nsp);
       if (!socket) return; // Socket.IO ignores packets for a namespace the session has not joined.
+      // After an eviction, handlers must be registered (and the replay over) before the first event.
+      const replay = this.replays.get(socket.id);
+      if (replay) await replay;
       switch (packet.type) {
         case PacketType.EVENT:
         case PacketType.BINARY_EVENT: {
@@ -490,7 +496,8 @@ export function createConnectionHost(app: EdgeioApp) {
       });
       this.liveSockets.set(socket.id, socket);
       this.io.namespace(row.nsp)?.sockets.set(socket.id, socket);
-      void this.runConnectionListeners(socket);
+      const replay = this.runConnectionListeners(socket).finally(() => this.replays.delete(socket.id));
+      this.replays.set(socket.id, replay);
       return socket;
     }
 
@@ -525,6 +532,11 @@ export function createConnectionHost(app: EdgeioApp) {
     closeSession(sid: string, reason: DisconnectReason): void {
       const session = this.store.session(sid);
       if (!session || session.closing) return;
+      // Like Socket.IO's disconnect(true): each namespace hears 41 first, so the client knows
+      // the server ended it ("io server disconnect") and does not reconnect.
+      if (reason === "server namespace disconnect") {
+        for (const row of this.store.socketsOfSession(sid)) this.sendFrames(sid, encodePacket({ type: PacketType.DISCONNECT, nsp: row.nsp }));
+      }
       this.store.markClosing(sid);
       for (const row of this.store.socketsOfSession(sid)) void this.removeSocket(row.id, reason, false);
       this.decoders.delete(sid);
@@ -574,7 +586,22 @@ export function createConnectionHost(app: EdgeioApp) {
       if (!row) return;
       const added = rooms.filter((room) => this.store.addRoom(socketId, room));
       for (const room of added) this.liveSockets.get(socketId)?.rooms.add(room);
-      await Promise.all(added.filter((room) => room !== socketId).map((room) => roomStub(this.env, row.nsp, room).join(socketId, this.hostName)));
+      // RoomDOs learn the socket's user and device (socket.data.user / socket.data.presence) for presence.
+      const meta = memberMetaOf(this.liveSockets.get(socketId)?.data ?? JSON.parse(row.data));
+      const results = await Promise.all(
+        added
+          .filter((room) => room !== socketId)
+          .map(async (room) => ({ room, result: await roomStub(this.env, row.nsp, room).join(socketId, this.hostName, meta, { nsp: row.nsp, room }) })),
+      );
+      const refused = results.filter((entry) => !entry.result.ok);
+      if (refused.length === 0) return;
+      // A room that refused (full, oversize state) is not joined: undo it here and tell the caller why.
+      for (const { room } of refused) {
+        this.store.removeRoom(socketId, room);
+        this.liveSockets.get(socketId)?.rooms.delete(room);
+      }
+      const { result } = refused[0];
+      throw new RoomJoinError(result.ok ? "room_full" : result.error, result.ok ? "refused" : result.message);
     }
 
     async leave(socketId: string, rooms: string[]): Promise<void> {

@@ -348,7 +348,7 @@ export class RoomDO extends DurableObject<Env> {
     const current = await this.ctx.storage.getAlarm();
     if (next === current) return;
     if (next === null) await this.ctx.storage.deleteAlarm();
-    else if (current === null || next < current || current < Date.now()) await this.ctx.storage.setAlarm(next);
+    else await this.ctx.storage.setAlarm(next);
   }
 
   private getMeta(key: string): number | null {

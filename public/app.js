@@ -48,6 +48,7 @@ function connectSocket() {
     renderTransport();
   });
   socket.on("disconnect", (reason) => {
+    console.info(`edgeio demo: disconnected (${reason})`);
     setStatus(socket.active ? "reconnecting" : "offline");
     renderTransport();
     if (socket.active) systemMessage(`connection lost (${reason}), reconnecting…`);

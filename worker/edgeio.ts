@@ -14,6 +14,9 @@ import { hostName } from "./ids";
 import { mountFeatureRoutes } from "./routes";
 
 export { RoomDO } from "../durable-objects/room";
+export { UserDO } from "../durable-objects/user";
+export { WebhookDO } from "../durable-objects/webhooks/webhook-do";
+export { installClientEventWebhooks } from "../durable-objects/webhooks/client-events";
 export { defineApp } from "../durable-objects/socketio/server";
 export type { EdgeioApp, Server, Namespace } from "../durable-objects/socketio/server";
 export type { Socket } from "../durable-objects/socketio/socket";

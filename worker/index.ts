@@ -6,4 +6,6 @@ const worker = createWorker(defaultApp);
 
 export class ConnectionHost extends worker.ConnectionHost {}
 export { RoomDO } from "./edgeio";
+export { UserDO } from "./edgeio";
+export { WebhookDO } from "./edgeio";
 export default worker.handler;

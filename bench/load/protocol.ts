@@ -11,6 +11,8 @@ export const CommandSchema = z.discriminatedUnion("op", [
     op: z.literal("connect"),
     urls: z.array(z.string().url()).min(1),
     indices: z.array(z.number().int().nonnegative()),
+    /** Client i uses urls[floor(i / stride) % urls.length]: round robin that stays even across workers. */
+    stride: z.number().int().positive(),
     transports,
     concurrency: z.number().int().positive(),
     timeoutMs: z.number().int().positive(),
@@ -36,6 +38,7 @@ export const CommandSchema = z.discriminatedUnion("op", [
     op: z.literal("pollingRtt"),
     urls: z.array(z.string().url()).min(1),
     indices: z.array(z.number().int().nonnegative()),
+    stride: z.number().int().positive(),
     rounds: z.number().int().positive(),
     timeoutMs: z.number().int().positive(),
   }),
@@ -100,4 +103,5 @@ export const PollingResultSchema = z.object({
 });
 export type PollingResult = z.infer<typeof PollingResultSchema>;
 
+export const EmptyResultSchema = z.object({});
 export const CpuResultSchema = z.object({ user: z.number(), system: z.number() });

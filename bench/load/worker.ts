@@ -55,16 +55,28 @@ function onBench(index: number, payload: unknown): void {
   else current.duplicates++;
 }
 
-/** Recognises the error Socket.IO sends when a request reaches a process that does not know the session. */
-function classify(error: unknown, failures: Failures): void {
+interface FailureSnapshot {
+  sessionUnknown: boolean;
+  key: string;
+}
+
+/**
+ * Recognises the error Socket.IO sends when a request reaches a process that does not know the
+ * session. Must run synchronously inside the error listener: engine.io-client aborts the failed
+ * XHR right after emitting, which clears its responseText.
+ */
+function snapshot(error: unknown): FailureSnapshot {
   const e = error as { message?: string; description?: unknown; context?: { responseText?: unknown; status?: unknown } };
   const body = typeof e?.context?.responseText === "string" ? e.context.responseText : "";
-  if ((e?.description === 400 || e?.context?.status === 400) && body.includes("Session ID unknown")) {
-    failures.sessionUnknown++;
-    return;
-  }
-  const key = `${e?.message ?? String(error)}${typeof e?.description === "number" ? ` (${e.description})` : ""}`;
-  failures.other[key] = (failures.other[key] ?? 0) + 1;
+  const sessionUnknown = (e?.description === 400 || e?.context?.status === 400) && body.includes("Session ID unknown");
+  return { sessionUnknown, key: `${e?.message ?? String(error)}${typeof e?.description === "number" ? ` (${e.description})` : ""}` };
+}
+
+function classify(failure: unknown, failures: Failures): void {
+  const f = failure as Partial<FailureSnapshot>;
+  if (typeof f?.key !== "string") return classify(snapshot(failure), failures);
+  if (f.sessionUnknown) failures.sessionUnknown++;
+  else failures.other[f.key] = (failures.other[f.key] ?? 0) + 1;
 }
 
 function open(url: string, transports: Array<"polling" | "websocket">, timeoutMs: number): Socket {
@@ -76,11 +88,14 @@ function connectOne(url: string, transports: Array<"polling" | "websocket">, tim
   return new Promise((resolve, reject) => {
     socket.once("connect", () => resolve(socket));
     socket.once("connect_error", (error) => {
+      const failure = snapshot(error);
       socket.close();
-      reject(error);
+      reject(failure);
     });
   });
 }
+
+const urlFor = (urls: string[], index: number, stride: number) => urls[Math.floor(index / stride) % urls.length];
 
 /** Runs `task` over `items` with at most `limit` in flight. */
 async function pooled<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
@@ -97,7 +112,7 @@ async function connect(command: Extract<Command, { op: "connect" }>): Promise<Co
   let ok = 0;
   const startedAt = nowMs();
   await pooled(command.indices, command.concurrency, async (index) => {
-    const url = command.urls[index % command.urls.length];
+    const url = urlFor(command.urls, index, command.stride);
     const begin = nowMs();
     try {
       const socket = await connectOne(url, command.transports, command.timeoutMs);
@@ -179,7 +194,7 @@ async function pollingRtt(command: Extract<Command, { op: "pollingRtt" }>): Prom
     command.indices.map(async (index) => {
       let socket: Socket;
       try {
-        socket = await connectOne(command.urls[index % command.urls.length], ["polling"], command.timeoutMs);
+        socket = await connectOne(urlFor(command.urls, index, command.stride), ["polling"], command.timeoutMs);
       } catch (error) {
         classify(error, failures);
         return;
@@ -196,7 +211,8 @@ async function pollingRtt(command: Extract<Command, { op: "pollingRtt" }>): Prom
       for (let round = 0; round < command.rounds && !dropped; round++) {
         const begin = nowMs();
         try {
-          const [echoed] = (await socket.timeout(command.timeoutMs).emitWithAck("echo", round)) as unknown[];
+          // emitWithAck resolves with the first acknowledgement argument.
+          const echoed: unknown = await socket.timeout(command.timeoutMs).emitWithAck("echo", round);
           if (echoed !== round) throw new Error(`wrong echo ${String(echoed)} for ${round}`);
           rttsMs.push(nowMs() - begin);
         } catch {

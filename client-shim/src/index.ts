@@ -157,7 +157,9 @@ export function connect<Listen extends EventsMap = EventsMap, Emit extends Event
 
   raw.on("connect", () => {
     refreshes = 0;
-    // A new connection starts with no rooms on the server; restore them and the presence state.
+    // A new connection starts with no rooms on the server. The state goes first: the server
+    // applies a connection's default state to the rooms it joins afterwards.
+    if (presenceState !== undefined) raw.emit("presence:set", { state: presenceState });
     for (const room of rooms.values()) if (room.joined) void room.join();
   });
 
@@ -204,7 +206,6 @@ export function connect<Listen extends EventsMap = EventsMap, Emit extends Event
         this.joined = true;
         this.presence = reply.presence;
         this.fire("presence", this.presence, this.counts);
-        if (presenceState !== undefined) await this.setPresence(presenceState);
       }
       return reply;
     }

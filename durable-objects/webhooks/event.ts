@@ -23,9 +23,10 @@ export function newWebhookEvent(type: WebhookEventType, data: Record<string, unk
 
 /** Events about the same room or user go to the same WebhookDO, so they leave in order. */
 export function shardKey(event: WebhookEvent): string {
-  const { room, namespace, userId, socketId } = event.data as Record<string, unknown>;
-  if (typeof room === "string") return `room:${String(namespace ?? "/")}:${room}`;
-  if (typeof userId === "string" || typeof userId === "number") return `user:${userId}`;
+  const { room, nsp, namespace, user, userId, socketId } = event.data as Record<string, unknown>;
+  if (typeof room === "string") return `room:${String(nsp ?? namespace ?? "/")}:${room}`;
+  const id = (user as { id?: unknown } | undefined)?.id ?? userId;
+  if (typeof id === "string" || typeof id === "number") return `user:${id}`;
   if (typeof socketId === "string") return `socket:${socketId}`;
   return event.id;
 }

@@ -3,9 +3,10 @@
  * end-to-end tests check (acks both ways, binary, rooms, namespaces with auth, disconnects),
  * so it doubles as the test fixture. Run it with `npm run dev:echo`.
  */
-import { defineApp } from "../../worker/edgeio";
+import { defineApp, installClientEventWebhooks } from "../../worker/edgeio";
 
-export default defineApp((io) => {
+export default defineApp((io, env) => {
+  installClientEventWebhooks(io, env);
   io.on("connection", (socket) => {
     socket.data.events = socket.data.events ?? 0;
     socket.emit("welcome", { id: socket.id, restored: socket.restored });

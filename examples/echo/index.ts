@@ -6,4 +6,6 @@ const worker = createWorker(app);
 
 export class ConnectionHost extends worker.ConnectionHost {}
 export { RoomDO } from "../../worker/edgeio";
+export { UserDO } from "../../worker/edgeio";
+export { WebhookDO } from "../../worker/edgeio";
 export default worker.handler;

@@ -51,12 +51,13 @@ function contractServer(io: Server) {
     const name = token ? token.slice(5) : `guest-${socket.id.slice(0, 4)}`;
     const user = { id: name, name };
     const deviceId = String(socket.handshake.auth.deviceId);
+    let defaultState: unknown = null; // set by presence:set without a room; applies to later joins
     socket.emit("hello", { deviceId, token });
 
     socket.on("room:join", (room: string, ack: (reply: unknown) => void) => {
       joins.push({ room, socketId: socket.id });
       if (!members.has(room)) members.set(room, new Map());
-      members.get(room)!.set(socket.id, { user, socketId: socket.id, deviceId, state: null });
+      members.get(room)!.set(socket.id, { user, socketId: socket.id, deviceId, state: defaultState });
       socket.join(room);
       const presence = presenceOf(room);
       ack({ ok: true, room, presence, counts: { users: presence.length, connections: members.get(room)!.size } });
@@ -66,14 +67,15 @@ function contractServer(io: Server) {
       leave(socket, room);
       ack({ ok: true, room });
     });
-    socket.on("presence:set", (body: { room?: string; state: unknown }, ack: (reply: unknown) => void) => {
+    socket.on("presence:set", (body: { room?: string; state: unknown }, ack?: (reply: unknown) => void) => {
+      if (!body.room) defaultState = body.state;
       for (const [room, bySocket] of members) {
         const entry = bySocket.get(socket.id);
         if (!entry || (body.room && body.room !== room)) continue;
         entry.state = body.state;
         io.to(room).emit("presence:update", { room, user, metas: metasOf(room, user.id) });
       }
-      ack({ ok: true });
+      ack?.({ ok: true });
     });
     for (const event of ["message:new", "typing:start", "typing:stop"]) {
       socket.on(event, (payload: { room: string }) => socket.to(payload.room).emit(event, { ...payload, user }));

@@ -239,6 +239,8 @@ export class WebSocketSession implements Conn {
     const ws = response.webSocket;
     if (!ws) throw new Error("no webSocket on a 101 response");
     ws.accept();
+    // Binary frames as ArrayBuffer (newer compatibility dates default to Blob).
+    ws.binaryType = "arraybuffer";
     return new WebSocketSession(ws);
   }
 
@@ -329,6 +331,16 @@ export async function nextEvent(conn: Conn, event: string, nsp = "/", timeout?: 
   const frame = (await conn.inbox.take(startsWith(head), timeout)) as string;
   const parsed = JSON.parse(frame.slice(prefix(2, nsp).length)) as unknown[];
   return parsed.slice(1);
+}
+
+/** Opens sessions (via `open`) until one lands on `host`; disposes of the others. */
+export async function onHost<T extends Conn>(host: string, open: () => Promise<T>, dispose: (c: T) => unknown): Promise<T> {
+  for (let i = 0; i < 60; i++) {
+    const conn = await open();
+    if (hostOf(conn.sid) === host) return conn;
+    await dispose(conn);
+  }
+  throw new Error(`no session landed on ${host}`);
 }
 
 /** Opens sessions (via `open`) until two share a ConnectionHost; closes the rest. */

@@ -125,7 +125,7 @@ describe("upgrade polling → websocket", () => {
     expect(await ws.inbox.take(startsWith('42["echo"'))).toBe('42["echo","during upgrade"]');
     await echoRoundTrip(ws);
     expect(await emitWithAck(ws, ["transport"])).toEqual(["websocket"]);
-    expect(await emitWithAck(ws, ["get-data"])).toEqual([{ events: 1 }]);
+    expect(await emitWithAck(ws, ["get-data"])).toEqual([{ events: 2 }]);
 
     // Polling is over for this sid.
     await expectEngineError(await polling.get(), 400, 3, "Bad request");

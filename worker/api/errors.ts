@@ -12,7 +12,6 @@ export const ERROR_CODES = {
   rate_limited: 429,
   internal_error: 500,
   invalid_configuration: 500,
-  not_available: 501,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

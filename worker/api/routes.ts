@@ -6,7 +6,7 @@
 import { Hono, type Context, type Next } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { z } from "zod";
-import { roomStub, type EdgeioBindings } from "../../durable-objects/bindings";
+import { roomStub, userStub, type EdgeioBindings } from "../../durable-objects/bindings";
 import { dispatch } from "../../durable-objects/fanout";
 import { encodePacket, PacketType } from "../../durable-objects/socketio/encoding";
 import type { HostOp, Target } from "../../durable-objects/socketio/types";
@@ -27,16 +27,7 @@ import {
   type Selector,
 } from "./schemas";
 
-/** RPC methods of the presence DOs this API reads (RoomDO.presence, UserDO.info). */
-interface PresenceRpc {
-  presence(): Promise<unknown>;
-}
-interface UserRpc {
-  info(): Promise<unknown>;
-}
-
 type ApiEnv = EdgeioBindings & {
-  USER?: DurableObjectNamespace;
   /** Optional Cloudflare rate-limiting binding, keyed per API key. */
   API_RATE_LIMITER?: RateLimit;
 } & Record<string, unknown>;
@@ -120,16 +111,6 @@ async function run(c: ApiContext, op: HostOp) {
   return c.json({ ok: true, rooms: op.target.rooms.length, hosts, sockets });
 }
 
-/** Calls an RPC method of a presence DO; null when that DO does not offer it (yet). */
-async function callOptional<T>(call: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false }> {
-  try {
-    return { ok: true, value: await call() };
-  } catch (error) {
-    if (error instanceof TypeError && /does not implement|not a function/i.test(error.message)) return { ok: false };
-    throw error;
-  }
-}
-
 export function apiRoutes() {
   const api = new Hono<{ Bindings: ApiEnv; Variables: Vars }>();
 
@@ -187,21 +168,15 @@ export function apiRoutes() {
     if (!param.ok) return param.response;
     const query = parsed(c, presenceQuerySchema, c.req.query());
     if (!query.ok) return query.response;
-    const stub = roomStub(c.env, query.value.namespace, param.value.room) as unknown as PresenceRpc;
-    const result = await callOptional(() => stub.presence());
-    if (!result.ok) return apiError(c, "not_available", "presence is not available in this deployment");
-    return c.json({ namespace: query.value.namespace, room: param.value.room, ...(result.value as object) });
+    const { presence, counts } = await roomStub(c.env, query.value.namespace, param.value.room).presence();
+    return c.json({ namespace: query.value.namespace, room: param.value.room, presence, counts });
   });
 
   api.get("/users/:id", async (c) => {
     const param = parsed(c, userParamSchema, c.req.param());
     if (!param.ok) return param.response;
-    const users = c.env.USER;
-    if (!users) return apiError(c, "not_available", "users are not available in this deployment (no USER binding)");
-    const stub = users.get(users.idFromName(param.value.id)) as unknown as UserRpc;
-    const result = await callOptional(() => stub.info());
-    if (!result.ok) return apiError(c, "not_available", "user queries are not available in this deployment");
-    return c.json({ id: param.value.id, ...(result.value as object) });
+    const info = await userStub(c.env, param.value.id).info(param.value.id);
+    return c.json({ ...info, id: param.value.id });
   });
 
   api.get("/webhooks/deliveries", async (c) => {

@@ -1,0 +1,71 @@
+/**
+ * Who may join which room in the default app. JOIN_POLICY maps room-name patterns to a rule,
+ * first match wins: "open" (anyone), "claim" (the token's JOIN_CLAIM claim lists the room or a
+ * pattern matching it), "webhook" (JOIN_WEBHOOK_URL answers {"allow": true}), "closed".
+ * A room matching no pattern is closed. `user:*` rooms are reserved: the server joins each
+ * socket to its own, and nobody can join another user's.
+ */
+import { z } from "zod";
+import type { AuthUser } from "../worker/auth";
+import { matchesPattern, type AppConfig } from "./config";
+
+export const RoomName = z
+  .string()
+  .min(1, "room names are not empty")
+  .max(128, "room names are at most 128 characters")
+  .regex(/^[A-Za-z0-9:_\-.@]+$/, "room names use letters, digits and : _ - . @");
+
+export type JoinDecision = { ok: true } | { ok: false; error: "forbidden"; message: string };
+
+const WebhookAnswer = z.object({ allow: z.boolean() }).passthrough();
+
+export function userRoom(userId: string): string {
+  return `user:${userId}`;
+}
+
+export function createJoinPolicy(config: AppConfig) {
+  const forbidden = (message: string): JoinDecision => ({ ok: false, error: "forbidden", message });
+
+  async function askWebhook(nsp: string, room: string, user: AuthUser): Promise<JoinDecision> {
+    const hook = config.joinWebhook;
+    if (!hook) return forbidden("no join webhook is configured");
+    const body = JSON.stringify({ type: "room.join_request", nsp, room, user: { id: user.id, name: user.name, guest: user.guest === true } });
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (hook.secret) headers["x-edgeio-signature"] = `sha256=${await hmacHex(hook.secret, body)}`;
+    try {
+      const response = await fetch(hook.url, { method: "POST", headers, body, signal: AbortSignal.timeout(hook.timeoutMs) });
+      if (!response.ok) return forbidden(`the join webhook answered ${response.status}`);
+      const answer = WebhookAnswer.safeParse(await response.json());
+      if (!answer.success) return forbidden("the join webhook gave no {\"allow\": boolean} answer");
+      return answer.data.allow ? { ok: true } : forbidden("the join webhook refused");
+    } catch {
+      return forbidden("the join webhook could not be reached");
+    }
+  }
+
+  return async function mayJoin(nsp: string, room: string, user: AuthUser): Promise<JoinDecision> {
+    if (room.startsWith("user:")) {
+      return room === userRoom(user.id) ? { ok: true } : forbidden("user rooms are reserved");
+    }
+    const rule = config.joinPolicy.find((entry) => matchesPattern(entry.pattern, room))?.rule ?? "closed";
+    switch (rule) {
+      case "open":
+        return { ok: true };
+      case "closed":
+        return forbidden("this room is closed");
+      case "claim": {
+        const claim = user[config.joinClaim];
+        const granted = Array.isArray(claim) && claim.some((entry) => typeof entry === "string" && matchesPattern(entry, room));
+        return granted ? { ok: true } : forbidden(`the token's "${config.joinClaim}" claim does not grant this room`);
+      }
+      case "webhook":
+        return askWebhook(nsp, room, user);
+    }
+  };
+}
+
+async function hmacHex(secret: string, body: string): Promise<string> {
+  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(body)));
+  return [...mac].map((b) => b.toString(16).padStart(2, "0")).join("");
+}

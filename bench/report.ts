@@ -1,0 +1,234 @@
+/**
+ * Turns a benchmark run into `latest.json` (every figure) and `latest.md` (one Markdown table
+ * with every system side by side and edgeio's ratio to each peer, honesty checks, machine info
+ * and the exact command), plus a dated copy of the Markdown for full runs.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { BenchOptions } from "./lib/options.ts";
+import type { BroadcastFigures, ConnectFigures, IdleFigures, PollingFigures } from "./scenarios.ts";
+
+export interface MachineInfo {
+  nproc: number;
+  cpuModel: string;
+  memoryTotalBytes: number;
+  node: string;
+  os: string;
+  loadAverageAtStart: number[];
+  loadAverageAtEnd: number[];
+  /** Processes outside this benchmark that were using CPU when it started (pid, %cpu, command). */
+  otherBusyProcesses: string[];
+}
+
+export interface SystemResult {
+  id: string;
+  label: string;
+  connect?: ConnectFigures;
+  idle?: IdleFigures;
+  broadcast: BroadcastFigures[];
+  polling?: PollingFigures;
+  extra?: Record<string, unknown>;
+  errors: string[];
+}
+
+export interface BenchResults {
+  command: string;
+  startedAt: string;
+  finishedAt: string;
+  durationS: number;
+  machine: MachineInfo;
+  options: BenchOptions;
+  systems: SystemResult[];
+}
+
+type Better = "higher" | "lower" | "none";
+interface Row {
+  metric: string;
+  better: Better;
+  value(s: SystemResult): number | string | null;
+  /** Shown instead of the number, e.g. "12 / 1000" or a warning. */
+  format?(s: SystemResult): string | null;
+}
+
+const fmt = (n: number | null | undefined, digits = 1): string => {
+  if (n === null || n === undefined || Number.isNaN(n)) return "—";
+  if (Number.isInteger(n)) return n.toLocaleString("en-US");
+  if (Math.abs(n) >= 100) return Math.round(n).toLocaleString("en-US");
+  return n.toFixed(digits);
+};
+
+function ratio(edgeio: number | string | null, peer: number | string | null, better: Better): string {
+  if (better === "none" || typeof edgeio !== "number" || typeof peer !== "number") return "";
+  if (peer === 0) return edgeio === 0 ? "1.00×" : "—";
+  const r = edgeio / peer;
+  const good = better === "higher" ? r > 1 : r < 1;
+  return `${r.toFixed(2)}×${Math.abs(r - 1) < 0.05 ? "" : good ? " ✓" : ""}`;
+}
+
+const lossCell = (b: BroadcastFigures | undefined): string | null => {
+  if (!b) return null;
+  const flag = b.lost > 0 || b.duplicates > 0 || b.stray > 0 ? "⚠ " : "";
+  return `${flag}${b.lost} lost / ${b.duplicates} dup / ${b.stray} stray`;
+};
+
+function rows(results: BenchResults): Row[] {
+  const o = results.options;
+  const out: Row[] = [];
+  const section = (title: string) => out.push({ metric: `**${title}**`, better: "none", value: () => "", format: () => "" });
+
+  section(`Connect: ${o.clients} clients over WebSocket`);
+  out.push(
+    { metric: "connected / attempted", better: "none", value: (s) => s.connect?.ok ?? null, format: (s) => (s.connect ? `${s.connect.ok} / ${s.connect.attempted}` : null) },
+    { metric: "connections per second (higher is better)", better: "higher", value: (s) => s.connect?.connectionsPerS ?? null },
+    { metric: "time until all connected, s (lower is better)", better: "lower", value: (s) => s.connect?.timeToAllS ?? null, format: (s) => (s.connect ? s.connect.timeToAllS.toFixed(2) : null) },
+    { metric: "connect latency p50, ms", better: "lower", value: (s) => s.connect?.connectMs.p50 ?? null },
+    { metric: "connect latency p99, ms", better: "lower", value: (s) => s.connect?.connectMs.p99 ?? null },
+    { metric: "failures", better: "none", value: (s) => s.connect?.failed ?? null },
+    { metric: "server CPU, s", better: "lower", value: (s) => s.connect?.serverCpuS ?? null, format: (s) => (s.connect ? s.connect.serverCpuS.toFixed(2) : null) },
+  );
+
+  for (const size of o.rooms) {
+    const b = (s: SystemResult) => s.broadcast.find((x) => x.size === size);
+    section(`Room broadcast: ${size} members, ${o.messages} messages at ${o.rate}/s (io.to(room).emit)`);
+    out.push(
+      { metric: "latency emit→member p50, ms", better: "lower", value: (s) => b(s)?.latencyMs.p50 ?? null },
+      { metric: "latency p99, ms", better: "lower", value: (s) => b(s)?.latencyMs.p99 ?? null },
+      { metric: "latency max, ms", better: "lower", value: (s) => b(s)?.latencyMs.max ?? null },
+      { metric: "deliveries per second", better: "higher", value: (s) => b(s)?.deliveriesPerS ?? null },
+      { metric: "delivered / expected", better: "none", value: (s) => b(s)?.delivered ?? null, format: (s) => (b(s) ? `${b(s)!.delivered} / ${b(s)!.expected}` : null) },
+      { metric: "lost / duplicated / stray deliveries", better: "none", value: (s) => b(s)?.lost ?? null, format: (s) => lossCell(b(s)) },
+      { metric: "server CPU, s", better: "lower", value: (s) => b(s)?.serverCpuS ?? null, format: (s) => (b(s) ? b(s)!.serverCpuS.toFixed(2) : null) },
+    );
+  }
+
+  section(`Long-polling: ${o.pollingClients} clients × ${o.pollingRounds} emit-with-ack round trips`);
+  out.push(
+    { metric: "clients connected / attempted", better: "none", value: (s) => s.polling?.connected ?? null, format: (s) => (s.polling ? `${s.polling.connected} / ${s.polling.attempted}` : null) },
+    { metric: "clients that finished every round trip", better: "none", value: (s) => s.polling?.completed ?? null },
+    { metric: "`400 Session ID unknown` seen by clients", better: "none", value: (s) => s.polling?.sessionUnknown ?? null },
+    { metric: "other failures (ack timeouts, drops, errors)", better: "none", value: (s) => (s.polling ? otherFailures(s.polling) : null) },
+    { metric: "round trip p50, ms", better: "lower", value: (s) => s.polling?.rttMs.p50 ?? null },
+    { metric: "round trip p99, ms", better: "lower", value: (s) => s.polling?.rttMs.p99 ?? null },
+  );
+
+  section(`Idle: the ${o.clients} WebSocket connections held for ${o.idleSeconds} s`);
+  out.push(
+    { metric: "server memory per connection, KiB (RSS growth over baseline)", better: "lower", value: (s) => (s.idle ? s.idle.bytesPerConnection / 1024 : null) },
+    { metric: "server RSS with all connections, MiB", better: "lower", value: (s) => (s.idle ? s.idle.rssAfterIdleBytes / 2 ** 20 : null) },
+    { metric: "Durable Object wake-ups per connection-minute", better: "none", value: (s) => s.idle?.wakes?.wakesPerConnectionMinute ?? null, format: (s) => (s.idle?.wakes ? s.idle.wakes.wakesPerConnectionMinute.toFixed(4) : null) },
+    { metric: "of which alarms, per connection-minute", better: "none", value: (s) => s.idle?.wakes?.alarmsPerConnectionMinute ?? null, format: (s) => (s.idle?.wakes ? s.idle.wakes.alarmsPerConnectionMinute.toFixed(4) : null) },
+    { metric: "server CPU while idle, s", better: "lower", value: (s) => s.idle?.serverCpuS ?? null, format: (s) => (s.idle ? s.idle.serverCpuS.toFixed(2) : null) },
+  );
+  return out;
+}
+
+const otherFailures = (p: PollingFigures) => p.ackTimeouts + p.disconnects + Object.values(p.otherFailures).reduce((a, b) => a + b, 0);
+
+function honesty(results: BenchResults): string[] {
+  const lines: string[] = [];
+  for (const s of results.systems) {
+    for (const b of s.broadcast) {
+      const ok = b.lost === 0 && b.duplicates === 0 && b.stray === 0 && b.delivered === b.expected;
+      lines.push(
+        `- ${ok ? "✓" : "⚠"} ${s.label}, room of ${b.size}: ${b.members} members × ${b.messages} messages = ${b.expected} expected; ` +
+          `${b.delivered} delivered (${b.unique} unique), ${b.lost} lost, ${b.duplicates} duplicated, ${b.stray} stray` +
+          (ok ? "" : " — **this run lost or duplicated deliveries**"),
+      );
+    }
+    for (const e of s.errors) lines.push(`- ⚠ ${s.label}: scenario error: ${e}`);
+  }
+  return lines;
+}
+
+function loadTable(results: BenchResults): string[] {
+  const lines = [
+    "| system | scenario | wall, s | server CPU, s | load generators CPU, s (per process) | busiest load generator, % of a core |",
+    "|---|---|---:|---:|---|---:|",
+  ];
+  for (const s of results.systems) {
+    const add = (name: string, f: { wallS: number; serverCpuS: number; loadCpuS: number[]; loadCpuMaxPct: number } | undefined) => {
+      if (!f) return;
+      const warn = f.loadCpuMaxPct > 85 ? " ⚠" : "";
+      lines.push(`| ${s.label} | ${name} | ${f.wallS.toFixed(1)} | ${f.serverCpuS.toFixed(2)} | ${f.loadCpuS.map((c) => c.toFixed(2)).join(" + ")} | ${f.loadCpuMaxPct.toFixed(0)}${warn} |`);
+    };
+    add("connect", s.connect);
+    add("idle", s.idle);
+    for (const b of s.broadcast) add(`broadcast ${b.size}`, b);
+    add("polling", s.polling);
+  }
+  return lines;
+}
+
+export function renderMarkdown(results: BenchResults): string {
+  const [edgeio, ...peers] = results.systems;
+  const header = ["Metric", edgeio.label, ...peers.flatMap((p) => [p.label, `edgeio ÷ ${shortName(p.id)}`])];
+  const table = [`| ${header.join(" | ")} |`, `|${header.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`];
+  for (const row of rows(results)) {
+    const cell = (s: SystemResult) => {
+      const formatted = row.format?.(s);
+      if (formatted !== undefined && formatted !== null) return formatted;
+      const v = row.value(s);
+      return typeof v === "number" ? fmt(v) : (v ?? "—");
+    };
+    const cells = [row.metric, cell(edgeio)];
+    for (const peer of peers) cells.push(cell(peer), row.metric.startsWith("**") ? "" : ratio(row.value(edgeio), row.value(peer), row.better));
+    table.push(`| ${cells.join(" | ")} |`);
+  }
+  const m = results.machine;
+  const o = results.options;
+  return [
+    `# edgeio benchmark — ${results.startedAt.slice(0, 10)}`,
+    "",
+    `Command: \`${results.command}\``,
+    "",
+    `Started ${results.startedAt}, took ${Math.round(results.durationS)} s. Machine: ${m.nproc} cores (${m.cpuModel}), ` +
+      `${(m.memoryTotalBytes / 2 ** 30).toFixed(1)} GiB memory, Node ${m.node}, ${m.os}. ` +
+      `Load average at start ${m.loadAverageAtStart.map((l) => l.toFixed(2)).join(" ")}, at end ${m.loadAverageAtEnd.map((l) => l.toFixed(2)).join(" ")}.`,
+    "",
+    m.otherBusyProcesses.length
+      ? `Other processes were using CPU when the run started (the machine is shared): ${m.otherBusyProcesses.join("; ")}.`
+      : "No other process was using noticeable CPU when the run started.",
+    "",
+    `Options: ${o.clients} clients, rooms ${o.rooms.join("/")}, ${o.messages} messages per room at ${o.rate}/s, ` +
+      `${o.pollingClients} polling clients × ${o.pollingRounds} round trips, idle ${o.idleSeconds} s, ${o.loadWorkers} load-generator processes.`,
+    "",
+    "Ratios are edgeio's figure divided by the peer's; ✓ marks where edgeio is better by more than 5 %. " +
+      "edgeio runs the echo example app (examples/echo) under `wrangler dev` (local workerd); the Socket.IO servers " +
+      "(bench/systems/socketio-server.ts) implement the same events.",
+    "",
+    ...table,
+    "",
+    "## Honesty checks",
+    "",
+    "Every broadcast carries a run id and a sequence number; each member counts what it received.",
+    "",
+    ...honesty(results),
+    "",
+    "## CPU: servers and load generators",
+    "",
+    "⚠ marks a load generator above 85 % of a core: it, not the server, may have limited that scenario.",
+    "",
+    ...loadTable(results),
+    "",
+  ].join("\n");
+}
+
+function shortName(id: string): string {
+  return (
+    { "socketio-single": "SIO 1 proc", "socketio-redis": "SIO+Redis WS", "socketio-redis-polling": "SIO+Redis polling" } as Record<string, string>
+  )[id] ?? id;
+}
+
+export function writeReports(results: BenchResults, dir: string, dated: boolean): string[] {
+  mkdirSync(dir, { recursive: true });
+  const markdown = renderMarkdown(results);
+  const written = [join(dir, "latest.md"), join(dir, "latest.json")];
+  writeFileSync(written[0], markdown);
+  writeFileSync(written[1], `${JSON.stringify(results, null, 2)}\n`);
+  if (dated) {
+    const datedPath = join(dir, `${results.startedAt.slice(0, 10)}.md`);
+    writeFileSync(datedPath, markdown);
+    written.push(datedPath);
+  }
+  return written;
+}

@@ -1,0 +1,166 @@
+/**
+ * `npm run bench`: starts each system in turn on this machine (edgeio under wrangler dev,
+ * Socket.IO in one process, Socket.IO + Redis adapter in two), drives the same scenarios
+ * against each with forked load-generator processes, and writes bench/results/.
+ * Systems run one after another, never at the same time, so they do not compete for the CPU.
+ */
+import { execSync } from "node:child_process";
+import { cpus, loadavg, totalmem, release, type } from "node:os";
+import { resolve } from "node:path";
+import { parseOptions, type BenchOptions, type StartableSystem } from "./lib/options.ts";
+import { descendants, sumRss } from "./lib/proc.ts";
+import { sleep } from "./lib/stats.ts";
+import { LoadPool } from "./load/pool.ts";
+import { EmptyResultSchema } from "./load/protocol.ts";
+import { writeReports, type BenchResults, type MachineInfo, type SystemResult } from "./report.ts";
+import { broadcastScenario, connectScenario, idleScenario, pollingScenario, warmUp } from "./scenarios.ts";
+import { startEdgeio } from "./systems/edgeio.ts";
+import { startSocketioRedis } from "./systems/socketio-redis.ts";
+import { startSocketioSingle } from "./systems/socketio-single.ts";
+import type { RunningSystem } from "./systems/types.ts";
+
+const ROOT = resolve(import.meta.dirname, "..");
+
+const starters: Record<StartableSystem, () => Promise<RunningSystem>> = {
+  edgeio: startEdgeio,
+  "socketio-single": startSocketioSingle,
+  "socketio-redis": startSocketioRedis,
+};
+
+const log = (message: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+
+/** Processes not started by this benchmark that are using CPU right now (the machine may be shared). */
+function otherBusyProcesses(): string[] {
+  const ours = new Set([process.pid, ...descendants(process.pid)]);
+  try {
+    // ps %cpu is the lifetime average; sample top once instead for the current picture.
+    const out = execSync("top -b -n 2 -d 1 -w 200 | awk '/^top -/{n++} n==2' | tail -n +8", { encoding: "utf8" });
+    return out
+      .split("\n")
+      .map((line) => line.trim().split(/\s+/))
+      .filter((f) => f.length >= 12 && Number(f[8]) >= 5 && !ours.has(Number(f[0])))
+      .slice(0, 8)
+      .map((f) => `${f.slice(11).join(" ")} (pid ${f[0]}, ${f[8]} % CPU)`);
+  } catch {
+    return [];
+  }
+}
+
+function machineInfo(): MachineInfo {
+  return {
+    nproc: Number(execSync("nproc", { encoding: "utf8" }).trim()),
+    cpuModel: cpus()[0]?.model ?? "unknown",
+    memoryTotalBytes: totalmem(),
+    node: process.version,
+    os: `${type()} ${release()}`,
+    loadAverageAtStart: loadavg(),
+    loadAverageAtEnd: [],
+    otherBusyProcesses: otherBusyProcesses(),
+  };
+}
+
+async function attempt<T>(result: SystemResult, name: string, body: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await body();
+  } catch (error) {
+    const message = `${name}: ${error instanceof Error ? error.message : String(error)}`;
+    log(`  ${result.label}: ${message}`);
+    result.errors.push(message);
+    return undefined;
+  }
+}
+
+/** The system being measured, so that Ctrl-C can stop it too. */
+let current: RunningSystem | null = null;
+
+async function benchSystem(id: StartableSystem, options: BenchOptions, pool: LoadPool): Promise<SystemResult[]> {
+  log(`starting ${id}`);
+  const system = await starters[id]();
+  current = system;
+  const result: SystemResult = { id: system.id, label: system.label, broadcast: [], errors: [] };
+  const results = [result];
+  try {
+    await warmUp(system);
+    await sleep(1000);
+    const baselineRss = sumRss(system.memoryPids());
+
+    log(`  connect ${options.clients}`);
+    result.connect = await attempt(result, "connect", () => connectScenario(system, pool, options));
+    const connected = result.connect?.ok ?? 0;
+
+    log(`  idle ${options.idleSeconds}s`);
+    result.idle = await attempt(result, "idle", () => idleScenario(system, pool, options, connected, baselineRss));
+
+    for (const size of options.rooms) {
+      if (size > connected) {
+        result.errors.push(`broadcast ${size}: only ${connected} clients connected`);
+        continue;
+      }
+      log(`  broadcast to ${size}`);
+      const figures = await attempt(result, `broadcast ${size}`, () => broadcastScenario(system, pool, options, size));
+      if (figures) result.broadcast.push(figures);
+    }
+    await pool.each(() => ({ op: "closeAll" }), EmptyResultSchema);
+    await sleep(1000);
+
+    // The two-process system's polling run goes through a proxy without sticky sessions: its own column.
+    const pollingResult: SystemResult = system.pollingId
+      ? { id: system.pollingId, label: system.pollingLabel ?? system.pollingId, broadcast: [], errors: [] }
+      : result;
+    if (pollingResult !== result) results.push(pollingResult);
+    log(`  polling ${options.pollingClients} × ${options.pollingRounds}`);
+    pollingResult.polling = await attempt(pollingResult, "polling", () => pollingScenario(system, pool, options));
+    const extra = await attempt(result, "extra", async () => (await system.extra?.()) ?? {});
+    if (extra) result.extra = extra;
+  } finally {
+    await pool.each(() => ({ op: "closeAll" }), EmptyResultSchema).catch(() => undefined);
+    await system.stop();
+    current = null;
+    log(`stopped ${id}`);
+  }
+  return results;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const options = parseOptions(argv, process.env);
+  const startedAt = new Date();
+  const machine = machineInfo();
+  const command = `npm run bench${argv.length ? ` -- ${argv.join(" ")}` : ""}`;
+  log(`${command} (${machine.nproc} cores, Node ${machine.node})`);
+
+  const pool = new LoadPool(options.loadWorkers);
+  const systems: SystemResult[] = [];
+  const stopAll = () => pool.stop();
+  process.once("SIGINT", () => {
+    stopAll();
+    void (current?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  });
+  try {
+    await pool.start();
+    for (const id of options.systems) systems.push(...(await benchSystem(id, options, pool)));
+  } finally {
+    stopAll();
+  }
+  machine.loadAverageAtEnd = loadavg();
+  const finishedAt = new Date();
+  const results: BenchResults = {
+    command,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationS: (finishedAt.getTime() - startedAt.getTime()) / 1000,
+    machine,
+    options,
+    systems,
+  };
+  const written = writeReports(results, resolve(ROOT, options.out), options.dated);
+  log(`wrote ${written.join(", ")}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,286 @@
+/**
+ * The four scenarios, each run against one started system with the shared load-generator
+ * pool. Every scenario records the server's and the load generators' CPU use alongside its
+ * figures so that a saturated load generator is visible in the report.
+ */
+import { io } from "socket.io-client";
+import { z } from "zod";
+import type { BenchOptions } from "./lib/options.ts";
+import { sumCpu, sumRss } from "./lib/proc.ts";
+import { nowMs, sleep, summarize, type Summary } from "./lib/stats.ts";
+import type { LoadPool } from "./load/pool.ts";
+import {
+  CollectResultSchema,
+  ConnectResultSchema,
+  JoinResultSchema,
+  PollingResultSchema,
+  ProgressResultSchema,
+  SendResultSchema,
+  type Failures,
+} from "./load/protocol.ts";
+import type { RunningSystem } from "./systems/types.ts";
+
+const ExpectResultSchema = z.object({ members: z.number().int() });
+
+export interface CpuFigures {
+  wallS: number;
+  serverCpuS: number;
+  /** Load-generator CPU seconds per worker process. */
+  loadCpuS: number[];
+  /** The busiest load generator's CPU as a percentage of one core over the scenario. */
+  loadCpuMaxPct: number;
+}
+
+export interface ConnectFigures extends CpuFigures {
+  transport: "websocket";
+  attempted: number;
+  ok: number;
+  failed: number;
+  failures: Failures;
+  timeToAllS: number;
+  connectionsPerS: number;
+  connectMs: Summary;
+}
+
+export interface IdleFigures extends CpuFigures {
+  connections: number;
+  seconds: number;
+  baselineRssBytes: number;
+  rssAfterConnectBytes: number;
+  rssAfterIdleBytes: number;
+  bytesPerConnection: number;
+  auxiliaryRssBytes: Record<string, number>;
+  wakes?: { wakes: number; alarms: number; wakesPerConnectionMinute: number; alarmsPerConnectionMinute: number; webSockets: number };
+}
+
+export interface BroadcastFigures extends CpuFigures {
+  size: number;
+  members: number;
+  messages: number;
+  ratePerS: number;
+  expected: number;
+  delivered: number;
+  unique: number;
+  lost: number;
+  duplicates: number;
+  stray: number;
+  latencyMs: Summary;
+  deliveriesPerS: number;
+}
+
+export interface PollingFigures extends CpuFigures {
+  attempted: number;
+  connected: number;
+  completed: number;
+  rounds: number;
+  sessionUnknown: number;
+  otherFailures: Record<string, number>;
+  ackTimeouts: number;
+  disconnects: number;
+  rttMs: Summary;
+}
+
+/** Measures CPU around `body`: server processes from /proc, load generators via process.cpuUsage(). */
+async function measured<T>(system: RunningSystem, pool: LoadPool, body: () => Promise<T>): Promise<T & CpuFigures> {
+  const serverBefore = sumCpu(system.cpuPids());
+  const loadBefore = await pool.cpu();
+  const start = nowMs();
+  const result = await body();
+  const wallS = (nowMs() - start) / 1000;
+  const loadAfter = await pool.cpu();
+  const loadCpuS = loadAfter.map((after, i) => after - loadBefore[i]);
+  return {
+    ...result,
+    wallS,
+    serverCpuS: sumCpu(system.cpuPids()) - serverBefore,
+    loadCpuS,
+    loadCpuMaxPct: wallS > 0 ? (Math.max(...loadCpuS) / wallS) * 100 : 0,
+  };
+}
+
+function mergeFailures(all: Failures[]): Failures {
+  const merged: Failures = { sessionUnknown: 0, other: {} };
+  for (const f of all) {
+    merged.sessionUnknown += f.sessionUnknown;
+    for (const [key, n] of Object.entries(f.other)) merged.other[key] = (merged.other[key] ?? 0) + n;
+  }
+  return merged;
+}
+
+/** Opens `count` clients on `url` with `transports`, checks each with an acked echo, and closes them. */
+async function touch(url: string, count: number, transports: Array<"polling" | "websocket">): Promise<void> {
+  await Promise.all(
+    Array.from({ length: count }, async () => {
+      const socket = io(url, { transports, reconnection: false, forceNew: true });
+      await new Promise<void>((resolve, reject) => {
+        socket.once("connect", resolve);
+        socket.once("connect_error", reject);
+      });
+      await socket.timeout(10_000).emitWithAck("echo", "warm");
+      await socket.timeout(10_000).emitWithAck("join", "warm-up");
+      await socket.timeout(10_000).emitWithAck("leave", "warm-up");
+      socket.close();
+    }),
+  );
+}
+
+/**
+ * Boots every code path before measuring: enough WebSocket clients per URL that edgeio's
+ * randomly chosen hosts (pool of 4) are all instantiated, plus a few polling clients.
+ */
+export async function warmUp(system: RunningSystem): Promise<void> {
+  for (const url of system.wsUrls) {
+    await touch(url, 24, ["websocket"]);
+    await touch(url, 4, ["polling"]);
+  }
+}
+
+export async function connectScenario(system: RunningSystem, pool: LoadPool, options: BenchOptions): Promise<ConnectFigures> {
+  const groups = pool.split(0, options.clients);
+  const perWorker = Math.max(1, Math.ceil(options.connectConcurrency / pool.workers.length));
+  return measured(system, pool, async () => {
+    const results = await pool.each(
+      (_, i) => ({
+        op: "connect",
+        urls: system.wsUrls,
+        indices: groups[i],
+        stride: pool.workers.length,
+        transports: ["websocket"],
+        concurrency: perWorker,
+        timeoutMs: 20_000,
+      }),
+      ConnectResultSchema,
+    );
+    const ok = results.reduce((n, r) => n + r.ok, 0);
+    const timeToAllS = (Math.max(...results.map((r) => r.finishedAt)) - Math.min(...results.map((r) => r.startedAt))) / 1000;
+    return {
+      transport: "websocket" as const,
+      attempted: options.clients,
+      ok,
+      failed: options.clients - ok,
+      failures: mergeFailures(results.map((r) => r.failures)),
+      timeToAllS,
+      connectionsPerS: ok / timeToAllS,
+      connectMs: summarize(results.flatMap((r) => r.durationsMs)),
+    };
+  });
+}
+
+/** Holds the connect scenario's connections open for `idleSeconds` and reads memory and DO wake-ups. */
+export async function idleScenario(
+  system: RunningSystem,
+  pool: LoadPool,
+  options: BenchOptions,
+  connections: number,
+  baselineRssBytes: number,
+): Promise<IdleFigures> {
+  await sleep(2000); // let the connect burst's garbage settle
+  const rssAfterConnectBytes = sumRss(system.memoryPids());
+  const wakesBefore = await system.wakeStats?.();
+  return measured(system, pool, async () => {
+    await sleep(options.idleSeconds * 1000);
+    const rssAfterIdleBytes = sumRss(system.memoryPids());
+    const wakesAfter = await system.wakeStats?.();
+    const connectionMinutes = (connections * options.idleSeconds) / 60;
+    const auxiliaryRssBytes = Object.fromEntries(Object.entries(system.auxiliary()).map(([name, pid]) => [name, sumRss([pid])]));
+    const figures: Omit<IdleFigures, keyof CpuFigures> = {
+      connections,
+      seconds: options.idleSeconds,
+      baselineRssBytes,
+      rssAfterConnectBytes,
+      rssAfterIdleBytes,
+      bytesPerConnection: connections > 0 ? (rssAfterIdleBytes - baselineRssBytes) / connections : 0,
+      auxiliaryRssBytes,
+    };
+    if (wakesBefore && wakesAfter) {
+      const wakes = wakesAfter.wakes - wakesBefore.wakes;
+      const alarms = wakesAfter.alarms - wakesBefore.alarms;
+      figures.wakes = {
+        wakes,
+        alarms,
+        wakesPerConnectionMinute: connectionMinutes > 0 ? wakes / connectionMinutes : 0,
+        alarmsPerConnectionMinute: connectionMinutes > 0 ? alarms / connectionMinutes : 0,
+        webSockets: wakesAfter.webSockets,
+      };
+    }
+    return figures;
+  });
+}
+
+export async function broadcastScenario(
+  system: RunningSystem,
+  pool: LoadPool,
+  options: BenchOptions,
+  size: number,
+): Promise<BroadcastFigures> {
+  const room = `room-${size}`;
+  const run = `${system.id}-${size}-${Date.now()}`;
+  const groups = pool.split(0, size);
+  const joins = await pool.each((_, i) => (groups[i].length ? { op: "join", room, indices: groups[i] } : null), JoinResultSchema);
+  const members = joins.reduce((n, r) => n + r.ok, 0);
+  await pool.each((_, i) => ({ op: "expect", run, messages: options.messages, indices: groups[i] }), ExpectResultSchema);
+  // Membership is eventually consistent across processes (Redis, RoomDOs); give it a moment.
+  await sleep(500);
+  const expected = members * options.messages;
+  const intervalMs = 1000 / options.rate;
+  return measured(system, pool, async () => {
+    const sender = pool.workerOf(0);
+    const sending = sender.call({ op: "send", run, room, index: 0, messages: options.messages, intervalMs }, SendResultSchema);
+    const sent = await sending;
+    // Drain: until everything arrived, nothing arrived for 3 s, or drainMs after the last send.
+    let lastTotal = -1;
+    let lastChange = nowMs();
+    while (nowMs() - sent.lastAt < options.drainMs) {
+      const progress = await pool.each(() => ({ op: "progress", run }), ProgressResultSchema);
+      const total = progress.reduce((n, p) => n + p.received, 0);
+      if (total >= expected) break;
+      if (total !== lastTotal) {
+        lastTotal = total;
+        lastChange = nowMs();
+      } else if (nowMs() - lastChange > 3000) break;
+      await sleep(100);
+    }
+    const collected = await pool.each(() => ({ op: "collect", run }), CollectResultSchema);
+    const lastAt = Math.max(...collected.map((c) => c.lastAt ?? 0));
+    const delivered = collected.reduce((n, c) => n + c.delivered, 0);
+    return {
+      size,
+      members,
+      messages: options.messages,
+      ratePerS: options.rate,
+      expected,
+      delivered,
+      unique: collected.reduce((n, c) => n + c.unique, 0),
+      lost: collected.reduce((n, c) => n + c.lost, 0),
+      duplicates: collected.reduce((n, c) => n + c.duplicates, 0),
+      stray: collected.reduce((n, c) => n + c.stray, 0),
+      latencyMs: summarize(collected.flatMap((c) => c.latenciesMs)),
+      deliveriesPerS: lastAt > sent.firstAt ? delivered / ((lastAt - sent.firstAt) / 1000) : 0,
+    };
+  });
+}
+
+export async function pollingScenario(system: RunningSystem, pool: LoadPool, options: BenchOptions): Promise<PollingFigures> {
+  const groups = pool.split(0, options.pollingClients);
+  return measured(system, pool, async () => {
+    const results = await pool.each(
+      (_, i) =>
+        groups[i].length
+          ? { op: "pollingRtt", urls: system.pollingUrls, indices: groups[i], stride: pool.workers.length, rounds: options.pollingRounds, timeoutMs: 10_000 }
+          : null,
+      PollingResultSchema,
+    );
+    const failures = mergeFailures(results.map((r) => r.failures));
+    return {
+      attempted: options.pollingClients,
+      connected: results.reduce((n, r) => n + r.connected, 0),
+      completed: results.reduce((n, r) => n + r.completed, 0),
+      rounds: options.pollingRounds,
+      sessionUnknown: failures.sessionUnknown,
+      otherFailures: failures.other,
+      ackTimeouts: results.reduce((n, r) => n + r.ackTimeouts, 0),
+      disconnects: results.reduce((n, r) => n + r.disconnects, 0),
+      rttMs: summarize(results.flatMap((r) => r.rttsMs)),
+    };
+  });
+}

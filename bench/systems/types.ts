@@ -1,0 +1,31 @@
+/** What the orchestrator needs from a started system under test. */
+export interface WakeStats {
+  wakes: number;
+  alarms: number;
+  sessions: number;
+  webSockets: number;
+  constructions: number;
+}
+
+export interface RunningSystem {
+  id: string;
+  label: string;
+  /** WebSocket clients spread round robin over these. */
+  wsUrls: string[];
+  /** Long-polling clients connect here (for the two-process system: a proxy without sticky sessions). */
+  pollingUrls: string[];
+  /** Column id for the polling scenario when it differs from `id` (Socket.IO + Redis without sticky sessions). */
+  pollingId?: string;
+  pollingLabel?: string;
+  /** Processes whose resident memory holds the connections. */
+  memoryPids(): number[];
+  /** Processes whose CPU counts as server CPU. */
+  cpuPids(): number[];
+  /** Extra processes reported (not counted per connection), e.g. redis-server. */
+  auxiliary(): Record<string, number>;
+  /** Durable Object counters summed over the host pool (edgeio only). */
+  wakeStats?(): Promise<WakeStats>;
+  /** Anything system-specific worth recording (e.g. proxy counters). */
+  extra?(): Promise<Record<string, unknown>>;
+  stop(): Promise<void>;
+}

@@ -1,0 +1,206 @@
+/**
+ * `Emitter`: the API of @socket.io/redis-emitter over edgeio's HTTP API.
+ *
+ *   const emitter = new Emitter({ url: "https://realtime.example.com", apiKey });
+ *   await emitter.to("conversation:42").emit("message:new", msg);
+ *   await emitter.of("/admin").user("7").except("room:muted").emit("notification", n);
+ */
+import { encodeArgs } from "./binary";
+import { EmitterError, ReservedEventError } from "./errors";
+import { request, type TransportOptions } from "./http";
+
+export interface EmitterOptions {
+  /** Base URL of the edgeio Worker, e.g. "https://realtime.example.com". */
+  url: string;
+  /** An API key from the Worker's API_KEYS (sent as a bearer token). */
+  apiKey: string;
+  /** Retries on network errors and 5xx answers (default 3). 4xx answers are never retried. */
+  retries?: number;
+  /** First retry delay in ms (default 200); doubles on each retry, with jitter. */
+  retryDelayMs?: number;
+  /** Upper bound of one retry delay in ms (default 5000). */
+  maxRetryDelayMs?: number;
+  /** Per-attempt timeout in ms (default 10000). */
+  timeoutMs?: number;
+  /** A fetch implementation (default: the global fetch). */
+  fetch?: typeof fetch;
+}
+
+/** What the service answers for emit and the sockets operations. */
+export interface OperationResult {
+  ok: true;
+  /** Target rooms after mapping users to `user:<id>` rooms (0 means the whole namespace). */
+  rooms: number;
+  /** ConnectionHosts that were reached. */
+  hosts: number;
+  /** Sockets that matched on those hosts. */
+  sockets: number;
+}
+
+export type RoomArg = string | readonly string[];
+export type UserArg = string | number | ReadonlyArray<string | number>;
+
+/** Socket.IO's reserved names, refused like @socket.io/redis-emitter does. */
+export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
+  "connect",
+  "connect_error",
+  "disconnect",
+  "disconnecting",
+  "newListener",
+  "removeListener",
+]);
+
+const list = <T>(value: T | readonly T[]): T[] => (Array.isArray(value) ? [...(value as readonly T[])] : [value as T]);
+
+interface Selection {
+  namespace: string;
+  rooms: ReadonlySet<string>;
+  users: ReadonlySet<string>;
+  except: ReadonlySet<string>;
+  volatile: boolean;
+}
+
+/** An immutable target: each call returns a new operator, so a base operator can be reused. */
+export class BroadcastOperator {
+  constructor(
+    private readonly transport: TransportOptions,
+    private readonly selection: Selection,
+  ) {}
+
+  private with(change: Partial<Selection>): BroadcastOperator {
+    return new BroadcastOperator(this.transport, { ...this.selection, ...change });
+  }
+
+  /** Targets sockets in any of these rooms (a socket id is a room too). */
+  to(room: RoomArg): BroadcastOperator {
+    return this.with({ rooms: new Set([...this.selection.rooms, ...list<string>(room)]) });
+  }
+
+  in(room: RoomArg): BroadcastOperator {
+    return this.to(room);
+  }
+
+  /** Excludes sockets in any of these rooms, or with these socket ids. */
+  except(room: RoomArg): BroadcastOperator {
+    return this.with({ except: new Set([...this.selection.except, ...list<string>(room)]) });
+  }
+
+  /** Targets every connection of these users (the room `user:<id>`). */
+  user(id: UserArg): BroadcastOperator {
+    return this.with({ users: new Set([...this.selection.users, ...list<string | number>(id).map(String)]) });
+  }
+
+  /** The event may be dropped for clients that are not ready (kept for API parity). */
+  get volatile(): BroadcastOperator {
+    return this.with({ volatile: true });
+  }
+
+  private selector() {
+    return {
+      namespace: this.selection.namespace,
+      rooms: [...this.selection.rooms],
+      users: [...this.selection.users],
+      except: [...this.selection.except],
+    };
+  }
+
+  /**
+   * Emits to every matching socket. Throws ReservedEventError at once for a reserved name;
+   * the promise rejects with an ApiError or NetworkError if the service refuses or is down.
+   */
+  emit(event: string, ...args: unknown[]): Promise<OperationResult> {
+    if (RESERVED_EVENTS.has(event)) throw new ReservedEventError(`"${event}" is a reserved event name`);
+    if (args.some((arg) => typeof arg === "function")) {
+      throw new EmitterError("acknowledgements are not supported when emitting from a backend");
+    }
+    return request<OperationResult>(this.transport, "POST", "/v1/emit", {
+      ...this.selector(),
+      event,
+      args: args.map(encodeArgs),
+      volatile: this.selection.volatile,
+    });
+  }
+
+  /** Makes the matching sockets join these rooms, on every host. */
+  socketsJoin(room: RoomArg): Promise<OperationResult> {
+    return request(this.transport, "POST", "/v1/sockets/join", { ...this.selector(), room: list<string>(room) });
+  }
+
+  /** Makes the matching sockets leave these rooms. */
+  socketsLeave(room: RoomArg): Promise<OperationResult> {
+    return request(this.transport, "POST", "/v1/sockets/leave", { ...this.selector(), room: list<string>(room) });
+  }
+
+  /** Disconnects the matching sockets; `close` also closes their underlying connection. */
+  disconnectSockets(close = false): Promise<OperationResult> {
+    return request(this.transport, "POST", "/v1/sockets/disconnect", { ...this.selector(), close });
+  }
+}
+
+export class Emitter {
+  private readonly transport: TransportOptions;
+  private readonly root: BroadcastOperator;
+
+  constructor(
+    options: EmitterOptions,
+    readonly namespace = "/",
+  ) {
+    if (!options || typeof options.url !== "string" || !/^https?:\/\//.test(options.url)) {
+      throw new EmitterError("Emitter needs { url: 'https://…' }");
+    }
+    if (typeof options.apiKey !== "string" || options.apiKey === "") throw new EmitterError("Emitter needs { apiKey }");
+    const fetchImpl = options.fetch ?? globalThis.fetch;
+    if (typeof fetchImpl !== "function") throw new EmitterError("no fetch available; pass { fetch }");
+    this.transport = {
+      url: options.url,
+      apiKey: options.apiKey,
+      retries: options.retries ?? 3,
+      retryDelayMs: options.retryDelayMs ?? 200,
+      maxRetryDelayMs: options.maxRetryDelayMs ?? 5_000,
+      timeoutMs: options.timeoutMs ?? 10_000,
+      fetch: (...args) => fetchImpl(...args),
+    };
+    this.namespace = namespace.startsWith("/") ? namespace : `/${namespace}`;
+    this.root = new BroadcastOperator(this.transport, {
+      namespace: this.namespace,
+      rooms: new Set(),
+      users: new Set(),
+      except: new Set(),
+      volatile: false,
+    });
+  }
+
+  /** An emitter for another namespace (same URL and key). */
+  of(namespace: string): Emitter {
+    return new Emitter({ ...this.transport }, namespace);
+  }
+
+  to(room: RoomArg): BroadcastOperator {
+    return this.root.to(room);
+  }
+  in(room: RoomArg): BroadcastOperator {
+    return this.root.in(room);
+  }
+  except(room: RoomArg): BroadcastOperator {
+    return this.root.except(room);
+  }
+  user(id: UserArg): BroadcastOperator {
+    return this.root.user(id);
+  }
+  get volatile(): BroadcastOperator {
+    return this.root.volatile;
+  }
+  /** Emits to every socket of the namespace. */
+  emit(event: string, ...args: unknown[]): Promise<OperationResult> {
+    return this.root.emit(event, ...args);
+  }
+  socketsJoin(room: RoomArg): Promise<OperationResult> {
+    return this.root.socketsJoin(room);
+  }
+  socketsLeave(room: RoomArg): Promise<OperationResult> {
+    return this.root.socketsLeave(room);
+  }
+  disconnectSockets(close = false): Promise<OperationResult> {
+    return this.root.disconnectSockets(close);
+  }
+}
