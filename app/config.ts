@@ -53,6 +53,8 @@ const AppConfigSchema = z
     JWT_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
     JWT_ALGORITHMS: commaList([]).pipe(z.array(z.enum(JWT_ALGORITHMS))),
     JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /** Minimum time between two JWKS fetches triggered by unknown key ids. */
+    JWT_JWKS_COOLDOWN_MS: nonNegativeInt(30_000),
     JWT_ISSUER: z.string().min(1).optional(),
     JWT_AUDIENCE: z.string().min(1).optional(),
     /** Seconds of clock skew tolerated on exp/nbf/iat. */
@@ -95,6 +97,7 @@ export interface AuthConfig {
   /** null: HS* tokens are not accepted. */
   secret: string | null;
   jwksUrl: string | null;
+  jwksCooldownMs: number;
   /** Pinned: a token whose header names any other algorithm (or "none") is refused. */
   algorithms: JwtAlgorithm[];
   issuer?: string;
@@ -151,6 +154,7 @@ export function parseAppConfig(raw: Record<string, unknown>): AppConfig {
     auth: {
       secret,
       jwksUrl: c.JWT_JWKS_URL ?? null,
+      jwksCooldownMs: c.JWT_JWKS_COOLDOWN_MS,
       algorithms,
       issuer: c.JWT_ISSUER,
       audience: c.JWT_AUDIENCE,

@@ -38,6 +38,7 @@ export interface BenchResults {
   durationS: number;
   machine: MachineInfo;
   options: BenchOptions;
+  selfCheck: { passed: boolean; checks: string[] };
   systems: SystemResult[];
 }
 
@@ -65,10 +66,12 @@ function ratio(edgeio: number | string | null, peer: number | string | null, bet
   return `${r.toFixed(2)}×${Math.abs(r - 1) < 0.05 ? "" : good ? " ✓" : ""}`;
 }
 
-const lossCell = (b: BroadcastFigures | undefined): string | null => {
-  if (!b) return null;
-  const flag = b.lost > 0 || b.duplicates > 0 || b.stray > 0 ? "⚠ " : "";
-  return `${flag}${b.lost} lost / ${b.duplicates} dup / ${b.stray} stray`;
+const sum = (runs: BroadcastFigures[], key: "delivered" | "expected" | "lost" | "duplicates" | "stray") => runs.reduce((n, b) => n + b[key], 0);
+
+export const lossCell = (runs: BroadcastFigures[]): string | null => {
+  if (runs.length === 0) return null;
+  const [lost, dup, stray] = [sum(runs, "lost"), sum(runs, "duplicates"), sum(runs, "stray")];
+  return `${lost + dup + stray > 0 ? "⚠ " : "✓ "}${lost} lost / ${dup} dup / ${stray} stray`;
 };
 
 function rows(results: BenchResults): Row[] {
@@ -88,16 +91,28 @@ function rows(results: BenchResults): Row[] {
   );
 
   for (const size of o.rooms) {
-    const b = (s: SystemResult) => s.broadcast.find((x) => x.size === size);
-    section(`Room broadcast: ${size} members, ${o.messages} messages at ${o.rate}/s (io.to(room).emit)`);
+    const paced = (s: SystemResult) => s.broadcast.find((x) => x.size === size && x.mode === "paced");
+    const burst = (s: SystemResult) => s.broadcast.find((x) => x.size === size && x.mode === "burst");
+    const both = (s: SystemResult) => [paced(s), burst(s)].filter((b): b is BroadcastFigures => b !== undefined);
+    section(`Room broadcast: ${size} members, io.to(room).emit; ${o.messages} messages paced at ${o.rate}/s, then ${o.messages} in a burst`);
     out.push(
-      { metric: "latency emit→member p50, ms", better: "lower", value: (s) => b(s)?.latencyMs.p50 ?? null },
-      { metric: "latency p99, ms", better: "lower", value: (s) => b(s)?.latencyMs.p99 ?? null },
-      { metric: "latency max, ms", better: "lower", value: (s) => b(s)?.latencyMs.max ?? null },
-      { metric: "deliveries per second", better: "higher", value: (s) => b(s)?.deliveriesPerS ?? null },
-      { metric: "delivered / expected", better: "none", value: (s) => b(s)?.delivered ?? null, format: (s) => (b(s) ? `${b(s)!.delivered} / ${b(s)!.expected}` : null) },
-      { metric: "lost / duplicated / stray deliveries", better: "none", value: (s) => b(s)?.lost ?? null, format: (s) => lossCell(b(s)) },
-      { metric: "server CPU, s", better: "lower", value: (s) => b(s)?.serverCpuS ?? null, format: (s) => (b(s) ? b(s)!.serverCpuS.toFixed(2) : null) },
+      { metric: "paced: latency emit→member p50, ms", better: "lower", value: (s) => paced(s)?.latencyMs.p50 ?? null },
+      { metric: "paced: latency p99, ms", better: "lower", value: (s) => paced(s)?.latencyMs.p99 ?? null },
+      { metric: "paced: latency max, ms", better: "lower", value: (s) => paced(s)?.latencyMs.max ?? null },
+      { metric: "burst: deliveries per second (higher is better)", better: "higher", value: (s) => burst(s)?.deliveriesPerS ?? null },
+      { metric: "burst: latency p99, ms", better: "lower", value: (s) => burst(s)?.latencyMs.p99 ?? null },
+      {
+        metric: "delivered / expected (both runs)",
+        better: "none",
+        value: () => null,
+        format: (s) => (both(s).length ? `${fmt(sum(both(s), "delivered"))} / ${fmt(sum(both(s), "expected"))}` : null),
+      },
+      { metric: "lost / duplicated / stray deliveries", better: "none", value: () => null, format: (s) => lossCell(both(s)) },
+      {
+        metric: "server CPU per 1,000 deliveries, ms (burst)",
+        better: "lower",
+        value: (s) => (burst(s) && burst(s)!.delivered > 0 ? (burst(s)!.serverCpuS * 1e6) / burst(s)!.delivered : null),
+      },
     );
   }
 
@@ -114,6 +129,14 @@ function rows(results: BenchResults): Row[] {
   section(`Idle: the ${o.clients} WebSocket connections held for ${o.idleSeconds} s`);
   out.push(
     { metric: "server memory per connection, KiB (RSS growth over baseline)", better: "lower", value: (s) => (s.idle ? s.idle.bytesPerConnection / 1024 : null) },
+    {
+      metric: "edgeio: workerd runtime alone (without wrangler's dev proxy), KiB per connection",
+      better: "none",
+      value: (s) => {
+        const runtime = s.idle?.rssByProcess["workerd runtime"];
+        return runtime && s.idle!.connections > 0 ? (runtime.afterIdle - runtime.baseline) / s.idle!.connections / 1024 : null;
+      },
+    },
     { metric: "server RSS with all connections, MiB", better: "lower", value: (s) => (s.idle ? s.idle.rssAfterIdleBytes / 2 ** 20 : null) },
     { metric: "Durable Object wake-ups per connection-minute", better: "none", value: (s) => s.idle?.wakes?.wakesPerConnectionMinute ?? null, format: (s) => (s.idle?.wakes ? s.idle.wakes.wakesPerConnectionMinute.toFixed(4) : null) },
     { metric: "of which alarms, per connection-minute", better: "none", value: (s) => s.idle?.wakes?.alarmsPerConnectionMinute ?? null, format: (s) => (s.idle?.wakes ? s.idle.wakes.alarmsPerConnectionMinute.toFixed(4) : null) },
@@ -130,7 +153,7 @@ function honesty(results: BenchResults): string[] {
     for (const b of s.broadcast) {
       const ok = b.lost === 0 && b.duplicates === 0 && b.stray === 0 && b.delivered === b.expected;
       lines.push(
-        `- ${ok ? "✓" : "⚠"} ${s.label}, room of ${b.size}: ${b.members} members × ${b.messages} messages = ${b.expected} expected; ` +
+        `- ${ok ? "✓" : "⚠"} ${s.label}, room of ${b.size} (${b.mode}): ${b.members} members × ${b.messages} messages = ${b.expected} expected; ` +
           `${b.delivered} delivered (${b.unique} unique), ${b.lost} lost, ${b.duplicates} duplicated, ${b.stray} stray` +
           (ok ? "" : " — **this run lost or duplicated deliveries**"),
       );
@@ -153,7 +176,7 @@ function loadTable(results: BenchResults): string[] {
     };
     add("connect", s.connect);
     add("idle", s.idle);
-    for (const b of s.broadcast) add(`broadcast ${b.size}`, b);
+    for (const b of s.broadcast) add(`broadcast ${b.size} ${b.mode}`, b);
     add("polling", s.polling);
   }
   return lines;
@@ -189,6 +212,8 @@ export function renderMarkdown(results: BenchResults): string {
       ? `Other processes were using CPU when the run started (the machine is shared): ${m.otherBusyProcesses.join("; ")}.`
       : "No other process was using noticeable CPU when the run started.",
     "",
+    sourceLine(edgeio),
+    "",
     `Options: ${o.clients} clients, rooms ${o.rooms.join("/")}, ${o.messages} messages per room at ${o.rate}/s, ` +
       `${o.pollingClients} polling clients × ${o.pollingRounds} round trips, idle ${o.idleSeconds} s, ${o.loadWorkers} load-generator processes.`,
     "",
@@ -202,6 +227,9 @@ export function renderMarkdown(results: BenchResults): string {
     "",
     "Every broadcast carries a run id and a sequence number; each member counts what it received.",
     "",
+    `- ${results.selfCheck.passed ? "✓" : "⚠"} Self-check (before the systems): a Socket.IO server that drops every broadcast with seq % 10 = 3 ` +
+      `and sends seq % 10 = 7 twice is ${results.selfCheck.passed ? "reported exactly" : "**not reported correctly: do not trust these figures**"} ` +
+      `(${results.selfCheck.checks.join("; ")}).`,
     ...honesty(results),
     "",
     "## CPU: servers and load generators",
@@ -211,6 +239,13 @@ export function renderMarkdown(results: BenchResults): string {
     ...loadTable(results),
     "",
   ].join("\n");
+}
+
+function sourceLine(edgeio: SystemResult): string {
+  const source = edgeio.extra?.source as { commit: string; worktree: boolean; dirty: boolean } | undefined;
+  if (!source) return "";
+  const what = source.worktree ? (source.dirty ? "the working tree, with uncommitted changes, on top of" : "the working tree at") : "the committed tree of";
+  return `edgeio ran from a frozen copy of ${what} commit \`${source.commit.slice(0, 12)}\` (\`--edgeio-source ${source.worktree ? "worktree" : "head"}\`).`;
 }
 
 function shortName(id: string): string {

@@ -8,12 +8,13 @@ import { execSync } from "node:child_process";
 import { cpus, loadavg, totalmem, release, type } from "node:os";
 import { resolve } from "node:path";
 import { parseOptions, type BenchOptions, type StartableSystem } from "./lib/options.ts";
-import { descendants, sumRss } from "./lib/proc.ts";
+import { descendants } from "./lib/proc.ts";
 import { sleep } from "./lib/stats.ts";
 import { LoadPool } from "./load/pool.ts";
 import { EmptyResultSchema } from "./load/protocol.ts";
 import { writeReports, type BenchResults, type MachineInfo, type SystemResult } from "./report.ts";
-import { broadcastScenario, connectScenario, idleScenario, pollingScenario, warmUp } from "./scenarios.ts";
+import { broadcastScenario, connectScenario, idleScenario, pollingScenario, rssByProcess, warmUp } from "./scenarios.ts";
+import { selfCheck, type SelfCheckResult } from "./self-check.ts";
 import { startEdgeio } from "./systems/edgeio.ts";
 import { startSocketioRedis } from "./systems/socketio-redis.ts";
 import { startSocketioSingle } from "./systems/socketio-single.ts";
@@ -21,9 +22,9 @@ import type { RunningSystem } from "./systems/types.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 
-const starters: Record<StartableSystem, () => Promise<RunningSystem>> = {
-  edgeio: startEdgeio,
-  "socketio-single": startSocketioSingle,
+const starters: Record<StartableSystem, (options: BenchOptions) => Promise<RunningSystem>> = {
+  edgeio: (options) => startEdgeio(options.edgeioSource),
+  "socketio-single": () => startSocketioSingle(),
   "socketio-redis": startSocketioRedis,
 };
 
@@ -75,14 +76,14 @@ let current: RunningSystem | null = null;
 
 async function benchSystem(id: StartableSystem, options: BenchOptions, pool: LoadPool): Promise<SystemResult[]> {
   log(`starting ${id}`);
-  const system = await starters[id]();
+  const system = await starters[id](options);
   current = system;
   const result: SystemResult = { id: system.id, label: system.label, broadcast: [], errors: [] };
   const results = [result];
   try {
-    await warmUp(system);
+    await attempt(result, "warm-up", () => warmUp(system));
     await sleep(1000);
-    const baselineRss = sumRss(system.memoryPids());
+    const baselineRss = rssByProcess(system);
 
     log(`  connect ${options.clients}`);
     result.connect = await attempt(result, "connect", () => connectScenario(system, pool, options));
@@ -96,9 +97,11 @@ async function benchSystem(id: StartableSystem, options: BenchOptions, pool: Loa
         result.errors.push(`broadcast ${size}: only ${connected} clients connected`);
         continue;
       }
-      log(`  broadcast to ${size}`);
-      const figures = await attempt(result, `broadcast ${size}`, () => broadcastScenario(system, pool, options, size));
-      if (figures) result.broadcast.push(figures);
+      for (const mode of ["paced", "burst"] as const) {
+        log(`  broadcast to ${size} (${mode})`);
+        const figures = await attempt(result, `broadcast ${size} ${mode}`, () => broadcastScenario(system, pool, options, size, mode));
+        if (figures) result.broadcast.push(figures);
+      }
     }
     await pool.each(() => ({ op: "closeAll" }), EmptyResultSchema);
     await sleep(1000);
@@ -131,6 +134,7 @@ async function main(): Promise<void> {
 
   const pool = new LoadPool(options.loadWorkers);
   const systems: SystemResult[] = [];
+  let check: SelfCheckResult = { passed: false, checks: [] };
   const stopAll = () => pool.stop();
   process.once("SIGINT", () => {
     stopAll();
@@ -138,6 +142,15 @@ async function main(): Promise<void> {
   });
   try {
     await pool.start();
+    // Every run first proves that it would notice lost and duplicated deliveries.
+    log("self-check: broadcasting through a server that drops and duplicates on purpose");
+    check = await selfCheck(pool, options);
+    for (const line of check.checks) log(`  ${line}`);
+    log(check.passed ? "self-check passed" : "self-check FAILED: the figures below cannot be trusted");
+    if (options.selfCheck) {
+      process.exitCode = check.passed ? 0 : 1;
+      return;
+    }
     for (const id of options.systems) systems.push(...(await benchSystem(id, options, pool)));
   } finally {
     stopAll();
@@ -151,6 +164,7 @@ async function main(): Promise<void> {
     durationS: (finishedAt.getTime() - startedAt.getTime()) / 1000,
     machine,
     options,
+    selfCheck: check,
     systems,
   };
   const written = writeReports(results, resolve(ROOT, options.out), options.dated);
@@ -158,7 +172,7 @@ async function main(): Promise<void> {
 }
 
 main().then(
-  () => process.exit(0),
+  () => process.exit(process.exitCode ?? 0),
   (error: unknown) => {
     console.error(error);
     process.exit(1);

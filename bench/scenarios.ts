@@ -49,15 +49,18 @@ export interface IdleFigures extends CpuFigures {
   rssAfterConnectBytes: number;
   rssAfterIdleBytes: number;
   bytesPerConnection: number;
+  rssByProcess: Record<string, { baseline: number; afterConnect: number; afterIdle: number }>;
   auxiliaryRssBytes: Record<string, number>;
   wakes?: { wakes: number; alarms: number; wakesPerConnectionMinute: number; alarmsPerConnectionMinute: number; webSockets: number };
 }
 
 export interface BroadcastFigures extends CpuFigures {
   size: number;
+  mode: "paced" | "burst";
   members: number;
   messages: number;
-  ratePerS: number;
+  /** Offered send rate; null for a burst. */
+  ratePerS: number | null;
   expected: number;
   delivered: number;
   unique: number;
@@ -86,6 +89,7 @@ async function measured<T>(system: RunningSystem, pool: LoadPool, body: () => Pr
   const loadBefore = await pool.cpu();
   const start = nowMs();
   const result = await body();
+  if (system.restarted?.()) throw new Error("a server process restarted during the scenario; its figures are discarded");
   const wallS = (nowMs() - start) / 1000;
   const loadAfter = await pool.cpu();
   const loadCpuS = loadAfter.map((after, i) => after - loadBefore[i]);
@@ -116,10 +120,18 @@ async function touch(url: string, count: number, transports: Array<"polling" | "
         socket.once("connect", resolve);
         socket.once("connect_error", reject);
       });
-      await socket.timeout(10_000).emitWithAck("echo", "warm");
-      await socket.timeout(10_000).emitWithAck("join", "warm-up");
-      await socket.timeout(10_000).emitWithAck("leave", "warm-up");
-      socket.close();
+      try {
+        for (const [event, arg] of [["echo", "warm"], ["join", "warm-up"], ["leave", "warm-up"]]) {
+          await socket
+            .timeout(10_000)
+            .emitWithAck(event, arg)
+            .catch((error: Error) => {
+              throw new Error(`warm-up ${transports.join("+")} "${event}": ${error.message}`);
+            });
+        }
+      } finally {
+        socket.close();
+      }
     }),
   );
 }
@@ -166,30 +178,40 @@ export async function connectScenario(system: RunningSystem, pool: LoadPool, opt
   });
 }
 
+/** Resident memory of each of the system's connection-holding processes. */
+export function rssByProcess(system: RunningSystem): Record<string, number> {
+  return Object.fromEntries(Object.entries(system.memoryProcesses()).map(([name, pid]) => [name, sumRss([pid])]));
+}
+
+const total = (byProcess: Record<string, number>) => Object.values(byProcess).reduce((a, b) => a + b, 0);
+
 /** Holds the connect scenario's connections open for `idleSeconds` and reads memory and DO wake-ups. */
 export async function idleScenario(
   system: RunningSystem,
   pool: LoadPool,
   options: BenchOptions,
   connections: number,
-  baselineRssBytes: number,
+  baseline: Record<string, number>,
 ): Promise<IdleFigures> {
   await sleep(2000); // let the connect burst's garbage settle
-  const rssAfterConnectBytes = sumRss(system.memoryPids());
+  const rssAfterConnect = rssByProcess(system);
   const wakesBefore = await system.wakeStats?.();
   return measured(system, pool, async () => {
     await sleep(options.idleSeconds * 1000);
-    const rssAfterIdleBytes = sumRss(system.memoryPids());
+    const rssAfterIdle = rssByProcess(system);
     const wakesAfter = await system.wakeStats?.();
     const connectionMinutes = (connections * options.idleSeconds) / 60;
     const auxiliaryRssBytes = Object.fromEntries(Object.entries(system.auxiliary()).map(([name, pid]) => [name, sumRss([pid])]));
     const figures: Omit<IdleFigures, keyof CpuFigures> = {
       connections,
       seconds: options.idleSeconds,
-      baselineRssBytes,
-      rssAfterConnectBytes,
-      rssAfterIdleBytes,
-      bytesPerConnection: connections > 0 ? (rssAfterIdleBytes - baselineRssBytes) / connections : 0,
+      baselineRssBytes: total(baseline),
+      rssAfterConnectBytes: total(rssAfterConnect),
+      rssAfterIdleBytes: total(rssAfterIdle),
+      bytesPerConnection: connections > 0 ? (total(rssAfterIdle) - total(baseline)) / connections : 0,
+      rssByProcess: Object.fromEntries(
+        Object.keys(rssAfterIdle).map((name) => [name, { baseline: baseline[name] ?? 0, afterConnect: rssAfterConnect[name] ?? 0, afterIdle: rssAfterIdle[name] }]),
+      ),
       auxiliaryRssBytes,
     };
     if (wakesBefore && wakesAfter) {
@@ -212,32 +234,34 @@ export async function broadcastScenario(
   pool: LoadPool,
   options: BenchOptions,
   size: number,
+  mode: "paced" | "burst",
 ): Promise<BroadcastFigures> {
   const room = `room-${size}`;
-  const run = `${system.id}-${size}-${Date.now()}`;
+  const run = `${system.id}-${size}-${mode}-${Date.now()}`;
   const groups = pool.split(0, size);
   const joins = await pool.each((_, i) => (groups[i].length ? { op: "join", room, indices: groups[i] } : null), JoinResultSchema);
   const members = joins.reduce((n, r) => n + r.ok, 0);
   await pool.each((_, i) => ({ op: "expect", run, messages: options.messages, indices: groups[i] }), ExpectResultSchema);
-  // Membership is eventually consistent across processes (Redis, RoomDOs); give it a moment.
-  await sleep(500);
+  await sleep(500); // let the join burst settle before timing
   const expected = members * options.messages;
-  const intervalMs = 1000 / options.rate;
+  // Paced: a steady rate, for latency. Burst: every message back to back, for throughput.
+  const intervalMs = mode === "paced" ? 1000 / options.rate : 0;
   return measured(system, pool, async () => {
     const sender = pool.workerOf(0);
     const sending = sender.call({ op: "send", run, room, index: 0, messages: options.messages, intervalMs }, SendResultSchema);
     const sent = await sending;
-    // Drain: until everything arrived, nothing arrived for 3 s, or drainMs after the last send.
+    // Drain until everything arrived, or nothing new arrived for stallMs (then the rest counts
+    // as lost), with a hard cap so that a trickle cannot hold the run forever.
     let lastTotal = -1;
     let lastChange = nowMs();
-    while (nowMs() - sent.lastAt < options.drainMs) {
+    while (nowMs() - sent.lastAt < 180_000) {
       const progress = await pool.each(() => ({ op: "progress", run }), ProgressResultSchema);
       const total = progress.reduce((n, p) => n + p.received, 0);
       if (total >= expected) break;
       if (total !== lastTotal) {
         lastTotal = total;
         lastChange = nowMs();
-      } else if (nowMs() - lastChange > 3000) break;
+      } else if (nowMs() - lastChange > options.stallMs) break;
       await sleep(100);
     }
     const collected = await pool.each(() => ({ op: "collect", run }), CollectResultSchema);
@@ -245,9 +269,10 @@ export async function broadcastScenario(
     const delivered = collected.reduce((n, c) => n + c.delivered, 0);
     return {
       size,
+      mode,
       members,
       messages: options.messages,
-      ratePerS: options.rate,
+      ratePerS: mode === "paced" ? options.rate : null,
       expected,
       delivered,
       unique: collected.reduce((n, c) => n + c.unique, 0),

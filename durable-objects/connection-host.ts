@@ -31,6 +31,12 @@ import type { DisconnectReason, Handshake, HostOp, HostRuntime } from "./socketi
 /** Request headers the Worker adds when it forwards a request to a host. */
 export const HOST_HEADER = "x-edgeio-host";
 export const ADDRESS_HEADER = "x-edgeio-address";
+/**
+ * Marks a long-polling GET that the Worker holds open on behalf of the client. The host
+ * answers it over a hibernatable WebSocket instead of a pending HTTP response, so a
+ * waiting poll neither pins the object in memory nor blocks its eviction.
+ */
+export const POLL_CHANNEL_HEADER = "x-edgeio-poll-channel";
 
 /** The RPC surface other hosts, RoomDOs and the Worker use. */
 export interface ConnectionHostApi {
@@ -55,7 +61,11 @@ interface WebSocketAttachment {
   sid: string;
   /** An upgrade probe that has not sent "5" yet. */
   probing: boolean;
+  /** The Worker's channel for one held long-polling GET (never carries client packets). */
+  pollChannel?: boolean;
 }
+
+const pollTag = (sid: string) => `poll:${sid}`;
 
 /** sessions.upgrading: a WebSocket is open for the session, and whether "2probe" was answered. */
 const UPGRADE_OPENED = 1;
@@ -69,8 +79,6 @@ export function createConnectionHost(app: EdgeioApp) {
     private readonly config: EdgeioConfig;
     private readonly io: Server;
     private readonly instanceId = crypto.randomUUID();
-    /** Held long-polling GETs, answered when frames arrive or at the next ping. */
-    private readonly heldPolls = new Map<string, (frames: string[]) => void>();
     private readonly decoders = new Map<string, ReturnType<typeof createDecoder>>();
     /** Socket objects live in this instance; rebuilt from SQLite after eviction. */
     private readonly liveSockets = new Map<string, Socket>();
@@ -116,9 +124,9 @@ export function createConnectionHost(app: EdgeioApp) {
 
       const session = this.store.session(sid);
       if (!session) return engineErrorResponse(EngineError.UNKNOWN_SID);
-      if (isUpgrade) return this.upgrade(sid, session.transport, session.upgrading);
+      if (isUpgrade && !request.headers.has(POLL_CHANNEL_HEADER)) return this.upgrade(sid, session.transport, session.upgrading);
       if (transport !== "polling" || session.transport !== "polling") return engineErrorResponse(EngineError.BAD_REQUEST);
-      if (request.method === "GET") return this.poll(sid);
+      if (request.method === "GET") return this.poll(sid, request);
       if (request.method === "POST") return this.receivePost(sid, request);
       return engineErrorResponse(EngineError.BAD_REQUEST);
     }
@@ -182,8 +190,13 @@ export function createConnectionHost(app: EdgeioApp) {
     }
 
     // ════════════════════════════ long-polling ════════════════════════════
-    private poll(sid: string): Response | Promise<Response> {
-      if (this.heldPolls.has(sid)) {
+    /**
+     * A long-polling GET: answered at once when frames are queued, otherwise held. Held
+     * polls arrive from the Worker as a WebSocket upgrade (POLL_CHANNEL_HEADER) and wait as
+     * a hibernatable WebSocket; the first payload sent on it becomes the GET's response.
+     */
+    private poll(sid: string, request: Request): Response {
+      if (this.pollChannel(sid)) {
         // Two GETs at once: Socket.IO closes the session ("overlap from client").
         this.closeSession(sid, "transport error");
         return new Response(null, { status: 400 });
@@ -192,10 +205,19 @@ export function createConnectionHost(app: EdgeioApp) {
       const frames = this.store.drain(sid);
       // While a WebSocket probe succeeded, a noop lets the client pause polling and send "5".
       if (session.upgrading === UPGRADE_PROBED) frames.push(encodeText("noop"));
-      if (frames.length > 0) return this.pollResponse(sid, frames);
-      return new Promise<Response>((resolve) => {
-        this.heldPolls.set(sid, (held) => resolve(this.pollResponse(sid, held)));
-      });
+      if (frames.length > 0 || !request.headers.has(POLL_CHANNEL_HEADER)) {
+        // Without a poll channel (a direct request) there is nothing to hold on: answer a noop.
+        return this.pollResponse(sid, frames.length > 0 ? frames : [encodeText("noop")]);
+      }
+      const [client, server] = Object.values(new WebSocketPair());
+      this.ctx.acceptWebSocket(server, [pollTag(sid)]);
+      server.serializeAttachment({ sid, probing: false, pollChannel: true } satisfies WebSocketAttachment);
+      return new Response(null, { status: 101, webSocket: client });
+    }
+
+    private pollChannel(sid: string): WebSocket | undefined {
+      // An answered channel lingers in the list until its close handshake ends.
+      return this.ctx.getWebSockets(pollTag(sid)).find((ws) => ws.readyState === WebSocket.OPEN);
     }
 
     private pollResponse(sid: string, frames: string[]): Response {
@@ -206,12 +228,13 @@ export function createConnectionHost(app: EdgeioApp) {
 
     /** Answers a held GET with whatever is queued (plus `extra`). */
     private flushPoll(sid: string, extra: string[] = []): void {
-      const respond = this.heldPolls.get(sid);
-      if (!respond) return;
+      const channel = this.pollChannel(sid);
+      if (!channel) return;
       const frames = [...this.store.drain(sid), ...extra];
       if (frames.length === 0) return;
-      this.heldPolls.delete(sid);
-      respond(frames);
+      channel.send(encodePayload(frames));
+      channel.close(1000, "answered");
+      if (this.store.session(sid)?.closing) this.forgetSession(sid);
     }
 
     private async receivePost(sid: string, request: Request): Promise<Response> {
@@ -240,9 +263,9 @@ export function createConnectionHost(app: EdgeioApp) {
     // ════════════════════════════ WebSocket ════════════════════════════
     async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
       this.countWake();
-      const { sid, probing } = ws.deserializeAttachment() as WebSocketAttachment;
+      const { sid, probing, pollChannel } = ws.deserializeAttachment() as WebSocketAttachment;
       const session = this.store.session(sid);
-      if (!session) {
+      if (!session || pollChannel) {
         ws.close(1000, "session closed");
         return;
       }
@@ -298,9 +321,9 @@ export function createConnectionHost(app: EdgeioApp) {
     }
 
     private onWebSocketGone(ws: WebSocket, reason: DisconnectReason): void {
-      const { sid, probing } = ws.deserializeAttachment() as WebSocketAttachment;
+      const { sid, probing, pollChannel } = ws.deserializeAttachment() as WebSocketAttachment;
       const session = this.store.session(sid);
-      if (!session) return;
+      if (!session || pollChannel) return;
       if (probing) this.store.setUpgradeState(sid, 0);
       else if (session.transport === "websocket") this.closeSession(sid, reason);
     }
@@ -561,7 +584,7 @@ export function createConnectionHost(app: EdgeioApp) {
     private forgetSession(sid: string): void {
       this.store.deleteSession(sid);
       this.decoders.delete(sid);
-      this.heldPolls.delete(sid);
+      for (const channel of this.ctx.getWebSockets(pollTag(sid))) channel.close(1000, "session closed");
     }
 
     transportOf(sid: string): string {
@@ -704,7 +727,7 @@ export function createConnectionHost(app: EdgeioApp) {
       for (const session of this.store.sessions()) {
         if (session.closing) {
           // A polling session closed without a GET to hear it: give it one interval, then drop it.
-          if (!this.heldPolls.has(session.sid)) this.forgetSession(session.sid);
+          if (!this.pollChannel(session.sid)) this.forgetSession(session.sid);
           continue;
         }
         if (session.transport === "websocket") this.activeWebSocket(session.sid)?.send(encodeText("ping"));

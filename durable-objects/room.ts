@@ -17,6 +17,7 @@ import { deadSockets, emitOnHosts, groupByHost } from "./presence/deliver";
 import {
   jsonBytes,
   MemberMetaSchema,
+  type JsonValue,
   type JoinResult,
   type MemberMeta,
   type PresenceEntry,
@@ -363,5 +364,5 @@ export class RoomDO extends DurableObject<Env> {
 }
 
 function metaOf(row: MemberRow): PresenceMeta {
-  return { socketId: row.socket_id, deviceId: row.device_id ?? row.socket_id, joinedAt: row.joined_at, state: row.state === null ? null : JSON.parse(row.state) };
+  return { socketId: row.socket_id, deviceId: row.device_id ?? row.socket_id, joinedAt: row.joined_at, state: row.state === null ? null : (JSON.parse(row.state) as JsonValue) };
 }

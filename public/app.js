@@ -141,6 +141,8 @@ function el(tag, props = {}, ...children) {
   return node;
 }
 
+const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
 function setStatus(value) {
   $("#status").dataset.state = value;
   $("#status").textContent = value;
@@ -165,7 +167,9 @@ function renderRooms() {
 
 function renderPresence() {
   const room = state.room;
-  $("#counts").textContent = `${room.counts.users} users · ${room.counts.connections} connections`;
+  // Devices, not connections: the room announces a device coming or going, not every tab.
+  const devices = room.presence.reduce((sum, entry) => sum + new Set(entry.metas.map((meta) => meta.deviceId)).size, 0);
+  $("#counts").textContent = `${plural(room.presence.length, "user")} · ${plural(devices, "device")}`;
   $("#presence").replaceChildren(
     ...room.presence.map((entry) => {
       const devices = new Set(entry.metas.map((meta) => meta.deviceId)).size;
@@ -174,7 +178,7 @@ function renderPresence() {
         {},
         el("span", { className: "name", textContent: entry.user.name }),
         " ",
-        el("span", { className: "devices", textContent: `${devices} ${devices === 1 ? "device" : "devices"}` }),
+        el("span", { className: "devices", textContent: plural(devices, "device") }),
       );
       li.dataset.userId = entry.user.id;
       li.dataset.devices = String(devices);

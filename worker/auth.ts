@@ -32,11 +32,11 @@ const DisplayName = z.string().trim().min(1).max(100);
 
 const jwksCache = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
 
-function jwksFor(url: string) {
+function jwksFor(url: string, cooldownMs: number) {
   let jwks = jwksCache.get(url);
   if (!jwks) {
-    // jose caches the key set and refetches (with a cooldown) when a token names an unknown kid.
-    jwks = createRemoteJWKSet(new URL(url), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
+    // jose caches the key set and refetches (at most once per cooldown) when a token names an unknown kid.
+    jwks = createRemoteJWKSet(new URL(url), { cooldownDuration: cooldownMs, cacheMaxAge: 10 * 60_000 });
     jwksCache.set(url, jwks);
   }
   return jwks;
@@ -75,7 +75,7 @@ export class Authenticator {
       return this.secret;
     }
     if (!this.config.jwksUrl) throw new errors.JOSEAlgNotAllowed("no JWKS configured");
-    return jwksFor(this.config.jwksUrl)(header, input);
+    return jwksFor(this.config.jwksUrl, this.config.jwksCooldownMs)(header, input);
   }
 
   private userOf(id: string, claims: JWTPayload): AuthUser {

@@ -9,7 +9,7 @@ import { hostStub, type EdgeioBindings } from "../durable-objects/bindings";
 import type { EdgeioApp } from "../durable-objects/socketio/server";
 import { configFrom, ConfigError, type EdgeioConfig } from "./config";
 import { engineCors } from "./cors";
-import { handleEngineRequest } from "./engine-route";
+import { handleEngineRequest, type Loopback } from "./engine-route";
 import { hostName } from "./ids";
 import { mountFeatureRoutes } from "./routes";
 
@@ -32,7 +32,7 @@ function buildHttpApp(config: EdgeioConfig) {
       if (c.req.header("upgrade")?.toLowerCase() === "websocket") return next();
       return engineCors(config)(c, next);
     });
-    http.all(path, (c) => handleEngineRequest(c.req.raw, c.env, config));
+    http.all(path, (c) => handleEngineRequest(c.req.raw, c.env, config, loopbackOf(c.executionCtx)));
   }
 
   mountFeatureRoutes(http, config);
@@ -50,6 +50,12 @@ function buildHttpApp(config: EdgeioConfig) {
     return c.json({ code: "internal_error", message: "internal error" }, 500);
   });
   return http;
+}
+
+/** `ctx.exports.default`: this Worker's own entry point, callable as a fresh invocation. */
+function loopbackOf(ctx: unknown): Loopback | undefined {
+  const exports = (ctx as { exports?: { default?: Loopback } }).exports;
+  return exports?.default;
 }
 
 const apps = new WeakMap<object, Hono<{ Bindings: Env }>>();

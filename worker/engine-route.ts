@@ -4,7 +4,7 @@
  * for everything after. Any isolate anywhere can serve any request of any session.
  */
 import { z } from "zod";
-import { ADDRESS_HEADER, HOST_HEADER } from "../durable-objects/connection-host";
+import { ADDRESS_HEADER, HOST_HEADER, POLL_CHANNEL_HEADER } from "../durable-objects/connection-host";
 import { hostStub, type EdgeioBindings } from "../durable-objects/bindings";
 import type { EdgeioConfig } from "./config";
 import { engineErrorResponse, EngineError } from "./engine-errors";
@@ -18,7 +18,17 @@ const EngineQuery = z.object({
   sid: z.string().optional(),
 });
 
-export async function handleEngineRequest(request: Request, env: EdgeioBindings, config: EdgeioConfig): Promise<Response> {
+/** What the engine route needs from the invocation: its loopback to this Worker's own fetch. */
+export interface Loopback {
+  fetch(request: Request): Promise<Response>;
+}
+
+export async function handleEngineRequest(
+  request: Request,
+  env: EdgeioBindings,
+  config: EdgeioConfig,
+  loopback?: Loopback,
+): Promise<Response> {
   const origin = request.headers.get("origin");
   if (origin && !isOriginAllowed(config, origin)) return engineErrorResponse(EngineError.FORBIDDEN);
 
@@ -45,8 +55,59 @@ export async function handleEngineRequest(request: Request, env: EdgeioBindings,
   const headers = new Headers(request.headers);
   headers.set(HOST_HEADER, host);
   headers.set(ADDRESS_HEADER, request.headers.get("cf-connecting-ip") ?? "127.0.0.1");
-  return hostStub(env, host).fetch(new Request(request, { headers }));
+  if (sid && transport === "polling" && request.method === "GET" && !request.headers.has(POLL_CHANNEL_HEADER)) {
+    return heldPoll(env, host, request, headers, loopback);
+  }
+  return detach(await hostStub(env, host).fetch(new Request(request, { headers })));
 }
+
+/**
+ * Copies a host's plain HTTP answer into a Response of this invocation. Clients often leave a
+ * body unread (engine.io-client never reads a POST's "ok"); an unread stream from the host
+ * would keep a reference to it and hold off its eviction.
+ */
+async function detach(response: Response): Promise<Response> {
+  if (response.webSocket || response.status === 101) return response;
+  return new Response(await response.arrayBuffer(), { status: response.status, headers: response.headers });
+}
+
+/**
+ * A long-polling GET, held here rather than in the host: the host either answers at once
+ * or hands back a WebSocket whose first message is the payload. While the client waits,
+ * the host can hibernate or be evicted; whoever runs it next answers on the same channel.
+ */
+async function heldPoll(
+  env: EdgeioBindings,
+  host: string,
+  request: Request,
+  headers: Headers,
+  loopback: Loopback | undefined,
+): Promise<Response> {
+  headers.set("Upgrade", "websocket");
+  headers.set(POLL_CHANNEL_HEADER, "1");
+  const channelRequest = new Request(request.url, { method: "GET", headers });
+  // The channel is opened by a second, short invocation of this Worker (its loopback), which
+  // passes the WebSocket through and ends: this invocation then holds no reference to the
+  // host while it waits, so the host can hibernate or be evicted in the meantime.
+  const response = loopback ? await loopback.fetch(channelRequest) : await hostStub(env, host).fetch(channelRequest);
+  const channel = response.webSocket;
+  if (response.status !== 101 || !channel) return detach(response);
+  channel.accept();
+  const payload = await new Promise<string>((resolve) => {
+    channel.addEventListener("message", (event) => resolve(typeof event.data === "string" ? event.data : NOOP));
+    // Closed without an answer (the host was reset): a noop makes the client simply poll again.
+    channel.addEventListener("close", () => resolve(NOOP));
+    channel.addEventListener("error", () => resolve(NOOP));
+  });
+  try {
+    channel.close(1000, "done");
+  } catch {
+    // already closed by the host
+  }
+  return new Response(payload, { headers: { "Content-Type": "text/plain; charset=UTF-8" } });
+}
+
+const NOOP = "6";
 
 /** A random member of this colo's pool: sessions spread evenly, no coordination needed. */
 function choosePoolHost(request: Request, config: EdgeioConfig): string {

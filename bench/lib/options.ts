@@ -15,12 +15,13 @@ const intList = z
 
 const OptionsSchema = z.object({
   quick: z.boolean(),
+  selfCheck: z.boolean(),
   clients: z.coerce.number().int().positive(),
   connectConcurrency: z.coerce.number().int().positive(),
   rooms: intList,
   messages: z.coerce.number().int().positive().max(60_000),
   rate: z.coerce.number().positive(),
-  drainMs: z.coerce.number().int().positive(),
+  stallMs: z.coerce.number().int().positive(),
   pollingClients: z.coerce.number().int().positive(),
   pollingRounds: z.coerce.number().int().positive(),
   idleSeconds: z.coerce.number().nonnegative(),
@@ -30,6 +31,8 @@ const OptionsSchema = z.object({
     .transform((s) => s.split(",").map((part) => part.trim()))
     .pipe(z.array(z.enum(SYSTEM_IDS)).min(1)),
   out: z.string().min(1),
+  /** Which edgeio sources wrangler dev runs: the working tree as is, or the last commit. */
+  edgeioSource: z.enum(["worktree", "head"]),
   dated: z.boolean(),
 });
 export type BenchOptions = z.infer<typeof OptionsSchema>;
@@ -40,13 +43,14 @@ const DEFAULTS = {
   rooms: "10,100,1000",
   messages: "50",
   rate: "10",
-  drainMs: "10000",
+  stallMs: "5000",
   pollingClients: "50",
   pollingRounds: "20",
   idleSeconds: "60",
   loadWorkers: "2",
   systems: SYSTEM_IDS.join(","),
   out: "bench/results",
+  edgeioSource: "worktree",
 };
 
 const QUICK = {
@@ -70,12 +74,13 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     options: {
       quick: { type: "boolean" },
       "no-dated": { type: "boolean" },
+      "self-check": { type: "boolean" },
       ...Object.fromEntries(stringKeys.map((key) => [flagName(key), { type: "string" as const }])),
     },
   });
   const flags = values as Record<string, string | boolean | undefined>;
   const quick = flags.quick === true || env.BENCH_QUICK === "1";
-  const raw: Record<string, unknown> = { quick, dated: !(quick || flags["no-dated"] === true || env.BENCH_NO_DATED === "1") };
+  const raw: Record<string, unknown> = { quick, selfCheck: flags["self-check"] === true, dated: !(quick || flags["no-dated"] === true || env.BENCH_NO_DATED === "1") };
   for (const key of stringKeys) {
     raw[key] = flags[flagName(key)] ?? env[envName(key)] ?? (quick ? (QUICK as Record<string, string>)[key] : undefined) ?? DEFAULTS[key];
   }

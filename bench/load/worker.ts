@@ -242,7 +242,8 @@ async function handle(command: Command): Promise<unknown> {
     case "send":
       return send(command);
     case "progress":
-      return { received: current?.run === command.run ? current.received : 0 };
+      // Unique (member, seq) pairs, so duplicates cannot make a run look complete.
+      return { received: current?.run === command.run ? current.latencies.length : 0 };
     case "collect":
       return collect(command.run);
     case "pollingRtt":

@@ -27,7 +27,7 @@ export async function startSocketioRedis(): Promise<RunningSystem> {
     pollingUrls: [`http://127.0.0.1:${proxyPort}`],
     pollingId: "socketio-redis-polling",
     pollingLabel: "Socket.IO + Redis adapter, 2 processes (polling, no sticky sessions)",
-    memoryPids: () => servers.map((s) => s.pid!),
+    memoryProcesses: () => ({ "node #1": servers[0].pid!, "node #2": servers[1].pid! }),
     cpuPids: () => [...servers.map((s) => s.pid!), redis.pid!],
     auxiliary: () => ({ "redis-server": redis.pid!, "round-robin proxy": proxy.pid! }),
     async extra() {

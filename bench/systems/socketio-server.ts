@@ -11,8 +11,19 @@ import { Server } from "socket.io";
 import { z } from "zod";
 
 const env = z
-  .object({ PORT: z.coerce.number().int().positive(), REDIS_URL: z.string().url().optional() })
+  .object({
+    PORT: z.coerce.number().int().positive(),
+    REDIS_URL: z.string().url().optional(),
+    /** Harness self-check only: drop every broadcast whose seq % 10 == 3, send seq % 10 == 7 twice. */
+    BENCH_FAULTS: z.enum(["0", "1"]).default("0"),
+  })
   .parse(process.env);
+
+const faults = env.BENCH_FAULTS === "1";
+const seqOf = (args: unknown[]) => {
+  const first = args[0] as { seq?: unknown } | undefined;
+  return typeof first?.seq === "number" ? first.seq : -1;
+};
 
 const http = createServer();
 // Socket.IO's defaults (pingInterval 25 s, pingTimeout 20 s, 1 MB payloads) match edgeio's.
@@ -40,7 +51,11 @@ io.on("connection", (socket) => {
     ack?.();
   });
   socket.on("to-room", (room: string, event: string, ...args: unknown[]) => socket.to(room).emit(event, ...args));
-  socket.on("io-to-room", (room: string, event: string, ...args: unknown[]) => io.to(room).emit(event, ...args));
+  socket.on("io-to-room", (room: string, event: string, ...args: unknown[]) => {
+    if (faults && seqOf(args) % 10 === 3) return;
+    io.to(room).emit(event, ...args);
+    if (faults && seqOf(args) % 10 === 7) io.to(room).emit(event, ...args);
+  });
 });
 
 http.listen(env.PORT, "127.0.0.1", () => process.send?.("ready"));

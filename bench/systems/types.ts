@@ -17,14 +17,16 @@ export interface RunningSystem {
   /** Column id for the polling scenario when it differs from `id` (Socket.IO + Redis without sticky sessions). */
   pollingId?: string;
   pollingLabel?: string;
-  /** Processes whose resident memory holds the connections. */
-  memoryPids(): number[];
+  /** Processes whose resident memory holds the connections, by a descriptive name. */
+  memoryProcesses(): Record<string, number>;
   /** Processes whose CPU counts as server CPU. */
   cpuPids(): number[];
   /** Extra processes reported (not counted per connection), e.g. redis-server. */
   auxiliary(): Record<string, number>;
   /** Durable Object counters summed over the host pool (edgeio only). */
   wakeStats?(): Promise<WakeStats>;
+  /** True when a server process was replaced since start (its figures would be meaningless). */
+  restarted?(): boolean;
   /** Anything system-specific worth recording (e.g. proxy counters). */
   extra?(): Promise<Record<string, unknown>>;
   stop(): Promise<void>;

@@ -176,13 +176,22 @@ export function connect<Listen extends EventsMap = EventsMap, Emit extends Event
     );
   });
 
+  // A disconnect() by the app during a shutdown wait cancels the scheduled reconnect.
+  let shutdownTimer: ReturnType<typeof setTimeout> | undefined;
+  const disconnect = raw.disconnect.bind(raw);
+  raw.disconnect = raw.close = () => {
+    clearTimeout(shutdownTimer);
+    return disconnect();
+  };
+
   raw.on("server:shutdown", (info?: { reconnect_delay_ms?: number }) => {
     const base = Math.max(0, Number(info?.reconnect_delay_ms) || 0);
     // Jitter spreads the reconnects of every client the closing server had.
     const delay = Math.round(base * (1 + Math.random() * shutdownJitter));
     onServerShutdown?.(delay);
-    raw.disconnect();
-    setTimeout(() => raw.connect(), delay);
+    disconnect();
+    clearTimeout(shutdownTimer);
+    shutdownTimer = setTimeout(() => raw.connect(), delay);
   });
 
   // Room-scoped events carry their room; route them to that room's listeners.

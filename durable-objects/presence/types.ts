@@ -9,11 +9,14 @@ export interface PresenceUser {
   name: string;
 }
 
+/** Presence state is small JSON (bounded by PRESENCE_MAX_STATE_BYTES); kept shallow for RPC typing. */
+export type JsonValue = string | number | boolean | null | Record<string, any> | any[];
+
 export interface PresenceMeta {
   socketId: string;
   deviceId: string;
   joinedAt: number;
-  state: unknown;
+  state: JsonValue;
 }
 
 /** One user of a room with every connection (meta) it has there. */

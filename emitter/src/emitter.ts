@@ -5,9 +5,9 @@
  *   await emitter.to("conversation:42").emit("message:new", msg);
  *   await emitter.of("/admin").user("7").except("room:muted").emit("notification", n);
  */
-import { encodeArgs } from "./binary";
-import { EmitterError, ReservedEventError } from "./errors";
-import { request, type TransportOptions } from "./http";
+import { encodeArgs } from "./binary.js";
+import { EmitterError, ReservedEventError } from "./errors.js";
+import { request, type TransportOptions } from "./http.js";
 
 export interface EmitterOptions {
   /** Base URL of the edgeio Worker, e.g. "https://realtime.example.com". */

@@ -2,7 +2,7 @@
  * One API call with retries: network errors and 5xx are retried with exponential backoff
  * and jitter; 4xx never are (the same request would fail the same way).
  */
-import { apiErrorFor, NetworkError } from "./errors";
+import { apiErrorFor, NetworkError } from "./errors.js";
 
 export interface TransportOptions {
   url: string;

@@ -1,6 +1,6 @@
 /** @edgeio/emitter: publish to edgeio from any backend, and verify its webhooks. */
-export { Emitter, BroadcastOperator, RESERVED_EVENTS } from "./emitter";
-export type { EmitterOptions, OperationResult, RoomArg, UserArg } from "./emitter";
+export { Emitter, BroadcastOperator, RESERVED_EVENTS } from "./emitter.js";
+export type { EmitterOptions, OperationResult, RoomArg, UserArg } from "./emitter.js";
 export {
   EmitterError,
   ReservedEventError,
@@ -13,7 +13,7 @@ export {
   PayloadTooLargeError,
   RateLimitError,
   ServerError,
-} from "./errors";
-export type { ApiIssue } from "./errors";
-export { verifyWebhookSignature, SIGNATURE_HEADER, EVENT_ID_HEADER } from "./webhook";
-export type { VerifyOptions } from "./webhook";
+} from "./errors.js";
+export type { ApiIssue } from "./errors.js";
+export { verifyWebhookSignature, SIGNATURE_HEADER, EVENT_ID_HEADER } from "./webhook.js";
+export type { VerifyOptions } from "./webhook.js";

@@ -219,11 +219,14 @@ describe("emitter against the service (seed backend)", () => {
     await service?.stop();
   });
 
+  /** Receivers alternate between the two transports: delivery must not depend on either. */
+  const MODES = [{ transports: ["websocket"] }, { transports: ["polling"] }];
+
   /** Connects `count` sockets, each on a host none of the others uses. */
-  async function onDistinctHosts(count: number, options = {}): Promise<Socket[]> {
+  async function onDistinctHosts(count: number): Promise<Socket[]> {
     const list: Socket[] = [];
     for (let i = 0; i < count; i++) {
-      const socket = await connectOnOtherHost(service.url, list.map(hostOf), options);
+      const socket = await connectOnOtherHost(service.url, list.map(hostOf), MODES[i % MODES.length]);
       list.push(socket);
       open.push(socket);
     }
@@ -257,7 +260,7 @@ describe("emitter against the service (seed backend)", () => {
   it("message:new to conversation:42 reaches receivers on three hosts exactly once", async () => {
     const receivers = await onDistinctHosts(3);
     expect(new Set(receivers.map(hostOf)).size).toBe(3);
-    const outsider = await connect(service.url);
+    const outsider = await connect(service.url, MODES[0]);
     open.push(outsider);
     for (const socket of receivers) await join(socket, "conversation:42");
     // One receiver is in a second target room too: it must still get the message once.
@@ -274,7 +277,7 @@ describe("emitter against the service (seed backend)", () => {
 
   it("notification to user 7 reaches each of the user's connections once (rooms user:7)", async () => {
     const tabs = await onDistinctHosts(2);
-    const stranger = await connect(service.url);
+    const stranger = await connect(service.url, MODES[0]);
     open.push(stranger);
     for (const tab of tabs) await join(tab, "user:7");
     await join(stranger, "user:8");
@@ -301,7 +304,7 @@ describe("emitter against the service (seed backend)", () => {
 
   it("socketsJoin moves sockets on several hosts into a room that then receives a broadcast", async () => {
     const lobby = await onDistinctHosts(3);
-    const elsewhere = await connect(service.url);
+    const elsewhere = await connect(service.url, MODES[0]);
     open.push(elsewhere);
     for (const socket of lobby) await join(socket, "lobby");
 
@@ -321,7 +324,7 @@ describe("emitter against the service (seed backend)", () => {
 
   it("disconnectSockets disconnects the matching sockets on every host", async () => {
     const targets = await onDistinctHosts(2);
-    const bystander = await connect(service.url);
+    const bystander = await connect(service.url, MODES[0]);
     open.push(bystander);
     for (const socket of targets) await join(socket, "kick-me");
     const reasons = targets.map((socket) => nextEvent(socket, "disconnect"));
@@ -331,8 +334,8 @@ describe("emitter against the service (seed backend)", () => {
   });
 
   it("sends binary arguments as binary, and targets other namespaces with of()", async () => {
-    const root = await connect(service.url);
-    const admin = await connect(`${service.url}/admin`, { auth: { token: "let-me-in" } });
+    const root = await connect(service.url, MODES[1]);
+    const admin = await connect(`${service.url}/admin`, { ...MODES[0], auth: { token: "let-me-in" } });
     open.push(root, admin);
     const bytes = nextEventArgs(root, "blob");
     await emitter.to(root.id!).emit("blob", "file.bin", Buffer.from("edgeio binary"));

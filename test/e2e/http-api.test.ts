@@ -132,8 +132,8 @@ describe("errors", () => {
 
 describe("routes", () => {
   it("POST /v1/emit delivers to a room across hosts, with binary arguments", async () => {
-    const a = await joined(await connect(service.url), "api:room");
-    const b = await joined(await connectOnOtherHost(service.url, [hostOf(a)]), "api:room");
+    const a = await joined(await connect(service.url, { transports: ["websocket"] }), "api:room");
+    const b = await joined(await connectOnOtherHost(service.url, [hostOf(a)], { transports: ["polling"] }), "api:room");
     sockets.push(a, b);
     const received = [nextEventArgs(a, "api:event"), nextEventArgs(b, "api:event")];
     const { status, json } = await call("/v1/emit", {
@@ -148,7 +148,7 @@ describe("routes", () => {
   });
 
   it("POST /v1/sockets/join, /leave and /disconnect answer the hosts and sockets reached", async () => {
-    const a = await joined(await connect(service.url), "api:lobby");
+    const a = await joined(await connect(service.url, { transports: ["websocket"] }), "api:lobby");
     sockets.push(a);
     const join = await call("/v1/sockets/join", { body: { rooms: [a.id], room: "api:vip" } });
     expect(join.json).toEqual({ ok: true, rooms: 1, hosts: 1, sockets: 1 });
@@ -228,5 +228,24 @@ simple = { limit = 3, period = 60 }
     // The other key has its own budget.
     const other = await fetch(`${limited.url}/v1/rooms/r/presence`, { headers: { Authorization: `Bearer ${KEY_B}` } });
     expect(other.status).toBe(200);
+  });
+});
+
+describe("configuration", () => {
+  let misconfigured: RunningService;
+  beforeAll(async () => {
+    misconfigured = await startService({ vars: { API_KEYS: "too-short", WEBHOOK_URLS: "http://127.0.0.1:9/hook" } });
+  });
+  afterAll(() => misconfigured?.stop());
+
+  it("reports invalid API and webhook settings by name instead of running with them", async () => {
+    const health = await fetch(`${misconfigured.url}/v1/health`);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({ ok: false, checks: { api: "invalid_configuration", webhooks: "invalid_configuration" } });
+    const call = await fetch(`${misconfigured.url}/v1/emit`, { method: "POST", headers: { Authorization: "Bearer too-short" }, body: "{}" });
+    expect(call.status).toBe(500);
+    const body = (await call.json()) as { error: { code: string; issues: string[] } };
+    expect(body.error.code).toBe("invalid_configuration");
+    expect(body.error.issues.join("\n")).toMatch(/API_KEYS/);
   });
 });

@@ -46,12 +46,18 @@ const disposeConn = async (conn: Conn) => {
 };
 
 /** A victim of the given transport plus a bystander of the other transport on the same host. */
-async function victimAndBystander(kind: "polling" | "websocket") {
-  const victim = kind === "polling" ? await pollingSocket() : await webSocketSocket();
-  const bystander = await onHost<Conn>(hostOf(victim.sid), kind === "polling" ? webSocketSocket : pollingSocket, disposeConn);
+async function withBystander<T extends Conn>(victim: T, openBystander: () => Promise<Conn>) {
+  const bystander = await onHost<Conn>(hostOf(victim.sid), openBystander, disposeConn);
   expect(hostOf(bystander.sid)).toBe(hostOf(victim.sid));
   await echoRoundTrip(bystander);
   return { victim, bystander };
+}
+
+function victimAndBystander(kind: "polling"): Promise<{ victim: PollingSession; bystander: Conn }>;
+function victimAndBystander(kind: "websocket"): Promise<{ victim: WebSocketSession; bystander: Conn }>;
+async function victimAndBystander(kind: "polling" | "websocket") {
+  if (kind === "polling") return withBystander(await pollingSocket(), webSocketSocket);
+  return withBystander(await webSocketSocket(), pollingSocket);
 }
 
 async function expectSessionGone(sid: string): Promise<void> {

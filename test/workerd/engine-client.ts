@@ -152,7 +152,7 @@ export class PollingSession implements Conn {
     return SELF.fetch(engineUrl({ EIO: "4", transport: "polling", sid: this.sid }));
   }
 
-  post(body: string | ArrayBuffer | Uint8Array, headers?: HeadersInit): Promise<Response> {
+  post(body: string | ArrayBuffer, headers?: HeadersInit): Promise<Response> {
     return SELF.fetch(engineUrl({ EIO: "4", transport: "polling", sid: this.sid }), {
       method: "POST",
       body,
@@ -178,6 +178,7 @@ export class PollingSession implements Conn {
         if (response.status !== 200) {
           this.endStatus = response.status;
           this.endBody = body;
+          this.inbox.end();
           break;
         }
         let stop = false;
@@ -187,12 +188,33 @@ export class PollingSession implements Conn {
           if (packet === "1") stop = true;
           if (packet === "6" && this.pauseOnNoop) stop = true;
         }
-        if (stop) break;
+        if (stop) {
+          this.inbox.end();
+          break;
+        }
       }
       this.running = false;
+    })().catch((error: unknown) => {
+      this.running = false;
+      this.endStatus = -1;
+      this.endBody = String(error);
       this.inbox.end();
-    })();
+    });
     return this;
+  }
+
+  /**
+   * Runs `fn` while no GET is held (waits for the held one to come back first), then resumes
+   * polling. evictDurableObject waits for in-flight requests, and a polling client always has
+   * one, so evictions of a polling host are done between two GETs, as the platform would.
+   */
+  async paused<T>(fn: () => Promise<T>): Promise<T> {
+    await this.stop();
+    try {
+      return await fn();
+    } finally {
+      this.start();
+    }
   }
 
   /** Lets the outstanding GET finish, then stops polling. */

@@ -197,6 +197,10 @@ export function apiRoutes() {
   api.all("*", (c) => apiError(c, "not_found", `no route ${c.req.method} ${new URL(c.req.url).pathname}`));
 
   api.onError((error, c) => {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return apiError(c as ApiContext, "invalid_configuration", "the configuration is invalid", { issues: error.issues });
+    }
     console.error("edgeio: API error", error);
     return apiError(c as ApiContext, "internal_error", "internal error");
   });
