@@ -575,7 +575,15 @@ export function createConnectionHost(app: EdgeioApp) {
         this.forgetSession(sid);
         return;
       }
-      for (const ws of this.ctx.getWebSockets(sid)) ws.close(1000, reason);
+      // An upgrade probe hears the close too: the client may already have switched to it.
+      for (const ws of this.ctx.getWebSockets(sid)) {
+        try {
+          ws.send(encodeText("close"));
+          ws.close(1000, reason);
+        } catch {
+          // already closed
+        }
+      }
       // Polling: the client learns of the close through a "1" on its next (or held) GET.
       this.store.enqueue(sid, [encodeText("close")]);
       this.flushPoll(sid);

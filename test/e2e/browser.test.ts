@@ -137,7 +137,8 @@ describe("demo chat in Chromium", () => {
     await screenshot(bob, "browser-chat-bob-devices");
 
     await alicePhone.context().close();
-    await bob.waitForFunction(() => document.querySelector("#presence li[data-devices='1']") !== null, null, WAIT);
+    // Wait on the totals: bob's own entry already shows "1 device", alice's must drop to it too.
+    await bob.waitForFunction(() => document.querySelector("#counts")?.textContent === "2 users · 2 devices", null, WAIT);
     expect(await presenceEntry(bob, "alice").locator(".devices").textContent()).toBe("1 device");
     await aliceTab.close();
   });

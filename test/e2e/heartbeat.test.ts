@@ -93,7 +93,8 @@ describe("hibernation", () => {
   let service: RunningService;
   beforeAll(async () => {
     // No pings during the test: only idleness decides whether the host hibernates.
-    service = await startService({ vars: { PING_INTERVAL: 120_000, PING_TIMEOUT: 60_000 } });
+    // Presence leases are checked rarely here: a lease check is an RPC that wakes the host.
+    service = await startService({ vars: { PING_INTERVAL: 120_000, PING_TIMEOUT: 60_000, PRESENCE_LEASE_MS: 600_000 } });
   });
   afterAll(() => service?.stop());
 

@@ -170,7 +170,7 @@ describe.each(TRANSPORT_MODES)("transport mode: $name", ({ name, transports }) =
   it("reconnects after the server closes the transport", async () => {
     const socket = track(await connect(service.url, { ...options, reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 200 }));
     const firstId = socket.id;
-    const reason = nextEvent<string>(socket, "disconnect");
+    const reason = nextEvent<string>(socket, "disconnect", 15_000);
     socket.emit("close-transport");
     expect(await reason).toBe("transport close");
     await nextEvent(socket, "connect", 10_000);

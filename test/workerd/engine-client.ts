@@ -203,20 +203,6 @@ export class PollingSession implements Conn {
     return this;
   }
 
-  /**
-   * Runs `fn` while no GET is held (waits for the held one to come back first), then resumes
-   * polling. evictDurableObject waits for in-flight requests, and a polling client always has
-   * one, so evictions of a polling host are done between two GETs, as the platform would.
-   */
-  async paused<T>(fn: () => Promise<T>): Promise<T> {
-    await this.stop();
-    try {
-      return await fn();
-    } finally {
-      this.start();
-    }
-  }
-
   /** Lets the outstanding GET finish, then stops polling. */
   async stop(): Promise<void> {
     this.running = false;
