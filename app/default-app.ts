@@ -8,6 +8,7 @@ import { z } from "zod";
 import { roomStub, userStub, type EdgeioBindings } from "../durable-objects/bindings";
 import { RoomJoinError, jsonBytes, type PresenceSnapshot } from "../durable-objects/presence/types";
 import { defineApp } from "../durable-objects/socketio/server";
+import { installClientEventWebhooks } from "../durable-objects/webhooks/client-events";
 import type { Socket } from "../durable-objects/socketio/socket";
 import { authMiddleware, Authenticator, type AuthUser } from "../worker/auth";
 import { hostOfSocketId } from "../worker/ids";
@@ -28,6 +29,8 @@ export default defineApp((io, rawEnv) => {
   const mayJoin = createJoinPolicy(config);
   const limiter = new RateLimiter(config.rateLimit);
   const nsp = io.of("/");
+  // Client events listed in WEBHOOK_CLIENT_EVENTS go to the backend (off without WEBHOOK_URLS).
+  installClientEventWebhooks(io, rawEnv);
 
   nsp.use(authMiddleware(authenticator, { allowGuests: config.auth.allowGuests }));
   // One device per connection unless the client names its device (e.g. an id kept in localStorage).
