@@ -4,6 +4,7 @@
  * UserDO and the default app read it; the Engine.IO core never does.
  */
 import { z } from "zod";
+import { perEnv } from "../worker/config";
 
 /** HS256 secret used by `wrangler dev` when JWT_SECRET is unset; never used in production. */
 export const DEV_JWT_SECRET = "edgeio-dev-jwt-secret-do-not-use-in-production";
@@ -179,17 +180,8 @@ export function parseAppConfig(raw: Record<string, unknown>): AppConfig {
   };
 }
 
-const cache = new WeakMap<object, AppConfig>();
-
 /** Parses once per env object. */
-export function appConfigFrom(env: object): AppConfig {
-  let config = cache.get(env);
-  if (!config) {
-    config = parseAppConfig(env as Record<string, unknown>);
-    cache.set(env, config);
-  }
-  return config;
-}
+export const appConfigFrom = perEnv(parseAppConfig);
 
 /** Glob match for room-name patterns: `*` matches any run of characters. */
 export function matchesPattern(pattern: string, name: string): boolean {

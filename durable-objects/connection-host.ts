@@ -9,6 +9,7 @@ import { DurableObject } from "cloudflare:workers";
 import { configFrom, type EdgeioConfig, type TransportName } from "../worker/config";
 import { engineErrorResponse, EngineError } from "../worker/engine-errors";
 import { mintSid, mintSocketId } from "../worker/ids";
+import { setAlarmAt } from "./alarm";
 import { roomStub, type EdgeioBindings } from "./bindings";
 import {
   decodePayload,
@@ -770,10 +771,9 @@ export function createConnectionHost(app: EdgeioApp) {
       for (const deadline of this.deadlines.values()) candidates.push(deadline.at);
       const next = candidates.length > 0 ? Math.min(...candidates) : null;
       if (this.scheduledAlarm === undefined) this.scheduledAlarm = await this.ctx.storage.getAlarm();
-      if (next === this.scheduledAlarm) return;
+      const current = this.scheduledAlarm;
       this.scheduledAlarm = next;
-      if (next === null) await this.ctx.storage.deleteAlarm();
-      else await this.ctx.storage.setAlarm(next);
+      await setAlarmAt(this.ctx.storage, next, current);
     }
 
     aliveSockets(socketIds: string[]): string[] {

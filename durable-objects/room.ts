@@ -11,6 +11,7 @@
  * (a crash, an eviction), so no ghost stays online.
  */
 import { DurableObject } from "cloudflare:workers";
+import { setAlarmAt } from "./alarm";
 import { appConfigFrom, matchesPattern, type PresenceConfig } from "../app/config";
 import type { EdgeioBindings } from "./bindings";
 import { deadSockets, emitOnHosts, groupByHost } from "./presence/deliver";
@@ -346,10 +347,7 @@ export class RoomDO extends DurableObject<Env> {
       this.setMeta("next_lease_at", null);
     }
     const next = candidates.length > 0 ? Math.min(...candidates) : null;
-    const current = await this.ctx.storage.getAlarm();
-    if (next === current) return;
-    if (next === null) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(next);
+    await setAlarmAt(this.ctx.storage, next);
   }
 
   private getMeta(key: string): number | null {

@@ -9,6 +9,7 @@
  * ({ user, deviceId }); user edges become `user.online` / `user.offline` webhooks.
  */
 import { DurableObject } from "cloudflare:workers";
+import { setAlarmAt } from "./alarm";
 import { appConfigFrom, type PresenceConfig } from "../app/config";
 import { hostStub, type EdgeioBindings } from "./bindings";
 import { deadSockets, emitOnHosts, groupByHost } from "./presence/deliver";
@@ -253,10 +254,7 @@ export class UserDO extends DurableObject<Env> {
       this.setMeta("next_lease_at", null);
     }
     const next = candidates.length > 0 ? Math.min(...candidates) : null;
-    const current = await this.ctx.storage.getAlarm();
-    if (next === current) return;
-    if (next === null) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(next);
+    await setAlarmAt(this.ctx.storage, next);
   }
 
   // ════════════════════════════ storage helpers ════════════════════════════

@@ -95,14 +95,20 @@ export function parseConfig(raw: Record<string, unknown>): EdgeioConfig {
   };
 }
 
-const cache = new WeakMap<object, EdgeioConfig>();
-
-/** Parses once per env object (the runtime hands the same object to every request of an isolate). */
-export function configFrom(env: object): EdgeioConfig {
-  let config = cache.get(env);
-  if (!config) {
-    config = parseConfig(env as Record<string, unknown>);
-    cache.set(env, config);
-  }
-  return config;
+/**
+ * Parses once per env object (the runtime hands the same object to every request of an
+ * isolate). Every configuration module uses this.
+ */
+export function perEnv<T>(parse: (raw: Record<string, unknown>) => T): (env: object) => T {
+  const cache = new WeakMap<object, T>();
+  return (env) => {
+    let value = cache.get(env);
+    if (value === undefined) {
+      value = parse(env as Record<string, unknown>);
+      cache.set(env, value);
+    }
+    return value;
+  };
 }
+
+export const configFrom = perEnv(parseConfig);

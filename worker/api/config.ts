@@ -3,7 +3,7 @@
  * validated with zod. Parsed once per env object, like worker/config.ts.
  */
 import { z } from "zod";
-import { ConfigError } from "../config";
+import { ConfigError, perEnv } from "../config";
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -103,18 +103,6 @@ export function parseWebhookConfig(raw: Record<string, unknown>): WebhookConfig 
   };
 }
 
-function cached<T>(parser: (raw: Record<string, unknown>) => T) {
-  const cache = new WeakMap<object, T>();
-  return (env: object): T => {
-    let value = cache.get(env);
-    if (value === undefined) {
-      value = parser(env as Record<string, unknown>);
-      cache.set(env, value);
-    }
-    return value;
-  };
-}
-
 /** Throws ConfigError naming each bad field. */
-export const apiConfigFrom = cached(parseApiConfig);
-export const webhookConfigFrom = cached(parseWebhookConfig);
+export const apiConfigFrom = perEnv(parseApiConfig);
+export const webhookConfigFrom = perEnv(parseWebhookConfig);
