@@ -88,7 +88,9 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
   for (let attempt = 0; attempt < 100; attempt++) {
     try {
       const response = await fetch(`${url}/socket.io/?EIO=4&transport=polling`);
-      if (response.status === 200) break;
+      await response.arrayBuffer();
+      // Any answer from the Worker means it is up (a misconfigured one answers 500 on purpose).
+      if (response.status === 200 || response.status === 500) break;
     } catch {
       // not yet listening
     }

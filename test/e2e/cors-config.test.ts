@@ -1,0 +1,60 @@
+/** CORS allowlist and configuration errors, against the service started with wrangler dev. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect } from "../helpers/clients";
+import { startService, type RunningService } from "../helpers/service";
+
+const ALLOWED = "https://app.example";
+
+describe("CORS allowlist", () => {
+  let service: RunningService;
+  beforeAll(async () => {
+    service = await startService({ vars: { CORS_ORIGINS: ALLOWED } });
+  });
+  afterAll(() => service?.stop());
+
+  it("answers a preflight from an allowed origin, with credentials", async () => {
+    const response = await fetch(`${service.url}/socket.io/?EIO=4&transport=polling`, {
+      method: "OPTIONS",
+      headers: { Origin: ALLOWED, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type" },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get("access-control-allow-origin")).toBe(ALLOWED);
+    expect(response.headers.get("access-control-allow-credentials")).toBe("true");
+    expect(response.headers.get("access-control-allow-methods")).toContain("POST");
+  });
+
+  it("reflects an allowed origin on the handshake", async () => {
+    const response = await fetch(`${service.url}/socket.io/?EIO=4&transport=polling`, { headers: { Origin: ALLOWED } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("access-control-allow-origin")).toBe(ALLOWED);
+    expect((await response.text()).startsWith("0{")).toBe(true);
+  });
+
+  it("refuses other origins with Engine.IO's Forbidden, WebSockets included", async () => {
+    const response = await fetch(`${service.url}/socket.io/?EIO=4&transport=polling`, { headers: { Origin: "https://evil.example" } });
+    expect(response.status).toBe(403);
+    expect(await response.json()).toEqual({ code: 4, message: "Forbidden" });
+    const refused = connect(service.url, { transports: ["websocket"], extraHeaders: { Origin: "https://evil.example" } });
+    await expect(refused).rejects.toThrow();
+    const allowed = await connect(service.url, { transports: ["websocket"], extraHeaders: { Origin: ALLOWED } });
+    expect(allowed.connected).toBe(true);
+    allowed.close();
+  });
+});
+
+describe("invalid configuration", () => {
+  let service: RunningService;
+  beforeAll(async () => {
+    service = await startService({ vars: { PING_INTERVAL: "soon", HOST_POOL_SIZE: 0 } });
+  });
+  afterAll(() => service?.stop());
+
+  it("answers 500 naming each bad field instead of starting half-configured", async () => {
+    const response = await fetch(`${service.url}/socket.io/?EIO=4&transport=polling`);
+    expect(response.status).toBe(500);
+    const body = (await response.json()) as { code: string; issues: string[] };
+    expect(body.code).toBe("invalid_configuration");
+    expect(body.issues.some((issue) => issue.startsWith("PING_INTERVAL"))).toBe(true);
+    expect(body.issues.some((issue) => issue.startsWith("HOST_POOL_SIZE"))).toBe(true);
+  });
+});
