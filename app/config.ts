@@ -4,7 +4,7 @@
  * UserDO and the default app read it; the Engine.IO core never does.
  */
 import { z } from "zod";
-import { perEnv } from "../worker/config";
+import { commaList, perEnv, positiveInt } from "../worker/config";
 
 /** HS256 secret used by `wrangler dev` when JWT_SECRET is unset; never used in production. */
 export const DEV_JWT_SECRET = "edgeio-dev-jwt-secret-do-not-use-in-production";
@@ -14,23 +14,12 @@ export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
 export const JOIN_RULES = ["open", "claim", "webhook", "closed"] as const;
 export type JoinRule = (typeof JOIN_RULES)[number];
 
-const commaList = (fallback: string[]) =>
-  z
-    .union([z.string(), z.array(z.string())])
-    .optional()
-    .transform((value) => {
-      if (value === undefined) return fallback;
-      const list = Array.isArray(value) ? value : value.split(",");
-      return list.map((entry) => entry.trim()).filter((entry) => entry.length > 0);
-    });
-
 const flag = z
   .union([z.boolean(), z.enum(["true", "false", "1", "0"])])
   .optional()
   .transform((value) => (value === undefined ? undefined : value === true || value === "true" || value === "1"));
 
 const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 /** JOIN_POLICY: `{"stream:*":"open","conversation:*":"claim"}`, a JSON string or an object (TOML table). */
 const JoinPolicySchema = z

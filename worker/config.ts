@@ -8,10 +8,11 @@ import { z } from "zod";
 /** The default sid-signing secret. Convenient for `wrangler dev`, refused in production. */
 export const DEV_SID_SECRET = "edgeio-dev-secret-do-not-use-in-production";
 
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/** Shared var parsers (wrangler vars arrive as strings or numbers). */
+export const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 /** "a, b ,c" → ["a","b","c"]; also accepts a real array (vars may be JSON). */
-const commaList = (fallback: string[]) =>
+export const commaList = (fallback: string[]) =>
   z
     .union([z.string(), z.array(z.string())])
     .optional()

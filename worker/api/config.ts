@@ -3,9 +3,8 @@
  * validated with zod. Parsed once per env object, like worker/config.ts.
  */
 import { z } from "zod";
-import { ConfigError, perEnv } from "../config";
+import { ConfigError, perEnv, positiveInt } from "../config";
 
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 /** "a, b ,c" → ["a","b","c"]; a missing or empty value is an empty list. */
 const commaList = z
