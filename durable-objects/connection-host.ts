@@ -295,10 +295,16 @@ export function createConnectionHost(app: EdgeioApp) {
         return;
       }
       if (message === "5") {
+        const closing = this.store.session(sid)?.closing === 1;
         this.store.setTransport(sid, "websocket");
         ws.serializeAttachment({ sid, probing: false } satisfies WebSocketAttachment);
         for (const frame of this.store.drain(sid)) ws.send(pollingFrameToWebSocket(frame));
         this.flushPoll(sid, [encodeText("noop")]);
+        if (closing) {
+          // Closed while the client was switching: the queue just sent ends with "1".
+          ws.close(1000, "closed");
+          this.forgetSession(sid);
+        }
         return;
       }
       // Anything else during the probe fails the upgrade; the session stays on polling.
@@ -576,14 +582,11 @@ export function createConnectionHost(app: EdgeioApp) {
         this.forgetSession(sid);
         return;
       }
-      // An upgrade probe hears the close too: the client may already have switched to it.
-      for (const ws of this.ctx.getWebSockets(sid)) {
-        try {
-          ws.send(encodeText("close"));
-          ws.close(1000, reason);
-        } catch {
-          // already closed
-        }
+      // A probe that answered "3probe" stays open: the client may be pausing its polling for it,
+      // and engine.io-client leaves polling paused for good when such a probe fails. Its "5" is
+      // answered with the close instead (onProbeMessage). An earlier probe can simply go.
+      if (session.upgrading !== UPGRADE_PROBED) {
+        for (const ws of this.ctx.getWebSockets(sid)) ws.close(1000, reason);
       }
       // Polling: the client learns of the close through a "1" on its next (or held) GET.
       this.store.enqueue(sid, [encodeText("close")]);
@@ -593,7 +596,9 @@ export function createConnectionHost(app: EdgeioApp) {
     private forgetSession(sid: string): void {
       this.store.deleteSession(sid);
       this.decoders.delete(sid);
-      for (const channel of this.ctx.getWebSockets(pollTag(sid))) channel.close(1000, "session closed");
+      for (const ws of [...this.ctx.getWebSockets(pollTag(sid)), ...this.ctx.getWebSockets(sid)]) {
+        if (ws.readyState === WebSocket.OPEN) ws.close(1000, "session closed");
+      }
     }
 
     transportOf(sid: string): string {
@@ -736,7 +741,9 @@ export function createConnectionHost(app: EdgeioApp) {
       for (const session of this.store.sessions()) {
         if (session.closing) {
           // A polling session closed without a GET to hear it: give it one interval, then drop it.
-          if (!this.pollChannel(session.sid)) this.forgetSession(session.sid);
+          // (A probe that answered "3probe" keeps it until its "5" comes or the probe closes.)
+          const probeOpen = session.upgrading === UPGRADE_PROBED && this.ctx.getWebSockets(session.sid).length > 0;
+          if (!this.pollChannel(session.sid) && !probeOpen) this.forgetSession(session.sid);
           continue;
         }
         if (session.transport === "websocket") this.activeWebSocket(session.sid)?.send(encodeText("ping"));

@@ -18,6 +18,19 @@ afterAll(async () => {
   await service?.stop();
 });
 
+/** Engine.IO packets and upgrade steps of a socket, to explain a failure. */
+function traceEngine(socket: Socket): string[] {
+  const trace: string[] = [];
+  const engine = socket.io.engine;
+  engine.on("packet", (packet) => trace.push(`in:${packet.type}${typeof packet.data === "string" ? packet.data.slice(0, 16) : ""}`));
+  engine.on("packetCreate", (packet) => trace.push(`out:${packet.type}${typeof packet.data === "string" ? packet.data.slice(0, 16) : ""}`));
+  engine.on("upgrading", () => trace.push("upgrading"));
+  engine.on("upgrade", () => trace.push("upgrade"));
+  engine.on("upgradeError", (error) => trace.push(`upgradeError:${error.message}`));
+  trace.push(`transport:${engine.transport.name}`);
+  return trace;
+}
+
 function track<T extends Socket>(socket: T): T {
   open.push(socket);
   return socket;
@@ -170,7 +183,11 @@ describe.each(TRANSPORT_MODES)("transport mode: $name", ({ name, transports }) =
   it("reconnects after the server closes the transport", async () => {
     const socket = track(await connect(service.url, { ...options, reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 200 }));
     const firstId = socket.id;
-    const reason = nextEvent<string>(socket, "disconnect", 15_000);
+    const trace = traceEngine(socket);
+    const reason = nextEvent<string>(socket, "disconnect", 15_000).catch((error: Error) => {
+      throw new Error(`${error.message}; engine trace: ${trace.join(" ")}`);
+    });
+    trace.push(`emit@${socket.io.engine.transport.name}`);
     socket.emit("close-transport");
     expect(await reason).toBe("transport close");
     await nextEvent(socket, "connect", 10_000);

@@ -15,6 +15,7 @@ import {
   nextAckId,
   nextEvent,
   PollingSession,
+  sleep,
   startsWith,
   WebSocketSession,
 } from "./engine-client";
@@ -141,6 +142,31 @@ describe("upgrade polling → websocket", () => {
     expect(welcome).toBeUndefined();
     await echoRoundTrip(ws);
     expect(socketId).toBeTruthy();
+  });
+
+  it("closed by the server while the client pauses polling for the upgrade: the probe stays, its 5 gets the close", async () => {
+    const polling = await PollingSession.handshake();
+    polling.pauseOnNoop = true;
+    polling.start();
+    cleanup.push(() => polling.stop());
+    await connectOk(polling);
+    await nextEvent(polling, "welcome");
+    const ws = await WebSocketSession.forUpgrade(polling.sid);
+    cleanup.push(() => ws.close());
+    await ws.send("2probe");
+    expect(await ws.inbox.take(() => true)).toBe("3probe");
+    await polling.ended(); // the noop arrived: this client polls no more until its upgrade is done
+
+    // The app closes the connection now. Closing the probe here would leave a real
+    // engine.io-client paused for good (it never resumes polling after a failed probe).
+    await polling.send('42["close-transport"]');
+    await sleep(200);
+    expect(ws.closeCode).toBeNull();
+
+    await ws.send("5");
+    expect(await ws.inbox.take(startsWith("1"))).toBe("1");
+    await ws.ended();
+    await expectEngineError(await polling.get(), 400, 1, "Session ID unknown");
   });
 
   it("a failed probe (anything but 2probe/5) closes the probe; the session stays on polling", async () => {
