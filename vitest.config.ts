@@ -5,6 +5,7 @@ import { defineConfig } from "vitest/config";
  * Two kinds of tests, one command (`npm test`):
  * - workerd: inside the Workers runtime (evictDurableObject, runDurableObjectAlarm, byte-level checks)
  * - e2e:     real socket.io-client in Node against the service started with `wrangler dev`
+ * test/security/ holds the attack suite, split the same way (workerd/ and e2e/).
  */
 export default defineConfig({
   test: {
@@ -16,12 +17,12 @@ export default defineConfig({
             miniflare: { bindings: { ENVIRONMENT: "test", PING_INTERVAL: 300, PING_TIMEOUT: 200, CONNECT_TIMEOUT: 1000 } },
           }),
         ],
-        test: { name: "workerd", include: ["test/workerd/**/*.test.ts"] },
+        test: { name: "workerd", include: ["test/workerd/**/*.test.ts", "test/security/workerd/**/*.test.ts"] },
       },
       {
         test: {
           name: "e2e",
-          include: ["test/e2e/**/*.test.ts"],
+          include: ["test/e2e/**/*.test.ts", "test/security/e2e/**/*.test.ts"],
           environment: "node",
           testTimeout: 30_000,
           hookTimeout: 60_000,
