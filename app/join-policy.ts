@@ -6,6 +6,7 @@
  * socket to its own, and nobody can join another user's.
  */
 import { z } from "zod";
+import { userRoom } from "../durable-objects/socketio/private-rooms";
 import type { AuthUser } from "../worker/auth";
 import { matchesPattern, type AppConfig } from "./config";
 
@@ -17,11 +18,9 @@ export const RoomName = z
 
 export type JoinDecision = { ok: true } | { ok: false; error: "forbidden"; message: string };
 
-const WebhookAnswer = z.object({ allow: z.boolean() }).passthrough();
+export { userRoom };
 
-export function userRoom(userId: string): string {
-  return `user:${userId}`;
-}
+const WebhookAnswer = z.object({ allow: z.boolean() }).passthrough();
 
 export function createJoinPolicy(config: AppConfig) {
   const forbidden = (message: string): JoinDecision => ({ ok: false, error: "forbidden", message });

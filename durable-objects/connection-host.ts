@@ -26,6 +26,7 @@ import { dispatch } from "./fanout";
 import { memberMetaOf, RoomJoinError } from "./presence/types";
 import { createDecoder, encodePacket, PacketType, type Packet } from "./socketio/encoding";
 import { Server, type EdgeioApp, type MiddlewareError } from "./socketio/server";
+import { privateRoomRefusal, userIdOf } from "./socketio/private-rooms";
 import { Socket } from "./socketio/socket";
 import type { DisconnectReason, Handshake, HostOp, HostRuntime } from "./socketio/types";
 
@@ -422,7 +423,7 @@ export function createConnectionHost(app: EdgeioApp) {
       const session = this.store.session(sid);
       if (!session) return;
       const socket = new Socket(this, {
-        id: mintSocketId(this.hostName),
+        id: await mintSocketId(this.config.sidSecret, this.hostName),
         sid,
         nsp: nspName,
         handshake: this.handshakeOf(session.handshake, auth),
@@ -621,7 +622,9 @@ export function createConnectionHost(app: EdgeioApp) {
     async join(socketId: string, rooms: string[]): Promise<void> {
       const row = this.store.socket(socketId);
       if (!row) return;
-      const added = rooms.filter((room) => this.store.addRoom(socketId, room));
+      // Private rooms are refused here too, for joins that do not pass through Socket.join (socketsJoin).
+      const joiner = { id: socketId, userId: userIdOf(this.liveSockets.get(socketId)?.data ?? JSON.parse(row.data)) };
+      const added = rooms.filter((room) => privateRoomRefusal(joiner, room) === null && this.store.addRoom(socketId, room));
       for (const room of added) this.liveSockets.get(socketId)?.rooms.add(room);
       // RoomDOs learn the socket's user and device (socket.data.user / socket.data.presence) for presence.
       const meta = memberMetaOf(this.liveSockets.get(socketId)?.data ?? JSON.parse(row.data));

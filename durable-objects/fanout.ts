@@ -4,17 +4,24 @@
  * Each host selects its own matching sockets, so a socket in several target rooms gets a
  * message exactly once, and `except` works across hosts.
  */
-import { hostOfSocketId } from "../worker/ids";
+import { configFrom } from "../worker/config";
+import { hostOfSocketId, verifySocketId } from "../worker/ids";
 import { hostStub, roomStub, type EdgeioBindings } from "./bindings";
 import type { HostOp, Target } from "./socketio/types";
 
 export async function hostsFor(env: EdgeioBindings, target: Target): Promise<Set<string>> {
   if (target.rooms.length === 0) return new Set(await roomStub(env, target.nsp, null).hosts());
   const hosts = new Set<string>();
+  const { sidSecret } = configFrom(env as unknown as Record<string, unknown>);
   await Promise.all(
     target.rooms.map(async (room) => {
-      const owner = hostOfSocketId(room);
-      if (owner) hosts.add(owner);
+      // A socket id names its host: no RoomDO is asked (nobody can be a member of that room but
+      // the socket itself), and a forged id addresses no host at all.
+      if (hostOfSocketId(room)) {
+        const owner = await verifySocketId(sidSecret, room);
+        if (owner) hosts.add(owner);
+        return;
+      }
       for (const host of await roomStub(env, target.nsp, room).hosts()) hosts.add(host);
     }),
   );

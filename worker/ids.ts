@@ -3,7 +3,11 @@
  *
  * sid       = <host>.<random>.<mac>   host = base64url(host name), random = 16 bytes,
  *                                     mac = first 16 bytes of HMAC-SHA256(secret, "<host>.<random>")
- * socket id = <host>.<random>         so `to(socketId)` reaches the owning host without a lookup.
+ * socket id = <host>.<random><tag>    random = 9 bytes, tag = first 6 bytes of
+ *                                     HMAC-SHA256(secret, "socket:<host>.<random>"), 20 characters
+ *                                     together, so `to(socketId)` reaches the owning host without a
+ *                                     lookup, and a client cannot make the service address (and so
+ *                                     create) a ConnectionHost of its choosing with a made-up id.
  *
  * Any Worker isolate can therefore send every later request of a session to the one
  * ConnectionHost that owns it, and no one can mint or alter a sid without the secret.
@@ -88,13 +92,34 @@ export async function verifySid(secret: string, sid: string): Promise<string | n
   return constantTimeEqual(expected, signature) ? host : null;
 }
 
-export function mintSocketId(host: string): string {
-  return `${base64url(encoder.encode(host))}.${randomToken(15)}`;
+const SOCKET_RANDOM_CHARS = 12; // 9 bytes
+const SOCKET_TAG_BYTES = 6; // 8 characters
+
+export async function mintSocketId(secret: string, host: string): Promise<string> {
+  const body = `${base64url(encoder.encode(host))}.${randomToken(9)}`;
+  return `${body}${await socketTag(secret, body)}`;
 }
 
-/** The host owning a socket id, or null when `room` is an ordinary room name. */
+async function socketTag(secret: string, body: string): Promise<string> {
+  const signature = await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(`socket:${body}`));
+  return base64url(new Uint8Array(signature).slice(0, SOCKET_TAG_BYTES));
+}
+
+/**
+ * The host a room name would address if it were a socket id, or null for an ordinary room
+ * name. Syntax only: use it to refuse such names, never to route (see verifySocketId).
+ */
 export function hostOfSocketId(room: string): string | null {
   const parts = room.split(".");
   if (parts.length !== 2 || parts[1].length !== 20 || !B64URL.test(parts[1])) return null;
   return decodeHost(parts[0]);
+}
+
+/** The host owning a socket id this service minted, or null (an ordinary room name or a forgery). */
+export async function verifySocketId(secret: string, room: string): Promise<string | null> {
+  const host = hostOfSocketId(room);
+  if (!host) return null;
+  const split = room.length - (20 - SOCKET_RANDOM_CHARS);
+  const expected = await socketTag(secret, room.slice(0, split));
+  return constantTimeEqual(expected, room.slice(split)) ? host : null;
 }

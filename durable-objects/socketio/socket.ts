@@ -1,6 +1,8 @@
 /** The server-side socket handed to handlers, in the shape of Socket.IO's `Socket`. */
 import { BroadcastOperator, type RoomArg } from "./broadcast-operator";
+import { RoomJoinError } from "../presence/types";
 import { encodePacket, PacketType, RESERVED_EVENTS } from "./encoding";
+import { privateRoomRefusal, userIdOf } from "./private-rooms";
 import type { DisconnectReason, Handshake, HostRuntime } from "./types";
 
 type Listener = (...args: any[]) => unknown;
@@ -139,8 +141,13 @@ export class Socket {
   }
 
   // ── rooms ──────────────────────────────────────────────────
+  /** Rejects with a RoomJoinError ("forbidden") for a private room: another socket's id, another user's room. */
   join(rooms: RoomArg): Promise<void> {
     const list = (typeof rooms === "string" ? [rooms] : [...rooms]).filter((room) => !this.rooms.has(room));
+    for (const room of list) {
+      const refusal = privateRoomRefusal({ id: this.id, userId: userIdOf(this.data) }, room);
+      if (refusal) return Promise.reject(new RoomJoinError("forbidden", `${refusal}: ${room}`));
+    }
     for (const room of list) this.rooms.add(room);
     if (this.replaying || list.length === 0) return Promise.resolve();
     return this.runtime.join(this.id, list);

@@ -15,6 +15,8 @@ export interface RunningService {
   stop(): Promise<void>;
   /** Everything wrangler printed so far (for diagnosing a failure). */
   output(): string;
+  /** The local state directory (`--persist-to`): Durable Object storage lives under it. */
+  stateDir: string;
 }
 
 export interface ServiceOptions {
@@ -99,6 +101,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
   return {
     url,
     port,
+    stateDir: state,
     output: () => output,
     async stop() {
       if (child.exitCode === null) {
