@@ -4,7 +4,7 @@
  * UserDO and the default app read it; the Engine.IO core never does.
  */
 import { z } from "zod";
-import { commaList, perEnv, positiveInt } from "../worker/config";
+import { commaList, ConfigError, issueList, perEnv, positiveInt } from "../protocol/config-vars";
 
 /** HS256 secret used by `wrangler dev` when JWT_SECRET is unset; never used in production. */
 export const DEV_JWT_SECRET = "edgeio-dev-jwt-secret-do-not-use-in-production";
@@ -116,20 +116,13 @@ export interface AppConfig {
   rateLimit: { burst: number; perSecond: number };
 }
 
-export class AppConfigError extends Error {
-  constructor(readonly issues: string[]) {
-    super(`edgeio: invalid app configuration:\n  - ${issues.join("\n  - ")}`);
-    this.name = "AppConfigError";
-  }
-}
-
 /** The default join policy: public streams open, conversations by token claim, anything else open. */
 export const DEFAULT_JOIN_POLICY = { "conversation:*": "claim", "*": "open" } as const;
 
 export function parseAppConfig(raw: Record<string, unknown>): AppConfig {
   const result = AppConfigSchema.safeParse(raw);
   if (!result.success) {
-    throw new AppConfigError(result.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`));
+    throw new ConfigError(issueList(result.error));
   }
   const c = result.data;
   const production = c.ENVIRONMENT === "production";

@@ -11,7 +11,7 @@ import { defineApp } from "../durable-objects/socketio/server";
 import { installClientEventWebhooks } from "../durable-objects/webhooks/client-events";
 import type { Socket } from "../durable-objects/socketio/socket";
 import { authMiddleware, Authenticator, type AuthUser } from "../worker/auth";
-import { hostOfSocketId } from "../worker/ids";
+import { hostOfSocketId } from "../protocol/ids";
 import { appConfigFrom } from "./config";
 import { createJoinPolicy, RoomName, userRoom } from "./join-policy";
 import { RateLimiter } from "./rate-limit";

@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { userRoom } from "../durable-objects/socketio/private-rooms";
+import { hmacHex } from "../protocol/hmac";
 import type { AuthUser } from "../worker/auth";
 import { matchesPattern, type AppConfig } from "./config";
 
@@ -61,10 +62,4 @@ export function createJoinPolicy(config: AppConfig) {
         return askWebhook(nsp, room, user);
     }
   };
-}
-
-async function hmacHex(secret: string, body: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(body)));
-  return [...mac].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

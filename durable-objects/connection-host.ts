@@ -6,9 +6,10 @@
  * connect timeouts and ack timeouts for every session of the host.
  */
 import { DurableObject } from "cloudflare:workers";
-import { configFrom, type EdgeioConfig, type TransportName } from "../worker/config";
-import { engineErrorResponse, EngineError } from "../worker/engine-errors";
-import { mintSid, mintSocketId } from "../worker/ids";
+import { configFrom, type EdgeioConfig, type TransportName } from "./config";
+import { engineErrorResponse, EngineError } from "../protocol/engine-errors";
+import { mintSid, mintSocketId } from "../protocol/ids";
+import { ADDRESS_HEADER, HOST_HEADER, POLL_CHANNEL_HEADER } from "../protocol/internal-headers";
 import { setAlarmAt } from "./alarm";
 import { roomStub, type EdgeioBindings } from "./bindings";
 import {
@@ -20,25 +21,15 @@ import {
   toPollingFrame,
   type EnginePacket,
   type WireFrame,
-} from "./engine/codec";
+} from "../protocol/engine-codec";
 import { SessionStore, type HandshakeRecord, type SocketRow } from "./engine/session-store";
 import { dispatch } from "./fanout";
 import { memberMetaOf, RoomJoinError } from "./presence/types";
-import { createDecoder, encodePacket, PacketType, type Packet } from "./socketio/encoding";
+import { createDecoder, encodePacket, PacketType, type Packet } from "../protocol/socketio-codec";
 import { Server, type EdgeioApp, type MiddlewareError } from "./socketio/server";
 import { privateRoomRefusal, userIdOf } from "./socketio/private-rooms";
 import { Socket } from "./socketio/socket";
 import type { DisconnectReason, Handshake, HostOp, HostRuntime } from "./socketio/types";
-
-/** Request headers the Worker adds when it forwards a request to a host. */
-export const HOST_HEADER = "x-edgeio-host";
-export const ADDRESS_HEADER = "x-edgeio-address";
-/**
- * Marks a long-polling GET that the Worker holds open on behalf of the client. The host
- * answers it over a hibernatable WebSocket instead of a pending HTTP response, so a
- * waiting poll neither pins the object in memory nor blocks its eviction.
- */
-export const POLL_CHANNEL_HEADER = "x-edgeio-poll-channel";
 
 /** The RPC surface other hosts, RoomDOs and the Worker use. */
 export interface ConnectionHostApi {

@@ -4,8 +4,8 @@
  * Each host selects its own matching sockets, so a socket in several target rooms gets a
  * message exactly once, and `except` works across hosts.
  */
-import { configFrom } from "../worker/config";
-import { hostOfSocketId, verifySocketId } from "../worker/ids";
+import { configFrom } from "./config";
+import { hostOfSocketId, verifySocketId } from "../protocol/ids";
 import { hostStub, roomStub, type EdgeioBindings } from "./bindings";
 import type { HostOp, Target } from "./socketio/types";
 

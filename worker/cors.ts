@@ -1,6 +1,6 @@
 /** CORS for the Engine.IO endpoint: an allowlist of origins, credentials allowed. */
 import { cors } from "hono/cors";
-import type { EdgeioConfig } from "./config";
+import type { EdgeioConfig } from "../durable-objects/config";
 
 export function isOriginAllowed(config: EdgeioConfig, origin: string): boolean {
   return config.corsOrigins.includes("*") || config.corsOrigins.includes(origin);

@@ -7,10 +7,11 @@ import { Hono } from "hono";
 import { createConnectionHost } from "../durable-objects/connection-host";
 import { hostStub, type EdgeioBindings } from "../durable-objects/bindings";
 import type { EdgeioApp } from "../durable-objects/socketio/server";
-import { configFrom, ConfigError, type EdgeioConfig } from "./config";
+import { configFrom, type EdgeioConfig } from "../durable-objects/config";
+import { ConfigError } from "../protocol/config-vars";
 import { engineCors } from "./cors";
 import { handleEngineRequest, type Loopback } from "./engine-route";
-import { hostName } from "./ids";
+import { hostName } from "../protocol/ids";
 import { mountFeatureRoutes } from "./routes";
 
 export { RoomDO } from "../durable-objects/room";

@@ -4,11 +4,11 @@
  * for everything after. Any isolate anywhere can serve any request of any session.
  */
 import { z } from "zod";
-import { ADDRESS_HEADER, HOST_HEADER, POLL_CHANNEL_HEADER } from "../durable-objects/connection-host";
+import { ADDRESS_HEADER, HOST_HEADER, POLL_CHANNEL_HEADER } from "../protocol/internal-headers";
 import { hostStub, type EdgeioBindings } from "../durable-objects/bindings";
-import type { EdgeioConfig } from "./config";
-import { engineErrorResponse, EngineError } from "./engine-errors";
-import { hostName, verifySid } from "./ids";
+import type { EdgeioConfig } from "../durable-objects/config";
+import { engineErrorResponse, EngineError } from "../protocol/engine-errors";
+import { hostName, verifySid } from "../protocol/ids";
 import { isOriginAllowed } from "./cors";
 
 const EngineQuery = z.object({

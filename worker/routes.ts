@@ -4,7 +4,7 @@
 import type { Hono } from "hono";
 import { apiRoutes } from "./api/routes";
 import { devTokenRoutes } from "./dev-token";
-import type { EdgeioConfig } from "./config";
+import type { EdgeioConfig } from "../durable-objects/config";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type HttpApp = Hono<{ Bindings: any }>;

@@ -3,7 +3,7 @@
  * Engine.IO sessions, queued long-polling frames, Socket.IO sockets (namespace, auth,
  * socket.data) and their rooms.
  */
-import type { TransportName } from "../../worker/config";
+import type { TransportName } from "../config";
 
 export interface HandshakeRecord {
   headers: Record<string, string>;

@@ -3,7 +3,7 @@
  * host, and asking hosts which of their sockets are still alive (the lease check).
  */
 import { hostStub, type EdgeioBindings } from "../bindings";
-import { encodePacket, PacketType } from "../socketio/encoding";
+import { encodePacket, PacketType } from "../../protocol/socketio-codec";
 import type { Target } from "../socketio/types";
 
 /** Emits `event` to the sockets matching `target` on each of `hosts` (each host selects its own). */

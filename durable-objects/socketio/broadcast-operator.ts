@@ -1,5 +1,5 @@
 /** `to(room).except(id).emit(…)` and friends, mirroring Socket.IO's BroadcastOperator. */
-import { encodePacket, PacketType, RESERVED_EVENTS } from "./encoding";
+import { encodePacket, PacketType, RESERVED_EVENTS } from "../../protocol/socketio-codec";
 import type { HostRuntime, Target } from "./types";
 
 export type RoomArg = string | readonly string[];

@@ -3,7 +3,7 @@
  * (its private channel: `to(socketId)`, HTTP API emits and UserDO announcements go there) and
  * another user's `user:<id>` room. A core rule, so no join policy can open them by mistake.
  */
-import { hostOfSocketId } from "../../worker/ids";
+import { hostOfSocketId } from "../../protocol/ids";
 
 export const USER_ROOM_PREFIX = "user:";
 

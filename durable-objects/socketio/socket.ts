@@ -1,7 +1,7 @@
 /** The server-side socket handed to handlers, in the shape of Socket.IO's `Socket`. */
 import { BroadcastOperator, type RoomArg } from "./broadcast-operator";
 import { RoomJoinError } from "../presence/types";
-import { encodePacket, PacketType, RESERVED_EVENTS } from "./encoding";
+import { encodePacket, PacketType, RESERVED_EVENTS } from "../../protocol/socketio-codec";
 import { privateRoomRefusal, userIdOf } from "./private-rooms";
 import type { DisconnectReason, Handshake, HostRuntime } from "./types";
 

@@ -1,5 +1,5 @@
 /** Types shared by the handler API, the ConnectionHost and the fan-out across hosts. */
-import type { WireFrame } from "../engine/codec";
+import type { WireFrame } from "../../protocol/engine-codec";
 
 /** Which sockets of a namespace an operation applies to (Socket.IO's BroadcastOptions). */
 export interface Target {

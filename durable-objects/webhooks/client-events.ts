@@ -5,9 +5,9 @@
  *
  *   export default defineApp((io, env) => { installClientEventWebhooks(io, env); … });
  */
-import { ConfigError } from "../../worker/config";
+import { ConfigError } from "../../protocol/config-vars";
 import { webhookConfigFrom } from "../../worker/api/config";
-import { encodeBinaryMarkers } from "../../worker/api/binary";
+import { encodeBinaryMarkers } from "../../protocol/binary-markers";
 import type { AppEnv, Server } from "../socketio/server";
 import type { Socket } from "../socketio/socket";
 import { deliverWebhookNow, queueWebhook } from "./queue";

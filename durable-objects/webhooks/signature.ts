@@ -3,18 +3,12 @@
  * sent as `X-Edgeio-Signature: t=<timestamp>,v1=<hex>`. Signing the timestamp lets receivers
  * refuse replays; `verifyWebhookSignature` in the emitter package checks it.
  */
+import { hmacHex } from "../../protocol/hmac";
+
 export const SIGNATURE_HEADER = "X-Edgeio-Signature";
 export const EVENT_ID_HEADER = "X-Edgeio-Event-Id";
 export const EVENT_TYPE_HEADER = "X-Edgeio-Event-Type";
 export const ATTEMPT_HEADER = "X-Edgeio-Delivery-Attempt";
-
-const encoder = new TextEncoder();
-
-export async function hmacHex(secret: string, message: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(message)));
-  return [...mac].map((byte) => byte.toString(16).padStart(2, "0")).join("");
-}
 
 export async function signatureHeader(secret: string, body: string, timestamp = Math.floor(Date.now() / 1000)): Promise<string> {
   return `t=${timestamp},v1=${await hmacHex(secret, `${timestamp}.${body}`)}`;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, DEV_SID_SECRET, parseConfig } from "../../worker/config";
+import { DEV_SID_SECRET, parseConfig } from "../../durable-objects/config";
+import { ConfigError } from "../../protocol/config-vars";
 
 function issuesOf(raw: Record<string, unknown>): string[] {
   try {

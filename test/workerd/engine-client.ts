@@ -6,7 +6,7 @@
  */
 import { env, SELF } from "cloudflare:test";
 import { expect } from "vitest";
-import { fromBase64url } from "../../worker/ids";
+import { fromBase64url } from "../../protocol/base64";
 
 export const ORIGIN = "http://edgeio.test";
 export const PATH = "/socket.io/";

@@ -4,7 +4,7 @@
  */
 import { SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import { base64url, fromBase64url } from "../../worker/ids";
+import { base64url, fromBase64url } from "../../protocol/base64";
 import { engineUrl, expectEngineError, hostOf, PollingSession, WebSocketSession } from "./engine-client";
 
 const open: Array<PollingSession | WebSocketSession> = [];

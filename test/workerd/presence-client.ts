@@ -1,7 +1,7 @@
 /** Test helpers for presence inside workerd: a minimal raw Socket.IO client over WebSocket. */
 import { SELF } from "cloudflare:test";
 import { expect } from "vitest";
-import { fromBase64url } from "../../worker/ids";
+import { fromBase64url } from "../../protocol/base64";
 
 /** A minimal Socket.IO-over-WebSocket client that answers pings and records every event. */
 export class RawClient {

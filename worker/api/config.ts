@@ -3,7 +3,7 @@
  * validated with zod. Parsed once per env object, like worker/config.ts.
  */
 import { z } from "zod";
-import { ConfigError, perEnv, positiveInt } from "../config";
+import { ConfigError, issueList, perEnv, positiveInt } from "../../protocol/config-vars";
 
 
 /** "a, b ,c" → ["a","b","c"]; a missing or empty value is an empty list. */
@@ -77,7 +77,7 @@ export interface WebhookConfig {
 function parse<T extends z.ZodType>(schema: T, raw: Record<string, unknown>): z.output<T> {
   const result = schema.safeParse(raw);
   if (!result.success) {
-    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`));
+    throw new ConfigError(issueList(result.error));
   }
   return result.data;
 }

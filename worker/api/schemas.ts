@@ -1,7 +1,7 @@
 /** zod schemas for every request body and parameter of the HTTP API. */
 import { z } from "zod";
-import { RESERVED_EVENTS } from "../../durable-objects/socketio/encoding";
-import { BinaryMarkerError, decodeBinaryMarkers } from "./binary";
+import { RESERVED_EVENTS } from "../../protocol/socketio-codec";
+import { BinaryMarkerError, decodeBinaryMarkers } from "../../protocol/binary-markers";
 
 const name = z.string().min(1).max(256);
 const nameList = (max: number) => z.array(name).max(max);

@@ -13,22 +13,11 @@
  * ConnectionHost that owns it, and no one can mint or alter a sid without the secret.
  */
 
+import { base64url, fromBase64url } from "./base64";
+import { constantTimeEqual, hmacBytes } from "./hmac";
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-export function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-export function fromBase64url(text: string): Uint8Array {
-  const padded = text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4);
-  const binary = atob(padded);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
 
 export function randomToken(byteLength: number): string {
   return base64url(crypto.getRandomValues(new Uint8Array(byteLength)));
@@ -52,26 +41,8 @@ function decodeHost(part: string): string | null {
   }
 }
 
-const keyCache = new Map<string, Promise<CryptoKey>>();
-function hmacKey(secret: string): Promise<CryptoKey> {
-  let key = keyCache.get(secret);
-  if (!key) {
-    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    keyCache.set(secret, key);
-  }
-  return key;
-}
-
 async function mac(secret: string, message: string): Promise<string> {
-  const signature = await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(message));
-  return base64url(new Uint8Array(signature).slice(0, 16));
-}
-
-function constantTimeEqual(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
+  return base64url((await hmacBytes(secret, message)).slice(0, 16));
 }
 
 export async function mintSid(secret: string, host: string): Promise<string> {
@@ -101,8 +72,7 @@ export async function mintSocketId(secret: string, host: string): Promise<string
 }
 
 async function socketTag(secret: string, body: string): Promise<string> {
-  const signature = await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(`socket:${body}`));
-  return base64url(new Uint8Array(signature).slice(0, SOCKET_TAG_BYTES));
+  return base64url((await hmacBytes(secret, `socket:${body}`)).slice(0, SOCKET_TAG_BYTES));
 }
 
 /**

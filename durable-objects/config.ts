@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { commaList, ConfigError, issueList, perEnv, positiveInt } from "../protocol/config-vars";
 
 /**
  * Service configuration, read from wrangler `[vars]` and secrets.
@@ -7,20 +8,6 @@ import { z } from "zod";
 
 /** The default sid-signing secret. Convenient for `wrangler dev`, refused in production. */
 export const DEV_SID_SECRET = "edgeio-dev-secret-do-not-use-in-production";
-
-/** Shared var parsers (wrangler vars arrive as strings or numbers). */
-export const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
-
-/** "a, b ,c" → ["a","b","c"]; also accepts a real array (vars may be JSON). */
-export const commaList = (fallback: string[]) =>
-  z
-    .union([z.string(), z.array(z.string())])
-    .optional()
-    .transform((value) => {
-      if (value === undefined) return fallback;
-      const list = Array.isArray(value) ? value : value.split(",");
-      return list.map((entry) => entry.trim()).filter((entry) => entry.length > 0);
-    });
 
 export const TRANSPORTS = ["polling", "websocket"] as const;
 export type TransportName = (typeof TRANSPORTS)[number];
@@ -68,18 +55,11 @@ export interface EdgeioConfig {
   sidSecret: string;
 }
 
-export class ConfigError extends Error {
-  constructor(readonly issues: string[]) {
-    super(`edgeio: invalid configuration:\n  - ${issues.join("\n  - ")}`);
-    this.name = "ConfigError";
-  }
-}
-
 /** Parses raw env values. Throws ConfigError naming each bad field. */
 export function parseConfig(raw: Record<string, unknown>): EdgeioConfig {
   const result = ConfigSchema.safeParse(raw);
   if (!result.success) {
-    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`));
+    throw new ConfigError(issueList(result.error));
   }
   const c = result.data;
   return {
@@ -93,22 +73,6 @@ export function parseConfig(raw: Record<string, unknown>): EdgeioConfig {
     hostPoolSize: c.HOST_POOL_SIZE,
     transports: c.TRANSPORTS,
     sidSecret: c.SID_SECRET,
-  };
-}
-
-/**
- * Parses once per env object (the runtime hands the same object to every request of an
- * isolate). Every configuration module uses this.
- */
-export function perEnv<T>(parse: (raw: Record<string, unknown>) => T): (env: object) => T {
-  const cache = new WeakMap<object, T>();
-  return (env) => {
-    let value = cache.get(env);
-    if (value === undefined) {
-      value = parse(env as Record<string, unknown>);
-      cache.set(env, value);
-    }
-    return value;
   };
 }
 

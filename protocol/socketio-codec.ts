@@ -1,6 +1,6 @@
 /** Socket.IO v5 packets ⇄ Engine.IO `message` frames, through the official socket.io-parser. */
 import { Decoder, Encoder, PacketType, type Packet } from "socket.io-parser";
-import { encodeText, type WireFrame } from "../engine/codec";
+import { encodeText, type WireFrame } from "./engine-codec";
 
 export { PacketType, type Packet };
 

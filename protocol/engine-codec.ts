@@ -7,6 +7,8 @@
  * on polling, packets joined by the record separator \x1e) and is pinned by byte-level tests.
  */
 
+import { base64ToBytes, bytesToBase64, isBase64 } from "./base64";
+
 export const PACKET_TYPES = ["open", "close", "ping", "pong", "message", "upgrade", "noop"] as const;
 export type EnginePacketType = (typeof PACKET_TYPES)[number];
 
@@ -72,24 +74,8 @@ export function decodePayload(body: string): EnginePacket[] | null {
   return packets;
 }
 
-export function bytesToBase64(bytes: Uint8Array): string {
-  let binary = "";
-  const chunk = 0x8000;
-  for (let i = 0; i < bytes.length; i += chunk) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + chunk));
-  }
-  return btoa(binary);
-}
-
-export function base64ToBytes(text: string): Uint8Array {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
-
 function base64ToBytesOrNull(text: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return null;
+  if (!isBase64(text)) return null;
   try {
     return base64ToBytes(text);
   } catch {

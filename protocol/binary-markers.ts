@@ -3,9 +3,9 @@
  * optional). They are turned into Uint8Array before encoding, so clients receive a real
  * binary attachment (ArrayBuffer in browsers, Buffer in Node), as with Socket.IO.
  */
-export const BINARY_MARKER = "_binary";
+import { base64ToBytes, bytesToBase64, isBase64 } from "./base64";
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+export const BINARY_MARKER = "_binary";
 
 export class BinaryMarkerError extends Error {
   constructor(readonly path: (string | number)[]) {
@@ -18,11 +18,8 @@ function isMarker(value: unknown): value is { _binary: unknown } {
 }
 
 function decodeBase64(text: string, path: (string | number)[]): Uint8Array {
-  if (!BASE64.test(text) || text.replace(/=+$/, "").length % 4 === 1) throw new BinaryMarkerError(path);
-  const bytes = atob(text);
-  const out = new Uint8Array(bytes.length);
-  for (let i = 0; i < bytes.length; i++) out[i] = bytes.charCodeAt(i);
-  return out;
+  if (!isBase64(text)) throw new BinaryMarkerError(path);
+  return base64ToBytes(text);
 }
 
 /** Replaces every marker (at any depth) with its bytes; throws BinaryMarkerError on bad base64. */
@@ -42,10 +39,7 @@ export function decodeBinaryMarkers(value: unknown, path: (string | number)[] = 
 export function encodeBinaryMarkers(value: unknown): unknown {
   if (value instanceof ArrayBuffer) return encodeBinaryMarkers(new Uint8Array(value));
   if (ArrayBuffer.isView(value)) {
-    const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-    let text = "";
-    for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-    return { [BINARY_MARKER]: btoa(text) };
+    return { [BINARY_MARKER]: bytesToBase64(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)) };
   }
   if (Array.isArray(value)) return value.map(encodeBinaryMarkers);
   if (typeof value === "object" && value !== null) {
