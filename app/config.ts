@@ -1,10 +1,13 @@
 /**
- * Configuration of authentication, presence and the default app, read from wrangler `[vars]`
- * and secrets. Kept apart from worker/config.ts (the transport layer) on purpose: RoomDO,
- * UserDO and the default app read it; the Engine.IO core never does.
+ * Configuration of the default app (authentication, join policy, relay, rate limit), read from
+ * wrangler `[vars]` and secrets. Presence settings belong to the core (durable-objects/presence/
+ * config.ts); they are included here so the app sees the limits RoomDO enforces.
  */
 import { z } from "zod";
+import { presenceConfigFrom, type PresenceConfig } from "../durable-objects/presence/config";
 import { commaList, ConfigError, issueList, perEnv, positiveInt } from "../protocol/config-vars";
+
+export { matchesPattern } from "../durable-objects/presence/config";
 
 /** HS256 secret used by `wrangler dev` when JWT_SECRET is unset; never used in production. */
 export const DEV_JWT_SECRET = "edgeio-dev-jwt-secret-do-not-use-in-production";
@@ -52,12 +55,6 @@ const AppConfigSchema = z
     /** Extra claims copied into socket.data.user (the JOIN_CLAIM claim is always copied). */
     JWT_USER_CLAIMS: commaList(["roles"]),
     ALLOW_GUESTS: flag,
-    PRESENCE_GRACE_MS: nonNegativeInt(5_000),
-    PRESENCE_LEASE_MS: positiveInt(60_000),
-    ROOM_MAX_MEMBERS: positiveInt(10_000),
-    PRESENCE_MAX_STATE_BYTES: positiveInt(1_024),
-    /** Rooms tracked for counts and leases but never announced (the per-user rooms by default). */
-    PRESENCE_SILENT_ROOMS: commaList(["user:*"]),
     JOIN_POLICY: JoinPolicySchema,
     JOIN_CLAIM: z.string().min(1).default("rooms"),
     JOIN_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -95,14 +92,6 @@ export interface AuthConfig {
   clockTolerance: number;
   userClaims: string[];
   allowGuests: boolean;
-}
-
-export interface PresenceConfig {
-  graceMs: number;
-  leaseMs: number;
-  maxMembers: number;
-  maxStateBytes: number;
-  silentRooms: string[];
 }
 
 export interface AppConfig {
@@ -145,13 +134,7 @@ export function parseAppConfig(raw: Record<string, unknown>): AppConfig {
       userClaims: [...new Set([...c.JWT_USER_CLAIMS, c.JOIN_CLAIM])],
       allowGuests: c.ALLOW_GUESTS ?? !production,
     },
-    presence: {
-      graceMs: c.PRESENCE_GRACE_MS,
-      leaseMs: c.PRESENCE_LEASE_MS,
-      maxMembers: c.ROOM_MAX_MEMBERS,
-      maxStateBytes: c.PRESENCE_MAX_STATE_BYTES,
-      silentRooms: c.PRESENCE_SILENT_ROOMS,
-    },
+    presence: presenceConfigFrom(raw),
     joinPolicy: Object.entries(policy).map(([pattern, rule]) => ({ pattern, rule })),
     joinClaim: c.JOIN_CLAIM,
     joinWebhook: c.JOIN_WEBHOOK_URL
@@ -164,10 +147,3 @@ export function parseAppConfig(raw: Record<string, unknown>): AppConfig {
 
 /** Parses once per env object. */
 export const appConfigFrom = perEnv(parseAppConfig);
-
-/** Glob match for room-name patterns: `*` matches any run of characters. */
-export function matchesPattern(pattern: string, name: string): boolean {
-  if (!pattern.includes("*")) return pattern === name;
-  const escaped = pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"));
-  return new RegExp(`^${escaped.join(".*")}$`).test(name);
-}

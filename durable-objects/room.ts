@@ -12,7 +12,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { setAlarmAt } from "./alarm";
-import { appConfigFrom, matchesPattern, type PresenceConfig } from "../app/config";
+import { matchesPattern, presenceConfigFrom, type PresenceConfig } from "./presence/config";
 import type { EdgeioBindings } from "./bindings";
 import { deadSockets, emitOnHosts, groupByHost } from "./presence/deliver";
 import {
@@ -61,7 +61,7 @@ export class RoomDO extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.presenceConfig = appConfigFrom(env).presence;
+    this.presenceConfig = presenceConfigFrom(env);
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS members (
         socket_id TEXT PRIMARY KEY,

@@ -10,7 +10,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { setAlarmAt } from "./alarm";
-import { appConfigFrom, type PresenceConfig } from "../app/config";
+import { presenceConfigFrom, type PresenceConfig } from "./presence/config";
 import { hostStub, type EdgeioBindings } from "./bindings";
 import { deadSockets, emitOnHosts, groupByHost } from "./presence/deliver";
 import { PresenceUserSchema, type PresenceUser } from "./presence/types";
@@ -61,7 +61,7 @@ export class UserDO extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.presenceConfig = appConfigFrom(env).presence;
+    this.presenceConfig = presenceConfigFrom(env);
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS connections (
         socket_id TEXT PRIMARY KEY,

@@ -6,7 +6,7 @@
  *   export default defineApp((io, env) => { installClientEventWebhooks(io, env); … });
  */
 import { ConfigError } from "../../protocol/config-vars";
-import { webhookConfigFrom } from "../../worker/api/config";
+import { webhookConfigFrom } from "./config";
 import { encodeBinaryMarkers } from "../../protocol/binary-markers";
 import type { AppEnv, Server } from "../socketio/server";
 import type { Socket } from "../socketio/socket";

@@ -3,7 +3,7 @@
  * the event is stored by a WebhookDO, which delivers it at least once, retried by alarm,
  * with an idempotency id (see webhook-do.ts). Without WEBHOOK_URLS it does nothing.
  */
-import { webhookConfigFrom } from "../../worker/api/config";
+import { webhookConfigFrom } from "./config";
 import { newWebhookEvent, shardKey, type WebhookEvent, type WebhookEventType } from "./event";
 import type { ImmediateResult, WebhookDO } from "./webhook-do";
 

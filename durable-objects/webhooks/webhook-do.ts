@@ -5,7 +5,7 @@
  * Each attempt is recorded in a bounded delivery log.
  */
 import { DurableObject } from "cloudflare:workers";
-import { webhookConfigFrom, type WebhookConfig } from "../../worker/api/config";
+import { webhookConfigFrom, type WebhookConfig } from "./config";
 import type { WebhookEvent } from "./event";
 import { ATTEMPT_HEADER, EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signatureHeader } from "./signature";
 

@@ -13,7 +13,8 @@ import type { HostOp, Target } from "../../durable-objects/socketio/types";
 import { webhookShards } from "../../durable-objects/webhooks/queue";
 import { ConfigError } from "../../protocol/config-vars";
 import { authenticate, bearerToken, type Principal } from "./auth";
-import { apiConfigFrom, webhookConfigFrom, type ApiConfig } from "./config";
+import { webhookConfigFrom } from "../../durable-objects/webhooks/config";
+import { apiConfigFrom, type ApiConfig } from "./config";
 import { apiError } from "./errors";
 import {
   deliveriesQuerySchema,
