@@ -6,7 +6,7 @@
  * socket to its own, and nobody can join another user's.
  */
 import { z } from "zod";
-import type { AuthUser } from "../worker/auth";
+import type { AuthUser } from "./auth";
 import { matchesPattern, type AppConfig } from "./config";
 
 export const RoomName = z
