@@ -66,6 +66,9 @@ const AppConfigSchema = z
     RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(10),
   })
   .superRefine((c, ctx) => {
+    if (c.ENVIRONMENT === "production" && c.JWT_SECRET === DEV_JWT_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "the development secret cannot be used in production" });
+    }
     for (const alg of c.JWT_ALGORITHMS) {
       if (alg.startsWith("HS") && !c.JWT_SECRET && c.ENVIRONMENT === "production") {
         ctx.addIssue({ code: "custom", path: ["JWT_ALGORITHMS"], message: `${alg} needs JWT_SECRET` });

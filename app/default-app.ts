@@ -2,7 +2,8 @@
  * The default application, served by `npm run dev` / `wrangler deploy` without writing code:
  * namespace "/" with JWT or guest access, a `user:{id}` room per user, `room:join` / `room:leave`
  * under a join policy with presence in the ack, `presence:set` / `presence:list`, relay of an
- * allowlist of events, and a per-connection rate limit. See docs/default-app.md.
+ * allowlist of events, a per-connection rate limit, and `POST /dev/token` while the development
+ * JWT secret is in use. See docs/default-app.md.
  */
 import { z } from "zod";
 import { roomStub, userStub, type EdgeioBindings } from "../durable-objects/bindings";
@@ -10,9 +11,10 @@ import { RoomJoinError, jsonBytes, type PresenceSnapshot } from "../durable-obje
 import { defineApp } from "../durable-objects/socketio/server";
 import { installClientEventWebhooks } from "../durable-objects/webhooks/client-events";
 import type { Socket } from "../durable-objects/socketio/socket";
-import { authMiddleware, Authenticator, type AuthUser } from "../worker/auth";
 import { hostOfSocketId } from "../protocol/ids";
+import { authMiddleware, Authenticator, type AuthUser } from "./auth";
 import { appConfigFrom } from "./config";
+import { devTokenRoutes } from "./dev-token";
 import { createJoinPolicy, RoomName, userRoom } from "./join-policy";
 import { RateLimiter } from "./rate-limit";
 import { installRelay, type Guard } from "./relay";
@@ -129,7 +131,7 @@ export default defineApp((io, rawEnv) => {
     // Tells the client its identity, and that user-targeted delivery now reaches it.
     socket.emit("session", { user: who, deviceId: socket.data.presence.deviceId, guest: user.guest === true });
   });
-});
+}, { routes: devTokenRoutes });
 
 /** Wraps a handler in the connection's rate limit; beyond it the client gets `edgeio:error`. */
 function rateGuard(socket: Socket, limiter: RateLimiter): Guard {

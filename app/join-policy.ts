@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { userRoom } from "../durable-objects/socketio/private-rooms";
 import { hmacHex } from "../protocol/hmac";
-import type { AuthUser } from "../worker/auth";
+import type { AuthUser } from "./auth";
 import { matchesPattern, type AppConfig } from "./config";
 
 export const RoomName = z

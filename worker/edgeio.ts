@@ -12,19 +12,19 @@ import { ConfigError } from "../protocol/config-vars";
 import { engineCors } from "./cors";
 import { handleEngineRequest, type Loopback } from "./engine-route";
 import { hostName } from "../protocol/ids";
-import { mountFeatureRoutes } from "./routes";
+import { mountAppRoutes, mountFeatureRoutes } from "./routes";
 
 export { RoomDO } from "../durable-objects/room";
 export { UserDO } from "../durable-objects/user";
 export { WebhookDO } from "../durable-objects/webhooks/webhook-do";
 export { installClientEventWebhooks } from "../durable-objects/webhooks/client-events";
 export { defineApp } from "../durable-objects/socketio/server";
-export type { EdgeioApp, Server, Namespace } from "../durable-objects/socketio/server";
+export type { AppHttp, AppOptions, EdgeioApp, Server, Namespace } from "../durable-objects/socketio/server";
 export type { Socket } from "../durable-objects/socketio/socket";
 
 type Env = EdgeioBindings & Record<string, unknown>;
 
-function buildHttpApp(config: EdgeioConfig) {
+function buildHttpApp(config: EdgeioConfig, app: EdgeioApp) {
   const http = new Hono<{ Bindings: Env }>();
   const enginePaths = [config.path, config.path.replace(/\/$/, "")];
   for (const path of enginePaths) {
@@ -45,6 +45,9 @@ function buildHttpApp(config: EdgeioConfig) {
     const hosts = Array.from({ length: config.hostPoolSize }, (_, i) => hostName(colo, i));
     return c.json(await Promise.all(hosts.map((host) => hostStub(c.env, host).stats())));
   });
+
+  // Last, so the app's own routes (defineApp's `routes` option) cannot shadow the core ones.
+  mountAppRoutes(http, app);
 
   http.onError((error, c) => {
     console.error("edgeio: unhandled error", error);
@@ -69,7 +72,7 @@ export function createWorker(app: EdgeioApp) {
         let http = apps.get(env);
         if (!http) {
           try {
-            http = buildHttpApp(configFrom(env));
+            http = buildHttpApp(configFrom(env), app);
           } catch (error) {
             if (error instanceof ConfigError) {
               console.error(error.message);

@@ -1,17 +1,27 @@
 /**
  * Where each HTTP feature is mounted. Each feature owns its module; this file only wires them.
  */
-import type { Hono } from "hono";
+import { Hono } from "hono";
+import type { AppEnv, EdgeioApp } from "../durable-objects/socketio/server";
 import { apiRoutes } from "./api/routes";
-import { devTokenRoutes } from "./dev-token";
 import type { EdgeioConfig } from "../durable-objects/config";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type HttpApp = Hono<{ Bindings: any }>;
 
-/** Feature routes beside the Engine.IO endpoint (HTTP API, dev token endpoint, …). */
+/** Feature routes beside the Engine.IO endpoint (the HTTP API, …): part of every edgeio Worker. */
 export function mountFeatureRoutes(http: HttpApp, _config: EdgeioConfig): void {
   // Features register here, e.g. http.route("/v1", apiRoutes(config)).
   http.route("/v1", apiRoutes());
-  http.route("/", devTokenRoutes());
+}
+
+/**
+ * The application's own routes (`defineApp(setup, { routes })`), e.g. the default app's
+ * `/dev/token`. Mounted after the core routes, so an app cannot shadow the Engine.IO endpoint or `/v1`.
+ */
+export function mountAppRoutes(http: HttpApp, app: EdgeioApp): void {
+  if (!app.routes) return;
+  const routes = new Hono<{ Bindings: AppEnv }>();
+  app.routes(routes);
+  http.route("/", routes);
 }

@@ -3,6 +3,7 @@
  * Socket.IO's Server and Namespace. An app is a `defineApp(io => …)` module; every
  * ConnectionHost runs it for the sockets it owns.
  */
+import type { Hono } from "hono";
 import { BroadcastOperator, type RoomArg } from "./broadcast-operator";
 import type { Socket } from "./socket";
 import type { HostRuntime } from "./types";
@@ -120,11 +121,26 @@ export class Server {
 /** What the Worker's env offers to an app's setup (vars and bindings, read-only). */
 export type AppEnv = Record<string, unknown>;
 
-export interface EdgeioApp {
-  setup(io: Server, env: AppEnv): void;
+/** The Hono app an application adds its own HTTP routes to (handlers read vars via `c.env`). */
+export type AppHttp = Hono<{ Bindings: AppEnv }>;
+
+export interface AppOptions {
+  /**
+   * HTTP routes of the app, served by the Worker beside the core ones (which it cannot shadow:
+   * they are matched first). Called once per Worker isolate and env.
+   */
+  routes?: (http: AppHttp) => void;
 }
 
-/** Declares an application: `export default defineApp((io, env) => { io.on("connection", …) })`. */
-export function defineApp(setup: (io: Server, env: AppEnv) => void): EdgeioApp {
-  return { setup };
+export interface EdgeioApp {
+  setup(io: Server, env: AppEnv): void;
+  routes?: (http: AppHttp) => void;
+}
+
+/**
+ * Declares an application: `export default defineApp((io, env) => { io.on("connection", …) })`,
+ * optionally with HTTP routes: `defineApp(setup, { routes: (http) => http.get("/hello", …) })`.
+ */
+export function defineApp(setup: (io: Server, env: AppEnv) => void, options: AppOptions = {}): EdgeioApp {
+  return { setup, ...(options.routes ? { routes: options.routes } : {}) };
 }

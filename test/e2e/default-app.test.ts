@@ -1,7 +1,7 @@
 /**
  * The default app (root wrangler.toml) with real socket.io-client: join policy (open, claim,
  * webhook, closed, reserved user rooms), room limits, relay of typing events, the per-connection
- * rate limit, emit to a user whose connections sit on different hosts, the dev token endpoint.
+ * rate limit, emit to a user whose connections sit on different hosts, the dev token endpoint being off.
  */
 import { createHmac } from "node:crypto";
 import { createServer, type Server } from "node:http";
@@ -75,21 +75,15 @@ describe("identity", () => {
     expect(b.session.user.id).not.toBe(a.session.user.id);
   });
 
-  it("issues development tokens at POST /dev/token", async () => {
+  it("does not serve POST /dev/token when a real JWT_SECRET is configured", async () => {
+    // The service runs with JWT_SECRET; issuing and its limits are tested in test/security/e2e/jwt-attacks.test.ts.
     const response = await fetch(`${service.url}/dev/token`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ name: "Ada", rooms: ["conversation:7"] }),
+      body: JSON.stringify({ name: "Ada" }),
     });
-    expect(response.status).toBe(200);
-    const issued = (await response.json()) as { token: string; user: { id: string; name: string } };
-    expect(issued.user).toEqual({ id: "dev:ada", name: "Ada" });
-    const client = await connectUser(service.url, { auth: { token: issued.token } });
-    clients.push(client);
-    expect(client.session.user).toEqual(issued.user);
-    expect(await ack(client.socket, "room:join", "conversation:7")).toMatchObject({ ok: true });
-    const bad = await fetch(`${service.url}/dev/token`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } });
-    expect(bad.status).toBe(400);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ code: "dev_token_disabled" });
   });
 });
 

@@ -2,11 +2,14 @@
  * JWT authentication with `jose`: HMAC (HS256…) with a shared secret, RSA/ECDSA/EdDSA with a JWKS URL
  * (cached per isolate, refetched on an unknown `kid`). Algorithms are pinned by configuration:
  * `none` is never accepted, and the key is chosen by the algorithm family, so an HS256 token
- * can never be checked against an RSA public key (the HS/RS confusion attack).
+ * can never be checked against an RSA public key (the HS/RS confusion attack). Keys named by the
+ * token itself (`jwk`, `jku`, `x5u`, `x5c` headers) are never used. Tokens over MAX_TOKEN_BYTES are
+ * refused before parsing; `iat` in the future is refused like `nbf` (jose checks it only with
+ * maxTokenAge).
  */
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWSHeaderParameters, type FlattenedJWSInput } from "jose";
 import { z } from "zod";
-import type { AuthConfig } from "../app/config";
+import type { AuthConfig } from "./config";
 import type { Middleware, MiddlewareError } from "../durable-objects/socketio/server";
 import type { Handshake } from "../durable-objects/socketio/types";
 
@@ -27,7 +30,15 @@ export interface AuthUser {
 
 export type AuthResult = { ok: true; user: AuthUser; claims: JWTPayload } | { ok: false; code: AuthFailureCode; message: string };
 
-const Subject = z.string().min(1).max(256);
+/** A compact JWS this long is no identity token; refusing it early bounds the work an attacker causes. */
+export const MAX_TOKEN_BYTES = 8 * 1024;
+
+/** The user id: a non-empty string of at most 256 characters without control characters. */
+const Subject = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[^\u0000-\u001f\u007f]+$/);
 const DisplayName = z.string().trim().min(1).max(100);
 
 const jwksCache = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
@@ -52,6 +63,8 @@ export class Authenticator {
   /** Verifies a compact JWT and maps its claims to a user. Never throws. */
   async verify(token: string): Promise<AuthResult> {
     const { config } = this;
+    // A compact JWS is ASCII, so its length is its size (anything else fails to parse anyway).
+    if (token.length > MAX_TOKEN_BYTES) return { ok: false, code: "invalid_token", message: `tokens are limited to ${MAX_TOKEN_BYTES} bytes` };
     try {
       const { payload } = await jwtVerify(token, (header: JWSHeaderParameters, input: FlattenedJWSInput) => this.keyFor(header, input), {
         algorithms: config.algorithms,
@@ -59,6 +72,9 @@ export class Authenticator {
         audience: config.audience,
         clockTolerance: config.clockTolerance,
       });
+      if (typeof payload.iat === "number" && payload.iat > Date.now() / 1000 + config.clockTolerance) {
+        return { ok: false, code: "token_not_yet_valid", message: "the token's \"iat\" lies in the future" };
+      }
       const sub = Subject.safeParse(payload.sub);
       if (!sub.success) return { ok: false, code: "invalid_claims", message: "the token has no usable \"sub\" claim" };
       return { ok: true, user: this.userOf(sub.data, payload), claims: payload };
