@@ -6,6 +6,7 @@
  * socket to its own, and nobody can join another user's.
  */
 import { z } from "zod";
+import { readWebhookAnswer } from "../durable-objects/webhooks/answer";
 import type { AuthUser } from "../worker/auth";
 import { matchesPattern, type AppConfig } from "./config";
 
@@ -34,8 +35,14 @@ export function createJoinPolicy(config: AppConfig) {
     if (hook.secret) headers["x-edgeio-signature"] = `sha256=${await hmacHex(hook.secret, body)}`;
     try {
       const response = await fetch(hook.url, { method: "POST", headers, body, signal: AbortSignal.timeout(hook.timeoutMs) });
-      if (!response.ok) return forbidden(`the join webhook answered ${response.status}`);
-      const answer = WebhookAnswer.safeParse(await response.json());
+      if (!response.ok) {
+        await response.body?.cancel();
+        return forbidden(`the join webhook answered ${response.status}`);
+      }
+      // Bounded and depth-checked: the receiver is outside our control.
+      const read = await readWebhookAnswer(response);
+      if (!read.ok) return forbidden(`the join webhook's ${read.error}`);
+      const answer = WebhookAnswer.safeParse(parseOrNull(read.text));
       if (!answer.success) return forbidden("the join webhook gave no {\"allow\": boolean} answer");
       return answer.data.allow ? { ok: true } : forbidden("the join webhook refused");
     } catch {
@@ -68,4 +75,12 @@ async function hmacHex(secret: string, body: string): Promise<string> {
   const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(body)));
   return [...mac].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function parseOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
 }
