@@ -44,28 +44,72 @@ export async function readBoundedBytes(source: BodySource, limit: number): Promi
     throw new BodyTooLargeError(limit);
   }
   if (!source.body) return new Uint8Array(0);
-  const reader = source.body.getReader();
+  const blocks = await readBlocks(source.body, limit);
+  if (blocks.length === 1) return blocks[0];
+  const out = new Uint8Array(blocks.reduce((sum, block) => sum + block.byteLength, 0));
+  let offset = 0;
+  for (const block of blocks) {
+    out.set(block, offset);
+    offset += block.byteLength;
+  }
+  return out;
+}
+
+/** Bytes per block a byte stream is read into. */
+const BLOCK = 64 * 1024;
+
+/**
+ * The body as a list of chunks. A byte stream (the runtime's request and response bodies) is
+ * read with a BYOB reader into blocks we allocate, so nothing but the blocks is allocated per
+ * read: freed per-read chunks would only be reclaimed at the next GC and count until then.
+ */
+async function readBlocks(body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array[]> {
+  let byob: ReadableStreamBYOBReader;
+  try {
+    byob = body.getReader({ mode: "byob" });
+  } catch {
+    return readChunks(body.getReader(), limit);
+  }
+  const blocks: Uint8Array[] = [];
+  let total = 0;
+  let block = new Uint8Array(Math.min(BLOCK, limit + 1));
+  let used = 0;
+  for (;;) {
+    const { done, value } = await byob.read(new Uint8Array(block.buffer, used, block.byteLength - used));
+    if (value) {
+      block = new Uint8Array(value.buffer); // the read transferred the block's buffer
+      used += value.byteLength;
+      total += value.byteLength;
+    }
+    if (total > limit) {
+      await byob.cancel().catch(() => undefined);
+      throw new BodyTooLargeError(limit);
+    }
+    if (done) break;
+    if (used === block.byteLength) {
+      blocks.push(block);
+      block = new Uint8Array(Math.min(BLOCK, limit + 1 - total));
+      used = 0;
+    }
+  }
+  if (used > 0) blocks.push(block.subarray(0, used));
+  return blocks;
+}
+
+/** The same for any other stream, keeping the chunks it hands out. */
+async function readChunks(reader: ReadableStreamDefaultReader<Uint8Array>, limit: number): Promise<Uint8Array[]> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) break;
+    if (done) return chunks;
     total += value.byteLength;
     if (total > limit) {
-      chunks.length = 0;
       await reader.cancel().catch(() => undefined);
       throw new BodyTooLargeError(limit);
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }
 
 /** The body as UTF-8 text (invalid sequences replaced, as `Request.text()` does), bounded in bytes. */
