@@ -2,9 +2,10 @@ import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
 /**
- * Two kinds of tests, one command (`npm test`):
+ * Three kinds of tests, one command (`npm test`):
  * - workerd: inside the Workers runtime (evictDurableObject, runDurableObjectAlarm, byte-level checks)
  * - e2e:     real socket.io-client in Node against the service started with `wrangler dev`
+ * - unit:    pure modules in Node (protocol/ and colocated *.test.ts next to the code)
  * test/security/ holds the attack suite, split the same way (workerd/ and e2e/).
  */
 export default defineConfig({
@@ -27,6 +28,13 @@ export default defineConfig({
           testTimeout: 30_000,
           hookTimeout: 60_000,
           fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "unit",
+          include: ["protocol/**/*.test.ts", "app/**/*.test.ts", "worker/**/*.test.ts", "durable-objects/**/*.test.ts"],
+          environment: "node",
         },
       },
     ],

@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { userRoom } from "../durable-objects/socketio/private-rooms";
+import { readWebhookAnswer } from "../durable-objects/webhooks/answer";
 import { hmacHex } from "../protocol/hmac";
 import type { AuthUser } from "./auth";
 import { matchesPattern, type AppConfig } from "./config";
@@ -34,8 +35,14 @@ export function createJoinPolicy(config: AppConfig) {
     if (hook.secret) headers["x-edgeio-signature"] = `sha256=${await hmacHex(hook.secret, body)}`;
     try {
       const response = await fetch(hook.url, { method: "POST", headers, body, signal: AbortSignal.timeout(hook.timeoutMs) });
-      if (!response.ok) return forbidden(`the join webhook answered ${response.status}`);
-      const answer = WebhookAnswer.safeParse(await response.json());
+      if (!response.ok) {
+        await response.body?.cancel();
+        return forbidden(`the join webhook answered ${response.status}`);
+      }
+      // Bounded and depth-checked: the receiver is outside our control.
+      const read = await readWebhookAnswer(response);
+      if (!read.ok) return forbidden(`the join webhook's ${read.error}`);
+      const answer = WebhookAnswer.safeParse(parseOrNull(read.text));
       if (!answer.success) return forbidden("the join webhook gave no {\"allow\": boolean} answer");
       return answer.data.allow ? { ok: true } : forbidden("the join webhook refused");
     } catch {
@@ -62,4 +69,12 @@ export function createJoinPolicy(config: AppConfig) {
         return askWebhook(nsp, room, user);
     }
   };
+}
+
+function parseOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
 }

@@ -7,6 +7,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { configFrom, type EdgeioConfig, type TransportName } from "./config";
+import { BodyTooLargeError, readBoundedText } from "../protocol/bounded-body";
 import { engineErrorResponse, EngineError } from "../protocol/engine-errors";
 import { mintSid, mintSocketId } from "../protocol/ids";
 import { ADDRESS_HEADER, HOST_HEADER, POLL_CHANNEL_HEADER } from "../protocol/internal-headers";
@@ -231,13 +232,12 @@ export function createConnectionHost(app: EdgeioApp) {
     }
 
     private async receivePost(sid: string, request: Request): Promise<Response> {
-      const declared = Number(request.headers.get("content-length") ?? "0");
-      if (declared > this.config.maxPayload) {
-        this.closeSession(sid, "transport error");
-        return new Response(null, { status: 413 });
-      }
-      const body = await request.text();
-      if (body.length > this.config.maxPayload) {
+      // Read while streaming: a body over maxPayload (chunked or not) is cancelled at the limit, never buffered whole.
+      let body: string;
+      try {
+        body = await readBoundedText(request, this.config.maxPayload);
+      } catch (error) {
+        if (!(error instanceof BodyTooLargeError)) throw error;
         this.closeSession(sid, "transport error");
         return new Response(null, { status: 413 });
       }

@@ -1,6 +1,7 @@
 /** Socket.IO v5 packets ⇄ Engine.IO `message` frames, through the official socket.io-parser. */
 import { Decoder, Encoder, PacketType, type Packet } from "socket.io-parser";
 import { encodeText, type WireFrame } from "./engine-codec";
+import { assertJsonDepth, MAX_JSON_DEPTH } from "./json-limits";
 
 export { PacketType, type Packet };
 
@@ -16,9 +17,21 @@ export function encodePacket(packet: Packet): WireFrame[] {
   });
 }
 
-/** A Socket.IO decoder for one Engine.IO session; it throws on any malformed packet. */
+/**
+ * Refuses text packets nested deeper than MAX_JSON_DEPTH before socket.io-parser parses them:
+ * the parsed value would reach recursive code (hasBinary, JSON.stringify of socket.data, the
+ * app's handlers) that a 20k-deep array overflows.
+ */
+class DepthLimitedDecoder extends Decoder {
+  override add(obj: unknown): void {
+    if (typeof obj === "string") assertJsonDepth(obj, MAX_JSON_DEPTH);
+    super.add(obj);
+  }
+}
+
+/** A Socket.IO decoder for one Engine.IO session; it throws on any malformed or too deep packet. */
 export function createDecoder(onPacket: (packet: Packet) => void): Decoder {
-  const decoder = new Decoder({ maxAttachments: 10 });
+  const decoder = new DepthLimitedDecoder({ maxAttachments: 10 });
   decoder.on("decoded", onPacket);
   return decoder;
 }

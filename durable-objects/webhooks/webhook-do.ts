@@ -5,6 +5,7 @@
  * Each attempt is recorded in a bounded delivery log.
  */
 import { DurableObject } from "cloudflare:workers";
+import { readWebhookAnswer } from "./answer";
 import { webhookConfigFrom, type WebhookConfig } from "./config";
 import type { WebhookEvent } from "./event";
 import { ATTEMPT_HEADER, EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signatureHeader } from "./signature";
@@ -44,6 +45,8 @@ interface AttemptResult {
   status: number;
   text: string;
   error: string | null;
+  /** The receiver's answer was refused (too large or too deep); a 2xx still counts as delivered. */
+  answerRefused?: boolean;
 }
 
 /** Rows attempted per alarm run; the alarm re-arms at once when more are due. */
@@ -104,6 +107,8 @@ export class WebhookDO extends DurableObject {
     await this.rearm();
     const primary = results[rows.findIndex((row) => row.url === config.urls[0])] ?? results[0];
     if (!primary) return { ok: false, status: 0, response: null };
+    // An answer that was refused cannot answer a client's ack.
+    if (primary.answerRefused) return { ok: false, status: primary.status, response: null };
     return { ok: primary.ok, status: primary.status, response: parseJson(primary.text) };
   }
 
@@ -213,10 +218,14 @@ export class WebhookDO extends DurableObject {
         body: row.body,
         signal: AbortSignal.timeout(config.timeoutMs),
       });
-      const text = await response.text();
+      const answer = await readWebhookAnswer(response);
+      if (!answer.ok) {
+        // Delivered (or not) all the same: the status decides retries; only the answer is dropped.
+        return { ok: response.ok, status: response.status, text: "", error: answer.error, answerRefused: true };
+      }
       return response.ok
-        ? { ok: true, status: response.status, text, error: null }
-        : { ok: false, status: response.status, text, error: `receiver answered ${response.status}` };
+        ? { ok: true, status: response.status, text: answer.text, error: null }
+        : { ok: false, status: response.status, text: answer.text, error: `receiver answered ${response.status}` };
     } catch (error) {
       return { ok: false, status: 0, text: "", error: error instanceof Error ? error.message : String(error) };
     }

@@ -12,8 +12,9 @@ const ApiConfigSchema = z.object({
   API_KEYS: commaList([]).pipe(z.array(apiKey)),
   /** Keys that may only read (presence, users, health, delivery log). */
   API_READ_KEYS: commaList([]).pipe(z.array(apiKey)),
-  /** Largest accepted request body in bytes. */
-  API_MAX_BODY: positiveInt(1_000_000),
+  /** Largest accepted request body in bytes, enforced while the body streams (413 beyond).
+   *  At most 100 MB, Cloudflare's smallest per-request body limit. */
+  API_MAX_BODY: z.coerce.number().int().min(1).max(100_000_000).default(1_000_000),
 });
 
 export interface ApiConfig {

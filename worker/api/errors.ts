@@ -5,6 +5,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 export const ERROR_CODES = {
   invalid_json: 400,
   invalid_request: 400,
+  too_deep: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,

@@ -4,8 +4,9 @@
  * See docs/http-api.md for requests and responses.
  */
 import { Hono, type Context, type Next } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { z } from "zod";
+import { BodyTooLargeError, readBoundedText } from "../../protocol/bounded-body";
+import { JsonTooDeepError, MAX_JSON_DEPTH, parseJsonWithDepth } from "../../protocol/json-limits";
 import { roomStub, userStub, type EdgeioBindings } from "../../durable-objects/bindings";
 import { dispatch } from "../../durable-objects/fanout";
 import { encodePacket, PacketType } from "../../protocol/socketio-codec";
@@ -48,11 +49,27 @@ function zodIssues(error: z.ZodError) {
   return error.issues.map((issue) => ({ path: issue.path, code: issue.code, message: issue.message }));
 }
 
+/**
+ * The JSON body, read while it streams (never more than API_MAX_BODY bytes held, chunked or
+ * not) and refused above MAX_JSON_DEPTH before parsing: deep nesting would overflow the stack
+ * of the recursive validators and encoders downstream.
+ */
 async function readJson(c: ApiContext): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {
-  const text = await c.req.text();
+  const { maxBody } = c.get("apiConfig");
+  let text: string;
   try {
-    return { ok: true, value: text.trim() === "" ? {} : JSON.parse(text) };
-  } catch {
+    text = await readBoundedText(c.req.raw, maxBody);
+  } catch (error) {
+    if (!(error instanceof BodyTooLargeError)) throw error;
+    return { ok: false, response: apiError(c, "payload_too_large", `the request body exceeds ${maxBody} bytes`) };
+  }
+  if (text.trim() === "") return { ok: true, value: {} };
+  try {
+    return { ok: true, value: parseJsonWithDepth(text, MAX_JSON_DEPTH) };
+  } catch (error) {
+    if (error instanceof JsonTooDeepError) {
+      return { ok: false, response: apiError(c, "too_deep", `the request body nests deeper than ${MAX_JSON_DEPTH} levels`) };
+    }
     return { ok: false, response: apiError(c, "invalid_json", "the request body is not valid JSON") };
   }
 }
@@ -102,11 +119,6 @@ async function requireFullAccess(c: ApiContext, next: Next) {
   return next();
 }
 
-async function sizeLimit(c: ApiContext, next: Next) {
-  const maxSize = c.get("apiConfig").maxBody;
-  return bodyLimit({ maxSize, onError: (ctx) => apiError(ctx as ApiContext, "payload_too_large", `the request body exceeds ${maxSize} bytes`) })(c, next);
-}
-
 async function run(c: ApiContext, op: HostOp) {
   const { hosts, sockets } = await dispatch(c.env, op);
   return c.json({ ok: true, rooms: op.target.rooms.length, hosts, sockets });
@@ -135,7 +147,7 @@ export function apiRoutes() {
   });
 
   api.use("*", authMiddleware);
-  api.on("POST", "*", requireFullAccess, sizeLimit);
+  api.on("POST", "*", requireFullAccess);
 
   api.post("/emit", async (c) => {
     const input = await body(c, emitSchema);
