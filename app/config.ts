@@ -4,7 +4,7 @@
  * UserDO and the default app read it; the Engine.IO core never does.
  */
 import { z } from "zod";
-import { commaList, perEnv, positiveInt } from "../worker/config";
+import { commaList, environmentSchema, perEnv, positiveInt, type Environment } from "../worker/config";
 
 /** HS256 secret used by `wrangler dev` when JWT_SECRET is unset; never used in production. */
 export const DEV_JWT_SECRET = "edgeio-dev-jwt-secret-do-not-use-in-production";
@@ -39,7 +39,8 @@ const JoinPolicySchema = z
 
 const AppConfigSchema = z
   .object({
-    ENVIRONMENT: z.enum(["development", "test", "production"]).default("development"),
+    /** Same reading as worker/config.ts: unset means production. */
+    ENVIRONMENT: environmentSchema,
     JWT_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
     JWT_ALGORITHMS: commaList([]).pipe(z.array(z.enum(JWT_ALGORITHMS))),
     JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -106,7 +107,7 @@ export interface PresenceConfig {
 }
 
 export interface AppConfig {
-  environment: "development" | "test" | "production";
+  environment: Environment;
   auth: AuthConfig;
   presence: PresenceConfig;
   joinPolicy: Array<{ pattern: string; rule: JoinRule }>;
