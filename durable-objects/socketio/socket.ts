@@ -1,6 +1,7 @@
 /** The server-side socket handed to handlers, in the shape of Socket.IO's `Socket`. */
 import { BroadcastOperator, type RoomArg } from "./broadcast-operator";
-import { encodePacket, PacketType, RESERVED_EVENTS } from "./encoding";
+import { assertEmittable } from "./emittable";
+import { encodePacket, PacketType } from "./encoding";
 import type { DisconnectReason, Handshake, HostRuntime } from "./types";
 
 type Listener = (...args: any[]) => unknown;
@@ -83,7 +84,8 @@ export class Socket {
 
   // ── emitting to this client ────────────────────────────────
   emit(event: string, ...args: unknown[]): boolean {
-    if (RESERVED_EVENTS.has(event)) throw new Error(`"${event}" is a reserved event name`);
+    // Throws before anything is queued: a name or argument clients cannot decode never leaves.
+    assertEmittable(event, args, { ack: true });
     if (this.replaying || !this.connected) return false;
     const packet: { type: PacketType; nsp: string; data: unknown[]; id?: number } = {
       type: PacketType.EVENT,
