@@ -4,6 +4,7 @@
  * config.ts); they are included here so the app sees the limits RoomDO enforces.
  */
 import { z } from "zod";
+import { environmentSchema, type Environment } from "../durable-objects/config";
 import { presenceConfigFrom, type PresenceConfig } from "../durable-objects/presence/config";
 import { commaList, ConfigError, issueList, perEnv, positiveInt } from "../protocol/config-vars";
 
@@ -42,7 +43,8 @@ const JoinPolicySchema = z
 
 const AppConfigSchema = z
   .object({
-    ENVIRONMENT: z.enum(["development", "test", "production"]).default("development"),
+    /** Same reading as durable-objects/config.ts: unset means production. */
+    ENVIRONMENT: environmentSchema,
     JWT_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
     JWT_ALGORITHMS: commaList([]).pipe(z.array(z.enum(JWT_ALGORITHMS))),
     JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -98,7 +100,7 @@ export interface AuthConfig {
 }
 
 export interface AppConfig {
-  environment: "development" | "test" | "production";
+  environment: Environment;
   auth: AuthConfig;
   presence: PresenceConfig;
   joinPolicy: Array<{ pattern: string; rule: JoinRule }>;

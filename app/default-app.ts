@@ -38,7 +38,7 @@ export default defineApp((io, rawEnv) => {
   // One device per connection unless the client names its device (e.g. an id kept in localStorage).
   nsp.use((socket, next) => {
     const device = DeviceId.safeParse(socket.handshake.auth.deviceId);
-    socket.data.presence = { deviceId: device.success ? device.data : socket.id };
+    socket.data.presence = { deviceId: device.success ? device.data : `anon-${crypto.randomUUID()}` };
     next();
   });
 

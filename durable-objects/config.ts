@@ -1,20 +1,28 @@
-import { z } from "zod";
-import { commaList, ConfigError, issueList, perEnv, positiveInt } from "../protocol/config-vars";
-
 /**
  * Service configuration, read from wrangler `[vars]` and secrets.
  * Every value is validated here once; an invalid value fails loudly with the field's name.
  */
+import { z } from "zod";
+import { commaList, ConfigError, issueList, perEnv, positiveInt } from "../protocol/config-vars";
 
 /** The default sid-signing secret. Convenient for `wrangler dev`, refused in production. */
 export const DEV_SID_SECRET = "edgeio-dev-secret-do-not-use-in-production";
+
+/**
+ * Where the service runs. Unset means production: every development convenience (the dev
+ * secrets, /dev/token, guests, /_edgeio/*, any CORS origin) must be chosen explicitly, as
+ * `npm run dev` does with `--var ENVIRONMENT:development`.
+ */
+export const ENVIRONMENTS = ["development", "test", "production"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+export const environmentSchema = z.enum(ENVIRONMENTS).default("production");
 
 export const TRANSPORTS = ["polling", "websocket"] as const;
 export type TransportName = (typeof TRANSPORTS)[number];
 
 const ConfigSchema = z
   .object({
-    ENVIRONMENT: z.enum(["development", "test", "production"]).default("development"),
+    ENVIRONMENT: environmentSchema,
     /** Engine.IO endpoint, like Socket.IO's `path` option. */
     EDGEIO_PATH: z
       .string()
@@ -25,8 +33,11 @@ const ConfigSchema = z
     /** Largest accepted message or POST body, in bytes (Socket.IO's `maxHttpBufferSize`). */
     MAX_PAYLOAD: positiveInt(1_000_000),
     CONNECT_TIMEOUT: positiveInt(45_000),
-    /** Allowed browser origins; "*" allows any origin (reflected, so credentials still work). */
-    CORS_ORIGINS: commaList(["*"]),
+    /**
+     * Allowed browser origins; "*" allows any origin (reflected, so credentials still work),
+     * which is why production refuses it and has no default.
+     */
+    CORS_ORIGINS: z.union([z.string(), z.array(z.string())]).optional(),
     /** ConnectionHosts per colo. Sessions are spread over them at random. */
     HOST_POOL_SIZE: z.coerce.number().int().min(1).max(1024).default(4),
     TRANSPORTS: commaList([...TRANSPORTS]).pipe(z.array(z.enum(TRANSPORTS)).min(1, "needs at least one transport")),
@@ -40,10 +51,29 @@ const ConfigSchema = z
         message: "the development default is refused when ENVIRONMENT=production; run `wrangler secret put SID_SECRET`",
       });
     }
+    if (config.ENVIRONMENT !== "production") return;
+    const origins = config.CORS_ORIGINS === undefined ? undefined : originList(config.CORS_ORIGINS);
+    if (origins === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["CORS_ORIGINS"],
+        message: 'required when ENVIRONMENT=production: the origins of your web app, e.g. "https://chat.example.com" ("" for none)',
+      });
+    } else if (origins.includes("*")) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["CORS_ORIGINS"],
+        message: '"*" is refused when ENVIRONMENT=production: allowed origins are reflected with credentials; list your web app\'s origins',
+      });
+    }
   });
 
+function originList(value: string | string[]): string[] {
+  return (Array.isArray(value) ? value : value.split(",")).map((entry) => entry.trim()).filter((entry) => entry.length > 0);
+}
+
 export interface EdgeioConfig {
-  environment: "development" | "test" | "production";
+  environment: Environment;
   path: string;
   pingInterval: number;
   pingTimeout: number;
@@ -69,7 +99,8 @@ export function parseConfig(raw: Record<string, unknown>): EdgeioConfig {
     pingTimeout: c.PING_TIMEOUT,
     maxPayload: c.MAX_PAYLOAD,
     connectTimeout: c.CONNECT_TIMEOUT,
-    corsOrigins: c.CORS_ORIGINS,
+    // Outside production an unset list allows any origin (convenient for `wrangler dev`).
+    corsOrigins: c.CORS_ORIGINS === undefined ? ["*"] : originList(c.CORS_ORIGINS),
     hostPoolSize: c.HOST_POOL_SIZE,
     transports: c.TRANSPORTS,
     sidSecret: c.SID_SECRET,

@@ -15,6 +15,7 @@ import { setAlarmAt } from "./alarm";
 import { matchesPattern, presenceConfigFrom, type PresenceConfig } from "./presence/config";
 import type { EdgeioBindings } from "./bindings";
 import { deadSockets, emitOnHosts, groupByHost } from "./presence/deliver";
+import { fallbackDeviceIdOf, memberIdOf } from "./presence/ids";
 import {
   jsonBytes,
   MemberMetaSchema,
@@ -46,6 +47,7 @@ interface MemberRow {
   user_id: string | null;
   user_name: string | null;
   device_id: string | null;
+  member_id: string | null;
   state: string | null;
   [key: string]: SqlStorageValue;
 }
@@ -84,10 +86,26 @@ export class RoomDO extends DurableObject<Env> {
     `);
     // Rooms created before presence existed have the three original columns only.
     const columns = new Set(this.sql.exec<{ name: string }>("PRAGMA table_info(members)").toArray().map((c) => c.name));
-    for (const [column, type] of [["user_id", "TEXT"], ["user_name", "TEXT"], ["device_id", "TEXT"], ["state", "TEXT"]] as const) {
+    for (const [column, type] of [["user_id", "TEXT"], ["user_name", "TEXT"], ["device_id", "TEXT"], ["state", "TEXT"], ["member_id", "TEXT"]] as const) {
       if (!columns.has(column)) this.sql.exec(`ALTER TABLE members ADD COLUMN ${column} ${type}`);
     }
     this.sql.exec("CREATE INDEX IF NOT EXISTS members_by_user ON members (user_id)");
+    // Members stored before member ids existed: give them one (and no socket id as device id).
+    void ctx.blockConcurrencyWhile(() => this.backfillMemberIds());
+  }
+
+  private async backfillMemberIds(): Promise<void> {
+    const rows = this.sql
+      .exec<{ socket_id: string; device_id: string | null }>("SELECT socket_id, device_id FROM members WHERE member_id IS NULL")
+      .toArray();
+    for (const row of rows) {
+      const device = row.device_id === row.socket_id ? await fallbackDeviceIdOf(row.socket_id) : row.device_id;
+      this.sql.exec("UPDATE members SET member_id = ?, device_id = ? WHERE socket_id = ?", await this.memberId(row.socket_id), device, row.socket_id);
+    }
+  }
+
+  private memberId(socketId: string): Promise<string> {
+    return memberIdOf(this.ctx.id.toString(), socketId);
   }
 
   // ════════════════════════════ membership (ConnectionHost RPC) ════════════════════════════
@@ -96,11 +114,17 @@ export class RoomDO extends DurableObject<Env> {
    * the room so presence events can be sent into it. Refuses beyond ROOM_MAX_MEMBERS.
    */
   async join(socketId: string, host: string, meta: MemberMeta = {}, scope?: RoomScope): Promise<JoinResult> {
+    const parsed = MemberMetaSchema.safeParse(meta);
+    const member = parsed.success ? parsed.data : {};
+    // Presence never shows a socket id (see presence/ids.ts). Hashing is the only await before
+    // the insert; blocking other events meanwhile keeps joins and leaves in arrival order.
+    const { memberId, deviceId } = await this.ctx.blockConcurrencyWhile(async () => ({
+      memberId: await this.memberId(socketId),
+      deviceId: member.user ? (member.deviceId ?? (await fallbackDeviceIdOf(socketId))) : null,
+    }));
     if (scope) this.rememberScope(scope);
     const exists = this.sql.exec("SELECT 1 FROM members WHERE socket_id = ?", socketId).toArray().length > 0;
     if (exists) return { ok: true };
-    const parsed = MemberMetaSchema.safeParse(meta);
-    const member = parsed.success ? parsed.data : {};
     const named = this.scope()?.room != null;
     if (named && this.size() >= this.presenceConfig.maxMembers) {
       return { ok: false, error: "room_full", message: `the room has reached its limit of ${this.presenceConfig.maxMembers} members` };
@@ -110,14 +134,15 @@ export class RoomDO extends DurableObject<Env> {
     }
     const now = Date.now();
     this.sql.exec(
-      "INSERT INTO members (socket_id, host, joined_at, user_id, user_name, device_id, state) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO members (socket_id, host, joined_at, user_id, user_name, device_id, state, member_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       socketId,
       host,
       now,
       member.user?.id ?? null,
       member.user?.name ?? null,
-      member.user ? (member.deviceId ?? socketId) : null,
+      deviceId,
       member.state === undefined ? null : JSON.stringify(member.state),
+      memberId,
     );
     if (member.user) await this.reconcile(member.user.id, now);
     await this.scheduleAlarm();
@@ -361,6 +386,8 @@ export class RoomDO extends DurableObject<Env> {
   }
 }
 
+/** What members see of a connection: no socket id (see presence/ids.ts). */
 function metaOf(row: MemberRow): PresenceMeta {
-  return { socketId: row.socket_id, deviceId: row.device_id ?? row.socket_id, joinedAt: row.joined_at, state: row.state === null ? null : (JSON.parse(row.state) as JsonValue) };
+  const memberId = row.member_id ?? "";
+  return { memberId, deviceId: row.device_id ?? memberId, joinedAt: row.joined_at, state: row.state === null ? null : (JSON.parse(row.state) as JsonValue) };
 }

@@ -13,6 +13,7 @@ import { setAlarmAt } from "./alarm";
 import { presenceConfigFrom, type PresenceConfig } from "./presence/config";
 import { hostStub, type EdgeioBindings } from "./bindings";
 import { deadSockets, emitOnHosts, groupByHost } from "./presence/deliver";
+import { fallbackDeviceIdOf } from "./presence/ids";
 import { PresenceUserSchema, type PresenceUser } from "./presence/types";
 import { queueWebhook } from "./webhooks/queue";
 import { z } from "zod";
@@ -78,6 +79,9 @@ export class UserDO extends DurableObject<Env> {
   // ════════════════════════════ connections (called by the app on connect/disconnect) ════════════════════════════
   async addConnection(input: ConnectInput): Promise<void> {
     const c = ConnectInput.parse(input);
+    // Device ids reach the user's other connections (user:device:*), so never a socket id.
+    // Blocking other events while hashing keeps connects and disconnects in arrival order.
+    const deviceId = c.deviceId ?? (await this.ctx.blockConcurrencyWhile(() => fallbackDeviceIdOf(c.socketId)));
     this.setMeta("id", c.user.id);
     this.setMeta("name", c.user.name);
     const now = Date.now();
@@ -85,7 +89,7 @@ export class UserDO extends DurableObject<Env> {
       "INSERT OR IGNORE INTO connections (socket_id, nsp, device_id, host, connected_at) VALUES (?, ?, ?, ?, ?)",
       c.socketId,
       c.nsp,
-      c.deviceId ?? c.socketId,
+      deviceId,
       c.host,
       now,
     );

@@ -13,8 +13,9 @@ export interface User {
   id: string;
   name: string;
 }
+/** One connection of a user in a room. `memberId` is opaque: never a socket id, not a target. */
 export interface PresenceMeta<State = unknown> {
-  socketId: string;
+  memberId: string;
   deviceId: string;
   joinedAt: number;
   state: State;

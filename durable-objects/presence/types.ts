@@ -12,8 +12,12 @@ export interface PresenceUser {
 /** Presence state is small JSON (bounded by PRESENCE_MAX_STATE_BYTES); kept shallow for RPC typing. */
 export type JsonValue = string | number | boolean | null | Record<string, any> | any[];
 
+/**
+ * One connection of a presence entry, as every member of the room sees it. Never a socket id
+ * (a socket id is a delivery address): `memberId` is an opaque per-room id of the connection.
+ */
 export interface PresenceMeta {
-  socketId: string;
+  memberId: string;
   deviceId: string;
   joinedAt: number;
   state: JsonValue;

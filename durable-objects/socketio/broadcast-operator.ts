@@ -1,5 +1,6 @@
 /** `to(room).except(id).emit(…)` and friends, mirroring Socket.IO's BroadcastOperator. */
-import { encodePacket, PacketType, RESERVED_EVENTS } from "../../protocol/socketio-codec";
+import { encodePacket, PacketType } from "../../protocol/socketio-codec";
+import { assertEmittable } from "./emittable";
 import type { HostRuntime, Target } from "./types";
 
 export type RoomArg = string | readonly string[];
@@ -40,10 +41,11 @@ export class BroadcastOperator {
    * happens in order after the call returns. Acknowledgements are not supported on broadcasts.
    */
   emit(event: string, ...args: unknown[]): true {
-    if (RESERVED_EVENTS.has(event)) throw new Error(`"${event}" is a reserved event name`);
     if (typeof args[args.length - 1] === "function") {
       throw new Error("edgeio: acknowledgements are not supported when broadcasting");
     }
+    // Throws before the fan-out: one bad emit must not reach (and break) every client of a room.
+    assertEmittable(event, args, { ack: false });
     const frames = encodePacket({ type: PacketType.EVENT, nsp: this.nsp, data: [event, ...args] });
     void this.runtime.fanout({ kind: "emit", target: this.target, frames });
     return true;

@@ -1,7 +1,8 @@
 /** The server-side socket handed to handlers, in the shape of Socket.IO's `Socket`. */
 import { BroadcastOperator, type RoomArg } from "./broadcast-operator";
+import { encodePacket, PacketType } from "../../protocol/socketio-codec";
 import { RoomJoinError } from "../presence/types";
-import { encodePacket, PacketType, RESERVED_EVENTS } from "../../protocol/socketio-codec";
+import { assertEmittable } from "./emittable";
 import { privateRoomRefusal, userIdOf } from "./private-rooms";
 import type { DisconnectReason, Handshake, HostRuntime } from "./types";
 
@@ -85,7 +86,8 @@ export class Socket {
 
   // ── emitting to this client ────────────────────────────────
   emit(event: string, ...args: unknown[]): boolean {
-    if (RESERVED_EVENTS.has(event)) throw new Error(`"${event}" is a reserved event name`);
+    // Throws before anything is queued: a name or argument clients cannot decode never leaves.
+    assertEmittable(event, args, { ack: true });
     if (this.replaying || !this.connected) return false;
     const packet: { type: PacketType; nsp: string; data: unknown[]; id?: number } = {
       type: PacketType.EVENT,

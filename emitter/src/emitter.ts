@@ -6,7 +6,8 @@
  *   await emitter.of("/admin").user("7").except("room:muted").emit("notification", n);
  */
 import { encodeArgs } from "./binary.js";
-import { EmitterError, ReservedEventError } from "./errors.js";
+import { assertEmittable } from "./emittable.js";
+import { EmitterError } from "./errors.js";
 import { request, type TransportOptions } from "./http.js";
 
 export interface EmitterOptions {
@@ -40,15 +41,7 @@ export interface OperationResult {
 export type RoomArg = string | readonly string[];
 export type UserArg = string | number | ReadonlyArray<string | number>;
 
-/** Socket.IO's reserved names, refused like @socket.io/redis-emitter does. */
-export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
-  "connect",
-  "connect_error",
-  "disconnect",
-  "disconnecting",
-  "newListener",
-  "removeListener",
-]);
+export { RESERVED_EVENTS } from "./emittable.js";
 
 const list = <T>(value: T | readonly T[]): T[] => (Array.isArray(value) ? [...(value as readonly T[])] : [value as T]);
 
@@ -105,14 +98,12 @@ export class BroadcastOperator {
   }
 
   /**
-   * Emits to every matching socket. Throws ReservedEventError at once for a reserved name;
-   * the promise rejects with an ApiError or NetworkError if the service refuses or is down.
+   * Emits to every matching socket. Throws at once, sending nothing, for a reserved name
+   * (ReservedEventError) or a non-string name or unencodable argument (InvalidEmitError); the
+   * promise rejects with an ApiError or NetworkError if the service refuses or is down.
    */
   emit(event: string, ...args: unknown[]): Promise<OperationResult> {
-    if (RESERVED_EVENTS.has(event)) throw new ReservedEventError(`"${event}" is a reserved event name`);
-    if (args.some((arg) => typeof arg === "function")) {
-      throw new EmitterError("acknowledgements are not supported when emitting from a backend");
-    }
+    assertEmittable(event, args);
     return request<OperationResult>(this.transport, "POST", "/v1/emit", {
       ...this.selector(),
       event,

@@ -7,8 +7,14 @@ export class EmitterError extends Error {
   }
 }
 
+/**
+ * `emit` was called with something that cannot be sent: a non-string event name, an ack
+ * callback, a function, BigInt, Symbol or cycle in the arguments. Thrown before any request.
+ */
+export class InvalidEmitError extends EmitterError {}
+
 /** `emit` was called with a name Socket.IO reserves (connect, disconnect, …). */
-export class ReservedEventError extends EmitterError {}
+export class ReservedEventError extends InvalidEmitError {}
 
 /** No answer from the service after every retry (connection refused, DNS, timeout). */
 export class NetworkError extends EmitterError {

@@ -3,6 +3,7 @@ export { Emitter, BroadcastOperator, RESERVED_EVENTS } from "./emitter.js";
 export type { EmitterOptions, OperationResult, RoomArg, UserArg } from "./emitter.js";
 export {
   EmitterError,
+  InvalidEmitError,
   ReservedEventError,
   NetworkError,
   ApiError,

@@ -43,6 +43,19 @@ export default defineApp((io, env) => {
     );
     socket.on("io-to-room", (room: string, event: string, ...args: unknown[]) => io.to(room).emit(event, ...args));
     socket.on("broadcast", (event: string, ...args: unknown[]) => socket.broadcast.emit(event, ...args));
+    // Emits with a client-chosen event name (and optionally an argument JSON cannot carry) and
+    // acks the outcome: what a careless relay does. Emits refuse what clients could not decode.
+    socket.on("emit-as", (spec: { via: "socket" | "to" | "io"; room: string; event: string; bad?: string }, ack: (r: unknown) => void) => {
+      const args = spec.bad ? [unencodable(spec.bad), "after"] : ["payload"];
+      try {
+        if (spec.via === "socket") socket.emit(spec.event, ...args);
+        else if (spec.via === "to") socket.to(spec.room).emit(spec.event, ...args);
+        else io.to(spec.room).emit(spec.event, ...args);
+        ack({ ok: true });
+      } catch (error) {
+        ack({ ok: false, name: (error as Error).name, message: (error as Error).message });
+      }
+    });
     socket.on("sockets-join", async (from: string, to: string, ack: () => void) => {
       await io.in(from).socketsJoin(to);
       ack();
@@ -59,6 +72,15 @@ export default defineApp((io, env) => {
       throw new Error("handler failure on purpose");
     });
   });
+
+  function unencodable(kind: string): unknown {
+    if (kind === "function") return () => "not data";
+    if (kind === "bigint") return BigInt(1);
+    if (kind === "symbol") return Symbol(kind);
+    const cycle: Record<string, unknown> = { name: "cycle" };
+    cycle.self = cycle;
+    return cycle;
+  }
 
   const admin = io.of("/admin");
   admin.use((socket, next) => {

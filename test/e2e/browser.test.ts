@@ -255,7 +255,7 @@ describe("client-shim helpers in the page", () => {
         joinB: joinB.ok ? { ok: true, counts: joinB.counts } : joinB,
         relayed,
         setReply,
-        daveMeta: { deviceId: daveMeta.deviceId, socketId: daveMeta.socketId, state: daveMeta.state },
+        daveMeta: { deviceId: daveMeta.deviceId, memberId: daveMeta.memberId, state: daveMeta.state },
         daveSocketId: b.id,
         leaveReply,
         seen,
@@ -274,7 +274,8 @@ describe("client-shim helpers in the page", () => {
     expect(result.joinB).toEqual({ ok: true, counts: { connections: 2, users: 2 } });
     expect(result.relayed).toMatchObject({ text: "from dave", room: "shim-room", user: { name: "dave" } });
     expect(result.setReply).toEqual({ ok: true });
-    expect(result.daveMeta).toEqual({ deviceId: "dave-phone", socketId: result.daveSocketId, state: { status: "busy" } });
+    expect(result.daveMeta).toEqual({ deviceId: "dave-phone", memberId: expect.any(String), state: { status: "busy" } });
+    expect(result.daveMeta.memberId).not.toBe(result.daveSocketId);
     expect(result.leaveReply).toEqual({ ok: true, room: "shim-room" });
     expect(result.seen).toEqual(["join:dave", "leave:dave"]);
     expect(result.finalPresence).toEqual(["carol"]);

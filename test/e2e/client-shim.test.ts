@@ -25,7 +25,8 @@ function contractServer(io: Server) {
     const byUser = new Map<string, PresenceEntry>();
     for (const entry of members.get(room)?.values() ?? []) {
       const item = byUser.get(entry.user.id) ?? { user: entry.user, metas: [] };
-      item.metas.push({ socketId: entry.socketId, deviceId: entry.deviceId, joinedAt: 0, state: entry.state });
+      // As the real server: an opaque member id, never the socket id.
+      item.metas.push({ memberId: `m-${entry.socketId}`, deviceId: entry.deviceId, joinedAt: 0, state: entry.state });
       byUser.set(entry.user.id, item);
     }
     return [...byUser.values()];
@@ -238,7 +239,7 @@ describe("client-shim: server:shutdown", () => {
     expect(delays[0]).toBeLessThanOrEqual(300);
     expect(socket.id).not.toBe(firstId);
     await until(
-      () => room.presence[0]?.metas[0]?.socketId === socket.id && room.presence[0].metas[0].state !== null,
+      () => room.presence[0]?.metas[0]?.memberId === `m-${socket.id}` && room.presence[0].metas[0].state !== null,
       (wake) => room.on("presence", wake),
       "re-joined with state",
     );

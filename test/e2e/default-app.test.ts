@@ -93,8 +93,9 @@ describe("join policy", () => {
     const reply = await ack(a.socket, "room:join", "stream:news");
     expect(reply).toMatchObject({ ok: true, room: "stream:news", counts: { connections: 1, users: 1 } });
     expect(reply.presence).toEqual([
-      { user: a.session.user, metas: [expect.objectContaining({ socketId: a.socket.id, deviceId: a.session.deviceId, state: null })] },
+      { user: a.session.user, metas: [expect.objectContaining({ memberId: expect.any(String), deviceId: a.session.deviceId, state: null })] },
     ]);
+    expect(JSON.stringify(reply)).not.toContain(a.socket.id);
     expect(await ack(a.socket, "room:leave", "stream:news")).toEqual({ ok: true, room: "stream:news" });
   });
 

@@ -1,13 +1,16 @@
 /**
  * Presence in the default app with real socket.io-client: multi-tab and multi-device users are
  * announced on the edges only, after the grace period, and a client that stops answering pings
- * is announced gone exactly once.
+ * is announced gone exactly once. Presence never discloses a socket id: what members see cannot
+ * be used as a delivery address.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ack, connectUser, count, hs256, sleep, TEST_JWT_SECRET, until, type Client } from "../helpers/default-app";
+import { nextEvent } from "../helpers/clients";
 import { startService, type RunningService } from "../helpers/service";
 
 const GRACE_MS = 1_500;
+const API_KEY = "presence-test-api-key-0123456789";
 const ROOM = "conversation:1";
 
 let service: RunningService;
@@ -16,7 +19,7 @@ const clients: Client[] = [];
 beforeAll(async () => {
   service = await startService({
     config: "wrangler.toml",
-    vars: { JWT_SECRET: TEST_JWT_SECRET, PRESENCE_GRACE_MS: GRACE_MS, PRESENCE_LEASE_MS: 2_000, PING_INTERVAL: 500, PING_TIMEOUT: 400 },
+    vars: { API_KEYS: API_KEY, JWT_SECRET: TEST_JWT_SECRET, PRESENCE_GRACE_MS: GRACE_MS, PRESENCE_LEASE_MS: 2_000, PING_INTERVAL: 500, PING_TIMEOUT: 400 },
   });
 });
 afterAll(async () => {
@@ -24,9 +27,9 @@ afterAll(async () => {
   await service?.stop();
 });
 
-async function open(sub: string, deviceId: string, room = ROOM): Promise<Client> {
+async function open(sub: string, deviceId: string | undefined, room = ROOM): Promise<Client> {
   const token = await hs256({ sub, name: sub.toUpperCase(), rooms: ["conversation:*"] });
-  const client = await connectUser(service.url, { auth: { token, deviceId } });
+  const client = await connectUser(service.url, { auth: deviceId === undefined ? { token } : { token, deviceId } });
   clients.push(client);
   const reply = await ack(client.socket, "room:join", room);
   expect(reply.ok).toBe(true);
@@ -135,5 +138,61 @@ describe("ghosts", () => {
     expect(list.presence.map((entry: any) => entry.user.id)).toEqual(["keeper"]);
     await barrier(observer, room);
     expect(count(observer, "presence:leave", (p) => p.user.id === "ghost")).toBe(1);
+  });
+});
+
+describe("what presence reveals", () => {
+  const emit = async (body: Record<string, unknown>) => {
+    const response = await fetch(`${service.url}/v1/emit`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    expect(response.status).toBe(200);
+    return (await response.json()) as { sockets: number };
+  };
+
+  it("shows no socket id to other members, and its ids reach nobody through /v1/emit", async () => {
+    const room = "conversation:ids";
+    const other = "conversation:ids-2";
+    const observer = await open("seer", "s1", room);
+    // One tab names its device, one does not (the app then picks an opaque device id).
+    const named = await open("target", "laptop", room);
+    const anonymous = await open("target", undefined, room);
+    expect(anonymous.session.deviceId).not.toBe(anonymous.socket.id);
+    await until(() => count(observer, "presence:update", (p) => p.user.id === "target") >= 1, "the second device's update");
+    expect(await ack(anonymous.socket, "room:join", other)).toMatchObject({ ok: true });
+
+    const list = await ack(observer.socket, "presence:list", room);
+    const joinAck = await ack(named.socket, "room:join", room);
+    const seen = {
+      list,
+      joinAck,
+      otherRoom: await ack(observer.socket, "presence:list", other),
+      observerEvents: observer.events,
+      targetEvents: [...named.events, ...anonymous.events],
+    };
+    // No socket id anywhere in what any of these clients received, as a field or inside one.
+    const text = JSON.stringify(seen);
+    for (const client of clients) expect(text).not.toContain(client.socket.id!);
+
+    const metas: Array<{ memberId: string; deviceId: string }> = list.presence.find((e: any) => e.user.id === "target").metas;
+    expect(metas.map((m) => m.deviceId).sort()).toEqual([anonymous.session.deviceId, "laptop"].sort());
+    const memberIds = metas.map((m) => m.memberId);
+    expect(new Set(memberIds).size).toBe(2);
+    // Stable: the same connection has the same id in every list of the room …
+    expect(joinAck.presence.find((e: any) => e.user.id === "target").metas.map((m: any) => m.memberId)).toEqual(memberIds);
+    // … and another id in another room (members of two rooms cannot be linked by it).
+    const elsewhere = seen.otherRoom.presence.find((e: any) => e.user.id === "target").metas[0].memberId;
+    expect(memberIds).not.toContain(elsewhere);
+
+    // Every id presence handed out, used as a target, reaches no socket.
+    const probes = [...memberIds, elsewhere, anonymous.session.deviceId, ...metas.map((m) => m.deviceId)];
+    for (const id of probes) expect((await emit({ rooms: [id], event: "probe", args: [id] })).sockets).toBe(0);
+    // Barrier: a real delivery to the same user after the probes; events arrive in order.
+    const delivered = [nextEvent(named.socket, "after-probes"), nextEvent(anonymous.socket, "after-probes")];
+    expect((await emit({ users: ["target"], event: "after-probes", args: [] })).sockets).toBe(2);
+    await Promise.all(delivered);
+    for (const client of clients) expect(count(client, "probe")).toBe(0);
   });
 });

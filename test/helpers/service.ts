@@ -23,6 +23,11 @@ export interface ServiceOptions {
   /** wrangler config to start; defaults to the echo example app. */
   config?: string;
   vars?: Record<string, string | number>;
+  /**
+   * ENVIRONMENT passed with `--var`, like `npm run dev` does (default "development").
+   * `null` leaves it unset, as a deployment does: the service then runs as production.
+   */
+  environment?: "development" | "test" | "production" | null;
   port?: number;
 }
 
@@ -60,6 +65,8 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     "--log-level",
     "info",
   ];
+  const environment = options.environment === undefined ? "development" : options.environment;
+  if (environment !== null) args.push("--var", `ENVIRONMENT:${environment}`);
   for (const [key, value] of Object.entries(options.vars ?? {})) args.push("--var", `${key}:${value}`);
 
   const child: ChildProcess = spawn(process.execPath, args, {

@@ -1,6 +1,6 @@
 /** zod schemas for every request body and parameter of the HTTP API. */
 import { z } from "zod";
-import { RESERVED_EVENTS } from "../../protocol/socketio-codec";
+import { eventNameProblem } from "../../durable-objects/socketio/emittable";
 import { BinaryMarkerError, decodeBinaryMarkers } from "../../protocol/binary-markers";
 
 const name = z.string().min(1).max(256);
@@ -29,7 +29,11 @@ const selector = {
 export const emitSchema = z
   .object({
     ...selector,
-    event: name.refine((event) => !RESERVED_EVENTS.has(event), "is a reserved event name"),
+    // The same check as every server-side emit (durable-objects/socketio/emittable.ts).
+    event: name.superRefine((event, ctx) => {
+      const problem = eventNameProblem(event);
+      if (problem !== null) ctx.addIssue({ code: "custom", message: problem });
+    }),
     args: z
       .array(z.json())
       .max(64)
