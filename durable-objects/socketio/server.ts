@@ -52,6 +52,9 @@ export class Namespace {
   emit(event: string, ...args: unknown[]): true {
     return this.operator().emit(event, ...args);
   }
+  get volatile(): BroadcastOperator {
+    return this.operator().volatile;
+  }
   socketsJoin(room: RoomArg): Promise<void> {
     return this.operator().socketsJoin(room);
   }
@@ -105,6 +108,9 @@ export class Server {
   }
   emit(event: string, ...args: unknown[]): true {
     return this.of("/").emit(event, ...args);
+  }
+  get volatile(): BroadcastOperator {
+    return this.of("/").volatile;
   }
   socketsJoin(room: RoomArg): Promise<void> {
     return this.of("/").socketsJoin(room);
