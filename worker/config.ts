@@ -50,8 +50,8 @@ const ConfigSchema = z
     /** Engine.IO packets in one polling POST; beyond → 413 and the session closes. */
     MAX_PACKETS_PER_POST: positiveInt(2_000),
     /** Inbound token bucket per session: sustained packets per second and the burst allowed. */
-    PACKET_RATE_PER_SECOND: positiveInt(200),
-    PACKET_RATE_BURST: positiveInt(2_000),
+    PACKET_RATE_PER_SECOND: positiveInt(100),
+    PACKET_RATE_BURST: positiveInt(1_200),
     /** Outgoing frames / characters queued for one session (or WebSocket bufferedAmount bytes). */
     MAX_QUEUED_FRAMES: positiveInt(5_000),
     MAX_QUEUED_BYTES: positiveInt(4 * 1024 * 1024),
