@@ -42,6 +42,21 @@ const ConfigSchema = z
     HOST_POOL_SIZE: z.coerce.number().int().min(1).max(1024).default(4),
     TRANSPORTS: commaList([...TRANSPORTS]).pipe(z.array(z.enum(TRANSPORTS)).min(1, "needs at least one transport")),
     SID_SECRET: z.string().min(16, "must be at least 16 characters").default(DEV_SID_SECRET),
+    // Per-session bounds (README "Limits"): each one closes or refuses only the offending session.
+    /** Namespaces one Engine.IO session may connect (one socket each); beyond → connect_error. */
+    MAX_NAMESPACES_PER_SESSION: positiveInt(16),
+    /** Engine.IO packets in one polling POST; beyond → 413 and the session closes. */
+    MAX_PACKETS_PER_POST: positiveInt(2_000),
+    /** Inbound token bucket per session: sustained packets per second and the burst allowed. */
+    PACKET_RATE_PER_SECOND: positiveInt(100),
+    PACKET_RATE_BURST: positiveInt(1_200),
+    /** Outgoing frames / characters queued for one session (or WebSocket bufferedAmount bytes). */
+    MAX_QUEUED_FRAMES: positiveInt(5_000),
+    MAX_QUEUED_BYTES: positiveInt(4 * 1024 * 1024),
+    /** Rooms one socket may be in (its own id not counted); beyond → the join is refused. */
+    MAX_ROOMS_PER_SOCKET: positiveInt(256),
+    /** Server→client acknowledgements awaited per socket; beyond → that emit throws. */
+    MAX_PENDING_ACKS: positiveInt(1_000),
   })
   .superRefine((config, ctx) => {
     if (config.ENVIRONMENT === "production" && config.SID_SECRET === DEV_SID_SECRET) {
@@ -83,6 +98,18 @@ export interface EdgeioConfig {
   hostPoolSize: number;
   transports: TransportName[];
   sidSecret: string;
+  limits: SessionLimits;
+}
+
+export interface SessionLimits {
+  namespacesPerSession: number;
+  packetsPerPost: number;
+  packetRatePerSecond: number;
+  packetRateBurst: number;
+  queuedFrames: number;
+  queuedBytes: number;
+  roomsPerSocket: number;
+  pendingAcks: number;
 }
 
 /** Parses raw env values. Throws ConfigError naming each bad field. */
@@ -104,6 +131,16 @@ export function parseConfig(raw: Record<string, unknown>): EdgeioConfig {
     hostPoolSize: c.HOST_POOL_SIZE,
     transports: c.TRANSPORTS,
     sidSecret: c.SID_SECRET,
+    limits: {
+      namespacesPerSession: c.MAX_NAMESPACES_PER_SESSION,
+      packetsPerPost: c.MAX_PACKETS_PER_POST,
+      packetRatePerSecond: c.PACKET_RATE_PER_SECOND,
+      packetRateBurst: c.PACKET_RATE_BURST,
+      queuedFrames: c.MAX_QUEUED_FRAMES,
+      queuedBytes: c.MAX_QUEUED_BYTES,
+      roomsPerSocket: c.MAX_ROOMS_PER_SOCKET,
+      pendingAcks: c.MAX_PENDING_ACKS,
+    },
   };
 }
 

@@ -23,6 +23,8 @@ import {
   type EnginePacket,
   type WireFrame,
 } from "../protocol/engine-codec";
+import { bufferedAmountOf, LIMIT_CLOSE_CODE, LIMIT_MESSAGES, limitResponse, packetCost, PacketRateLimiter, VOLATILE_WS_BUFFERED_BYTES, type LimitName } from "./engine/limits";
+import { PollChannels } from "./engine/poll-channels";
 import { SessionStore, type HandshakeRecord, type SocketRow } from "./engine/session-store";
 import { dispatch } from "./fanout";
 import { memberMetaOf, RoomJoinError } from "./presence/types";
@@ -49,6 +51,10 @@ export interface HostStats {
   sessions: number;
   sockets: number;
   webSockets: number;
+  /** Backpressure: volatile packets dropped because a session's transport was not writable. */
+  volatileDropped: number;
+  /** Sessions closed for a limit, by limit (README "Limits"). */
+  closedForLimits: Partial<Record<LimitName, number>>;
 }
 
 interface WebSocketAttachment {
@@ -58,8 +64,6 @@ interface WebSocketAttachment {
   /** The Worker's channel for one held long-polling GET (never carries client packets). */
   pollChannel?: boolean;
 }
-
-const pollTag = (sid: string) => `poll:${sid}`;
 
 /** sessions.upgrading: a WebSocket is open for the session, and whether "2probe" was answered. */
 const UPGRADE_OPENED = 1;
@@ -83,17 +87,27 @@ export function createConnectionHost(app: EdgeioApp) {
     /** Keeps broadcasts from this host in order (per sender, as Socket.IO does). */
     private fanoutChain: Promise<unknown> = Promise.resolve();
     private scheduledAlarm: number | null | undefined;
+    private readonly polls: PollChannels;
+    private readonly packetRate: PacketRateLimiter;
+    /** Namespaces each session is connecting right now (middlewares running). */
+    private readonly connecting = new Map<string, Set<string>>();
 
     constructor(ctx: DurableObjectState, env: EdgeioBindings) {
       super(ctx, env);
       this.config = configFrom(env);
       this.store = new SessionStore(ctx.storage.sql);
+      this.polls = new PollChannels(ctx, this.store);
+      this.packetRate = new PacketRateLimiter(this.config.limits.packetRatePerSecond, this.config.limits.packetRateBurst);
       this.store.setMeta("constructions", (this.store.getMeta<number>("constructions") ?? 0) + 1);
       // A client's pong is answered by the runtime without waking this object; the
       // alarm reads the auto-response timestamp to tell live peers from dead ones.
       ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("3", "6"));
       this.io = new Server(this);
       app.setup(this.io, env as unknown as Record<string, unknown>);
+    }
+
+    get maxPendingAcks(): number {
+      return this.config.limits.pendingAcks;
     }
 
     get hostName(): string {
@@ -190,11 +204,9 @@ export function createConnectionHost(app: EdgeioApp) {
      * a hibernatable WebSocket; the first payload sent on it becomes the GET's response.
      */
     private poll(sid: string, request: Request): Response {
-      if (this.pollChannel(sid)) {
-        // Two GETs at once: Socket.IO closes the session ("overlap from client").
-        this.closeSession(sid, "transport error");
-        return new Response(null, { status: 400 });
-      }
+      // engine.io-client never overlaps its GETs: one still held here was abandoned by its
+      // client (network blip, frozen page). Its unconfirmed frames stay queued for this GET.
+      this.polls.supersede(sid);
       const session = this.store.session(sid)!;
       const frames = this.store.drain(sid);
       // While a WebSocket probe succeeded, a noop lets the client pause polling and send "5".
@@ -203,15 +215,7 @@ export function createConnectionHost(app: EdgeioApp) {
         // Without a poll channel (a direct request) there is nothing to hold on: answer a noop.
         return this.pollResponse(sid, frames.length > 0 ? frames : [encodeText("noop")]);
       }
-      const [client, server] = Object.values(new WebSocketPair());
-      this.ctx.acceptWebSocket(server, [pollTag(sid)]);
-      server.serializeAttachment({ sid, probing: false, pollChannel: true } satisfies WebSocketAttachment);
-      return new Response(null, { status: 101, webSocket: client });
-    }
-
-    private pollChannel(sid: string): WebSocket | undefined {
-      // An answered channel lingers in the list until its close handshake ends.
-      return this.ctx.getWebSockets(pollTag(sid)).find((ws) => ws.readyState === WebSocket.OPEN);
+      return this.polls.hold(sid);
     }
 
     private pollResponse(sid: string, frames: string[]): Response {
@@ -220,15 +224,16 @@ export function createConnectionHost(app: EdgeioApp) {
       return new Response(encodePayload(frames), { headers: TEXT_PLAIN });
     }
 
-    /** Answers a held GET with whatever is queued (plus `extra`). */
+    /** Answers a held GET with whatever is queued (plus `extra`); see PollChannels. */
     private flushPoll(sid: string, extra: string[] = []): void {
-      const channel = this.pollChannel(sid);
-      if (!channel) return;
-      const frames = [...this.store.drain(sid), ...extra];
-      if (frames.length === 0) return;
-      channel.send(encodePayload(frames));
-      channel.close(1000, "answered");
-      if (this.store.session(sid)?.closing) this.forgetSession(sid);
+      this.polls.flush(sid, extra);
+    }
+
+    /** The Worker confirmed a held GET's payload reached a live client. */
+    private onPollChannelMessage(ws: WebSocket, message: string | ArrayBuffer): void {
+      const sid = this.polls.onMessage(ws, message);
+      // A closing session is gone once its last frames (ending with "1") are handed over.
+      if (sid && this.store.session(sid)?.closing) this.forgetSession(sid);
     }
 
     private async receivePost(sid: string, request: Request): Promise<Response> {
@@ -246,6 +251,11 @@ export function createConnectionHost(app: EdgeioApp) {
         this.closeSession(sid, "parse error");
         return engineErrorResponse(EngineError.BAD_REQUEST);
       }
+      const overLimit = this.postOverLimit(sid, packets);
+      if (overLimit) {
+        this.closeForLimit(sid, overLimit);
+        return limitResponse(overLimit);
+      }
       for (const packet of packets) {
         if (!this.store.session(sid)) break;
         this.onEnginePacket(sid, packet);
@@ -257,8 +267,9 @@ export function createConnectionHost(app: EdgeioApp) {
     async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
       this.countWake();
       const { sid, probing, pollChannel } = ws.deserializeAttachment() as WebSocketAttachment;
+      if (pollChannel) return this.onPollChannelMessage(ws, message);
       const session = this.store.session(sid);
-      if (!session || pollChannel) {
+      if (!session) {
         ws.close(1000, "session closed");
         return;
       }
@@ -268,6 +279,7 @@ export function createConnectionHost(app: EdgeioApp) {
         this.closeSession(sid, "transport error");
         return;
       }
+      if (!this.packetRate.take(sid, packetCost(size))) return this.closeForLimit(sid, "packet_rate");
       if (probing) return this.onProbeMessage(ws, sid, message);
 
       const packet: EnginePacket | null =
@@ -413,11 +425,33 @@ export function createConnectionHost(app: EdgeioApp) {
       }
       const session = this.store.session(sid);
       if (!session) return;
+      const connected = this.store.socketsOfSession(sid).map((row) => row.nsp);
+      const connecting = this.connecting.get(sid) ?? new Set<string>();
+      if (connected.includes(nspName) || connecting.has(nspName)) {
+        // A second CONNECT for a namespace the session has: Socket.IO closes the session too.
+        return this.closeForLimit(sid, "duplicate_connect");
+      }
+      if (connected.length + connecting.size >= this.config.limits.namespacesPerSession) {
+        const data = { message: "Too many namespaces", data: { code: "namespace_limit", limit: this.config.limits.namespacesPerSession } };
+        this.sendFrames(sid, encodePacket({ type: PacketType.CONNECT_ERROR, nsp: nspName, data }));
+        return;
+      }
+      connecting.add(nspName);
+      this.connecting.set(sid, connecting);
+      try {
+        await this.connectSocket(sid, session.handshake, namespace, nspName, auth);
+      } finally {
+        connecting.delete(nspName);
+        if (connecting.size === 0) this.connecting.delete(sid);
+      }
+    }
+
+    private async connectSocket(sid: string, handshake: string, namespace: NonNullable<ReturnType<Server["namespace"]>>, nspName: string, auth: unknown): Promise<void> {
       const socket = new Socket(this, {
         id: await mintSocketId(this.config.sidSecret, this.hostName),
         sid,
         nsp: nspName,
-        handshake: this.handshakeOf(session.handshake, auth),
+        handshake: this.handshakeOf(handshake, auth),
         data: {},
         rooms: [],
         restored: false,
@@ -551,7 +585,7 @@ export function createConnectionHost(app: EdgeioApp) {
 
     // ════════════════════════════ sessions ════════════════════════════
     /** Ends a whole Engine.IO session: every socket on it, then the transport. */
-    closeSession(sid: string, reason: DisconnectReason): void {
+    closeSession(sid: string, reason: DisconnectReason, closeFrame: { code: number; reason: string } = { code: 1000, reason }): void {
       const session = this.store.session(sid);
       if (!session || session.closing) return;
       // Like Socket.IO's disconnect(true): each namespace hears 41 first, so the client knows
@@ -566,7 +600,7 @@ export function createConnectionHost(app: EdgeioApp) {
       if (session.transport === "websocket") {
         for (const ws of this.ctx.getWebSockets(sid)) {
           try {
-            ws.close(1000, reason);
+            ws.close(closeFrame.code, closeFrame.reason);
           } catch {
             // already closed
           }
@@ -585,10 +619,36 @@ export function createConnectionHost(app: EdgeioApp) {
       this.flushPoll(sid);
     }
 
+    /**
+     * Closes one session for exceeding a limit: WebSocket close 1008 with the reason, polling
+     * a "1" on its next GET (the offending POST itself is answered with the error). Counted in stats.
+     */
+    private closeForLimit(sid: string, limit: LimitName): void {
+      const session = this.store.session(sid);
+      if (!session || session.closing) return;
+      console.warn(`edgeio: closing session ${sid}: ${LIMIT_MESSAGES[limit]}`);
+      this.store.bumpMeta(`closed_for:${limit}`);
+      // A slow consumer's backlog is dropped, not kept: the close must not wait behind it.
+      if (limit === "queued_frames" || limit === "queued_bytes") this.store.clearQueue(sid);
+      this.closeSession(sid, "forced server close", { code: LIMIT_CLOSE_CODE, reason: LIMIT_MESSAGES[limit] });
+    }
+
+    /** A POST's packets against the per-POST cap and the session's token bucket. */
+    private postOverLimit(sid: string, packets: EnginePacket[]): LimitName | null {
+      if (packets.length > this.config.limits.packetsPerPost) return "packets_per_post";
+      let cost = 0;
+      for (const packet of packets) {
+        const data = packet.data;
+        cost += packetCost(typeof data === "string" ? data.length : (data?.byteLength ?? 0));
+      }
+      return this.packetRate.take(sid, cost) ? null : "packet_rate";
+    }
+
     private forgetSession(sid: string): void {
       this.store.deleteSession(sid);
       this.decoders.delete(sid);
-      for (const ws of [...this.ctx.getWebSockets(pollTag(sid)), ...this.ctx.getWebSockets(sid)]) {
+      this.packetRate.forget(sid);
+      for (const ws of [...this.polls.all(sid), ...this.ctx.getWebSockets(sid)]) {
         if (ws.readyState === WebSocket.OPEN) ws.close(1000, "session closed");
       }
     }
@@ -597,16 +657,33 @@ export function createConnectionHost(app: EdgeioApp) {
       return this.store.session(sid)?.transport ?? "polling";
     }
 
-    sendFrames(sid: string, frames: WireFrame[]): void {
+    sendFrames(sid: string, frames: WireFrame[], volatile = false): void {
       const session = this.store.session(sid);
       if (!session || session.closing) return;
+      const { queuedFrames, queuedBytes } = this.config.limits;
       if (session.transport === "websocket") {
         const ws = this.activeWebSocket(sid);
-        if (ws) for (const frame of frames) ws.send(frame);
+        if (!ws) return;
+        const buffered = bufferedAmountOf(ws);
+        if (volatile && buffered > VOLATILE_WS_BUFFERED_BYTES) return this.dropVolatile();
+        if (buffered > queuedBytes) return this.closeForLimit(sid, "queued_bytes");
+        for (const frame of frames) ws.send(frame);
         return;
       }
-      this.store.enqueue(sid, frames.map(toPollingFrame));
+      const queued = this.store.queueSize(sid);
+      // Socket.IO drops a volatile packet when the transport is not writable: here, no held
+      // GET to answer and frames already waiting for the next one.
+      if (volatile && queued.frames > 0 && !this.polls.current(sid)) return this.dropVolatile();
+      const polling = frames.map(toPollingFrame);
+      const bytes = polling.reduce((sum, frame) => sum + frame.length, 0);
+      if (queued.frames + polling.length > queuedFrames) return this.closeForLimit(sid, "queued_frames");
+      if (queued.bytes + bytes > queuedBytes) return this.closeForLimit(sid, "queued_bytes");
+      this.store.enqueue(sid, polling);
       this.flushPoll(sid);
+    }
+
+    private dropVolatile(): void {
+      this.store.bumpMeta("volatile_dropped");
     }
 
     // ════════════════════════════ rooms and fan-out ════════════════════════════
@@ -615,7 +692,14 @@ export function createConnectionHost(app: EdgeioApp) {
       if (!row) return;
       // Private rooms are refused here too, for joins that do not pass through Socket.join (socketsJoin).
       const joiner = { id: socketId, userId: userIdOf(this.liveSockets.get(socketId)?.data ?? JSON.parse(row.data)) };
-      const added = rooms.filter((room) => privateRoomRefusal(joiner, room) === null && this.store.addRoom(socketId, room));
+      const allowed = rooms.filter((room) => privateRoomRefusal(joiner, room) === null);
+      const current = new Set(this.store.roomsOf(socketId));
+      const fresh = [...new Set(allowed)].filter((room) => room !== socketId && !current.has(room));
+      if (this.store.roomCount(socketId) + fresh.length > this.config.limits.roomsPerSocket) {
+        for (const room of fresh) this.liveSockets.get(socketId)?.rooms.delete(room);
+        throw new RoomJoinError("room_limit", `a socket may be in at most ${this.config.limits.roomsPerSocket} rooms (MAX_ROOMS_PER_SOCKET)`);
+      }
+      const added = allowed.filter((room) => this.store.addRoom(socketId, room));
       for (const room of added) this.liveSockets.get(socketId)?.rooms.add(room);
       // RoomDOs learn the socket's user and device (socket.data.user / socket.data.presence) for presence.
       const meta = memberMetaOf(this.liveSockets.get(socketId)?.data ?? JSON.parse(row.data));
@@ -655,7 +739,7 @@ export function createConnectionHost(app: EdgeioApp) {
       const selected = this.store.select(nsp, rooms, except);
       switch (op.kind) {
         case "emit":
-          for (const socket of selected) this.sendFrames(socket.sid, op.frames);
+          for (const socket of selected) this.sendFrames(socket.sid, op.frames, op.volatile === true);
           break;
         case "join":
           await Promise.all(selected.map((socket) => this.join(socket.id, op.rooms)));
@@ -737,7 +821,7 @@ export function createConnectionHost(app: EdgeioApp) {
           // A polling session closed without a GET to hear it: give it one interval, then drop it.
           // (A probe that answered "3probe" keeps it until its "5" comes or the probe closes.)
           const probeOpen = session.upgrading === UPGRADE_PROBED && this.ctx.getWebSockets(session.sid).length > 0;
-          if (!this.pollChannel(session.sid) && !probeOpen) this.forgetSession(session.sid);
+          if (!this.polls.current(session.sid) && !probeOpen) this.forgetSession(session.sid);
           continue;
         }
         if (session.transport === "websocket") this.activeWebSocket(session.sid)?.send(encodeText("ping"));
@@ -795,6 +879,12 @@ export function createConnectionHost(app: EdgeioApp) {
         sessions: this.store.sessionCount(),
         sockets: this.ctx.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sockets").one().n,
         webSockets: this.ctx.getWebSockets().length,
+        volatileDropped: this.store.getMeta<number>("volatile_dropped") ?? 0,
+        closedForLimits: Object.fromEntries(
+          (Object.keys(LIMIT_MESSAGES) as LimitName[])
+            .map((limit) => [limit, this.store.getMeta<number>(`closed_for:${limit}`) ?? 0])
+            .filter(([, count]) => count !== 0),
+        ),
       };
     }
   };

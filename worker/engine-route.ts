@@ -7,6 +7,7 @@ import { z } from "zod";
 import { ADDRESS_HEADER, HOST_HEADER, POLL_CHANNEL_HEADER } from "../protocol/internal-headers";
 import { hostStub, type EdgeioBindings } from "../durable-objects/bindings";
 import type { EdgeioConfig } from "../durable-objects/config";
+import { CLOSE_CLIENT_GONE, CLOSE_DELIVERED, POLL_DELIVERED } from "../durable-objects/engine/poll-channels";
 import { engineErrorResponse, EngineError } from "../protocol/engine-errors";
 import { hostName, verifySid } from "../protocol/ids";
 import { isOriginAllowed } from "./cors";
@@ -93,18 +94,54 @@ async function heldPoll(
   const channel = response.webSocket;
   if (response.status !== 101 || !channel) return detach(response);
   channel.accept();
-  const payload = await new Promise<string>((resolve) => {
-    channel.addEventListener("message", (event) => resolve(typeof event.data === "string" ? event.data : NOOP));
-    // Closed without an answer (the host was reset): a noop makes the client simply poll again.
-    channel.addEventListener("close", () => resolve(NOOP));
-    channel.addEventListener("error", () => resolve(NOOP));
+  const payload = await answerOf(channel, request.signal);
+  return new Response(payload ?? NOOP, { headers: { "Content-Type": "text/plain; charset=UTF-8" } });
+}
+
+/**
+ * Waits for the host's payload on a poll channel and confirms it (see PollChannels): the host
+ * removes the frames only once told that a live client gets them. When the client has gone
+ * (its request aborted; `enable_request_signal`), the channel closes unconfirmed and the
+ * frames wait for the client's next GET. Resolves with the payload to answer, or null (noop).
+ */
+function answerOf(channel: WebSocket, signal: AbortSignal): Promise<string | null> {
+  return new Promise((resolve) => {
+    let payload: string | null = null;
+    const finish = (answer: string | null) => {
+      signal.removeEventListener("abort", onAbort);
+      try {
+        channel.close(1000, "done");
+      } catch {
+        // already closed by the host
+      }
+      resolve(answer);
+    };
+    const onAbort = () => {
+      try {
+        channel.close(CLOSE_CLIENT_GONE, "client gone");
+      } catch {
+        // already closed
+      }
+      resolve(null);
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort);
+    channel.addEventListener("message", (event) => {
+      if (payload !== null || typeof event.data !== "string") return;
+      if (signal.aborted) return onAbort();
+      payload = event.data;
+      try {
+        channel.send(POLL_DELIVERED);
+      } catch {
+        // closed meanwhile (superseded): the close event decides
+      }
+    });
+    // The host closes after the confirmation (1000), or without one: superseded by a newer
+    // GET (4001) or reset — then the frames are still queued there, and a noop makes the
+    // client simply poll again.
+    channel.addEventListener("close", (event) => finish(event.code === CLOSE_DELIVERED ? payload : null));
+    channel.addEventListener("error", () => finish(null));
   });
-  try {
-    channel.close(1000, "done");
-  } catch {
-    // already closed by the host
-  }
-  return new Response(payload, { headers: { "Content-Type": "text/plain; charset=UTF-8" } });
 }
 
 const NOOP = "6";

@@ -76,6 +76,9 @@ CREATE TABLE IF NOT EXISTS host_meta (
 `;
 
 export class SessionStore {
+  /** Queued frames and characters per session, counted once from SQLite, then kept in step. */
+  private readonly queueSizes = new Map<string, { frames: number; bytes: number }>();
+
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
   }
@@ -88,6 +91,11 @@ export class SessionStore {
 
   setMeta(key: string, value: string | number | null): void {
     this.sql.exec("INSERT OR REPLACE INTO host_meta (key, value) VALUES (?, ?)", key, value);
+  }
+
+  /** Adds 1 to a numeric host counter (stats). */
+  bumpMeta(key: string): void {
+    this.setMeta(key, (this.getMeta<number>(key) ?? 0) + 1);
   }
 
   // ── sessions ───────────────────────────────────────────────
@@ -148,13 +156,48 @@ export class SessionStore {
   }
 
   deleteSession(sid: string): void {
-    this.sql.exec("DELETE FROM outbox WHERE sid = ?", sid);
+    this.clearQueue(sid);
     this.sql.exec("DELETE FROM sessions WHERE sid = ?", sid);
   }
 
   // ── long-polling queue ─────────────────────────────────────
   enqueue(sid: string, frames: string[]): void {
-    for (const frame of frames) this.sql.exec("INSERT INTO outbox (sid, frame) VALUES (?, ?)", sid, frame);
+    const size = this.queueSize(sid);
+    for (const frame of frames) {
+      this.sql.exec("INSERT INTO outbox (sid, frame) VALUES (?, ?)", sid, frame);
+      size.frames += 1;
+      size.bytes += frame.length;
+    }
+  }
+
+  /** Frames queued for a session and their total length in characters. */
+  queueSize(sid: string): { frames: number; bytes: number } {
+    let size = this.queueSizes.get(sid);
+    if (!size) {
+      const row = this.sql
+        .exec<{ n: number; bytes: number | null }>("SELECT COUNT(*) AS n, SUM(LENGTH(frame)) AS bytes FROM outbox WHERE sid = ?", sid)
+        .one();
+      size = { frames: row.n, bytes: row.bytes ?? 0 };
+      this.queueSizes.set(sid, size);
+    }
+    return size;
+  }
+
+  clearQueue(sid: string): void {
+    this.sql.exec("DELETE FROM outbox WHERE sid = ?", sid);
+    this.queueSizes.delete(sid);
+  }
+
+  /** The queued frames of a session, oldest first, without removing them (see `deleteUpTo`). */
+  peek(sid: string): { frames: string[]; lastSeq: number } {
+    const rows = this.sql.exec<{ seq: number; frame: string }>("SELECT seq, frame FROM outbox WHERE sid = ? ORDER BY seq", sid).toArray();
+    return { frames: rows.map((row) => row.frame), lastSeq: rows.length > 0 ? rows[rows.length - 1].seq : 0 };
+  }
+
+  /** Removes frames up to `seq` once their delivery is confirmed. */
+  deleteUpTo(sid: string, seq: number): void {
+    this.sql.exec("DELETE FROM outbox WHERE sid = ? AND seq <= ?", sid, seq);
+    this.queueSizes.delete(sid);
   }
 
   hasQueued(sid: string): boolean {
@@ -164,7 +207,7 @@ export class SessionStore {
   /** Removes and returns the queued frames of a session, oldest first. */
   drain(sid: string): string[] {
     const rows = this.sql.exec<{ seq: number; frame: string }>("SELECT seq, frame FROM outbox WHERE sid = ? ORDER BY seq", sid).toArray();
-    if (rows.length > 0) this.sql.exec("DELETE FROM outbox WHERE sid = ? AND seq <= ?", sid, rows[rows.length - 1].seq);
+    if (rows.length > 0) this.deleteUpTo(sid, rows[rows.length - 1].seq);
     return rows.map((row) => row.frame);
   }
 
@@ -203,6 +246,10 @@ export class SessionStore {
       .exec<{ room: string }>("SELECT room FROM socket_rooms WHERE socket_id = ?", socketId)
       .toArray()
       .map((row) => row.room);
+  }
+
+  roomCount(socketId: string): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM socket_rooms WHERE socket_id = ? AND room != ?", socketId, socketId).one().n;
   }
 
   addRoom(socketId: string, room: string): boolean {

@@ -78,7 +78,7 @@ export function memberMetaOf(data: unknown): MemberMeta {
 /** Why a RoomDO refused a join. */
 export class RoomJoinError extends Error {
   constructor(
-    readonly code: "room_full" | "state_too_large" | "forbidden",
+    readonly code: "room_full" | "state_too_large" | "forbidden" | "room_limit",
     message: string,
   ) {
     super(message);

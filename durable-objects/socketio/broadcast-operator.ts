@@ -13,10 +13,11 @@ export class BroadcastOperator {
     private readonly nsp: string,
     private readonly rooms: ReadonlySet<string> = new Set(),
     private readonly exceptRooms: ReadonlySet<string> = new Set(),
+    private readonly isVolatile = false,
   ) {}
 
   to(room: RoomArg): BroadcastOperator {
-    return new BroadcastOperator(this.runtime, this.nsp, new Set([...this.rooms, ...toList(room)]), this.exceptRooms);
+    return new BroadcastOperator(this.runtime, this.nsp, new Set([...this.rooms, ...toList(room)]), this.exceptRooms, this.isVolatile);
   }
 
   in(room: RoomArg): BroadcastOperator {
@@ -24,12 +25,12 @@ export class BroadcastOperator {
   }
 
   except(room: RoomArg): BroadcastOperator {
-    return new BroadcastOperator(this.runtime, this.nsp, this.rooms, new Set([...this.exceptRooms, ...toList(room)]));
+    return new BroadcastOperator(this.runtime, this.nsp, this.rooms, new Set([...this.exceptRooms, ...toList(room)]), this.isVolatile);
   }
 
-  /** Kept for source compatibility: every broadcast is fire-and-forget here already. */
+  /** Packets of a volatile emit are dropped for sessions whose transport is not writable. */
   get volatile(): BroadcastOperator {
-    return this;
+    return new BroadcastOperator(this.runtime, this.nsp, this.rooms, this.exceptRooms, true);
   }
 
   get target(): Target {
@@ -47,7 +48,7 @@ export class BroadcastOperator {
     // Throws before the fan-out: one bad emit must not reach (and break) every client of a room.
     assertEmittable(event, args, { ack: false });
     const frames = encodePacket({ type: PacketType.EVENT, nsp: this.nsp, data: [event, ...args] });
-    void this.runtime.fanout({ kind: "emit", target: this.target, frames });
+    void this.runtime.fanout({ kind: "emit", target: this.target, frames, volatile: this.isVolatile });
     return true;
   }
 

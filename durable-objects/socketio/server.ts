@@ -53,6 +53,9 @@ export class Namespace {
   emit(event: string, ...args: unknown[]): true {
     return this.operator().emit(event, ...args);
   }
+  get volatile(): BroadcastOperator {
+    return this.operator().volatile;
+  }
   socketsJoin(room: RoomArg): Promise<void> {
     return this.operator().socketsJoin(room);
   }
@@ -106,6 +109,9 @@ export class Server {
   }
   emit(event: string, ...args: unknown[]): true {
     return this.of("/").emit(event, ...args);
+  }
+  get volatile(): BroadcastOperator {
+    return this.of("/").volatile;
   }
   socketsJoin(room: RoomArg): Promise<void> {
     return this.of("/").socketsJoin(room);

@@ -34,6 +34,8 @@ export class Socket {
 
   private readonly listeners = new Map<string, Listener[]>();
   private readonly pendingAcks = new Map<number, AckCallback>();
+  /** Set by `socket.volatile` for the next emit only, as Socket.IO's flags. */
+  private volatileNext = false;
   /** Random start: acks still in flight from before an eviction must not hit a new callback. */
   private nextAckId = Math.floor(Math.random() * 1_000_000);
   /** While the connection handler is replayed after eviction, side effects are already persisted. */
@@ -97,10 +99,16 @@ export class Socket {
     const last = args[args.length - 1];
     if (typeof last === "function") {
       packet.data = [event, ...args.slice(0, -1)];
+      if (this.pendingAcks.size >= this.runtime.maxPendingAcks) {
+        this.volatileNext = false;
+        throw new Error(`edgeio: socket ${this.id} already awaits ${this.pendingAcks.size} acknowledgements (MAX_PENDING_ACKS)`);
+      }
       packet.id = this.nextAckId++;
       this.pendingAcks.set(packet.id, last as AckCallback);
     }
-    this.runtime.sendFrames(this.sid, encodePacket(packet));
+    const volatile = this.volatileNext;
+    this.volatileNext = false;
+    this.runtime.sendFrames(this.sid, encodePacket(packet), volatile);
     return true;
   }
 
@@ -134,6 +142,12 @@ export class Socket {
 
   emitWithAck(event: string, ...args: unknown[]): Promise<unknown> {
     return new Promise((resolve) => this.emit(event, ...args, (response: unknown) => resolve(response)));
+  }
+
+  /** `socket.volatile.emit(…)`: dropped rather than queued when the client cannot take it now. */
+  get volatile(): this {
+    this.volatileNext = true;
+    return this;
   }
 
   /** Same as emit("message", …). */
@@ -178,7 +192,10 @@ export class Socket {
   }
 
   private operator(): BroadcastOperator {
-    return new BroadcastOperator(this.runtime, this.nsp).except(this.id);
+    const operator = new BroadcastOperator(this.runtime, this.nsp).except(this.id);
+    if (!this.volatileNext) return operator;
+    this.volatileNext = false; // socket.volatile.to(room).emit(…)
+    return operator.volatile;
   }
 
   // ── lifecycle ──────────────────────────────────────────────

@@ -12,7 +12,7 @@ export interface Target {
 
 /** An operation every host with matching sockets applies to its own sockets. */
 export type HostOp =
-  | { kind: "emit"; target: Target; frames: WireFrame[] }
+  | { kind: "emit"; target: Target; frames: WireFrame[]; volatile?: boolean }
   | { kind: "join"; target: Target; rooms: string[] }
   | { kind: "leave"; target: Target; rooms: string[] }
   | { kind: "disconnect"; target: Target; close: boolean };
@@ -37,13 +37,18 @@ export type DisconnectReason =
   | "transport close"
   | "transport error"
   | "parse error"
-  | "forced close";
+  | "forced close"
+  /** The server closed the session: a per-session limit was exceeded (README "Limits"). */
+  | "forced server close";
 
 /** What a Socket or Namespace needs from the ConnectionHost that runs it. */
 export interface HostRuntime {
   readonly hostName: string;
   /** Sends already-encoded Socket.IO frames to one Engine.IO session. */
-  sendFrames(sid: string, frames: WireFrame[]): void;
+  /** `volatile` frames are dropped when the session's transport is not writable. */
+  sendFrames(sid: string, frames: WireFrame[], volatile?: boolean): void;
+  /** MAX_PENDING_ACKS: server→client acknowledgements a socket may await at once. */
+  readonly maxPendingAcks: number;
   transportOf(sid: string): string;
   join(socketId: string, rooms: string[]): Promise<void>;
   leave(socketId: string, rooms: string[]): Promise<void>;

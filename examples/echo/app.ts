@@ -68,6 +68,10 @@ export default defineApp((io, env) => {
     socket.on("disconnect-me", (close: boolean) => socket.disconnect(close));
     socket.on("close-transport", () => socket.conn.close());
     socket.on("transport", (ack: (name: string) => void) => ack(socket.conn.transport.name));
+    socket.on("volatile-burst", (count: number, ack?: () => void) => {
+      for (let i = 0; i < count; i++) socket.volatile.emit("tick", i);
+      ack?.();
+    });
     socket.on("throw", () => {
       throw new Error("handler failure on purpose");
     });

@@ -121,15 +121,17 @@ describe("bad input on long-polling ends only that session", () => {
     await echoRoundTrip(session);
   });
 
-  it("two overlapping GETs → the second gets 400, the held one gets 1, session closed", async () => {
+  it("two overlapping GETs → the newer supersedes the held one (noop), the session stays open", async () => {
     const { victim, bystander } = await victimAndBystander("polling");
-    // The poll loop holds a GET; a second one overlaps it.
-    const overlapping = await victim.get();
-    expect(overlapping.status).toBe(400);
-    await overlapping.arrayBuffer();
-    await victim.ended();
-    expect(victim.inbox.log[victim.inbox.log.length - 1]).toBe("1");
-    await expectSessionGone(victim.sid);
+    // The poll loop holds a GET; a second one supersedes it (an abandoned GET is not an overlap).
+    // Whichever of the two GETs answers carries the frames: both feed the client's inbox.
+    const overlapping = victim.get().then(async (response) => {
+      expect(response.status).toBe(200);
+      for (const packet of (await response.text()).split("\x1e")) if (packet !== "6") victim.inbox.push(packet);
+    });
+    await echoRoundTrip(victim);
+    await overlapping;
+    expect(victim.inbox.log).not.toContain("1");
     await expectBystanderFine(bystander);
   });
 

@@ -1,0 +1,106 @@
+/**
+ * No silent loss on the long-poll path: a held GET whose client goes away (aborted request)
+ * must not swallow frames, and the client's next GET is not an overlap.
+ */
+import { runInDurableObject, SELF } from "cloudflare:test";
+import { afterEach, describe, expect, it } from "vitest";
+import { engineUrl, hostStubFor, nextAckId, PollingSession, sleep } from "../../workerd/engine-client";
+
+const sessions: PollingSession[] = [];
+afterEach(async () => {
+  for (const session of sessions.splice(0)) await session.send("1").catch(() => undefined);
+});
+
+/** A connected polling session that nobody polls for (the test drives every GET itself). */
+async function connected(): Promise<PollingSession> {
+  const session = await PollingSession.handshake();
+  sessions.push(session);
+  await session.send("40");
+  let received = "";
+  while (!received.includes('42["welcome"')) received += `${await (await session.get()).text()}\x1e`;
+  expect(received).toMatch(/^40\{"sid"/);
+  return session;
+}
+
+/** Open, unanswered poll channels the host has for this session. */
+function heldChannels(session: PollingSession): Promise<number> {
+  return runInDurableObject(hostStubFor(session.sid), (_instance, state) =>
+    state
+      .getWebSockets(`poll:${session.sid}`)
+      .filter((ws) => ws.readyState === WebSocket.OPEN && (ws.deserializeAttachment() as { upTo?: number }).upTo === undefined).length,
+  );
+}
+
+/**
+ * Starts a GET and resolves once the host holds it, with its abort controller. A GET answered
+ * at once (a ping was queued) is consumed and another one started.
+ */
+async function heldGet(session: PollingSession): Promise<{ controller: AbortController; response: Promise<unknown> }> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const controller = new AbortController();
+    let answered: string | null = null;
+    const response = get(session, controller.signal).then(
+      async (r) => (answered = await r.text()),
+      (error: unknown) => error,
+    );
+    for (let i = 0; i < 400 && answered === null; i++) {
+      if ((await heldChannels(session)) === 1) return { controller, response };
+      await sleep(5);
+    }
+    await response;
+    if (answered !== null && (answered as string).split("\x1e").includes("2")) await session.post("3");
+  }
+  throw new Error("the GET was never held");
+}
+
+function get(session: PollingSession, signal?: AbortSignal): Promise<Response> {
+  return SELF.fetch(engineUrl({ EIO: "4", transport: "polling", sid: session.sid }), { signal });
+}
+
+/** Packets of every GET until `want` acks have been seen (answers pings). */
+async function collectAcks(session: PollingSession, want: number): Promise<string[]> {
+  const packets: string[] = [];
+  for (let round = 0; round < 50 && packets.filter((p) => p.startsWith("43")).length < want; round++) {
+    const response = await get(session);
+    expect(response.status).toBe(200);
+    for (const packet of (await response.text()).split("\x1e")) {
+      if (packet === "2") await session.post("3");
+      else if (packet !== "6") packets.push(packet);
+    }
+  }
+  return packets;
+}
+
+describe("an abandoned held GET", () => {
+  it("aborted while held: frames flushed afterwards reach the next GET exactly once; the session stays open", async () => {
+    const session = await connected();
+    for (let trial = 0; trial < 5; trial++) {
+      const abandoned = await heldGet(session);
+      abandoned.controller.abort();
+      await abandoned.response;
+      // Frames produced after the client went away are flushed into the old channel (if the host
+      // has not noticed yet): they must come back with the next GET, exactly once.
+      const id = nextAckId();
+      await session.send(`42${id}["echo",${trial}]`);
+      await sleep(20);
+      const packets = await collectAcks(session, 1);
+      expect(packets).toEqual([`43${id}[${trial}]`]);
+    }
+    // Still open: one more round trip.
+    const id = nextAckId();
+    await session.send(`42${id}["echo","still here"]`);
+    expect(await collectAcks(session, 1)).toEqual([`43${id}["still here"]`]);
+  });
+
+  it("a GET while another is held supersedes it: the old one gets a noop, the new one the data, no close", async () => {
+    const session = await connected();
+    const first = await heldGet(session);
+    const second = get(session);
+    expect(await first.response).toBe("6");
+    const id = nextAckId();
+    await session.send(`42${id}["echo","x"]`);
+    const fresh = await second;
+    expect(fresh.status).toBe(200);
+    expect(await fresh.text()).toBe(`43${id}["x"]`);
+  });
+});
