@@ -7,7 +7,8 @@
  */
 import { z } from "zod";
 import { roomStub, userStub, type EdgeioBindings } from "../durable-objects/bindings";
-import { RoomJoinError, jsonBytes, type PresenceSnapshot } from "../durable-objects/presence/types";
+import { jsonBytes, type PresenceSnapshot } from "../durable-objects/presence/types";
+import { RoomJoinError } from "../durable-objects/socketio/room-join-error";
 import { defineApp } from "../durable-objects/socketio/server";
 import { installClientEventWebhooks } from "../durable-objects/webhooks/client-events";
 import type { Socket } from "../durable-objects/socketio/socket";

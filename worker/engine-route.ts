@@ -3,21 +3,15 @@
  * it to a ConnectionHost — a pool member for a handshake, the host named by the signed sid
  * for everything after. Any isolate anywhere can serve any request of any session.
  */
-import { z } from "zod";
-import { ADDRESS_HEADER, HOST_HEADER, POLL_CHANNEL_HEADER } from "../protocol/internal-headers";
 import { hostStub, type EdgeioBindings } from "../durable-objects/bindings";
 import type { EdgeioConfig } from "../durable-objects/config";
 import { CLOSE_CLIENT_GONE, CLOSE_DELIVERED, POLL_DELIVERED } from "../durable-objects/engine/poll-channels";
-import { engineErrorResponse, EngineError } from "../protocol/engine-errors";
+import { verifyEdgeRequest } from "../durable-objects/engine/verify";
+import { engineErrorResponse } from "../protocol/engine-errors";
+import { constantTimeEqual } from "../protocol/hmac";
 import { hostName, verifySid } from "../protocol/ids";
+import { ADDRESS_HEADER, HOST_HEADER, POLL_CHANNEL_HEADER, pollChannelToken, stripInternalHeaders } from "../protocol/internal-headers";
 import { isOriginAllowed } from "./cors";
-
-const EngineQuery = z.object({
-  EIO: z.string().optional(),
-  transport: z.string().optional(),
-  // No length limit here: verifySid rejects long sids, so they get "Session ID unknown" like any bad sid.
-  sid: z.string().optional(),
-});
 
 /** What the engine route needs from the invocation: its loopback to this Worker's own fetch. */
 export interface Loopback {
@@ -30,36 +24,37 @@ export async function handleEngineRequest(
   config: EdgeioConfig,
   loopback?: Loopback,
 ): Promise<Response> {
-  const origin = request.headers.get("origin");
-  if (origin && !isOriginAllowed(config, origin)) return engineErrorResponse(EngineError.FORBIDDEN);
-
-  const query = EngineQuery.safeParse(Object.fromEntries(new URL(request.url).searchParams));
-  if (!query.success) return engineErrorResponse(EngineError.BAD_REQUEST);
-  const { EIO, transport, sid } = query.data;
-  if (EIO !== "4") return engineErrorResponse(EngineError.UNSUPPORTED_PROTOCOL_VERSION);
-  if (!transport || !(config.transports as string[]).includes(transport)) return engineErrorResponse(EngineError.UNKNOWN_TRANSPORT);
-
-  const isUpgrade = request.headers.get("Upgrade")?.toLowerCase() === "websocket";
-  let host: string;
-  if (sid) {
-    const named = await verifySid(config.sidSecret, sid);
-    if (!named) return engineErrorResponse(EngineError.UNKNOWN_SID);
-    if (transport === "websocket" && !isUpgrade) return engineErrorResponse(EngineError.BAD_REQUEST);
-    if (transport === "polling" && request.method !== "GET" && request.method !== "POST") return new Response(null, { status: 500 });
-    host = named;
-  } else {
-    if (request.method !== "GET") return engineErrorResponse(EngineError.BAD_HANDSHAKE_METHOD);
-    if (transport === "websocket" && !isUpgrade) return engineErrorResponse(EngineError.BAD_REQUEST);
-    host = choosePoolHost(request, config);
+  const verdict = await verifyEdgeRequest(
+    { method: request.method, url: new URL(request.url), origin: request.headers.get("origin"), isUpgrade: isWebSocketUpgrade(request) },
+    config,
+    (origin) => isOriginAllowed(config, origin),
+    (sid) => verifySid(config.sidSecret, sid),
+  );
+  if (verdict.kind === "error") {
+    return "code" in verdict.error ? engineErrorResponse(verdict.error) : new Response(null, { status: verdict.error.status });
   }
+  const host = verdict.kind === "session" ? verdict.host : choosePoolHost(request, config);
+  const sid = verdict.kind === "session" ? verdict.sid : null;
 
-  const headers = new Headers(request.headers);
+  // Internal headers are the edge's to set: a client's are dropped, except the signed one our own loopback sends.
+  const loopbackChannel = sid !== null && (await isOwnPollChannel(request, config, sid));
+  const headers = stripInternalHeaders(request.headers);
   headers.set(HOST_HEADER, host);
   headers.set(ADDRESS_HEADER, request.headers.get("cf-connecting-ip") ?? "127.0.0.1");
-  if (sid && transport === "polling" && request.method === "GET" && !request.headers.has(POLL_CHANNEL_HEADER)) {
-    return heldPoll(env, host, request, headers, loopback);
+  if (loopbackChannel) headers.set(POLL_CHANNEL_HEADER, "1");
+  else if (sid && verdict.transport === "polling" && request.method === "GET") {
+    return heldPoll(env, host, request, headers, await pollChannelToken(config.sidSecret, sid), loopback);
   }
   return detach(await hostStub(env, host).fetch(new Request(request, { headers })));
+}
+
+function isWebSocketUpgrade(request: Request): boolean {
+  return request.headers.get("Upgrade")?.toLowerCase() === "websocket";
+}
+
+async function isOwnPollChannel(request: Request, config: EdgeioConfig, sid: string): Promise<boolean> {
+  const token = request.headers.get(POLL_CHANNEL_HEADER);
+  return token !== null && constantTimeEqual(token, await pollChannelToken(config.sidSecret, sid));
 }
 
 /**
@@ -82,10 +77,11 @@ async function heldPoll(
   host: string,
   request: Request,
   headers: Headers,
+  channelToken: string,
   loopback: Loopback | undefined,
 ): Promise<Response> {
   headers.set("Upgrade", "websocket");
-  headers.set(POLL_CHANNEL_HEADER, "1");
+  headers.set(POLL_CHANNEL_HEADER, channelToken);
   const channelRequest = new Request(request.url, { method: "GET", headers });
   // The channel is opened by a second, short invocation of this Worker (its loopback), which
   // passes the WebSocket through and ends: this invocation then holds no reference to the

@@ -119,6 +119,10 @@ export class SessionStore {
     return this.sql.exec<SessionRow>("SELECT * FROM sessions").toArray();
   }
 
+  socketCount(): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sockets").one().n;
+  }
+
   sessionCount(): number {
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sessions").one().n;
   }

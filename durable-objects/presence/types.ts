@@ -75,17 +75,7 @@ export function memberMetaOf(data: unknown): MemberMeta {
   return meta;
 }
 
-/** Why a RoomDO refused a join. */
-export class RoomJoinError extends Error {
-  constructor(
-    readonly code: "room_full" | "state_too_large" | "forbidden" | "room_limit",
-    message: string,
-  ) {
-    super(message);
-    this.name = "RoomJoinError";
-  }
-}
-
+/** A RoomDO's answer to a join (RoomJoinError carries a refusal to the app). */
 export type JoinResult = { ok: true } | { ok: false; error: "room_full" | "state_too_large"; message: string };
 
 /** Byte size of a JSON-serialisable value (the unit of PRESENCE_MAX_STATE_BYTES). */

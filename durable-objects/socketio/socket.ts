@@ -1,7 +1,7 @@
 /** The server-side socket handed to handlers, in the shape of Socket.IO's `Socket`. */
 import { BroadcastOperator, type RoomArg } from "./broadcast-operator";
 import { encodePacket, PacketType } from "../../protocol/socketio-codec";
-import { RoomJoinError } from "../presence/types";
+import { RoomJoinError } from "./room-join-error";
 import { assertEmittable } from "./emittable";
 import { privateRoomRefusal, userIdOf } from "./private-rooms";
 import type { DisconnectReason, Handshake, HostRuntime } from "./types";

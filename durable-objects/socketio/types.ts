@@ -1,5 +1,6 @@
 /** Types shared by the handler API, the ConnectionHost and the fan-out across hosts. */
 import type { WireFrame } from "../../protocol/engine-codec";
+import type { CloseReason } from "../engine/types";
 
 /** Which sockets of a namespace an operation applies to (Socket.IO's BroadcastOptions). */
 export interface Target {
@@ -29,17 +30,8 @@ export interface Handshake {
   xdomain: boolean;
 }
 
-export type DisconnectReason =
-  | "server namespace disconnect"
-  | "client namespace disconnect"
-  | "server shutting down"
-  | "ping timeout"
-  | "transport close"
-  | "transport error"
-  | "parse error"
-  | "forced close"
-  /** The server closed the session: a per-session limit was exceeded (README "Limits"). */
-  | "forced server close";
+/** Socket.IO's disconnect reasons: the session's (engine) ones plus a client leaving a namespace. */
+export type DisconnectReason = CloseReason | "client namespace disconnect";
 
 /** What a Socket or Namespace needs from the ConnectionHost that runs it. */
 export interface HostRuntime {

@@ -279,6 +279,9 @@ describe("emitter against the service (seed backend)", () => {
     const tabs = await onDistinctHosts(2);
     const stranger = await connect(service.url, MODES[0]);
     open.push(stranger);
+    // A user room is private to its user (socket.data.user.id), so each socket signs in first.
+    for (const tab of tabs) await tab.timeout(5000).emitWithAck("set-data", "user", { id: "7" });
+    await stranger.timeout(5000).emitWithAck("set-data", "user", { id: "8" });
     for (const tab of tabs) await join(tab, "user:7");
     await join(stranger, "user:8");
 

@@ -32,7 +32,8 @@ describe("deployed without ENVIRONMENT (production by default)", () => {
       body: JSON.stringify({ name: "mallory" }),
     });
     expect(token.status).toBe(404);
-    expect(await token.text()).not.toContain("token");
+    // No token is minted: the body is the disabled notice, not { token, user }.
+    expect(await token.json()).toMatchObject({ code: "dev_token_disabled" });
 
     for (const path of ["/_edgeio/hosts", "/_edgeio/hosts?colo=local"]) {
       const response = await fetch(`${service.url}${path}`);

@@ -1,0 +1,138 @@
+/**
+ * The long-polling transport of a ConnectionHost. Outgoing frames wait in the session's
+ * outbox (SQLite) for the client's next GET; a GET with nothing to answer is held by the
+ * Worker on a hibernatable channel (poll-channels.ts) and answered when frames arrive.
+ * POST bodies are read bounded while streaming and checked against the per-POST limits.
+ */
+import type { EdgeioConfig } from "../config";
+import { BodyTooLargeError, readBoundedText } from "../../protocol/bounded-body";
+import { engineErrorResponse, EngineError } from "../../protocol/engine-errors";
+import { decodePayload, encodePayload, encodeText, toPollingFrame, type EnginePacket, type WireFrame } from "../../protocol/engine-codec";
+import { POLL_CHANNEL_HEADER } from "../../protocol/internal-headers";
+import { limitResponse, packetCost, type LimitName, type PacketRateLimiter } from "./limits";
+import type { PollChannels } from "./poll-channels";
+import type { SessionStore } from "./session-store";
+import { type SessionControl, TEXT_PLAIN, UPGRADE_PROBED } from "./types";
+
+export class PollingTransport {
+  constructor(
+    private readonly store: SessionStore,
+    private readonly config: EdgeioConfig,
+    private readonly polls: PollChannels,
+    private readonly packetRate: PacketRateLimiter,
+    private readonly sessions: SessionControl,
+  ) {}
+
+  /**
+   * A long-polling GET: answered at once when frames are queued, otherwise held. Held
+   * polls arrive from the Worker as a WebSocket upgrade (POLL_CHANNEL_HEADER) and wait as
+   * a hibernatable WebSocket; the first payload sent on it becomes the GET's response.
+   */
+  poll(sid: string, request: Request): Response {
+    // engine.io-client never overlaps its GETs: one still held here was abandoned by its
+    // client (network blip, frozen page). Its unconfirmed frames stay queued for this GET.
+    this.polls.supersede(sid);
+    const session = this.store.session(sid)!;
+    const frames = this.store.drain(sid);
+    // While a WebSocket probe succeeded, a noop lets the client pause polling and send "5".
+    if (session.upgrading === UPGRADE_PROBED) frames.push(encodeText("noop"));
+    if (frames.length > 0 || !request.headers.has(POLL_CHANNEL_HEADER)) {
+      // Without a poll channel (a direct request) there is nothing to hold on: answer a noop.
+      return this.respond(sid, frames.length > 0 ? frames : [encodeText("noop")]);
+    }
+    return this.polls.hold(sid);
+  }
+
+  private respond(sid: string, frames: string[]): Response {
+    // A closing session is gone once its last frames (ending with "1") are handed over.
+    if (this.store.session(sid)?.closing) this.sessions.forget(sid);
+    return new Response(encodePayload(frames), { headers: TEXT_PLAIN });
+  }
+
+  /** A held GET's channel: the Worker confirmed its payload reached a live client. */
+  onChannelMessage(ws: WebSocket, message: string | ArrayBuffer): void {
+    const sid = this.polls.onMessage(ws, message);
+    // A closing session is gone once its last frames (ending with "1") are handed over.
+    if (sid && this.store.session(sid)?.closing) this.sessions.forget(sid);
+  }
+
+  /** A POST of packets from the client. */
+  async receive(sid: string, request: Request): Promise<Response> {
+    // Read while streaming: a body over maxPayload (chunked or not) is cancelled at the limit, never buffered whole.
+    let body: string;
+    try {
+      body = await readBoundedText(request, this.config.maxPayload);
+    } catch (error) {
+      if (!(error instanceof BodyTooLargeError)) throw error;
+      this.sessions.close(sid, "transport error");
+      return new Response(null, { status: 413 });
+    }
+    const packets = decodePayload(body);
+    if (!packets) {
+      this.sessions.close(sid, "parse error");
+      return engineErrorResponse(EngineError.BAD_REQUEST);
+    }
+    const overLimit = this.overLimit(sid, packets);
+    if (overLimit) {
+      this.sessions.closeForLimit(sid, overLimit);
+      return limitResponse(overLimit);
+    }
+    for (const packet of packets) {
+      if (!this.store.session(sid)) break;
+      this.sessions.onPacket(sid, packet);
+    }
+    return new Response("ok", { headers: { "Content-Type": "text/html" } });
+  }
+
+  /** A POST's packets against the per-POST cap and the session's token bucket. */
+  private overLimit(sid: string, packets: EnginePacket[]): LimitName | null {
+    if (packets.length > this.config.limits.packetsPerPost) return "packets_per_post";
+    let cost = 0;
+    for (const packet of packets) {
+      const data = packet.data;
+      cost += packetCost(typeof data === "string" ? data.length : (data?.byteLength ?? 0));
+    }
+    return this.packetRate.take(sid, cost) ? null : "packet_rate";
+  }
+
+  /** Answers a held GET with whatever is queued (plus `extra`); see PollChannels. */
+  flush(sid: string, extra: string[] = []): void {
+    this.polls.flush(sid, extra);
+  }
+
+  /** Every poll channel of the session (answered ones linger until their close ends). */
+  channels(sid: string): WebSocket[] {
+    return this.polls.all(sid);
+  }
+
+  /** Whether a GET of the session is held right now. */
+  held(sid: string): boolean {
+    return this.polls.current(sid) !== undefined;
+  }
+
+  /**
+   * Queues frames for the session's next GET (answering a held one at once). `volatile` frames
+   * are dropped when nothing is held and frames already wait (returns "dropped"), as Socket.IO
+   * drops them on a transport that is not writable; a backlog over the limits closes the session.
+   */
+  send(sid: string, frames: WireFrame[], volatile: boolean): "sent" | "dropped" | "closed" {
+    const { queuedFrames, queuedBytes } = this.config.limits;
+    const queued = this.store.queueSize(sid);
+    if (volatile && queued.frames > 0 && !this.held(sid)) return "dropped";
+    const polling = frames.map(toPollingFrame);
+    const bytes = polling.reduce((sum, frame) => sum + frame.length, 0);
+    if (queued.frames + polling.length > queuedFrames || queued.bytes + bytes > queuedBytes) {
+      this.sessions.closeForLimit(sid, queued.frames + polling.length > queuedFrames ? "queued_frames" : "queued_bytes");
+      return "closed";
+    }
+    this.store.enqueue(sid, polling);
+    this.flush(sid);
+    return "sent";
+  }
+
+  /** Queues a ping, or the close packet, for the next GET. */
+  enqueue(sid: string, packet: "ping" | "close"): void {
+    this.store.enqueue(sid, [encodeText(packet)]);
+    this.flush(sid);
+  }
+}

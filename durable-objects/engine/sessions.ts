@@ -1,0 +1,184 @@
+/**
+ * Engine.IO sessions of one ConnectionHost: the handshake, routing a verified request to its
+ * transport, incoming Engine.IO packets, sending, and closing. What a session carries
+ * (Socket.IO packets) goes up to the EngineListener; nothing here knows about namespaces.
+ */
+import type { EdgeioConfig, TransportName } from "../config";
+import { encodeText, type EnginePacket, type WireFrame } from "../../protocol/engine-codec";
+import { mintSid } from "../../protocol/ids";
+import { ADDRESS_HEADER, HOST_HEADER } from "../../protocol/internal-headers";
+import { LIMIT_CLOSE_CODE, LIMIT_MESSAGES, PacketRateLimiter, type LimitName } from "./limits";
+import { PollChannels } from "./poll-channels";
+import { PollingTransport } from "./polling";
+import type { HandshakeRecord, SessionStore } from "./session-store";
+import { type CloseFrame, type CloseReason, type EngineListener, type SessionControl, TEXT_PLAIN, type WebSocketAttachment } from "./types";
+import { verifySessionRequest } from "./verify";
+import { WebSocketTransport } from "./websocket";
+import { engineErrorResponse } from "../../protocol/engine-errors";
+
+export class EngineSessions implements SessionControl {
+  readonly polling: PollingTransport;
+  readonly websocket: WebSocketTransport;
+  private readonly packetRate: PacketRateLimiter;
+  private listener: EngineListener | null = null;
+
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly store: SessionStore,
+    private readonly config: EdgeioConfig,
+    private readonly hostName: () => string,
+  ) {
+    this.packetRate = new PacketRateLimiter(config.limits.packetRatePerSecond, config.limits.packetRateBurst);
+    this.polling = new PollingTransport(store, config, new PollChannels(ctx, store), this.packetRate, this);
+    this.websocket = new WebSocketTransport(ctx, store, config, this.packetRate, this, this.polling);
+  }
+
+  /** The layer above (set once, by the host that wires the layers together). */
+  listen(listener: EngineListener): void {
+    this.listener = listener;
+  }
+
+  // ── requests ───────────────────────────────────────────────
+  /** A new session: stores its handshake and answers the open packet on its transport. */
+  async handshake(request: Request, url: URL, transport: TransportName, isUpgrade: boolean): Promise<Response> {
+    const now = Date.now();
+    const sid = await mintSid(this.config.sidSecret, this.hostName());
+    const headers: Record<string, string> = {};
+    request.headers.forEach((value, key) => {
+      if (key !== HOST_HEADER && key !== ADDRESS_HEADER) headers[key] = value;
+    });
+    const query: Record<string, string> = {};
+    url.searchParams.forEach((value, key) => (query[key] = value));
+    const record: HandshakeRecord = {
+      headers,
+      query,
+      address: request.headers.get(ADDRESS_HEADER) ?? "127.0.0.1",
+      time: new Date(now).toString(),
+      issued: now,
+      url: url.pathname + url.search,
+      secure: url.protocol === "https:",
+      xdomain: request.headers.has("origin"),
+    };
+    this.store.createSession(sid, transport, now, now + this.config.connectTimeout, record);
+    const canUpgrade = transport === "polling" && this.config.transports.includes("websocket");
+    const open = encodeText(
+      "open",
+      JSON.stringify({
+        sid,
+        upgrades: canUpgrade ? ["websocket"] : [],
+        pingInterval: this.config.pingInterval,
+        pingTimeout: this.config.pingTimeout,
+        maxPayload: this.config.maxPayload,
+      }),
+    );
+    if (transport === "websocket" && isUpgrade) return this.websocket.open(sid, open);
+    return new Response(open, { headers: TEXT_PLAIN });
+  }
+
+  /** A request of an existing session, after the session-level rules of verify.ts. */
+  async route(request: Request, sid: string, transport: TransportName | null, isUpgrade: boolean, pollChannel: boolean): Promise<Response> {
+    const session = this.store.session(sid);
+    const verdict = verifySessionRequest({ session, transport, method: request.method, isUpgrade, pollChannel });
+    switch (verdict.kind) {
+      case "error":
+        return engineErrorResponse(verdict.error);
+      case "upgrade":
+        return this.websocket.upgrade(sid, session!.transport, session!.upgrading);
+      case "poll":
+        return this.polling.poll(sid, request);
+      case "post":
+        return this.polling.receive(sid, request);
+    }
+  }
+
+  // ── WebSocket events (client sockets and poll channels) ──
+  webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
+    const { sid, probing, pollChannel } = ws.deserializeAttachment() as WebSocketAttachment;
+    if (pollChannel) return this.polling.onChannelMessage(ws, message);
+    this.websocket.onMessage(ws, sid, probing, message);
+  }
+
+  webSocketGone(ws: WebSocket, reason: CloseReason): void {
+    const { sid, probing, pollChannel } = ws.deserializeAttachment() as WebSocketAttachment;
+    if (pollChannel) return;
+    this.websocket.onGone(sid, probing, reason);
+  }
+
+  // ── packets ────────────────────────────────────────────────
+  onPacket(sid: string, packet: EnginePacket): void {
+    switch (packet.type) {
+      case "pong":
+        this.store.recordPong(sid, Date.now());
+        return;
+      case "message":
+        this.listener?.onMessage(sid, packet.data ?? "");
+        return;
+      case "close":
+        this.close(sid, "transport close");
+        // The client ended the session itself: it will not poll for a "1", the sid is gone now.
+        this.forget(sid);
+        return;
+      case "noop":
+        return;
+      default:
+        // A v4 client never sends ping, open or upgrade on an established transport.
+        this.close(sid, "parse error");
+    }
+  }
+
+  /** Sends frames to a session on whichever transport it is on now. */
+  send(sid: string, frames: WireFrame[], volatile = false): void {
+    const session = this.store.session(sid);
+    if (!session || session.closing) return;
+    const result = session.transport === "websocket" ? this.websocket.send(sid, frames, volatile) : this.polling.send(sid, frames, volatile);
+    if (result === "dropped") this.store.bumpMeta("volatile_dropped");
+  }
+
+  transportOf(sid: string): TransportName {
+    return this.store.session(sid)?.transport ?? "polling";
+  }
+
+  // ── closing ────────────────────────────────────────────────
+  /** Ends a whole Engine.IO session: every socket on it (through the listener), then the transport. */
+  close(sid: string, reason: CloseReason, frame: CloseFrame = { code: 1000, reason }): void {
+    const session = this.store.session(sid);
+    if (!session || session.closing) return;
+    this.store.markClosing(sid);
+    this.listener?.onClose(sid, reason);
+
+    if (session.transport === "websocket") {
+      this.websocket.closeAll(sid, frame);
+      this.forget(sid);
+      return;
+    }
+    // A probe that answered "3probe" stays open: the client may be pausing its polling for it,
+    // and engine.io-client leaves polling paused for good when such a probe fails. Its "5" is
+    // answered with the close instead (websocket.ts). An earlier probe can simply go.
+    this.websocket.closeUnansweredProbes(sid, reason);
+    // Polling: the client learns of the close through a "1" on its next (or held) GET.
+    this.polling.enqueue(sid, "close");
+  }
+
+  /**
+   * Closes one session for exceeding a limit: WebSocket close 1008 with the reason, polling
+   * a "1" on its next GET (the offending POST itself is answered with the error). Counted in stats.
+   */
+  closeForLimit(sid: string, limit: LimitName): void {
+    const session = this.store.session(sid);
+    if (!session || session.closing) return;
+    console.warn(`edgeio: closing session ${sid}: ${LIMIT_MESSAGES[limit]}`);
+    this.store.bumpMeta(`closed_for:${limit}`);
+    // A slow consumer's backlog is dropped, not kept: the close must not wait behind it.
+    if (limit === "queued_frames" || limit === "queued_bytes") this.store.clearQueue(sid);
+    this.close(sid, "forced server close", { code: LIMIT_CLOSE_CODE, reason: LIMIT_MESSAGES[limit] });
+  }
+
+  forget(sid: string): void {
+    this.store.deleteSession(sid);
+    this.listener?.onForget(sid);
+    this.packetRate.forget(sid);
+    for (const ws of [...this.polling.channels(sid), ...this.ctx.getWebSockets(sid)]) {
+      if (ws.readyState === WebSocket.OPEN) ws.close(1000, "session closed");
+    }
+  }
+}

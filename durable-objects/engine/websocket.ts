@@ -1,0 +1,157 @@
+/**
+ * The WebSocket transport of a ConnectionHost: sessions opened over WebSocket, the
+ * polling → websocket upgrade with its probe, incoming frames, and sending. Every socket is a
+ * hibernatable WebSocket tagged with its sid, so the host may sleep between frames.
+ */
+import type { EdgeioConfig, TransportName } from "../config";
+import { decodeTextPacket, encodeText, pollingFrameToWebSocket, type EnginePacket, type WireFrame } from "../../protocol/engine-codec";
+import { bufferedAmountOf, packetCost, type PacketRateLimiter, VOLATILE_WS_BUFFERED_BYTES } from "./limits";
+import type { PollingTransport } from "./polling";
+import type { SessionStore } from "./session-store";
+import { type CloseFrame, type CloseReason, type SessionControl, UPGRADE_NONE, UPGRADE_OPENED, UPGRADE_PROBED, type WebSocketAttachment } from "./types";
+
+export class WebSocketTransport {
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly store: SessionStore,
+    private readonly config: EdgeioConfig,
+    private readonly packetRate: PacketRateLimiter,
+    private readonly sessions: SessionControl,
+    private readonly polling: PollingTransport,
+  ) {}
+
+  /** A session opened directly over WebSocket: the open packet is its first frame. */
+  open(sid: string, openPacket: string): Response {
+    const [client, server] = Object.values(new WebSocketPair());
+    this.ctx.acceptWebSocket(server, [sid]);
+    server.serializeAttachment({ sid, probing: false } satisfies WebSocketAttachment);
+    server.send(openPacket);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** A WebSocket for an existing session: the polling → websocket upgrade. */
+  upgrade(sid: string, transport: TransportName, upgrading: number): Response {
+    const [client, server] = Object.values(new WebSocketPair());
+    if (transport !== "polling" || upgrading !== UPGRADE_NONE || !this.config.transports.includes("websocket")) {
+      // Socket.IO accepts then closes a second WebSocket for the same session.
+      server.accept();
+      server.close(1008, "session already upgraded");
+      return new Response(null, { status: 101, webSocket: client });
+    }
+    this.ctx.acceptWebSocket(server, [sid]);
+    server.serializeAttachment({ sid, probing: true } satisfies WebSocketAttachment);
+    this.store.setUpgradeState(sid, UPGRADE_OPENED);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** The session's WebSocket once upgraded (not a probe still in progress). */
+  active(sid: string): WebSocket | undefined {
+    return this.ctx.getWebSockets(sid).find((ws) => !(ws.deserializeAttachment() as WebSocketAttachment).probing);
+  }
+
+  /** A probe that answered "3probe" is still open (the client may be pausing its polling for it). */
+  probeOpen(sid: string): boolean {
+    return this.store.session(sid)?.upgrading === UPGRADE_PROBED && this.ctx.getWebSockets(sid).length > 0;
+  }
+
+  /** A client frame on a session WebSocket (poll channels are the polling transport's). */
+  onMessage(ws: WebSocket, sid: string, probing: boolean, message: string | ArrayBuffer): void {
+    const session = this.store.session(sid);
+    if (!session) {
+      ws.close(1000, "session closed");
+      return;
+    }
+    const size = typeof message === "string" ? message.length : message.byteLength;
+    if (size > this.config.maxPayload) {
+      ws.close(1009, "message too big");
+      this.sessions.close(sid, "transport error");
+      return;
+    }
+    if (!this.packetRate.take(sid, packetCost(size))) return this.sessions.closeForLimit(sid, "packet_rate");
+    if (probing) return this.onProbeMessage(ws, sid, message);
+
+    const packet: EnginePacket | null = typeof message === "string" ? decodeTextPacket(message) : { type: "message", data: message };
+    if (!packet) {
+      this.sessions.close(sid, "parse error");
+      return;
+    }
+    this.sessions.onPacket(sid, packet);
+  }
+
+  private onProbeMessage(ws: WebSocket, sid: string, message: string | ArrayBuffer): void {
+    if (message === "2probe") {
+      ws.send("3probe");
+      this.store.setUpgradeState(sid, UPGRADE_PROBED);
+      this.polling.flush(sid, [encodeText("noop")]);
+      return;
+    }
+    if (message === "5") {
+      const closing = this.store.session(sid)?.closing === 1;
+      this.store.setTransport(sid, "websocket");
+      ws.serializeAttachment({ sid, probing: false } satisfies WebSocketAttachment);
+      for (const frame of this.store.drain(sid)) ws.send(pollingFrameToWebSocket(frame));
+      this.polling.flush(sid, [encodeText("noop")]);
+      if (closing) {
+        // Closed while the client was switching: the queue just sent ends with "1".
+        ws.close(1000, "closed");
+        this.sessions.forget(sid);
+      }
+      return;
+    }
+    // Anything else during the probe fails the upgrade; the session stays on polling.
+    this.store.setUpgradeState(sid, UPGRADE_NONE);
+    ws.close(1002, "invalid upgrade");
+  }
+
+  /** The client's WebSocket closed or failed: a probe is simply gone, an upgraded session ends. */
+  onGone(sid: string, probing: boolean, reason: CloseReason): void {
+    const session = this.store.session(sid);
+    if (!session) return;
+    if (probing) this.store.setUpgradeState(sid, UPGRADE_NONE);
+    else if (session.transport === "websocket") this.sessions.close(sid, reason);
+  }
+
+  /**
+   * Sends frames on the session's WebSocket. `volatile` frames are dropped while the socket has
+   * a backlog (returns "dropped"); a backlog over the limit closes the session.
+   */
+  send(sid: string, frames: WireFrame[], volatile: boolean): "sent" | "dropped" | "closed" {
+    const ws = this.active(sid);
+    if (!ws) return "sent";
+    const buffered = bufferedAmountOf(ws);
+    if (volatile && buffered > VOLATILE_WS_BUFFERED_BYTES) return "dropped";
+    if (buffered > this.config.limits.queuedBytes) {
+      this.sessions.closeForLimit(sid, "queued_bytes");
+      return "closed";
+    }
+    for (const frame of frames) ws.send(frame);
+    return "sent";
+  }
+
+  ping(sid: string): void {
+    this.active(sid)?.send(encodeText("ping"));
+  }
+
+  /** When the runtime last auto-answered this session's ping with "3" → "6" (null: never). */
+  lastAutoPong(sid: string): number | null {
+    const ws = this.active(sid);
+    return ws ? (this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? null) : null;
+  }
+
+  /** Closes every WebSocket of the session (an upgraded session ends). */
+  closeAll(sid: string, frame: CloseFrame): void {
+    for (const ws of this.ctx.getWebSockets(sid)) {
+      try {
+        ws.close(frame.code, frame.reason);
+      } catch {
+        // already closed
+      }
+    }
+  }
+
+  /** Closes probes that have not answered "3probe"; see EngineSessions.close. */
+  closeUnansweredProbes(sid: string, reason: string): void {
+    if (this.store.session(sid)?.upgrading === UPGRADE_PROBED) return;
+    for (const ws of this.ctx.getWebSockets(sid)) ws.close(1000, reason);
+  }
+}

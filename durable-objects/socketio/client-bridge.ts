@@ -1,0 +1,289 @@
+/**
+ * Between Engine.IO sessions and Socket.IO namespaces (the role of socket.io's `client.ts`):
+ * decodes each session's packets, connects namespaces (middlewares, then "connection"),
+ * dispatches events and acks to sockets, rebuilds sockets from SQLite after an eviction (the
+ * "connection" handler replayed without side effects), and removes sockets when they or their
+ * session go.
+ */
+import { createDecoder, encodePacket, PacketType, type Packet } from "../../protocol/socketio-codec";
+import type { WireFrame } from "../../protocol/engine-codec";
+import type { LimitName } from "../engine/limits";
+import type { HandshakeRecord, SessionStore, SocketRow } from "../engine/session-store";
+import type { CloseFrame, CloseReason, EngineListener } from "../engine/types";
+import type { RoomMembership } from "./room-membership";
+import type { Middleware, MiddlewareError, Namespace, Server } from "./server";
+import { Socket } from "./socket";
+import type { DisconnectReason, Handshake, HostRuntime } from "./types";
+
+/** What the bridge needs from the Engine.IO layer below it. */
+export interface EngineLink {
+  send(sid: string, frames: WireFrame[], volatile?: boolean): void;
+  close(sid: string, reason: CloseReason, frame?: CloseFrame): void;
+  closeForLimit(sid: string, limit: LimitName): void;
+}
+
+export interface BridgeOptions {
+  namespacesPerSession: number;
+  /** A new socket id for this host (signed: see protocol/ids.ts). */
+  mintSocketId(): Promise<string>;
+  /** Registers a connected socket with its namespace, before the client hears CONNECT. */
+  registerSocket(nsp: string, socketId: string): Promise<void>;
+  /** After a namespace connected (the host reschedules its alarm). */
+  afterConnect(): Promise<void>;
+}
+
+export class ClientBridge implements EngineListener {
+  private readonly decoders = new Map<string, ReturnType<typeof createDecoder>>();
+  /** Socket objects live in this instance; rebuilt from SQLite after eviction. */
+  private readonly liveSockets = new Map<string, Socket>();
+  /** "connection" replays still running for restored sockets; their packets wait for them. */
+  private readonly replays = new Map<string, Promise<void>>();
+  /** Namespaces each session is connecting right now (middlewares running). */
+  private readonly connecting = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly io: Server,
+    private readonly runtime: HostRuntime,
+    private readonly store: SessionStore,
+    private readonly engine: EngineLink,
+    private readonly rooms: () => RoomMembership,
+    private readonly options: BridgeOptions,
+  ) {}
+
+  live(socketId: string): Socket | undefined {
+    return this.liveSockets.get(socketId);
+  }
+
+  // ── from the Engine.IO layer ───────────────────────────────
+  onMessage(sid: string, data: string | ArrayBuffer): void {
+    let decoder = this.decoders.get(sid);
+    if (!decoder) {
+      decoder = createDecoder((packet) => void this.onPacket(sid, packet));
+      this.decoders.set(sid, decoder);
+    }
+    try {
+      decoder.add(data);
+    } catch (error) {
+      console.warn(`edgeio: malformed Socket.IO packet on session ${sid}: ${(error as Error).message}`);
+      this.engine.close(sid, "parse error");
+    }
+  }
+
+  onClose(sid: string, reason: CloseReason): void {
+    for (const row of this.store.socketsOfSession(sid)) void this.removeSocket(row.id, reason, false);
+    this.decoders.delete(sid);
+  }
+
+  onForget(sid: string): void {
+    this.decoders.delete(sid);
+  }
+
+  // ── session-wide operations the app asks for ───────────────
+  /** Ends the whole Engine.IO session of a socket. */
+  closeSession(sid: string, reason: DisconnectReason): void {
+    // Like Socket.IO's disconnect(true): each namespace hears 41 first, so the client knows
+    // the server ended it ("io server disconnect") and does not reconnect.
+    if (reason === "server namespace disconnect") {
+      const session = this.store.session(sid);
+      if (!session || session.closing) return;
+      for (const row of this.store.socketsOfSession(sid)) this.engine.send(sid, encodePacket({ type: PacketType.DISCONNECT, nsp: row.nsp }));
+    }
+    this.engine.close(sid, reason === "client namespace disconnect" ? "transport close" : reason);
+  }
+
+  // ── Socket.IO packets ──────────────────────────────────────
+  private async onPacket(sid: string, packet: Packet): Promise<void> {
+    if (packet.type === PacketType.CONNECT) return this.connectNamespace(sid, packet.nsp, packet.data);
+    const socket = this.socketOf(sid, packet.nsp);
+    if (!socket) return; // Socket.IO ignores packets for a namespace the session has not joined.
+    // After an eviction, handlers must be registered (and the replay over) before the first event.
+    const replay = this.replays.get(socket.id);
+    if (replay) await replay;
+    switch (packet.type) {
+      case PacketType.EVENT:
+      case PacketType.BINARY_EVENT: {
+        const [event, ...args] = packet.data as [string, ...unknown[]];
+        if (packet.id !== undefined) args.push(this.ackSender(socket, packet.id));
+        await socket.dispatch(event, args);
+        return;
+      }
+      case PacketType.ACK:
+      case PacketType.BINARY_ACK:
+        socket.resolveAck(packet.id!, packet.data as unknown[]);
+        return;
+      case PacketType.DISCONNECT:
+        await this.removeSocket(socket.id, "client namespace disconnect", false);
+        return;
+      default:
+        this.engine.close(sid, "parse error");
+    }
+  }
+
+  private ackSender(socket: Socket, id: number) {
+    let sent = false;
+    return (...args: unknown[]) => {
+      if (sent || !socket.connected) return;
+      sent = true;
+      this.engine.send(socket.sid, encodePacket({ type: PacketType.ACK, nsp: socket.nsp, id, data: args }));
+    };
+  }
+
+  // ── connecting a namespace ─────────────────────────────────
+  private async connectNamespace(sid: string, nspName: string, auth: unknown): Promise<void> {
+    const namespace = this.io.namespace(nspName);
+    if (!namespace) {
+      this.engine.send(sid, encodePacket({ type: PacketType.CONNECT_ERROR, nsp: nspName, data: { message: "Invalid namespace" } }));
+      return;
+    }
+    const session = this.store.session(sid);
+    if (!session) return;
+    const connected = this.store.socketsOfSession(sid).map((row) => row.nsp);
+    const connecting = this.connecting.get(sid) ?? new Set<string>();
+    if (connected.includes(nspName) || connecting.has(nspName)) {
+      // A second CONNECT for a namespace the session has: Socket.IO closes the session too.
+      return this.engine.closeForLimit(sid, "duplicate_connect");
+    }
+    const limit = this.options.namespacesPerSession;
+    if (connected.length + connecting.size >= limit) {
+      const data = { message: "Too many namespaces", data: { code: "namespace_limit", limit } };
+      this.engine.send(sid, encodePacket({ type: PacketType.CONNECT_ERROR, nsp: nspName, data }));
+      return;
+    }
+    connecting.add(nspName);
+    this.connecting.set(sid, connecting);
+    try {
+      await this.connectSocket(sid, session.handshake, namespace, nspName, auth);
+    } finally {
+      connecting.delete(nspName);
+      if (connecting.size === 0) this.connecting.delete(sid);
+    }
+  }
+
+  private async connectSocket(sid: string, handshake: string, namespace: Namespace, nspName: string, auth: unknown): Promise<void> {
+    const socket = new Socket(this.runtime, {
+      id: await this.options.mintSocketId(),
+      sid,
+      nsp: nspName,
+      handshake: handshakeOf(handshake, auth),
+      data: {},
+      rooms: [],
+      restored: false,
+    });
+
+    const failure = await runMiddlewares(namespace.middlewares, socket);
+    if (!this.store.session(sid)) return;
+    if (failure) {
+      const data: { message: string; data?: unknown } = { message: failure.message };
+      if (failure.data !== undefined) data.data = failure.data;
+      this.engine.send(sid, encodePacket({ type: PacketType.CONNECT_ERROR, nsp: nspName, data }));
+      return;
+    }
+
+    this.store.insertSocket({
+      id: socket.id,
+      sid,
+      nsp: nspName,
+      auth: JSON.stringify(socket.handshake.auth),
+      data: JSON.stringify(socket.data ?? {}),
+      connected_at: Date.now(),
+    });
+    this.store.clearConnectDeadline(sid);
+    this.liveSockets.set(socket.id, socket);
+    namespace.sockets.set(socket.id, socket);
+    // Registered before the client hears "connected", so it misses no broadcast after that.
+    await this.options.registerSocket(nspName, socket.id);
+    this.engine.send(sid, encodePacket({ type: PacketType.CONNECT, nsp: nspName, data: { sid: socket.id } }));
+    await this.runConnectionListeners(socket);
+    await this.options.afterConnect();
+  }
+
+  /** Runs "connection" listeners; for a restored socket, as a replay without side effects. */
+  private async runConnectionListeners(socket: Socket): Promise<void> {
+    const namespace = this.io.namespace(socket.nsp);
+    if (!namespace) return;
+    const persisted = JSON.stringify(socket.data ?? {});
+    await Promise.all(
+      namespace.connectionListeners.map(async (listener) => {
+        try {
+          await listener(socket);
+        } catch (error) {
+          console.error(`edgeio: "connection" handler of ${socket.nsp} threw`, error);
+        }
+      }),
+    );
+    if (socket.restored) {
+      socket.data = JSON.parse(persisted);
+      socket.endReplay();
+    } else if (JSON.stringify(socket.data ?? {}) !== persisted) {
+      this.store.saveSocketData(socket.id, JSON.stringify(socket.data ?? {}));
+    }
+  }
+
+  // ── live sockets, rebuilt after eviction ───────────────────
+  /** The live Socket for (session, namespace), rebuilt from SQLite after an eviction. */
+  private socketOf(sid: string, nsp: string): Socket | undefined {
+    for (const socket of this.liveSockets.values()) {
+      if (socket.sid === sid && socket.nsp === nsp) return socket;
+    }
+    const row = this.store.socketsOfSession(sid).find((candidate) => candidate.nsp === nsp);
+    return row ? this.restoreSocket(row) : undefined;
+  }
+
+  private restoreSocket(row: SocketRow): Socket {
+    const existing = this.liveSockets.get(row.id);
+    if (existing) return existing;
+    const session = this.store.session(row.sid)!;
+    const socket = new Socket(this.runtime, {
+      id: row.id,
+      sid: row.sid,
+      nsp: row.nsp,
+      handshake: handshakeOf(session.handshake, JSON.parse(row.auth)),
+      data: JSON.parse(row.data),
+      rooms: this.store.roomsOf(row.id),
+      restored: true,
+    });
+    this.liveSockets.set(socket.id, socket);
+    this.io.namespace(row.nsp)?.sockets.set(socket.id, socket);
+    const replay = this.runConnectionListeners(socket).finally(() => this.replays.delete(socket.id));
+    this.replays.set(socket.id, replay);
+    return socket;
+  }
+
+  /** Disconnects one socket from its namespace: listeners, rooms, storage. */
+  async removeSocket(socketId: string, reason: DisconnectReason, notifyClient: boolean): Promise<void> {
+    const row = this.store.socket(socketId);
+    if (!row) return;
+    const socket = this.restoreSocket(row);
+    const rooms = this.store.roomsOf(socketId);
+    if (notifyClient) this.engine.send(row.sid, encodePacket({ type: PacketType.DISCONNECT, nsp: row.nsp }));
+    this.store.deleteSocket(socketId);
+    this.liveSockets.delete(socketId);
+    this.io.namespace(row.nsp)?.sockets.delete(socketId);
+    await socket.close(reason);
+    await this.rooms().leaveDirectory(row.nsp, socketId, [...rooms, null]);
+  }
+}
+
+function handshakeOf(stored: string, auth: unknown): Handshake {
+  const record = JSON.parse(stored) as HandshakeRecord;
+  return { ...record, auth: auth && typeof auth === "object" ? (auth as Record<string, unknown>) : {} };
+}
+
+async function runMiddlewares(middlewares: readonly Middleware[], socket: Socket): Promise<MiddlewareError | undefined> {
+  for (const middleware of middlewares) {
+    const error = await new Promise<MiddlewareError | undefined>((resolve) => {
+      try {
+        const result = middleware(socket, resolve);
+        if (result instanceof Promise) result.catch((e: unknown) => resolve(asError(e)));
+      } catch (e) {
+        resolve(asError(e));
+      }
+    });
+    if (error) return error;
+  }
+  return undefined;
+}
+
+function asError(value: unknown): MiddlewareError {
+  return value instanceof Error ? value : new Error(String(value));
+}
