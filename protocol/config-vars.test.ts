@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { commaList, ConfigError, issueList, perEnv, positiveInt } from "./config-vars";
+import { ConfigError, commaList, issueList, perEnv, positiveInt } from "./config-vars";
 
 describe("positiveInt", () => {
   it("coerces strings, applies the fallback and refuses non-positive or fractional values", () => {
