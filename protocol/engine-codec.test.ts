@@ -67,6 +67,8 @@ describe("encodePayload / decodePayload", () => {
     expect(decodePayload("b!!!!")).toBeNull(); // not base64
     expect(decodePayload("bA")).toBeNull(); // a length base64 cannot decode
     expect(decodePayload("bAQ=x")).toBeNull(); // text after the padding
+    expect(decodePayload("bAQ ID")).toBeNull(); // whitespace, which atob alone would skip
+    expect(decodePayload("bAQID\n")).toBeNull();
   });
 });
 
