@@ -6,6 +6,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { readWebhookAnswer } from "./answer";
+import { backoff } from "./backoff";
 import { webhookConfigFrom, type WebhookConfig } from "./config";
 import type { WebhookEvent } from "./event";
 import { ATTEMPT_HEADER, EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signatureHeader } from "./signature";
@@ -237,12 +238,6 @@ export class WebhookDO extends DurableObject {
     if (next === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
   }
-}
-
-/** Exponential backoff with jitter: base · 2^(attempt-1), ±20%, capped. */
-export function backoff(attempt: number, config: Pick<WebhookConfig, "retryBaseMs" | "retryMaxMs">): number {
-  const delay = Math.min(config.retryMaxMs, config.retryBaseMs * 2 ** (attempt - 1));
-  return Math.round(delay * (0.8 + Math.random() * 0.4));
 }
 
 function parseJson(text: string): unknown {

@@ -1,0 +1,104 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../protocol/config-vars";
+import { configFrom, DEV_SID_SECRET, parseConfig } from "./config";
+
+const SECRET = "a-production-secret-of-some-length";
+const production = { SID_SECRET: SECRET, CORS_ORIGINS: "https://app.example" };
+
+function issuesOf(raw: Record<string, unknown>): string[] {
+  try {
+    parseConfig(raw);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("parseConfig", () => {
+  it("has Socket.IO's defaults outside production", () => {
+    expect(parseConfig({ ENVIRONMENT: "development" })).toEqual({
+      environment: "development",
+      path: "/socket.io/",
+      pingInterval: 25_000,
+      pingTimeout: 20_000,
+      maxPayload: 1_000_000,
+      connectTimeout: 45_000,
+      corsOrigins: ["*"],
+      hostPoolSize: 4,
+      transports: ["polling", "websocket"],
+      sidSecret: DEV_SID_SECRET,
+    });
+  });
+
+  it("reads vars given as strings, numbers or arrays, and ends the path with /", () => {
+    const config = parseConfig({
+      ENVIRONMENT: "test",
+      EDGEIO_PATH: "/rt",
+      PING_INTERVAL: "1000",
+      MAX_PAYLOAD: 2048,
+      HOST_POOL_SIZE: "16",
+      TRANSPORTS: " websocket ",
+      CORS_ORIGINS: ["https://a.example ", " https://b.example"],
+    });
+    expect(config).toMatchObject({
+      path: "/rt/",
+      pingInterval: 1000,
+      maxPayload: 2048,
+      hostPoolSize: 16,
+      transports: ["websocket"],
+      corsOrigins: ["https://a.example", "https://b.example"],
+    });
+  });
+
+  it("names each invalid field in its error", () => {
+    const issues = issuesOf({
+      ENVIRONMENT: "staging",
+      EDGEIO_PATH: "rt",
+      PING_TIMEOUT: "0",
+      CONNECT_TIMEOUT: "later",
+      HOST_POOL_SIZE: 1025,
+      TRANSPORTS: "carrier-pigeon",
+      SID_SECRET: "short",
+    });
+    for (const field of ["ENVIRONMENT", "EDGEIO_PATH", "PING_TIMEOUT", "CONNECT_TIMEOUT", "HOST_POOL_SIZE", "TRANSPORTS", "SID_SECRET"]) {
+      expect(issues.filter((issue) => issue.startsWith(`${field}`))).toHaveLength(1);
+    }
+  });
+
+  it("needs at least one transport", () => {
+    expect(issuesOf({ ENVIRONMENT: "development", TRANSPORTS: " , " })).toEqual(["TRANSPORTS: needs at least one transport"]);
+  });
+
+  describe("production (also when ENVIRONMENT is unset)", () => {
+    it("accepts a real secret and listed origins", () => {
+      expect(parseConfig(production)).toMatchObject({ environment: "production", sidSecret: SECRET, corsOrigins: ["https://app.example"] });
+      expect(parseConfig({ ...production, CORS_ORIGINS: "" }).corsOrigins).toEqual([]);
+    });
+
+    it("refuses the development SID_SECRET, set or defaulted", () => {
+      for (const raw of [{ CORS_ORIGINS: "" }, { ...production, SID_SECRET: DEV_SID_SECRET }, { ...production, SID_SECRET: undefined }]) {
+        const issues = issuesOf(raw);
+        expect(issues).toHaveLength(1);
+        expect(issues[0]).toMatch(/^SID_SECRET: .*ENVIRONMENT=production/);
+      }
+      expect(parseConfig({ ENVIRONMENT: "development", SID_SECRET: DEV_SID_SECRET }).sidSecret).toBe(DEV_SID_SECRET);
+    });
+
+    it("requires CORS_ORIGINS and refuses '*'", () => {
+      expect(issuesOf({ SID_SECRET: SECRET })).toEqual([expect.stringMatching(/^CORS_ORIGINS: required when ENVIRONMENT=production/)]);
+      expect(issuesOf({ SID_SECRET: SECRET, CORS_ORIGINS: "https://a.example, *" })).toEqual([
+        expect.stringMatching(/^CORS_ORIGINS: "\*" is refused/),
+      ]);
+      expect(parseConfig({ ENVIRONMENT: "development", CORS_ORIGINS: "*" }).corsOrigins).toEqual(["*"]);
+    });
+  });
+});
+
+describe("configFrom", () => {
+  it("parses once per env object and throws for a bad one", () => {
+    const env = { ENVIRONMENT: "development" };
+    expect(configFrom(env)).toBe(configFrom(env));
+    expect(() => configFrom({ ENVIRONMENT: "development", PING_INTERVAL: -1 })).toThrow(ConfigError);
+  });
+});

@@ -1,0 +1,115 @@
+import { describe, expect, it } from "vitest";
+import { base64url } from "./base64";
+import { hostName, hostOfSocketId, mintSid, mintSocketId, randomToken, verifySid, verifySocketId } from "./ids";
+
+const SECRET = "unit-test-secret-0123456789";
+const OTHER = "another-secret-0123456789";
+const HOST = "fra:2";
+const encodeHost = (host: string) => base64url(new TextEncoder().encode(host));
+
+/** Flips one character of `text` at `index` to another base64url character. */
+function flip(text: string, index: number): string {
+  const replacement = text[index] === "A" ? "B" : "A";
+  return text.slice(0, index) + replacement + text.slice(index + 1);
+}
+
+describe("hostName", () => {
+  it("lowercases and strips the colo, falling back to 'local'", () => {
+    expect(hostName("FRA", 0)).toBe("fra:0");
+    expect(hostName("a b/c", 3)).toBe("abc:3");
+    expect(hostName("", 1)).toBe("local:1");
+    expect(hostName("x".repeat(40), 2)).toBe(`${"x".repeat(32)}:2`);
+  });
+});
+
+describe("randomToken", () => {
+  it("is base64url of the requested bytes and differs each time", () => {
+    expect(randomToken(16)).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(randomToken(9)).toMatch(/^[A-Za-z0-9_-]{12}$/);
+    expect(randomToken(16)).not.toBe(randomToken(16));
+  });
+});
+
+describe("mintSid / verifySid", () => {
+  it("verifies its own sids and returns the host", async () => {
+    const sid = await mintSid(SECRET, HOST);
+    expect(sid.split(".")).toHaveLength(3);
+    expect(await verifySid(SECRET, sid)).toBe(HOST);
+  });
+
+  it("mints a different sid each time", async () => {
+    expect(await mintSid(SECRET, HOST)).not.toBe(await mintSid(SECRET, HOST));
+  });
+
+  it("refuses a sid signed with another secret", async () => {
+    expect(await verifySid(OTHER, await mintSid(SECRET, HOST))).toBeNull();
+  });
+
+  it("refuses a tampered sid (host, random or signature)", async () => {
+    const sid = await mintSid(SECRET, HOST);
+    const [host, random, mac] = sid.split(".");
+    expect(await verifySid(SECRET, `${encodeHost("fra:3")}.${random}.${mac}`)).toBeNull();
+    expect(await verifySid(SECRET, `${host}.${flip(random, 5)}.${mac}`)).toBeNull();
+    expect(await verifySid(SECRET, `${host}.${random}.${flip(mac, 0)}`)).toBeNull();
+    expect(await verifySid(SECRET, `${host}.${random}.${mac}x`)).toBeNull();
+  });
+
+  it("refuses malformed and over-long sids", async () => {
+    const sid = await mintSid(SECRET, HOST);
+    const [host, random, mac] = sid.split(".");
+    expect(await verifySid(SECRET, "")).toBeNull();
+    expect(await verifySid(SECRET, `${host}.${random}`)).toBeNull();
+    expect(await verifySid(SECRET, `${sid}.extra`)).toBeNull();
+    expect(await verifySid(SECRET, `${host}.${random.slice(1)}.${mac}`)).toBeNull();
+    expect(await verifySid(SECRET, `${host}.${random.slice(0, 21)}+.${mac}`)).toBeNull();
+    expect(await verifySid(SECRET, `${host}.${random}.${mac}${"A".repeat(161)}`)).toBeNull();
+  });
+
+  it("refuses a validly signed sid whose host is not a host name", async () => {
+    // Signed with the right secret, so only the host check can refuse it.
+    const sid = await mintSid(SECRET, "not a host");
+    expect(await verifySid(SECRET, sid)).toBeNull();
+  });
+});
+
+describe("mintSocketId / verifySocketId / hostOfSocketId", () => {
+  it("verifies its own socket ids and returns the host", async () => {
+    const id = await mintSocketId(SECRET, HOST);
+    expect(id.split(".")[1]).toHaveLength(20);
+    expect(hostOfSocketId(id)).toBe(HOST);
+    expect(await verifySocketId(SECRET, id)).toBe(HOST);
+  });
+
+  it("refuses a socket id tagged with another secret", async () => {
+    expect(await verifySocketId(OTHER, await mintSocketId(SECRET, HOST))).toBeNull();
+  });
+
+  it("refuses forged tags and moved hosts, though they look like socket ids", async () => {
+    const id = await mintSocketId(SECRET, HOST);
+    const [, tail] = id.split(".");
+    const forgedTag = `${encodeHost(HOST)}.${flip(tail, 19)}`;
+    expect(hostOfSocketId(forgedTag)).toBe(HOST);
+    expect(await verifySocketId(SECRET, forgedTag)).toBeNull();
+
+    const forgedRandom = `${encodeHost(HOST)}.${flip(tail, 0)}`;
+    expect(await verifySocketId(SECRET, forgedRandom)).toBeNull();
+
+    const madeUpHost = `${encodeHost("evil:9")}.${tail}`;
+    expect(hostOfSocketId(madeUpHost)).toBe("evil:9");
+    expect(await verifySocketId(SECRET, madeUpHost)).toBeNull();
+  });
+
+  it("treats ordinary room names as no socket id", async () => {
+    for (const room of ["lobby", "user:alice", "a.b", "conversation:1.2", `${encodeHost(HOST)}.${"A".repeat(19)}`]) {
+      expect(hostOfSocketId(room)).toBeNull();
+      expect(await verifySocketId(SECRET, room)).toBeNull();
+    }
+  });
+
+  it("names no host for a first part that does not decode to a host name", async () => {
+    expect(hostOfSocketId(`${encodeHost("Not A Host")}.${"A".repeat(20)}`)).toBeNull();
+    expect(hostOfSocketId(`${encodeHost("fra:12345")}.${"A".repeat(20)}`)).toBeNull();
+    expect(hostOfSocketId(`a+b.${"A".repeat(20)}`)).toBeNull();
+    expect(hostOfSocketId(`${"A".repeat(65)}.${"A".repeat(20)}`)).toBeNull();
+  });
+});
