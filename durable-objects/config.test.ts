@@ -26,6 +26,16 @@ describe("parseConfig", () => {
       connectTimeout: 45_000,
       corsOrigins: ["*"],
       hostPoolSize: 4,
+      limits: {
+        namespacesPerSession: 16,
+        packetRateBurst: 1200,
+        packetRatePerSecond: 100,
+        packetsPerPost: 2000,
+        pendingAcks: 1000,
+        queuedBytes: 4 * 1024 * 1024,
+        queuedFrames: 5000,
+        roomsPerSocket: 256,
+      },
       transports: ["polling", "websocket"],
       sidSecret: DEV_SID_SECRET,
     });
