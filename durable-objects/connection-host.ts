@@ -17,7 +17,7 @@ import { HOST_HEADER, POLL_CHANNEL_HEADER } from "../protocol/internal-headers";
 import { roomStub, type EdgeioBindings } from "./bindings";
 import { configFrom, type EdgeioConfig, type TransportName } from "./config";
 import { LIMIT_MESSAGES, type LimitName } from "./engine/limits";
-import { SessionStore } from "./engine/session-store";
+import { HostStore } from "./host-store";
 import { EngineSessions } from "./engine/sessions";
 import { Heartbeat } from "./engine/heartbeat";
 import { dispatch } from "./fanout";
@@ -52,7 +52,7 @@ export interface HostStats {
 }
 
 export class ConnectionHost extends DurableObject<EdgeioBindings> implements HostRuntime, ConnectionHostApi {
-  private readonly store: SessionStore;
+  private readonly store: HostStore;
   private readonly config: EdgeioConfig;
   private readonly engine: EngineSessions;
   private readonly heartbeat: Heartbeat;
@@ -66,7 +66,7 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   constructor(ctx: DurableObjectState, env: EdgeioBindings, app: EdgeioApp) {
     super(ctx, env);
     this.config = configFrom(env);
-    this.store = new SessionStore(ctx.storage.sql);
+    this.store = new HostStore(ctx.storage.sql);
     this.store.bumpMeta("constructions");
     // A client's pong is answered by the runtime without waking this object; the heartbeat
     // reads the auto-response timestamp to tell live peers from dead ones.

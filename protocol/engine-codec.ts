@@ -26,12 +26,6 @@ export function encodeText(type: EnginePacketType, data = ""): string {
   return `${PACKET_TYPES.indexOf(type)}${data}`;
 }
 
-/** Frame for a WebSocket: text packets as "<digit><data>", binary messages as raw bytes. */
-export function toWebSocketFrame(packet: EnginePacket): WireFrame {
-  if (packet.data instanceof ArrayBuffer) return packet.data;
-  return encodeText(packet.type, packet.data ?? "");
-}
-
 /** Frame for a long-polling payload: binary messages as "b" + base64. */
 export function toPollingFrame(frame: WireFrame): string {
   if (typeof frame === "string") return frame;

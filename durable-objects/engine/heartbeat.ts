@@ -7,11 +7,11 @@
  */
 import type { EdgeioConfig } from "../config";
 import type { EngineSessions } from "./sessions";
-import type { SessionStore } from "./session-store";
+import type { HostStore } from "../host-store";
 
 export class Heartbeat {
   constructor(
-    private readonly store: SessionStore,
+    private readonly store: HostStore,
     private readonly config: EdgeioConfig,
     private readonly sessions: EngineSessions,
   ) {}

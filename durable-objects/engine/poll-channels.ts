@@ -11,7 +11,7 @@
  * its Worker answers its (dead) client with a noop.
  */
 import { encodePayload } from "../../protocol/engine-codec";
-import type { SessionStore } from "./session-store";
+import type { HostStore } from "../host-store";
 
 /** Worker → host on a channel: "I am returning your payload to a live client". */
 export const POLL_DELIVERED = "delivered";
@@ -34,7 +34,7 @@ const pollTag = (sid: string) => `poll:${sid}`;
 export class PollChannels {
   constructor(
     private readonly ctx: DurableObjectState,
-    private readonly store: SessionStore,
+    private readonly store: HostStore,
   ) {}
 
   /** The session's open channel (answered or not); answered ones linger until their close ends. */

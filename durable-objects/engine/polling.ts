@@ -11,12 +11,12 @@ import { decodePayload, encodePayload, encodeText, toPollingFrame, type EnginePa
 import { POLL_CHANNEL_HEADER } from "../../protocol/internal-headers";
 import { limitResponse, packetCost, type LimitName, type PacketRateLimiter } from "./limits";
 import type { PollChannels } from "./poll-channels";
-import type { SessionStore } from "./session-store";
+import type { HostStore } from "../host-store";
 import { type SessionControl, TEXT_PLAIN, UPGRADE_PROBED } from "./types";
 
 export class PollingTransport {
   constructor(
-    private readonly store: SessionStore,
+    private readonly store: HostStore,
     private readonly config: EdgeioConfig,
     private readonly polls: PollChannels,
     private readonly packetRate: PacketRateLimiter,

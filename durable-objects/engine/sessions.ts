@@ -10,8 +10,8 @@ import { ADDRESS_HEADER, HOST_HEADER } from "../../protocol/internal-headers";
 import { LIMIT_CLOSE_CODE, LIMIT_MESSAGES, PacketRateLimiter, type LimitName } from "./limits";
 import { PollChannels } from "./poll-channels";
 import { PollingTransport } from "./polling";
-import type { HandshakeRecord, SessionStore } from "./session-store";
-import { type CloseFrame, type CloseReason, type EngineListener, type SessionControl, TEXT_PLAIN, type WebSocketAttachment } from "./types";
+import type { HostStore } from "../host-store";
+import { type CloseFrame, type CloseReason, type EngineListener, type HandshakeRecord, type SessionControl, TEXT_PLAIN, type WebSocketAttachment } from "./types";
 import { verifySessionRequest } from "./verify";
 import { WebSocketTransport } from "./websocket";
 import { engineErrorResponse } from "../../protocol/engine-errors";
@@ -24,7 +24,7 @@ export class EngineSessions implements SessionControl {
 
   constructor(
     private readonly ctx: DurableObjectState,
-    private readonly store: SessionStore,
+    private readonly store: HostStore,
     private readonly config: EdgeioConfig,
     private readonly hostName: () => string,
   ) {

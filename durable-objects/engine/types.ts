@@ -1,5 +1,17 @@
 /** What the Engine.IO layer shares between its modules and tells the layer above it. */
 
+/** What a session keeps of its Engine.IO handshake request (Socket.IO's `socket.handshake`, without `auth`). */
+export interface HandshakeRecord {
+  headers: Record<string, string>;
+  query: Record<string, string>;
+  address: string;
+  time: string;
+  issued: number;
+  url: string;
+  secure: boolean;
+  xdomain: boolean;
+}
+
 /** Why an Engine.IO session ended (Socket.IO's disconnect reasons that come from the transport). */
 export type CloseReason =
   | "ping timeout"

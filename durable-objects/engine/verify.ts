@@ -26,7 +26,7 @@
 import { z } from "zod";
 import { EngineError, type EngineErrorKind } from "../../protocol/engine-errors";
 import type { EdgeioConfig, TransportName } from "../config";
-import type { SessionRow } from "./session-store";
+import type { SessionRow } from "../host-store";
 
 const EngineQuery = z.object({
   EIO: z.string().optional(),

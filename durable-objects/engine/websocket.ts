@@ -7,13 +7,13 @@ import type { EdgeioConfig, TransportName } from "../config";
 import { decodeTextPacket, encodeText, pollingFrameToWebSocket, type EnginePacket, type WireFrame } from "../../protocol/engine-codec";
 import { bufferedAmountOf, packetCost, type PacketRateLimiter, VOLATILE_WS_BUFFERED_BYTES } from "./limits";
 import type { PollingTransport } from "./polling";
-import type { SessionStore } from "./session-store";
+import type { HostStore } from "../host-store";
 import { type CloseFrame, type CloseReason, type SessionControl, UPGRADE_NONE, UPGRADE_OPENED, UPGRADE_PROBED, type WebSocketAttachment } from "./types";
 
 export class WebSocketTransport {
   constructor(
     private readonly ctx: DurableObjectState,
-    private readonly store: SessionStore,
+    private readonly store: HostStore,
     private readonly config: EdgeioConfig,
     private readonly packetRate: PacketRateLimiter,
     private readonly sessions: SessionControl,

@@ -8,8 +8,8 @@
 import { createDecoder, encodePacket, PacketType, type Packet } from "../../protocol/socketio-codec";
 import type { WireFrame } from "../../protocol/engine-codec";
 import type { LimitName } from "../engine/limits";
-import type { HandshakeRecord, SessionStore, SocketRow } from "../engine/session-store";
-import type { CloseFrame, CloseReason, EngineListener } from "../engine/types";
+import type { HostStore, SocketRow } from "../host-store";
+import type { CloseFrame, CloseReason, EngineListener, HandshakeRecord } from "../engine/types";
 import type { RoomMembership } from "./room-membership";
 import type { Middleware, MiddlewareError, Namespace, Server } from "./server";
 import { Socket } from "./socket";
@@ -44,7 +44,7 @@ export class ClientBridge implements EngineListener {
   constructor(
     private readonly io: Server,
     private readonly runtime: HostRuntime,
-    private readonly store: SessionStore,
+    private readonly store: HostStore,
     private readonly engine: EngineLink,
     private readonly rooms: () => RoomMembership,
     private readonly options: BridgeOptions,

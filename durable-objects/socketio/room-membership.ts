@@ -3,7 +3,7 @@
  * kept in step with the RoomDOs that tell other hosts where members are. Private rooms and
  * MAX_ROOMS_PER_SOCKET are enforced here, for every join path (socket.join and socketsJoin).
  */
-import type { SessionStore } from "../engine/session-store";
+import type { HostStore } from "../host-store";
 import { privateRoomRefusal, userIdOf } from "./private-rooms";
 import { RoomJoinError } from "./room-join-error";
 import type { Socket } from "./socket";
@@ -17,7 +17,7 @@ export interface RoomDirectory {
 
 export class RoomMembership {
   constructor(
-    private readonly store: SessionStore,
+    private readonly store: HostStore,
     private readonly live: (socketId: string) => Socket | undefined,
     private readonly directory: RoomDirectory,
     private readonly roomsPerSocket: number,

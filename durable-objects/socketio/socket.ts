@@ -88,6 +88,9 @@ export class Socket {
 
   // ── emitting to this client ────────────────────────────────
   emit(event: string, ...args: unknown[]): boolean {
+    // The volatile flag applies to this emit only, whether it sends, returns early or throws.
+    const volatile = this.volatileNext;
+    this.volatileNext = false;
     // Throws before anything is queued: a name or argument clients cannot decode never leaves.
     assertEmittable(event, args, { ack: true });
     if (this.replaying || !this.connected) return false;
@@ -100,14 +103,11 @@ export class Socket {
     if (typeof last === "function") {
       packet.data = [event, ...args.slice(0, -1)];
       if (this.pendingAcks.size >= this.runtime.maxPendingAcks) {
-        this.volatileNext = false;
         throw new Error(`edgeio: socket ${this.id} already awaits ${this.pendingAcks.size} acknowledgements (MAX_PENDING_ACKS)`);
       }
       packet.id = this.nextAckId++;
       this.pendingAcks.set(packet.id, last as AckCallback);
     }
-    const volatile = this.volatileNext;
-    this.volatileNext = false;
     this.runtime.sendFrames(this.sid, encodePacket(packet), volatile);
     return true;
   }

@@ -1,6 +1,6 @@
 /** Types shared by the handler API, the ConnectionHost and the fan-out across hosts. */
 import type { WireFrame } from "../../protocol/engine-codec";
-import type { CloseReason } from "../engine/types";
+import type { CloseReason, HandshakeRecord } from "../engine/types";
 
 /** Which sockets of a namespace an operation applies to (Socket.IO's BroadcastOptions). */
 export interface Target {
@@ -18,16 +18,9 @@ export type HostOp =
   | { kind: "leave"; target: Target; rooms: string[] }
   | { kind: "disconnect"; target: Target; close: boolean };
 
-export interface Handshake {
-  headers: Record<string, string>;
-  query: Record<string, string>;
+/** Socket.IO's `socket.handshake`: the Engine.IO handshake the host stored, plus the namespace's `auth`. */
+export interface Handshake extends HandshakeRecord {
   auth: Record<string, unknown>;
-  address: string;
-  time: string;
-  issued: number;
-  url: string;
-  secure: boolean;
-  xdomain: boolean;
 }
 
 /** Socket.IO's disconnect reasons: the session's (engine) ones plus a client leaving a namespace. */

@@ -3,18 +3,9 @@
  * Engine.IO sessions, queued long-polling frames, Socket.IO sockets (namespace, auth,
  * socket.data) and their rooms.
  */
-import type { TransportName } from "../config";
+import type { TransportName } from "./config";
+import type { HandshakeRecord } from "./engine/types";
 
-export interface HandshakeRecord {
-  headers: Record<string, string>;
-  query: Record<string, string>;
-  address: string;
-  time: string;
-  issued: number;
-  url: string;
-  secure: boolean;
-  xdomain: boolean;
-}
 
 export type SessionRow = {
   sid: string;
@@ -75,7 +66,7 @@ CREATE TABLE IF NOT EXISTS host_meta (
 );
 `;
 
-export class SessionStore {
+export class HostStore {
   /** Queued frames and characters per session, counted once from SQLite, then kept in step. */
   private readonly queueSizes = new Map<string, { frames: number; bytes: number }>();
 
@@ -202,10 +193,6 @@ export class SessionStore {
   deleteUpTo(sid: string, seq: number): void {
     this.sql.exec("DELETE FROM outbox WHERE sid = ? AND seq <= ?", sid, seq);
     this.queueSizes.delete(sid);
-  }
-
-  hasQueued(sid: string): boolean {
-    return this.sql.exec("SELECT 1 FROM outbox WHERE sid = ? LIMIT 1", sid).toArray().length > 0;
   }
 
   /** Removes and returns the queued frames of a session, oldest first. */
