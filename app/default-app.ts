@@ -132,7 +132,7 @@ export default defineApp((io, rawEnv) => {
     // Tells the client its identity, and that user-targeted delivery now reaches it.
     socket.emit("session", { user: who, deviceId: socket.data.presence.deviceId, guest: user.guest === true });
   });
-}, { routes: devTokenRoutes });
+}, { routes: devTokenRoutes, validate: (env) => void appConfigFrom(env) });
 
 /** Wraps a handler in the connection's rate limit; beyond it the client gets `edgeio:error`. */
 function rateGuard(socket: Socket, limiter: RateLimiter): Guard {

@@ -12,6 +12,8 @@ import { SignJWT } from "jose";
 import { z } from "zod";
 import type { AppHttp } from "../durable-objects/socketio/server";
 import { appConfigFrom, DEV_JWT_SECRET } from "./config";
+import { issueList } from "../protocol/config-vars";
+import { errorBody } from "../protocol/http-errors";
 
 /** Strict: `id`, `rooms` or any other claim in the body is a 400, not silently ignored. */
 const TokenRequest = z.strictObject({
@@ -30,13 +32,13 @@ export function devTokenRoutes(http: AppHttp): void {
   http.post("/dev/token", async (c) => {
     const config = appConfigFrom(c.env);
     if (config.environment === "production" || config.auth.secret !== DEV_JWT_SECRET) {
-      return c.json({ code: "dev_token_disabled", message: "development tokens are off (production, or a JWT_SECRET is configured)" }, 404);
+      return c.json(errorBody("dev_token_disabled", "development tokens are off (production, or a JWT_SECRET is configured)"), 404);
     }
     if (!config.auth.algorithms.includes("HS256")) {
-      return c.json({ code: "not_configured", message: "HS256 tokens are not enabled (JWT_ALGORITHMS)" }, 501);
+      return c.json(errorBody("not_configured", "HS256 tokens are not enabled (JWT_ALGORITHMS)"), 501);
     }
     const body = TokenRequest.safeParse(await c.req.json().catch(() => null));
-    if (!body.success) return c.json({ code: "invalid_request", issues: body.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) }, 400);
+    if (!body.success) return c.json(errorBody("invalid_request", "the body must be {\"name\"} with an optional expiresIn", issueList(body.error)), 400);
     const { name, expiresIn } = body.data;
     const id = devUserId(name);
     let jwt = new SignJWT({ name })

@@ -9,6 +9,7 @@ import { hostStub, type EdgeioBindings } from "../durable-objects/bindings";
 import type { EdgeioApp } from "../durable-objects/socketio/server";
 import { configFrom, type EdgeioConfig } from "../durable-objects/config";
 import { ConfigError } from "../protocol/config-vars";
+import { errorResponse } from "../protocol/http-errors";
 import { engineCors } from "./cors";
 import { handleEngineRequest, type Loopback } from "./engine-route";
 import { hostName } from "../protocol/ids";
@@ -51,7 +52,7 @@ function buildHttpApp(config: EdgeioConfig, app: EdgeioApp) {
 
   http.onError((error, c) => {
     console.error("edgeio: unhandled error", error);
-    return c.json({ code: "internal_error", message: "internal error" }, 500);
+    return errorResponse(500, "internal_error", "internal error");
   });
   return http;
 }
@@ -71,19 +72,27 @@ export function createWorker(app: EdgeioApp) {
       fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> {
         let http = apps.get(env);
         if (!http) {
-          try {
-            http = buildHttpApp(configFrom(env), app);
-          } catch (error) {
-            if (error instanceof ConfigError) {
-              console.error(error.message);
-              return Response.json({ code: "invalid_configuration", issues: error.issues }, { status: 500 });
-            }
-            throw error;
+          // The core's and the app's configuration, checked together so one answer names every bad field.
+          const issues = [...configIssues(() => configFrom(env)), ...configIssues(() => app.validate?.(env))];
+          if (issues.length > 0) {
+            console.error(`edgeio: invalid configuration:\n  - ${issues.join("\n  - ")}`);
+            return errorResponse(500, "invalid_configuration", "the service's configuration is invalid", issues);
           }
+          http = buildHttpApp(configFrom(env), app);
           apps.set(env, http);
         }
         return http.fetch(request, env, ctx);
       },
     } satisfies ExportedHandler<Env>,
   };
+}
+
+function configIssues(check: () => unknown): string[] {
+  try {
+    check();
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues;
+    throw error;
+  }
 }

@@ -136,11 +136,18 @@ export interface AppOptions {
    * they are matched first). Called once per Worker isolate and env.
    */
   routes?: (http: AppHttp) => void;
+  /**
+   * Validates the app's own configuration from env; throws ConfigError naming each bad field.
+   * The Worker calls it on its first request, so a bad value answers `invalid_configuration`
+   * (README "Configuration") instead of failing inside a Durable Object.
+   */
+  validate?: (env: AppEnv) => void;
 }
 
 export interface EdgeioApp {
   setup(io: Server, env: AppEnv): void;
   routes?: (http: AppHttp) => void;
+  validate?: (env: AppEnv) => void;
 }
 
 /**
@@ -148,5 +155,5 @@ export interface EdgeioApp {
  * optionally with HTTP routes: `defineApp(setup, { routes: (http) => http.get("/hello", …) })`.
  */
 export function defineApp(setup: (io: Server, env: AppEnv) => void, options: AppOptions = {}): EdgeioApp {
-  return { setup, ...(options.routes ? { routes: options.routes } : {}) };
+  return { setup, ...options };
 }

@@ -83,7 +83,7 @@ describe("identity", () => {
       body: JSON.stringify({ name: "Ada" }),
     });
     expect(response.status).toBe(404);
-    expect(await response.json()).toMatchObject({ code: "dev_token_disabled" });
+    expect(await response.json()).toMatchObject({ error: { code: "dev_token_disabled" } });
   });
 });
 

@@ -1,6 +1,7 @@
-/** JSON error bodies with a stable `code` for every failure of the HTTP API. */
+/** The HTTP API's error codes and their statuses, in the service-wide error envelope. */
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { errorBody, type ErrorBody } from "../../protocol/http-errors";
 
 export const ERROR_CODES = {
   invalid_json: 400,
@@ -17,11 +18,9 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-export interface ApiErrorBody {
-  error: { code: ErrorCode; message: string; issues?: unknown[] };
-}
+/** The service-wide envelope (protocol/http-errors.ts) with the API's codes. */
+export type ApiErrorBody = ErrorBody & { error: { code: ErrorCode } };
 
 export function apiError(c: Context, code: ErrorCode, message: string, extra: { issues?: unknown[]; headers?: Record<string, string> } = {}) {
-  const body: ApiErrorBody = { error: { code, message, ...(extra.issues ? { issues: extra.issues } : {}) } };
-  return c.json(body, ERROR_CODES[code], extra.headers);
+  return c.json(errorBody(code, message, extra.issues), ERROR_CODES[code], extra.headers);
 }

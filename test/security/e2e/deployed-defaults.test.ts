@@ -33,7 +33,7 @@ describe("deployed without ENVIRONMENT (production by default)", () => {
     });
     expect(token.status).toBe(404);
     // No token is minted: the body is the disabled notice, not { token, user }.
-    expect(await token.json()).toMatchObject({ code: "dev_token_disabled" });
+    expect(await token.json()).toMatchObject({ error: { code: "dev_token_disabled" } });
 
     for (const path of ["/_edgeio/hosts", "/_edgeio/hosts?colo=local"]) {
       const response = await fetch(`${service.url}${path}`);
@@ -71,9 +71,9 @@ describe('CORS_ORIGINS="*" in production', () => {
       const response = await fetch(`${service.url}${path}`, { headers: { origin: "https://evil.example" } });
       expect(response.status, path).toBe(500);
       expect(response.headers.get("access-control-allow-origin"), path).toBeNull();
-      const body = (await response.json()) as { code: string; issues: string[] };
-      expect(body.code, path).toBe("invalid_configuration");
-      expect(body.issues, path).toEqual([expect.stringMatching(/^CORS_ORIGINS: "\*" is refused when ENVIRONMENT=production/)]);
+      const body = (await response.json()) as { error: { code: string; issues: string[] } };
+      expect(body.error.code, path).toBe("invalid_configuration");
+      expect(body.error.issues, path).toEqual([expect.stringMatching(/^CORS_ORIGINS: "\*" is refused when ENVIRONMENT=production/)]);
     }
   });
 });

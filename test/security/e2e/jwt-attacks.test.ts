@@ -221,7 +221,7 @@ describe("/dev/token", () => {
   it("is not served when a real JWT_SECRET is configured (404 dev_token_disabled)", async () => {
     const response = await devToken(service.url, { name: "Ada" });
     expect(response.status).toBe(404);
-    expect(await response.json()).toMatchObject({ code: "dev_token_disabled" });
+    expect(await response.json()).toMatchObject({ error: { code: "dev_token_disabled" } });
   });
 
   it("issues a dev: user for a name while the development secret is in use", async () => {
@@ -238,7 +238,7 @@ describe("/dev/token", () => {
     for (const body of [{ name: "Ada", id: "admin" }, { name: "Ada", rooms: ["conversation:7"] }, { name: "Ada", roles: ["admin"] }, {}]) {
       const response = await devToken(devService.url, body);
       expect(response.status).toBe(400);
-      expect(await response.json()).toMatchObject({ code: "invalid_request" });
+      expect(await response.json()).toMatchObject({ error: { code: "invalid_request" } });
     }
     expect((await devToken(devService.url, { name: "Ada", expiresIn: 7 * 24 * 3600 })).status).toBe(400);
   });
