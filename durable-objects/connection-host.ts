@@ -24,7 +24,9 @@ import {
   type WireFrame,
 } from "../protocol/engine-codec";
 import { SessionStore, type HandshakeRecord, type SocketRow } from "./engine/session-store";
-import { dispatch } from "./fanout";
+import { clusterOf } from "./cluster/cluster";
+import { Sequence } from "./cluster/sequence";
+import type { HostReply } from "./cluster/types";
 import { memberMetaOf, RoomJoinError } from "./presence/types";
 import { createDecoder, encodePacket, PacketType, type Packet } from "../protocol/socketio-codec";
 import { Server, type EdgeioApp, type MiddlewareError } from "./socketio/server";
@@ -34,7 +36,7 @@ import type { DisconnectReason, Handshake, HostOp, HostRuntime } from "./socketi
 
 /** The RPC surface other hosts, RoomDOs and the Worker use. */
 export interface ConnectionHostApi {
-  apply(op: HostOp): Promise<number>;
+  apply(op: HostOp): Promise<HostReply>;
   /** Which of these socket ids are still connected here (RoomDO/UserDO leases ask this). */
   aliveSockets(socketIds: string[]): string[];
   stats(): HostStats;
@@ -81,7 +83,8 @@ export function createConnectionHost(app: EdgeioApp) {
     private readonly deadlines = new Map<number, { at: number; fire: () => void }>();
     private nextDeadlineId = 0;
     /** Keeps broadcasts from this host in order (per sender, as Socket.IO does). */
-    private fanoutChain: Promise<unknown> = Promise.resolve();
+    /** This host's fan-outs, in order (see cluster/sequence.ts). */
+    private readonly fanoutChain = new Sequence();
     private scheduledAlarm: number | null | undefined;
 
     constructor(ctx: DurableObjectState, env: EdgeioBindings) {
@@ -644,13 +647,18 @@ export function createConnectionHost(app: EdgeioApp) {
     }
 
     fanout(op: HostOp): Promise<void> {
-      const run = this.fanoutChain.then(() => dispatch(this.env, op, { name: this.hostName, apply: (o) => this.apply(o) }));
-      this.fanoutChain = run.catch((error: unknown) => console.error("edgeio: fan-out failed", error));
-      return run.then(() => undefined);
+      const local = { name: this.hostName, apply: (o: HostOp) => this.apply(o) };
+      return this.fanoutChain.run(() => clusterOf(this.env).apply(op, { local })).then(
+        () => undefined,
+        (error: unknown) => {
+          console.error("edgeio: fan-out failed", error);
+          throw error;
+        },
+      );
     }
 
-    /** RPC: applies an operation to this host's matching sockets; returns how many matched. */
-    async apply(op: HostOp): Promise<number> {
+    /** RPC: applies an operation to this host's matching sockets; says how many matched. */
+    async apply(op: HostOp): Promise<HostReply> {
       const { nsp, rooms, except } = op.target;
       const selected = this.store.select(nsp, rooms, except);
       switch (op.kind) {
@@ -670,7 +678,7 @@ export function createConnectionHost(app: EdgeioApp) {
           }
           break;
       }
-      return selected.length;
+      return { matched: selected.length };
     }
 
     disconnectSocket(socketId: string, reason: DisconnectReason, notifyClient: boolean): void {
