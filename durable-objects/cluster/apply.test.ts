@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { HostOp } from "../socketio/types";
-import { applyOnHosts, startApply, withTimeout } from "./apply";
+import { allOf, applyOnHosts, startApply, withTimeout } from "./apply";
 import { Sequence } from "./sequence";
 import type { HostReply } from "./types";
 
@@ -103,6 +103,26 @@ describe("startApply", () => {
     expect(settled).toBe(false);
     answer({ matched: 1 });
     await delivery.settled;
+    expect(settled).toBe(true);
+  });
+});
+
+describe("allOf", () => {
+  it("gathers every delivery's results and settles when the last one has", async () => {
+    let answer: (reply: HostReply) => void = () => {};
+    const slow = startApply(["s"], op, () => new Promise<HostReply>((resolve) => (answer = resolve)), { timeoutMs: 10 });
+    const fast = startApply(["f1", "f2"], op, async () => ({ matched: 2 }));
+    const both = allOf([slow, fast]);
+    let settled = false;
+    void both.settled.then(() => (settled = true));
+    expect(await settleAfter(10, both.results)).toEqual([
+      { host: "s", ok: false, error: "timeout" },
+      { host: "f1", ok: true, reply: { matched: 2 } },
+      { host: "f2", ok: true, reply: { matched: 2 } },
+    ]);
+    expect(settled).toBe(false);
+    answer({ matched: 1 });
+    await both.settled;
     expect(settled).toBe(true);
   });
 });

@@ -64,3 +64,11 @@ function messageOf(error: unknown): string {
   // "timeout" is reserved for a host that did not answer in time.
   return message === "timeout" ? "error: timeout" : message || "error";
 }
+
+/** Several deliveries as one: every result, settled once all have settled. */
+export function allOf<R = HostReply>(deliveries: Delivery<R>[]): Delivery<R> {
+  return {
+    results: Promise.all(deliveries.map((delivery) => delivery.results)).then((results) => results.flat()),
+    settled: Promise.all(deliveries.map((delivery) => delivery.settled)).then(() => undefined),
+  };
+}
