@@ -7,6 +7,29 @@ import type { HostReply } from "./types";
 const op: HostOp = { kind: "disconnect", target: { nsp: "/", rooms: [], except: [] }, close: false };
 const never = () => new Promise<HostReply>(() => {});
 
+/** Asks later whether `promise` has settled. */
+function tracked(promise: Promise<unknown>): () => boolean {
+  let done = false;
+  void promise.then(() => (done = true));
+  return () => done;
+}
+
+/** `settled` stays pending, however long, until `answer` is called; then it resolves. */
+async function expectSettledOnlyAfter(settled: Promise<void>, answer: () => void): Promise<void> {
+  const done = tracked(settled);
+  await vi.advanceTimersByTimeAsync(60_000);
+  expect(done()).toBe(false);
+  answer();
+  await settled;
+}
+
+/** A reply the test gives when it chooses. */
+function later() {
+  let answer: (reply: HostReply) => void = () => {};
+  const reply = new Promise<HostReply>((resolve) => (answer = resolve));
+  return { reply, answer };
+}
+
 beforeEach(() => {
   vi.useFakeTimers();
 });
@@ -52,10 +75,9 @@ describe("applyOnHosts", () => {
     const results = applyOnHosts(["fast", "stuck"], op, (host) => (host === "stuck" ? never() : Promise.resolve({ matched: 1 })), {
       timeoutMs: 50,
     });
-    let done = false;
-    void results.then(() => (done = true));
+    const done = tracked(results);
     await vi.advanceTimersByTimeAsync(49);
-    expect(done).toBe(false);
+    expect(done()).toBe(false);
     expect(await settleAfter(1, results)).toEqual([
       { host: "fast", ok: true, reply: { matched: 1 } },
       { host: "stuck", ok: false, error: "timeout" },
@@ -64,10 +86,9 @@ describe("applyOnHosts", () => {
 
   it("uses a default timeout of a few seconds", async () => {
     const results = applyOnHosts(["stuck"], op, never);
-    let done = false;
-    void results.then(() => (done = true));
+    const done = tracked(results);
     await vi.advanceTimersByTimeAsync(1_000);
-    expect(done).toBe(false);
+    expect(done()).toBe(false);
     expect(await settleAfter(9_000, results)).toEqual([{ host: "stuck", ok: false, error: "timeout" }]);
   });
 
@@ -93,44 +114,32 @@ describe("applyOnHosts", () => {
 
 describe("startApply", () => {
   it("settles only once a timed-out call has really ended", async () => {
-    let answer: (reply: HostReply) => void = () => {};
-    const slow = new Promise<HostReply>((resolve) => (answer = resolve));
-    const delivery = startApply(["slow"], op, () => slow, { timeoutMs: 10 });
-    let settled = false;
-    void delivery.settled.then(() => (settled = true));
+    const { reply, answer } = later();
+    const delivery = startApply(["slow"], op, () => reply, { timeoutMs: 10 });
     expect(await settleAfter(10, delivery.results)).toEqual([{ host: "slow", ok: false, error: "timeout" }]);
-    await vi.advanceTimersByTimeAsync(1_000);
-    expect(settled).toBe(false);
-    answer({ matched: 1 });
-    await delivery.settled;
-    expect(settled).toBe(true);
+    await expectSettledOnlyAfter(delivery.settled, () => answer({ matched: 1 }));
   });
 });
 
 describe("allOf", () => {
   it("gathers every delivery's results and settles when the last one has", async () => {
-    let answer: (reply: HostReply) => void = () => {};
-    const slow = startApply(["s"], op, () => new Promise<HostReply>((resolve) => (answer = resolve)), { timeoutMs: 10 });
+    const { reply, answer } = later();
+    const slow = startApply(["s"], op, () => reply, { timeoutMs: 10 });
     const fast = startApply(["f1", "f2"], op, async () => ({ matched: 2 }));
     const both = allOf([slow, fast]);
-    let settled = false;
-    void both.settled.then(() => (settled = true));
     expect(await settleAfter(10, both.results)).toEqual([
       { host: "s", ok: false, error: "timeout" },
       { host: "f1", ok: true, reply: { matched: 2 } },
       { host: "f2", ok: true, reply: { matched: 2 } },
     ]);
-    expect(settled).toBe(false);
-    answer({ matched: 1 });
-    await both.settled;
-    expect(settled).toBe(true);
+    await expectSettledOnlyAfter(both.settled, () => answer({ matched: 1 }));
   });
 });
 
 describe("Sequence", () => {
   it("starts an operation only after the previous one settled everywhere, even past its timeout", async () => {
     const sequence = new Sequence();
-    let answerFirst: (reply: HostReply) => void = () => {};
+    const { reply, answer: answerFirst } = later();
     const order: string[] = [];
     const first = sequence.run(() =>
       startApply(
@@ -138,7 +147,7 @@ describe("Sequence", () => {
         op,
         () => {
           order.push("first");
-          return new Promise<HostReply>((resolve) => (answerFirst = resolve));
+          return reply;
         },
         { timeoutMs: 10 },
       ),
