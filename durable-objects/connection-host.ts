@@ -5,7 +5,7 @@
  *
  *   engine/      Engine.IO sessions, transports, heartbeat        (engine/sessions.ts)
  *   socketio/    namespaces and sockets over those sessions       (socketio/client-bridge.ts)
- *   fan-out      operations on matching sockets of every host     (fanout.ts, apply() below)
+ *   cluster/     operations on matching sockets of every host     (cluster/cluster.ts, apply() below)
  *
  * Session state lives in SQLite and WebSocket attachments, so eviction and hibernation change
  * nothing a client can see.
@@ -20,7 +20,9 @@ import { LIMIT_MESSAGES, type LimitName } from "./engine/limits";
 import { HostStore } from "./host-store";
 import { EngineSessions } from "./engine/sessions";
 import { Heartbeat } from "./engine/heartbeat";
-import { dispatch } from "./fanout";
+import { clusterOf } from "./cluster/cluster";
+import { Sequence } from "./cluster/sequence";
+import type { HostReply } from "./cluster/types";
 import { HostAlarm } from "./host-alarm";
 import { memberMetaOf } from "./presence/types";
 import { ClientBridge } from "./socketio/client-bridge";
@@ -30,7 +32,7 @@ import type { DisconnectReason, HostOp, HostRuntime } from "./socketio/types";
 
 /** The RPC surface other hosts, RoomDOs and the Worker use. */
 export interface ConnectionHostApi {
-  apply(op: HostOp): Promise<number>;
+  apply(op: HostOp): Promise<HostReply>;
   /** Which of these socket ids are still connected here (RoomDO/UserDO leases ask this). */
   aliveSockets(socketIds: string[]): string[];
   stats(): HostStats;
@@ -60,8 +62,8 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   private readonly bridge: ClientBridge;
   private readonly rooms: RoomMembership;
   private readonly instanceId = crypto.randomUUID();
-  /** Keeps broadcasts from this host in order (per sender, as Socket.IO does). */
-  private fanoutChain: Promise<unknown> = Promise.resolve();
+  /** This host's fan-outs, in order per sender as Socket.IO keeps them (see cluster/sequence.ts). */
+  private readonly fanoutChain = new Sequence();
 
   constructor(ctx: DurableObjectState, env: EdgeioBindings, app: EdgeioApp) {
     super(ctx, env);
@@ -150,8 +152,8 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   }
 
   // ── RPC ────────────────────────────────────────────────────
-  /** Applies an operation to this host's matching sockets; returns how many matched. */
-  async apply(op: HostOp): Promise<number> {
+  /** Applies an operation to this host's matching sockets; says how many matched. */
+  async apply(op: HostOp): Promise<HostReply> {
     const { nsp, rooms, except } = op.target;
     const selected = this.store.select(nsp, rooms, except);
     switch (op.kind) {
@@ -171,7 +173,7 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
         }
         break;
     }
-    return selected.length;
+    return { matched: selected.length };
   }
 
   aliveSockets(socketIds: string[]): string[] {
@@ -218,9 +220,14 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   }
 
   fanout(op: HostOp): Promise<void> {
-    const run = this.fanoutChain.then(() => dispatch(this.env, op, { name: this.hostName, apply: (o) => this.apply(o) }));
-    this.fanoutChain = run.catch((error: unknown) => console.error("edgeio: fan-out failed", error));
-    return run.then(() => undefined);
+    const local = { name: this.hostName, apply: (o: HostOp) => this.apply(o) };
+    return this.fanoutChain.run(() => clusterOf(this.env).apply(op, { local })).then(
+      () => undefined,
+      (error: unknown) => {
+        console.error("edgeio: fan-out failed", error);
+        throw error;
+      },
+    );
   }
 
   disconnectSocket(socketId: string, reason: DisconnectReason, notifyClient: boolean): void {

@@ -10,11 +10,10 @@
  * the alarm against the hosts' `aliveSockets`, removes members whose host forgot to leave
  * (a crash, an eviction), so no ghost stays online.
  */
-import { DurableObject } from "cloudflare:workers";
-import { setAlarmAt } from "./alarm";
-import { matchesPattern, presenceConfigFrom, type PresenceConfig } from "./presence/config";
-import type { EdgeioBindings } from "./bindings";
-import { deadSockets, emitOnHosts, groupByHost } from "./presence/deliver";
+import { clusterOf, eventOp } from "./cluster/cluster";
+import { deadSockets } from "./cluster/lease";
+import { matchesPattern } from "./presence/config";
+import { PresenceObject, type PresenceEnv } from "./presence/presence-object";
 import { fallbackDeviceIdOf, memberIdOf } from "./presence/ids";
 import {
   jsonBytes,
@@ -28,11 +27,6 @@ import {
   type PresenceUser,
 } from "./presence/types";
 import { queueWebhook } from "./webhooks/queue";
-
-export interface RoomMember {
-  socketId: string;
-  host: string;
-}
 
 /** Where a room lives; hosts pass it with each join so the RoomDO can announce into itself. */
 export interface RoomScope {
@@ -52,38 +46,29 @@ interface MemberRow {
   [key: string]: SqlStorageValue;
 }
 
-type Env = EdgeioBindings & Record<string, unknown>;
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS members (
+    socket_id TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    joined_at INTEGER NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS members_by_host ON members (host);
+  CREATE TABLE IF NOT EXISTS announced_users (
+    user_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    leave_due INTEGER
+  );
+  CREATE TABLE IF NOT EXISTS announced_devices (
+    user_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    leave_due INTEGER,
+    PRIMARY KEY (user_id, device_id)
+  );
+`;
 
-export class RoomDO extends DurableObject<Env> {
-  private readonly sql: SqlStorage;
-  private readonly presenceConfig: PresenceConfig;
-  /** Presence events leave in the order they were decided. */
-  private announcements: Promise<unknown> = Promise.resolve();
-
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    this.sql = ctx.storage.sql;
-    this.presenceConfig = presenceConfigFrom(env);
-    this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS members (
-        socket_id TEXT PRIMARY KEY,
-        host TEXT NOT NULL,
-        joined_at INTEGER NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS members_by_host ON members (host);
-      CREATE TABLE IF NOT EXISTS room_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS announced_users (
-        user_id TEXT PRIMARY KEY,
-        name TEXT NOT NULL,
-        leave_due INTEGER
-      );
-      CREATE TABLE IF NOT EXISTS announced_devices (
-        user_id TEXT NOT NULL,
-        device_id TEXT NOT NULL,
-        leave_due INTEGER,
-        PRIMARY KEY (user_id, device_id)
-      );
-    `);
+export class RoomDO extends PresenceObject {
+  constructor(ctx: DurableObjectState, env: PresenceEnv) {
+    super(ctx, env, { schema: SCHEMA, metaTable: "room_meta" });
     // Rooms created before presence existed have the three original columns only.
     const columns = new Set(this.sql.exec<{ name: string }>("PRAGMA table_info(members)").toArray().map((c) => c.name));
     for (const [column, type] of [["user_id", "TEXT"], ["user_name", "TEXT"], ["device_id", "TEXT"], ["state", "TEXT"], ["member_id", "TEXT"]] as const) {
@@ -181,13 +166,6 @@ export class RoomDO extends DurableObject<Env> {
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM members").one().n;
   }
 
-  members(): RoomMember[] {
-    return this.sql
-      .exec<{ socket_id: string; host: string }>("SELECT socket_id, host FROM members ORDER BY joined_at")
-      .toArray()
-      .map((row) => ({ socketId: row.socket_id, host: row.host }));
-  }
-
   // ════════════════════════════ presence queries ════════════════════════════
   /** Current presence (live connections, grouped per user) and counts. */
   presence(): PresenceSnapshot {
@@ -203,12 +181,12 @@ export class RoomDO extends DurableObject<Env> {
 
   // ════════════════════════════ edges ════════════════════════════
   private scope(): RoomScope | null {
-    const value = this.sql.exec<{ value: string }>("SELECT value FROM room_meta WHERE key = 'scope'").toArray()[0]?.value;
+    const value = this.meta.get("scope");
     return value ? (JSON.parse(value) as RoomScope) : null;
   }
 
   private rememberScope(scope: RoomScope): void {
-    this.sql.exec("INSERT OR IGNORE INTO room_meta (key, value) VALUES ('scope', ?)", JSON.stringify(scope));
+    this.meta.setIfAbsent("scope", JSON.stringify(scope));
   }
 
   /** Named rooms announce presence; the namespace room and silent rooms (user:* by default) do not. */
@@ -310,39 +288,28 @@ export class RoomDO extends DurableObject<Env> {
     if (!scope) return;
     const hosts = this.hosts();
     if (hosts.length === 0) return;
-    const target = { nsp: scope.nsp, rooms: [scope.room], except };
-    const run = this.announcements.then(() => emitOnHosts(this.env, hosts, target, event, payload));
-    this.announcements = run.catch(() => undefined);
-    this.ctx.waitUntil(run);
+    const op = eventOp({ nsp: scope.nsp, rooms: [scope.room], except }, event, payload);
+    this.announceInOrder(() => clusterOf(this.env).applyOn(hosts, op));
   }
 
   // ════════════════════════════ the alarm: grace and lease ════════════════════════════
-  async alarm(): Promise<void> {
-    const now = Date.now();
-    try {
-      const due = this.sql
-        .exec<{ user_id: string }>(
-          `SELECT user_id FROM announced_users WHERE leave_due IS NOT NULL AND leave_due <= ?1
-           UNION SELECT user_id FROM announced_devices WHERE leave_due IS NOT NULL AND leave_due <= ?1`,
-          now,
-        )
-        .toArray();
-      for (const { user_id } of due) await this.reconcile(user_id, now);
-      const nextLease = this.getMeta("next_lease_at");
-      if (nextLease !== null && nextLease <= now) await this.checkLeases(now);
-    } finally {
-      await this.scheduleAlarm();
-    }
+  protected async applyDeadlines(now: number): Promise<void> {
+    const due = this.sql
+      .exec<{ user_id: string }>(
+        `SELECT user_id FROM announced_users WHERE leave_due IS NOT NULL AND leave_due <= ?1
+         UNION SELECT user_id FROM announced_devices WHERE leave_due IS NOT NULL AND leave_due <= ?1`,
+        now,
+      )
+      .toArray();
+    for (const { user_id } of due) await this.reconcile(user_id, now);
   }
 
-  /** Drops members whose host no longer has them (the host crashed or was evicted mid-leave). */
-  private async checkLeases(now: number): Promise<void> {
-    this.setMeta("next_lease_at", now + this.presenceConfig.leaseMs);
+  protected async checkLeases(now: number): Promise<void> {
     const rows = this.sql
       .exec<{ socket_id: string; host: string; joined_at: number }>("SELECT socket_id, host, joined_at FROM members WHERE joined_at <= ?", now)
       .toArray();
     if (rows.length === 0) return;
-    const dead = await deadSockets(this.env, groupByHost(rows));
+    const dead = await deadSockets(this.env, rows);
     const users = new Set<string>();
     for (const socketId of dead) {
       const row = this.member(socketId);
@@ -353,36 +320,13 @@ export class RoomDO extends DurableObject<Env> {
     for (const user of users) await this.reconcile(user, Date.now());
   }
 
-  private async scheduleAlarm(): Promise<void> {
-    const candidates: number[] = [];
+  protected async scheduleAlarm(): Promise<void> {
     const due = this.sql
       .exec<{ at: number | null }>(
         "SELECT MIN(at) AS at FROM (SELECT leave_due AS at FROM announced_users UNION ALL SELECT leave_due AS at FROM announced_devices)",
       )
       .one().at;
-    if (due !== null) candidates.push(due);
-    if (this.size() > 0) {
-      let nextLease = this.getMeta("next_lease_at");
-      if (nextLease === null) {
-        nextLease = Date.now() + this.presenceConfig.leaseMs;
-        this.setMeta("next_lease_at", nextLease);
-      }
-      candidates.push(nextLease);
-    } else {
-      this.setMeta("next_lease_at", null);
-    }
-    const next = candidates.length > 0 ? Math.min(...candidates) : null;
-    await setAlarmAt(this.ctx.storage, next);
-  }
-
-  private getMeta(key: string): number | null {
-    const value = this.sql.exec<{ value: string }>("SELECT value FROM room_meta WHERE key = ?", key).toArray()[0]?.value;
-    return value === undefined ? null : Number(value);
-  }
-
-  private setMeta(key: string, value: number | null): void {
-    if (value === null) this.sql.exec("DELETE FROM room_meta WHERE key = ?", key);
-    else this.sql.exec("INSERT OR REPLACE INTO room_meta (key, value) VALUES (?, ?)", key, String(value));
+    await this.schedule.schedule([due], this.size() > 0);
   }
 }
 

@@ -8,23 +8,16 @@
  * Device edges reach the user's other connections as `user:device:online` / `user:device:offline`
  * ({ user, deviceId }); user edges become `user.online` / `user.offline` webhooks.
  */
-import { DurableObject } from "cloudflare:workers";
-import { setAlarmAt } from "./alarm";
-import { presenceConfigFrom, type PresenceConfig } from "./presence/config";
-import { hostStub, type EdgeioBindings } from "./bindings";
-import { deadSockets, emitOnHosts, groupByHost } from "./presence/deliver";
+import { allOf } from "./cluster/apply";
+import { clusterOf, eventOp } from "./cluster/cluster";
+import { deadSockets } from "./cluster/lease";
+import type { Delivery } from "./cluster/types";
+import { PresenceObject, type PresenceEnv } from "./presence/presence-object";
+import type { HostOp, Target } from "./socketio/types";
 import { fallbackDeviceIdOf } from "./presence/ids";
 import { PresenceUserSchema, type PresenceUser } from "./presence/types";
 import { queueWebhook } from "./webhooks/queue";
 import { z } from "zod";
-
-export interface UserConnection {
-  socketId: string;
-  nsp: string;
-  deviceId: string;
-  host: string;
-  connectedAt: number;
-}
 
 export interface UserInfo {
   id: string | null;
@@ -52,28 +45,20 @@ interface ConnectionRow {
   [key: string]: SqlStorageValue;
 }
 
-type Env = EdgeioBindings & Record<string, unknown>;
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS connections (
+    socket_id TEXT PRIMARY KEY,
+    nsp TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    host TEXT NOT NULL,
+    connected_at INTEGER NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS devices (device_id TEXT PRIMARY KEY, leave_due INTEGER);
+`;
 
-export class UserDO extends DurableObject<Env> {
-  private readonly sql: SqlStorage;
-  private readonly presenceConfig: PresenceConfig;
-  private announcements: Promise<unknown> = Promise.resolve();
-
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    this.sql = ctx.storage.sql;
-    this.presenceConfig = presenceConfigFrom(env);
-    this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS connections (
-        socket_id TEXT PRIMARY KEY,
-        nsp TEXT NOT NULL,
-        device_id TEXT NOT NULL,
-        host TEXT NOT NULL,
-        connected_at INTEGER NOT NULL
-      );
-      CREATE TABLE IF NOT EXISTS devices (device_id TEXT PRIMARY KEY, leave_due INTEGER);
-      CREATE TABLE IF NOT EXISTS user_meta (key TEXT PRIMARY KEY, value TEXT);
-    `);
+export class UserDO extends PresenceObject {
+  constructor(ctx: DurableObjectState, env: PresenceEnv) {
+    super(ctx, env, { schema: SCHEMA, metaTable: "user_meta" });
   }
 
   // ════════════════════════════ connections (called by the app on connect/disconnect) ════════════════════════════
@@ -82,8 +67,8 @@ export class UserDO extends DurableObject<Env> {
     // Device ids reach the user's other connections (user:device:*), so never a socket id.
     // Blocking other events while hashing keeps connects and disconnects in arrival order.
     const deviceId = c.deviceId ?? (await this.ctx.blockConcurrencyWhile(() => fallbackDeviceIdOf(c.socketId)));
-    this.setMeta("id", c.user.id);
-    this.setMeta("name", c.user.name);
+    this.meta.set("id", c.user.id);
+    this.meta.set("name", c.user.name);
     const now = Date.now();
     this.sql.exec(
       "INSERT OR IGNORE INTO connections (socket_id, nsp, device_id, host, connected_at) VALUES (?, ?, ?, ?, ?)",
@@ -110,51 +95,25 @@ export class UserDO extends DurableObject<Env> {
       .toArray()
       .map((row) => ({ deviceId: row.device_id, connections: row.n }));
     return {
-      id: this.getMeta("id") ?? id ?? null,
-      name: this.getMeta("name"),
-      online: this.getMeta("online") === "1",
+      id: this.meta.get("id") ?? id ?? null,
+      name: this.meta.get("name"),
+      online: this.meta.get("online") === "1",
       devices,
       connections: devices.reduce((sum, d) => sum + d.connections, 0),
     };
   }
 
-  isOnline(): boolean {
-    return this.getMeta("online") === "1";
-  }
-
-  connections(): UserConnection[] {
-    return this.rows().map((row) => ({
-      socketId: row.socket_id,
-      nsp: row.nsp,
-      deviceId: row.device_id,
-      host: row.host,
-      connectedAt: row.connected_at,
-    }));
-  }
-
-  /** Emits to every connection of the user exactly once: one call per host, each selecting by socket id. */
+  /** Emits to every connection of the user exactly once (each host selects its own by socket id). */
   async emit(event: string, payload: unknown): Promise<number> {
     const rows = this.rows();
-    await Promise.all(
-      [...this.byHostAndNsp(rows)].map(([key, ids]) => {
-        const [host, nsp] = JSON.parse(key) as [string, string];
-        return emitOnHosts(this.env, [host], { nsp, rooms: ids, except: [] }, event, payload);
-      }),
-    );
+    await this.onConnections(rows, (target) => eventOp(target, event, payload)).results;
     return rows.length;
   }
 
   /** Disconnects every connection of the user (`close`: end their whole Engine.IO sessions). */
   async disconnectAll(close = false): Promise<number> {
     const rows = this.rows();
-    await Promise.all(
-      [...this.byHostAndNsp(rows)].map(([key, ids]) => {
-        const [host, nsp] = JSON.parse(key) as [string, string];
-        return hostStub(this.env, host)
-          .apply({ kind: "disconnect", target: { nsp, rooms: ids, except: [] }, close })
-          .catch((error: unknown) => console.error(`edgeio: disconnecting user on ${host} failed`, error));
-      }),
-    );
+    await this.onConnections(rows, (target) => ({ kind: "disconnect", target, close })).results;
     return rows.length;
   }
 
@@ -163,26 +122,26 @@ export class UserDO extends DurableObject<Env> {
     const grace = this.presenceConfig.graceMs;
     const rows = this.rows();
     const user = this.user();
-    const online = this.getMeta("online") === "1";
+    const online = this.meta.get("online") === "1";
     const liveDevices = new Set(rows.map((row) => row.device_id));
     const announced = this.sql.exec<{ device_id: string; leave_due: number | null }>("SELECT device_id, leave_due FROM devices").toArray();
 
     if (rows.length === 0) {
       if (!online) return;
-      const offlineDue = this.getMeta("offline_due");
+      const offlineDue = this.meta.get("offline_due");
       const due = offlineDue === null ? now + grace : Number(offlineDue);
-      if (offlineDue === null) this.setMeta("offline_due", String(due));
+      if (offlineDue === null) this.meta.set("offline_due", String(due));
       if (due > now) return;
-      this.setMeta("online", "0");
-      this.setMeta("offline_due", null);
+      this.meta.set("online", "0");
+      this.meta.set("offline_due", null);
       this.sql.exec("DELETE FROM devices");
       await queueWebhook(this.env, "user.offline", { user });
       return;
     }
 
-    this.setMeta("offline_due", null);
+    this.meta.set("offline_due", null);
     if (!online) {
-      this.setMeta("online", "1");
+      this.meta.set("online", "1");
       this.sql.exec("DELETE FROM devices");
       for (const device of liveDevices) this.sql.exec("INSERT INTO devices (device_id) VALUES (?)", device);
       await queueWebhook(this.env, "user.online", { user, devices: [...liveDevices] });
@@ -210,55 +169,39 @@ export class UserDO extends DurableObject<Env> {
 
   private announce(rows: ConnectionRow[], event: string, payload: unknown): void {
     if (rows.length === 0) return;
-    const groups = [...this.byHostAndNsp(rows)];
-    const run = this.announcements.then(() =>
-      Promise.all(
-        groups.map(([key, ids]) => {
-          const [host, nsp] = JSON.parse(key) as [string, string];
-          return emitOnHosts(this.env, [host], { nsp, rooms: ids, except: [] }, event, payload);
-        }),
+    this.announceInOrder(() => this.onConnections(rows, (target) => eventOp(target, event, payload)));
+  }
+
+  /** Applies an operation to exactly `rows`: per namespace, on the hosts holding them, targeting their socket ids. */
+  private onConnections(rows: ConnectionRow[], opFor: (target: Target) => HostOp): Delivery {
+    const cluster = clusterOf(this.env);
+    const byNsp = new Map<string, ConnectionRow[]>();
+    for (const row of rows) byNsp.set(row.nsp, [...(byNsp.get(row.nsp) ?? []), row]);
+    return allOf(
+      [...byNsp].map(([nsp, group]) =>
+        cluster.applyOn(
+          group.map((row) => row.host),
+          opFor({ nsp, rooms: group.map((row) => row.socket_id), except: [] }),
+        ),
       ),
     );
-    this.announcements = run.catch(() => undefined);
-    this.ctx.waitUntil(run);
   }
 
   // ════════════════════════════ the alarm: grace and lease ════════════════════════════
-  async alarm(): Promise<void> {
-    const now = Date.now();
-    try {
-      await this.reconcile(now);
-      const nextLease = this.getMeta("next_lease_at");
-      if (nextLease !== null && Number(nextLease) <= now) {
-        this.setMeta("next_lease_at", String(now + this.presenceConfig.leaseMs));
-        const rows = this.rows().filter((row) => row.connected_at <= now);
-        const dead = await deadSockets(this.env, groupByHost(rows));
-        for (const socketId of dead) this.sql.exec("DELETE FROM connections WHERE socket_id = ? AND connected_at <= ?", socketId, now);
-        if (dead.length > 0) await this.reconcile(Date.now());
-      }
-    } finally {
-      await this.scheduleAlarm();
-    }
+  protected applyDeadlines(now: number): Promise<void> {
+    return this.reconcile(now);
   }
 
-  private async scheduleAlarm(): Promise<void> {
-    const candidates: number[] = [];
+  protected async checkLeases(now: number): Promise<void> {
+    const rows = this.rows().filter((row) => row.connected_at <= now);
+    const dead = await deadSockets(this.env, rows);
+    for (const socketId of dead) this.sql.exec("DELETE FROM connections WHERE socket_id = ? AND connected_at <= ?", socketId, now);
+    if (dead.length > 0) await this.reconcile(Date.now());
+  }
+
+  protected async scheduleAlarm(): Promise<void> {
     const deviceDue = this.sql.exec<{ at: number | null }>("SELECT MIN(leave_due) AS at FROM devices").one().at;
-    if (deviceDue !== null) candidates.push(deviceDue);
-    const offlineDue = this.getMeta("offline_due");
-    if (offlineDue !== null) candidates.push(Number(offlineDue));
-    if (this.rows().length > 0) {
-      let nextLease = this.getMeta("next_lease_at");
-      if (nextLease === null) {
-        nextLease = String(Date.now() + this.presenceConfig.leaseMs);
-        this.setMeta("next_lease_at", nextLease);
-      }
-      candidates.push(Number(nextLease));
-    } else {
-      this.setMeta("next_lease_at", null);
-    }
-    const next = candidates.length > 0 ? Math.min(...candidates) : null;
-    await setAlarmAt(this.ctx.storage, next);
+    await this.schedule.schedule([deviceDue, this.meta.number("offline_due")], this.rows().length > 0);
   }
 
   // ════════════════════════════ storage helpers ════════════════════════════
@@ -267,25 +210,7 @@ export class UserDO extends DurableObject<Env> {
   }
 
   private user(): PresenceUser {
-    const id = this.getMeta("id") ?? "";
-    return { id, name: this.getMeta("name") ?? id };
-  }
-
-  private byHostAndNsp(rows: ConnectionRow[]): Map<string, string[]> {
-    const groups = new Map<string, string[]>();
-    for (const row of rows) {
-      const key = JSON.stringify([row.host, row.nsp]);
-      groups.set(key, [...(groups.get(key) ?? []), row.socket_id]);
-    }
-    return groups;
-  }
-
-  private getMeta(key: string): string | null {
-    return this.sql.exec<{ value: string | null }>("SELECT value FROM user_meta WHERE key = ?", key).toArray()[0]?.value ?? null;
-  }
-
-  private setMeta(key: string, value: string | null): void {
-    if (value === null) this.sql.exec("DELETE FROM user_meta WHERE key = ?", key);
-    else this.sql.exec("INSERT OR REPLACE INTO user_meta (key, value) VALUES (?, ?)", key, value);
+    const id = this.meta.get("id") ?? "";
+    return { id, name: this.meta.get("name") ?? id };
   }
 }

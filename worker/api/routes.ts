@@ -8,8 +8,7 @@ import type { z } from "zod";
 import { BodyTooLargeError, readBoundedText } from "../../protocol/bounded-body";
 import { JsonTooDeepError, MAX_JSON_DEPTH, parseJsonWithDepth } from "../../protocol/json-limits";
 import { roomStub, userStub, type EdgeioBindings } from "../../durable-objects/bindings";
-import { dispatch } from "../../durable-objects/fanout";
-import { encodePacket, PacketType } from "../../protocol/socketio-codec";
+import { clusterOf, eventOp, matchedCount } from "../../durable-objects/cluster/cluster";
 import type { HostOp, Target } from "../../durable-objects/socketio/types";
 import { webhookShards } from "../../durable-objects/webhooks/queue";
 import { ConfigError } from "../../protocol/config-vars";
@@ -120,8 +119,8 @@ async function requireFullAccess(c: ApiContext, next: Next) {
 }
 
 async function run(c: ApiContext, op: HostOp) {
-  const { hosts, sockets } = await dispatch(c.env, op);
-  return c.json({ ok: true, rooms: op.target.rooms.length, hosts, sockets });
+  const results = await clusterOf(c.env).apply(op).results;
+  return c.json({ ok: true, rooms: op.target.rooms.length, hosts: results.length, sockets: matchedCount(results) });
 }
 
 export function apiRoutes() {
@@ -154,8 +153,7 @@ export function apiRoutes() {
     if (!input.ok) return input.response;
     const { event, args } = input.value;
     const target = targetOf(input.value);
-    const frames = encodePacket({ type: PacketType.EVENT, nsp: target.nsp, data: [event, ...args] });
-    return run(c, { kind: "emit", target, frames });
+    return run(c, eventOp(target, event, ...args));
   });
 
   api.post("/sockets/join", async (c) => {

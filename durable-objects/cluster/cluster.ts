@@ -1,0 +1,65 @@
+/**
+ * The cluster seam (socket.io's Adapter role): every cross-host path — broadcasts,
+ * socketsJoin/Leave, disconnectSockets, the HTTP API, presence announcements, emit-to-user —
+ * finds its hosts and applies its operation here. Each host selects its own matching
+ * sockets, so a socket in several target rooms is reached once and `except` works across hosts.
+ */
+import { encodePacket, PacketType } from "../../protocol/socketio-codec";
+import { type EdgeioBindings, hostStub } from "../bindings";
+import type { HostOp, Target } from "../socketio/types";
+import { type HostCall, startApply } from "./apply";
+import { hostsFor } from "./hosts";
+import type { ApplyOptions, Delivery, HostResult } from "./types";
+
+export interface Cluster {
+  /** The hosts holding sockets that match `target`. */
+  hostsFor(target: Target): Promise<Set<string>>;
+  /**
+   * Applies `op` on every host holding matching sockets. `options.local` is always included
+   * (its membership is fresher than the RoomDOs' while a join is in flight) and called directly.
+   */
+  apply(op: HostOp, options?: ApplyOptions): Delivery;
+  /** Applies `op` on hosts the caller already knows (a RoomDO's or UserDO's own list). */
+  applyOn(hosts: Iterable<string>, op: HostOp, options?: ApplyOptions): Delivery;
+}
+
+export function clusterOf(env: EdgeioBindings): Cluster {
+  const call: HostCall = (host, op) => hostStub(env, host).apply(op);
+  const applyOn = (hosts: Iterable<string>, op: HostOp, options?: ApplyOptions): Delivery => {
+    const delivery = startApply(hosts, op, call, options);
+    return { results: delivery.results.then((results) => logged(op, results)), settled: delivery.settled };
+  };
+  return {
+    hostsFor: (target) => hostsFor(env, target),
+    applyOn,
+    apply(op, options) {
+      const started = hostsFor(env, op.target).then((hosts) => {
+        if (options?.local) hosts.add(options.local.name);
+        return applyOn(hosts, op, options);
+      });
+      // Finding the hosts may fail (a RoomDO unreachable): `results` says so, `settled` stays quiet.
+      return {
+        results: started.then((delivery) => delivery.results),
+        settled: started.then(
+          (delivery) => delivery.settled,
+          () => undefined,
+        ),
+      };
+    },
+  };
+}
+
+/** An `emit` of `event` with `args`, encoded once for every host. */
+export function eventOp(target: Target, event: string, ...args: unknown[]): HostOp {
+  return { kind: "emit", target, frames: encodePacket({ type: PacketType.EVENT, nsp: target.nsp, data: [event, ...args] }) };
+}
+
+/** How many sockets matched on the hosts that answered. */
+export function matchedCount(results: HostResult[]): number {
+  return results.reduce((sum, result) => sum + (result.ok ? result.reply.matched : 0), 0);
+}
+
+function logged(op: HostOp, results: HostResult[]): HostResult[] {
+  for (const result of results) if (!result.ok) console.error(`edgeio: ${op.kind} on host ${result.host} failed: ${result.error}`);
+  return results;
+}

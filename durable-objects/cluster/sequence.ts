@@ -1,0 +1,20 @@
+/**
+ * One sender's operations, in order: each starts only once the previous one has settled on
+ * every host (a timed-out call included), so no receiver sees them out of order. The caller
+ * still gets its results by the timeout.
+ */
+import type { Delivery, HostReply, HostResult } from "./types";
+
+export class Sequence {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  /** Runs `start` after every earlier operation has settled; resolves with its per-host results. */
+  run<R = HostReply>(start: () => Delivery<R> | Promise<Delivery<R>>): Promise<HostResult<R>[]> {
+    const started = this.tail.then(start);
+    this.tail = started.then(
+      (delivery) => delivery.settled,
+      () => undefined,
+    );
+    return started.then((delivery) => delivery.results);
+  }
+}

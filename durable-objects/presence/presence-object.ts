@@ -1,0 +1,54 @@
+/**
+ * What RoomDO and UserDO share: SQLite with a meta table, the presence configuration,
+ * announcements sent in decision order through the cluster seam, and one alarm that first
+ * applies the grace deadlines that are due, then, every lease period, the lease check.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { EdgeioBindings } from "../bindings";
+import { Sequence } from "../cluster/sequence";
+import type { Delivery } from "../cluster/types";
+import { AlarmSchedule } from "./alarm-schedule";
+import { type PresenceConfig, presenceConfigFrom } from "./config";
+import { MetaTable } from "./meta-table";
+
+export type PresenceEnv = EdgeioBindings & Record<string, unknown>;
+
+export abstract class PresenceObject extends DurableObject<PresenceEnv> {
+  protected readonly sql: SqlStorage;
+  protected readonly presenceConfig: PresenceConfig;
+  protected readonly meta: MetaTable;
+  protected readonly schedule: AlarmSchedule;
+  private readonly announcements = new Sequence();
+
+  /** `schema`: the object's own tables (CREATE … IF NOT EXISTS); `metaTable`: its key/value table's name. */
+  constructor(ctx: DurableObjectState, env: PresenceEnv, storage: { schema: string; metaTable: string }) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.presenceConfig = presenceConfigFrom(env);
+    this.sql.exec(storage.schema);
+    this.meta = new MetaTable(this.sql, storage.metaTable);
+    this.schedule = new AlarmSchedule(ctx.storage, this.meta, this.presenceConfig.leaseMs);
+  }
+
+  /** Starts an announcement once every earlier one has settled, so events leave in the order they were decided. */
+  protected announceInOrder(start: () => Delivery): void {
+    this.ctx.waitUntil(this.announcements.run(start));
+  }
+
+  async alarm(): Promise<void> {
+    const now = Date.now();
+    try {
+      await this.applyDeadlines(now);
+      if (this.schedule.takeLeaseCheck(now)) await this.checkLeases(now);
+    } finally {
+      await this.scheduleAlarm();
+    }
+  }
+
+  /** Applies the grace deadlines due at `now` (announces the leaves that are final). */
+  protected abstract applyDeadlines(now: number): Promise<void>;
+  /** Drops sockets (held since before `now`) whose host no longer has them (crashed or evicted mid-leave). */
+  protected abstract checkLeases(now: number): Promise<void>;
+  /** Sets the alarm for the next grace deadline or lease check (see AlarmSchedule). */
+  protected abstract scheduleAlarm(): Promise<void>;
+}
