@@ -35,7 +35,7 @@ const JoinPolicySchema = z
     try {
       return JSON.parse(value) as unknown;
     } catch {
-      ctx.addIssue({ code: "custom", message: "must be JSON, e.g. {\"stream:*\":\"open\"}" });
+      ctx.addIssue({ code: "custom", message: 'must be JSON, e.g. {"stream:*":"open"}' });
       return z.NEVER;
     }
   })
@@ -81,7 +81,7 @@ const AppConfigSchema = z
     }
     const rules = Object.values(c.JOIN_POLICY ?? {});
     if (rules.includes("webhook") && !c.JOIN_WEBHOOK_URL) {
-      ctx.addIssue({ code: "custom", path: ["JOIN_POLICY"], message: "a \"webhook\" rule needs JOIN_WEBHOOK_URL" });
+      ctx.addIssue({ code: "custom", path: ["JOIN_POLICY"], message: 'a "webhook" rule needs JOIN_WEBHOOK_URL' });
     }
   });
 

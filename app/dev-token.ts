@@ -19,12 +19,20 @@ import { errorBody } from "../protocol/http-errors";
 const TokenRequest = z.strictObject({
   name: z.string().trim().min(1).max(100),
   /** Lifetime in seconds (default and maximum one day). */
-  expiresIn: z.number().int().positive().max(24 * 3600).optional(),
+  expiresIn: z
+    .number()
+    .int()
+    .positive()
+    .max(24 * 3600)
+    .optional(),
 });
 
 /** A stable id derived from the name, so two tabs of "Ada" are the same user. */
 export function devUserId(name: string): string {
-  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+  const slug = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
   return `dev:${slug || "user"}`;
 }
 
@@ -38,7 +46,8 @@ export function devTokenRoutes(http: AppHttp): void {
       return c.json(errorBody("not_configured", "HS256 tokens are not enabled (JWT_ALGORITHMS)"), 501);
     }
     const body = TokenRequest.safeParse(await c.req.json().catch(() => null));
-    if (!body.success) return c.json(errorBody("invalid_request", "the body must be {\"name\"} with an optional expiresIn", issueList(body.error)), 400);
+    if (!body.success)
+      return c.json(errorBody("invalid_request", 'the body must be {"name"} with an optional expiresIn', issueList(body.error)), 400);
     const { name, expiresIn } = body.data;
     const id = devUserId(name);
     let jwt = new SignJWT({ name })

@@ -30,7 +30,12 @@ export function createJoinPolicy(config: AppConfig) {
   async function askWebhook(nsp: string, room: string, user: AuthUser): Promise<JoinDecision> {
     const hook = config.joinWebhook;
     if (!hook) return forbidden("no join webhook is configured");
-    const body = JSON.stringify({ type: "room.join_request", nsp, room, user: { id: user.id, name: user.name, guest: user.guest === true } });
+    const body = JSON.stringify({
+      type: "room.join_request",
+      nsp,
+      room,
+      user: { id: user.id, name: user.name, guest: user.guest === true },
+    });
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (hook.secret) headers["x-edgeio-signature"] = `sha256=${await hmacHex(hook.secret, body)}`;
     try {
@@ -43,7 +48,7 @@ export function createJoinPolicy(config: AppConfig) {
       const read = await readWebhookAnswer(response);
       if (!read.ok) return forbidden(`the join webhook's ${read.error}`);
       const answer = WebhookAnswer.safeParse(parseOrNull(read.text));
-      if (!answer.success) return forbidden("the join webhook gave no {\"allow\": boolean} answer");
+      if (!answer.success) return forbidden('the join webhook gave no {"allow": boolean} answer');
       return answer.data.allow ? { ok: true } : forbidden("the join webhook refused");
     } catch {
       return forbidden("the join webhook could not be reached");

@@ -20,7 +20,7 @@ export function installRelay(socket: Socket, events: readonly string[], guard: G
         const ack: Ack = typeof maybeAck === "function" ? (maybeAck as Ack) : undefined;
         const parsed = RelayPayload.safeParse(payload);
         if (!parsed.success) {
-          const message = "a relayed event needs an object payload with a valid \"room\"";
+          const message = 'a relayed event needs an object payload with a valid "room"';
           socket.emit("edgeio:error", { code: "invalid_payload", event, message });
           return ack?.({ ok: false, error: "invalid_payload", message });
         }

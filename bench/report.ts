@@ -66,7 +66,8 @@ function ratio(edgeio: number | string | null, peer: number | string | null, bet
   return `${r.toFixed(2)}×${Math.abs(r - 1) < 0.05 ? "" : good ? " ✓" : ""}`;
 }
 
-const sum = (runs: BroadcastFigures[], key: "delivered" | "expected" | "lost" | "duplicates" | "stray") => runs.reduce((n, b) => n + b[key], 0);
+const sum = (runs: BroadcastFigures[], key: "delivered" | "expected" | "lost" | "duplicates" | "stray") =>
+  runs.reduce((n, b) => n + b[key], 0);
 
 export const lossCell = (runs: BroadcastFigures[]): string | null => {
   if (runs.length === 0) return null;
@@ -81,20 +82,37 @@ function rows(results: BenchResults): Row[] {
 
   section(`Connect: ${o.clients} clients over WebSocket`);
   out.push(
-    { metric: "connected / attempted", better: "none", value: (s) => s.connect?.ok ?? null, format: (s) => (s.connect ? `${s.connect.ok} / ${s.connect.attempted}` : null) },
+    {
+      metric: "connected / attempted",
+      better: "none",
+      value: (s) => s.connect?.ok ?? null,
+      format: (s) => (s.connect ? `${s.connect.ok} / ${s.connect.attempted}` : null),
+    },
     { metric: "connections per second (higher is better)", better: "higher", value: (s) => s.connect?.connectionsPerS ?? null },
-    { metric: "time until all connected, s (lower is better)", better: "lower", value: (s) => s.connect?.timeToAllS ?? null, format: (s) => (s.connect ? s.connect.timeToAllS.toFixed(2) : null) },
+    {
+      metric: "time until all connected, s (lower is better)",
+      better: "lower",
+      value: (s) => s.connect?.timeToAllS ?? null,
+      format: (s) => (s.connect ? s.connect.timeToAllS.toFixed(2) : null),
+    },
     { metric: "connect latency p50, ms", better: "lower", value: (s) => s.connect?.connectMs.p50 ?? null },
     { metric: "connect latency p99, ms", better: "lower", value: (s) => s.connect?.connectMs.p99 ?? null },
     { metric: "failures", better: "none", value: (s) => s.connect?.failed ?? null },
-    { metric: "server CPU, s", better: "lower", value: (s) => s.connect?.serverCpuS ?? null, format: (s) => (s.connect ? s.connect.serverCpuS.toFixed(2) : null) },
+    {
+      metric: "server CPU, s",
+      better: "lower",
+      value: (s) => s.connect?.serverCpuS ?? null,
+      format: (s) => (s.connect ? s.connect.serverCpuS.toFixed(2) : null),
+    },
   );
 
   for (const size of o.rooms) {
     const paced = (s: SystemResult) => s.broadcast.find((x) => x.size === size && x.mode === "paced");
     const burst = (s: SystemResult) => s.broadcast.find((x) => x.size === size && x.mode === "burst");
     const both = (s: SystemResult) => [paced(s), burst(s)].filter((b): b is BroadcastFigures => b !== undefined);
-    section(`Room broadcast: ${size} members, io.to(room).emit; ${o.messages} messages paced at ${o.rate}/s, then ${o.messages} in a burst`);
+    section(
+      `Room broadcast: ${size} members, io.to(room).emit; ${o.messages} messages paced at ${o.rate}/s, then ${o.messages} in a burst`,
+    );
     out.push(
       { metric: "paced: latency emit→member p50, ms", better: "lower", value: (s) => paced(s)?.latencyMs.p50 ?? null },
       { metric: "paced: latency p99, ms", better: "lower", value: (s) => paced(s)?.latencyMs.p99 ?? null },
@@ -118,7 +136,12 @@ function rows(results: BenchResults): Row[] {
 
   section(`Long-polling: ${o.pollingClients} clients × ${o.pollingRounds} emit-with-ack round trips`);
   out.push(
-    { metric: "clients connected / attempted", better: "none", value: (s) => s.polling?.connected ?? null, format: (s) => (s.polling ? `${s.polling.connected} / ${s.polling.attempted}` : null) },
+    {
+      metric: "clients connected / attempted",
+      better: "none",
+      value: (s) => s.polling?.connected ?? null,
+      format: (s) => (s.polling ? `${s.polling.connected} / ${s.polling.attempted}` : null),
+    },
     { metric: "clients that finished every round trip", better: "none", value: (s) => s.polling?.completed ?? null },
     { metric: "`400 Session ID unknown` seen by clients", better: "none", value: (s) => s.polling?.sessionUnknown ?? null },
     { metric: "other failures (ack timeouts, drops, errors)", better: "none", value: (s) => (s.polling ? otherFailures(s.polling) : null) },
@@ -128,7 +151,11 @@ function rows(results: BenchResults): Row[] {
 
   section(`Idle: the ${o.clients} WebSocket connections held for ${o.idleSeconds} s`);
   out.push(
-    { metric: "server memory per connection, KiB (RSS growth over baseline)", better: "lower", value: (s) => (s.idle ? s.idle.bytesPerConnection / 1024 : null) },
+    {
+      metric: "server memory per connection, KiB (RSS growth over baseline)",
+      better: "lower",
+      value: (s) => (s.idle ? s.idle.bytesPerConnection / 1024 : null),
+    },
     {
       metric: "edgeio: workerd runtime alone (without wrangler's dev proxy), KiB per connection",
       better: "none",
@@ -138,9 +165,24 @@ function rows(results: BenchResults): Row[] {
       },
     },
     { metric: "server RSS with all connections, MiB", better: "lower", value: (s) => (s.idle ? s.idle.rssAfterIdleBytes / 2 ** 20 : null) },
-    { metric: "Durable Object wake-ups per connection-minute", better: "none", value: (s) => s.idle?.wakes?.wakesPerConnectionMinute ?? null, format: (s) => (s.idle?.wakes ? s.idle.wakes.wakesPerConnectionMinute.toFixed(4) : null) },
-    { metric: "of which alarms, per connection-minute", better: "none", value: (s) => s.idle?.wakes?.alarmsPerConnectionMinute ?? null, format: (s) => (s.idle?.wakes ? s.idle.wakes.alarmsPerConnectionMinute.toFixed(4) : null) },
-    { metric: "server CPU while idle, s", better: "lower", value: (s) => s.idle?.serverCpuS ?? null, format: (s) => (s.idle ? s.idle.serverCpuS.toFixed(2) : null) },
+    {
+      metric: "Durable Object wake-ups per connection-minute",
+      better: "none",
+      value: (s) => s.idle?.wakes?.wakesPerConnectionMinute ?? null,
+      format: (s) => (s.idle?.wakes ? s.idle.wakes.wakesPerConnectionMinute.toFixed(4) : null),
+    },
+    {
+      metric: "of which alarms, per connection-minute",
+      better: "none",
+      value: (s) => s.idle?.wakes?.alarmsPerConnectionMinute ?? null,
+      format: (s) => (s.idle?.wakes ? s.idle.wakes.alarmsPerConnectionMinute.toFixed(4) : null),
+    },
+    {
+      metric: "server CPU while idle, s",
+      better: "lower",
+      value: (s) => s.idle?.serverCpuS ?? null,
+      format: (s) => (s.idle ? s.idle.serverCpuS.toFixed(2) : null),
+    },
   );
   return out;
 }
@@ -172,7 +214,9 @@ function loadTable(results: BenchResults): string[] {
     const add = (name: string, f: { wallS: number; serverCpuS: number; loadCpuS: number[]; loadCpuMaxPct: number } | undefined) => {
       if (!f) return;
       const warn = f.loadCpuMaxPct > 85 ? " ⚠" : "";
-      lines.push(`| ${s.label} | ${name} | ${f.wallS.toFixed(1)} | ${f.serverCpuS.toFixed(2)} | ${f.loadCpuS.map((c) => c.toFixed(2)).join(" + ")} | ${f.loadCpuMaxPct.toFixed(0)}${warn} |`);
+      lines.push(
+        `| ${s.label} | ${name} | ${f.wallS.toFixed(1)} | ${f.serverCpuS.toFixed(2)} | ${f.loadCpuS.map((c) => c.toFixed(2)).join(" + ")} | ${f.loadCpuMaxPct.toFixed(0)}${warn} |`,
+      );
     };
     add("connect", s.connect);
     add("idle", s.idle);
@@ -194,7 +238,8 @@ export function renderMarkdown(results: BenchResults): string {
       return typeof v === "number" ? fmt(v) : (v ?? "—");
     };
     const cells = [row.metric, cell(edgeio)];
-    for (const peer of peers) cells.push(cell(peer), row.metric.startsWith("**") ? "" : ratio(row.value(edgeio), row.value(peer), row.better));
+    for (const peer of peers)
+      cells.push(cell(peer), row.metric.startsWith("**") ? "" : ratio(row.value(edgeio), row.value(peer), row.better));
     table.push(`| ${cells.join(" | ")} |`);
   }
   const m = results.machine;
@@ -244,14 +289,23 @@ export function renderMarkdown(results: BenchResults): string {
 function sourceLine(edgeio: SystemResult): string {
   const source = edgeio.extra?.source as { commit: string; worktree: boolean; dirty: boolean } | undefined;
   if (!source) return "";
-  const what = source.worktree ? (source.dirty ? "the working tree, with uncommitted changes, on top of" : "the working tree at") : "the committed tree of";
+  const what = source.worktree
+    ? source.dirty
+      ? "the working tree, with uncommitted changes, on top of"
+      : "the working tree at"
+    : "the committed tree of";
   return `edgeio ran from a frozen copy of ${what} commit \`${source.commit.slice(0, 12)}\` (\`--edgeio-source ${source.worktree ? "worktree" : "head"}\`).`;
 }
 
 function shortName(id: string): string {
   return (
-    { "socketio-single": "SIO 1 proc", "socketio-redis": "SIO+Redis WS", "socketio-redis-polling": "SIO+Redis polling" } as Record<string, string>
-  )[id] ?? id;
+    (
+      { "socketio-single": "SIO 1 proc", "socketio-redis": "SIO+Redis WS", "socketio-redis-polling": "SIO+Redis polling" } as Record<
+        string,
+        string
+      >
+    )[id] ?? id
+  );
 }
 
 export function writeReports(results: BenchResults, dir: string, dated: boolean): string[] {

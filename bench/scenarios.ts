@@ -121,7 +121,11 @@ async function touch(url: string, count: number, transports: Array<"polling" | "
         socket.once("connect_error", reject);
       });
       try {
-        for (const [event, arg] of [["echo", "warm"], ["join", "warm-up"], ["leave", "warm-up"]]) {
+        for (const [event, arg] of [
+          ["echo", "warm"],
+          ["join", "warm-up"],
+          ["leave", "warm-up"],
+        ]) {
           await socket
             .timeout(10_000)
             .emitWithAck(event, arg)
@@ -210,7 +214,10 @@ export async function idleScenario(
       rssAfterIdleBytes: total(rssAfterIdle),
       bytesPerConnection: connections > 0 ? (total(rssAfterIdle) - total(baseline)) / connections : 0,
       rssByProcess: Object.fromEntries(
-        Object.keys(rssAfterIdle).map((name) => [name, { baseline: baseline[name] ?? 0, afterConnect: rssAfterConnect[name] ?? 0, afterIdle: rssAfterIdle[name] }]),
+        Object.keys(rssAfterIdle).map((name) => [
+          name,
+          { baseline: baseline[name] ?? 0, afterConnect: rssAfterConnect[name] ?? 0, afterIdle: rssAfterIdle[name] },
+        ]),
       ),
       auxiliaryRssBytes,
     };
@@ -291,7 +298,14 @@ export async function pollingScenario(system: RunningSystem, pool: LoadPool, opt
     const results = await pool.each(
       (_, i) =>
         groups[i].length
-          ? { op: "pollingRtt", urls: system.pollingUrls, indices: groups[i], stride: pool.workers.length, rounds: options.pollingRounds, timeoutMs: 10_000 }
+          ? {
+              op: "pollingRtt",
+              urls: system.pollingUrls,
+              indices: groups[i],
+              stride: pool.workers.length,
+              rounds: options.pollingRounds,
+              timeoutMs: 10_000,
+            }
           : null,
       PollingResultSchema,
     );

@@ -18,7 +18,15 @@ const dist = resolve(here, "dist");
 const args = new Set(process.argv.slice(2));
 mkdirSync(dist, { recursive: true });
 
-const common = { entryPoints: [entry], bundle: true, minify: true, target: "es2020", platform: "browser", legalComments: "none", write: false };
+const common = {
+  entryPoints: [entry],
+  bundle: true,
+  minify: true,
+  target: "es2020",
+  platform: "browser",
+  legalComments: "none",
+  write: false,
+};
 
 const esm = await build({ ...common, format: "esm", external: ["socket.io-client"] });
 const iife = await build({ ...common, format: "iife", globalName: "EdgeIO" });
@@ -34,7 +42,9 @@ put(resolve(dist, "edgeio-client.iife.js"), iife.outputFiles[0].contents);
 put(resolve(root, "public/edgeio-client.js"), iife.outputFiles[0].contents);
 
 if (!args.has("--no-types")) {
-  execFileSync(process.execPath, [resolve(root, "node_modules/typescript/bin/tsc"), "-p", resolve(here, "tsconfig.json")], { stdio: "inherit" });
+  execFileSync(process.execPath, [resolve(root, "node_modules/typescript/bin/tsc"), "-p", resolve(here, "tsconfig.json")], {
+    stdio: "inherit",
+  });
 }
 
 if (args.has("--sizes")) {
@@ -45,5 +55,6 @@ if (args.has("--sizes")) {
     ["shim + socket.io-client (IIFE, minified)", iife.outputFiles[0].contents],
     ["socket.io-client dist/socket.io.min.js", sio],
   ];
-  for (const [name, bytes] of rows) console.log(`${name.padEnd(44)} ${String(bytes.length).padStart(7)} B  ${String(gz(bytes)).padStart(6)} B gzip`);
+  for (const [name, bytes] of rows)
+    console.log(`${name.padEnd(44)} ${String(bytes.length).padStart(7)} B  ${String(gz(bytes)).padStart(6)} B gzip`);
 }

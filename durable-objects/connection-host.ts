@@ -221,13 +221,15 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
 
   fanout(op: HostOp): Promise<void> {
     const local = { name: this.hostName, apply: (o: HostOp) => this.apply(o) };
-    return this.fanoutChain.run(() => clusterOf(this.env).apply(op, { local })).then(
-      () => undefined,
-      (error: unknown) => {
-        console.error("edgeio: fan-out failed", error);
-        throw error;
-      },
-    );
+    return this.fanoutChain
+      .run(() => clusterOf(this.env).apply(op, { local }))
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          console.error("edgeio: fan-out failed", error);
+          throw error;
+        },
+      );
   }
 
   disconnectSocket(socketId: string, reason: DisconnectReason, notifyClient: boolean): void {
@@ -257,7 +259,9 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
 }
 
 /** The ConnectionHost class for an app: what the Worker entry exports (see worker/edgeio.ts). */
-export function createConnectionHost(app: EdgeioApp): typeof ConnectionHost & (new (ctx: DurableObjectState, env: EdgeioBindings) => ConnectionHost) {
+export function createConnectionHost(
+  app: EdgeioApp,
+): typeof ConnectionHost & (new (ctx: DurableObjectState, env: EdgeioBindings) => ConnectionHost) {
   return class extends ConnectionHost {
     constructor(ctx: DurableObjectState, env: EdgeioBindings) {
       super(ctx, env, app);

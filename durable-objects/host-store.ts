@@ -6,7 +6,6 @@
 import type { TransportName } from "./config";
 import type { HandshakeRecord } from "./engine/types";
 
-
 export type SessionRow = {
   sid: string;
   transport: TransportName;
@@ -16,7 +15,7 @@ export type SessionRow = {
   connect_deadline: number | null;
   last_pong_at: number;
   handshake: string;
-}
+};
 
 export type SocketRow = {
   id: string;
@@ -25,7 +24,7 @@ export type SocketRow = {
   auth: string;
   data: string;
   connected_at: number;
-}
+};
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS sessions (
@@ -240,7 +239,9 @@ export class HostStore {
   }
 
   roomCount(socketId: string): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM socket_rooms WHERE socket_id = ? AND room != ?", socketId, socketId).one().n;
+    return this.sql
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM socket_rooms WHERE socket_id = ? AND room != ?", socketId, socketId)
+      .one().n;
   }
 
   addRoom(socketId: string, room: string): boolean {

@@ -70,8 +70,19 @@ export class RoomDO extends PresenceObject {
   constructor(ctx: DurableObjectState, env: PresenceEnv) {
     super(ctx, env, { schema: SCHEMA, metaTable: "room_meta" });
     // Rooms created before presence existed have the three original columns only.
-    const columns = new Set(this.sql.exec<{ name: string }>("PRAGMA table_info(members)").toArray().map((c) => c.name));
-    for (const [column, type] of [["user_id", "TEXT"], ["user_name", "TEXT"], ["device_id", "TEXT"], ["state", "TEXT"], ["member_id", "TEXT"]] as const) {
+    const columns = new Set(
+      this.sql
+        .exec<{ name: string }>("PRAGMA table_info(members)")
+        .toArray()
+        .map((c) => c.name),
+    );
+    for (const [column, type] of [
+      ["user_id", "TEXT"],
+      ["user_name", "TEXT"],
+      ["device_id", "TEXT"],
+      ["state", "TEXT"],
+      ["member_id", "TEXT"],
+    ] as const) {
       if (!columns.has(column)) this.sql.exec(`ALTER TABLE members ADD COLUMN ${column} ${type}`);
     }
     this.sql.exec("CREATE INDEX IF NOT EXISTS members_by_user ON members (user_id)");
@@ -85,7 +96,12 @@ export class RoomDO extends PresenceObject {
       .toArray();
     for (const row of rows) {
       const device = row.device_id === row.socket_id ? await fallbackDeviceIdOf(row.socket_id) : row.device_id;
-      this.sql.exec("UPDATE members SET member_id = ?, device_id = ? WHERE socket_id = ?", await this.memberId(row.socket_id), device, row.socket_id);
+      this.sql.exec(
+        "UPDATE members SET member_id = ?, device_id = ? WHERE socket_id = ?",
+        await this.memberId(row.socket_id),
+        device,
+        row.socket_id,
+      );
     }
   }
 
@@ -143,9 +159,12 @@ export class RoomDO extends PresenceObject {
   }
 
   /** Replaces a member's custom state; the room hears `presence:update`. */
-  async setState(socketId: string, state: unknown): Promise<{ ok: true } | { ok: false; error: "not_member" | "state_too_large"; message: string }> {
+  async setState(
+    socketId: string,
+    state: unknown,
+  ): Promise<{ ok: true } | { ok: false; error: "not_member" | "state_too_large"; message: string }> {
     const row = this.member(socketId);
-    if (!row || !row.user_id) return { ok: false, error: "not_member", message: "the socket is not a presence member of this room" };
+    if (!row?.user_id) return { ok: false, error: "not_member", message: "the socket is not a presence member of this room" };
     if (jsonBytes(state) > this.presenceConfig.maxStateBytes) {
       return { ok: false, error: "state_too_large", message: `presence state is limited to ${this.presenceConfig.maxStateBytes} bytes` };
     }
@@ -241,7 +260,11 @@ export class RoomDO extends PresenceObject {
       this.sql.exec("INSERT INTO announced_users (user_id, name, leave_due) VALUES (?, ?, NULL)", userId, user.name);
       for (const device of liveDevices) this.sql.exec("INSERT INTO announced_devices (user_id, device_id) VALUES (?, ?)", userId, device);
       // The user's own connections learn the room's presence from their join ack.
-      this.announce("presence:join", { room: scope.room, user, metas: live.map(metaOf) }, live.map((row) => row.socket_id));
+      this.announce(
+        "presence:join",
+        { room: scope.room, user, metas: live.map(metaOf) },
+        live.map((row) => row.socket_id),
+      );
       if (occupied) await queueWebhook(this.env, "room.occupied", { nsp: scope.nsp, room: scope.room });
       await queueWebhook(this.env, "member.added", { nsp: scope.nsp, room: scope.room, user });
       return;
@@ -261,11 +284,13 @@ export class RoomDO extends PresenceObject {
     }
     for (const device of devices) {
       if (liveDevices.has(device.device_id)) {
-        if (device.leave_due !== null) this.sql.exec("UPDATE announced_devices SET leave_due = NULL WHERE user_id = ? AND device_id = ?", userId, device.device_id);
+        if (device.leave_due !== null)
+          this.sql.exec("UPDATE announced_devices SET leave_due = NULL WHERE user_id = ? AND device_id = ?", userId, device.device_id);
         continue;
       }
       const due = device.leave_due ?? now + grace;
-      if (device.leave_due === null) this.sql.exec("UPDATE announced_devices SET leave_due = ? WHERE user_id = ? AND device_id = ?", due, userId, device.device_id);
+      if (device.leave_due === null)
+        this.sql.exec("UPDATE announced_devices SET leave_due = ? WHERE user_id = ? AND device_id = ?", due, userId, device.device_id);
       if (due > now) continue;
       this.sql.exec("DELETE FROM announced_devices WHERE user_id = ? AND device_id = ?", userId, device.device_id);
       changed = true;
@@ -306,7 +331,10 @@ export class RoomDO extends PresenceObject {
 
   protected async checkLeases(now: number): Promise<void> {
     const rows = this.sql
-      .exec<{ socket_id: string; host: string; joined_at: number }>("SELECT socket_id, host, joined_at FROM members WHERE joined_at <= ?", now)
+      .exec<{ socket_id: string; host: string; joined_at: number }>(
+        "SELECT socket_id, host, joined_at FROM members WHERE joined_at <= ?",
+        now,
+      )
       .toArray();
     if (rows.length === 0) return;
     const dead = await deadSockets(this.env, rows);
@@ -333,5 +361,10 @@ export class RoomDO extends PresenceObject {
 /** What members see of a connection: no socket id (see presence/ids.ts). */
 function metaOf(row: MemberRow): PresenceMeta {
   const memberId = row.member_id ?? "";
-  return { memberId, deviceId: row.device_id ?? memberId, joinedAt: row.joined_at, state: row.state === null ? null : (JSON.parse(row.state) as JsonValue) };
+  return {
+    memberId,
+    deviceId: row.device_id ?? memberId,
+    joinedAt: row.joined_at,
+    state: row.state === null ? null : (JSON.parse(row.state) as JsonValue),
+  };
 }

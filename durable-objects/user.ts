@@ -91,7 +91,9 @@ export class UserDO extends PresenceObject {
   // ════════════════════════════ queries and commands (HTTP API, apps) ════════════════════════════
   info(id?: string): UserInfo {
     const devices = this.sql
-      .exec<{ device_id: string; n: number }>("SELECT device_id, COUNT(*) AS n FROM connections GROUP BY device_id ORDER BY MIN(connected_at)")
+      .exec<{ device_id: string; n: number }>(
+        "SELECT device_id, COUNT(*) AS n FROM connections GROUP BY device_id ORDER BY MIN(connected_at)",
+      )
       .toArray()
       .map((row) => ({ deviceId: row.device_id, connections: row.n }));
     return {

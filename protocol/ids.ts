@@ -28,7 +28,12 @@ const B64URL = /^[A-Za-z0-9_-]+$/;
 
 /** A pool member's name: `<colo>:<index>`, e.g. `local:2` or `fra:0`. */
 export function hostName(colo: string, index: number): string {
-  return `${colo.toLowerCase().replace(/[^a-z0-9-]/g, "").slice(0, 32) || "local"}:${index}`;
+  return `${
+    colo
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, "")
+      .slice(0, 32) || "local"
+  }:${index}`;
 }
 
 function decodeHost(part: string): string | null {

@@ -62,4 +62,3 @@ export function parseJsonWithDepth(text: string, limit = MAX_JSON_DEPTH): unknow
   assertJsonDepth(text, limit);
   return JSON.parse(text);
 }
-

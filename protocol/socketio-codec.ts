@@ -36,11 +36,4 @@ export function createDecoder(onPacket: (packet: Packet) => void): Decoder {
   return decoder;
 }
 
-export const RESERVED_EVENTS = new Set([
-  "connect",
-  "connect_error",
-  "disconnect",
-  "disconnecting",
-  "newListener",
-  "removeListener",
-]);
+export const RESERVED_EVENTS = new Set(["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"]);

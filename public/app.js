@@ -1,6 +1,5 @@
 // The edgeio demo chat. Uses the client-shim bundle (window.EdgeIO, from /edgeio-client.js):
 // rooms with live presence, typing indicators, token refresh, and reconnects are all the shim's.
-"use strict";
 
 const $ = (selector) => document.querySelector(selector);
 const DEFAULT_ROOMS = ["lobby", "random"];
@@ -201,7 +200,12 @@ function renderMessages() {
     ...list.map((message) =>
       message.system
         ? el("li", { className: "system", textContent: message.text })
-        : el("li", { className: "message" }, el("span", { className: "author", textContent: message.user.name }), el("span", { className: "text", textContent: message.text })),
+        : el(
+            "li",
+            { className: "message" },
+            el("span", { className: "author", textContent: message.user.name }),
+            el("span", { className: "text", textContent: message.text }),
+          ),
     ),
   );
   $("#messages").scrollTop = $("#messages").scrollHeight;

@@ -50,7 +50,7 @@ function buildHttpApp(config: EdgeioConfig, app: EdgeioApp) {
   // Last, so the app's own routes (defineApp's `routes` option) cannot shadow the core ones.
   mountAppRoutes(http, app);
 
-  http.onError((error, c) => {
+  http.onError((error, _c) => {
     console.error("edgeio: unhandled error", error);
     return errorResponse(500, "internal_error", "internal error");
   });

@@ -6,7 +6,7 @@ import type { AppEnv, EdgeioApp } from "../durable-objects/socketio/server";
 import { apiRoutes } from "./api/routes";
 import type { EdgeioConfig } from "../durable-objects/config";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: routes read vars and bindings of any app through c.env
 export type HttpApp = Hono<{ Bindings: any }>;
 
 /** Feature routes beside the Engine.IO endpoint (the HTTP API, …): part of every edgeio Worker. */

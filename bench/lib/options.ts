@@ -80,7 +80,11 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
   });
   const flags = values as Record<string, string | boolean | undefined>;
   const quick = flags.quick === true || env.BENCH_QUICK === "1";
-  const raw: Record<string, unknown> = { quick, selfCheck: flags["self-check"] === true, dated: !(quick || flags["no-dated"] === true || env.BENCH_NO_DATED === "1") };
+  const raw: Record<string, unknown> = {
+    quick,
+    selfCheck: flags["self-check"] === true,
+    dated: !(quick || flags["no-dated"] === true || env.BENCH_NO_DATED === "1"),
+  };
   for (const key of stringKeys) {
     raw[key] = flags[flagName(key)] ?? env[envName(key)] ?? (quick ? (QUICK as Record<string, string>)[key] : undefined) ?? DEFAULTS[key];
   }

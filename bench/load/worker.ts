@@ -6,14 +6,7 @@
  */
 import { io, type Socket } from "socket.io-client";
 import { nowMs, sleep } from "../lib/stats.ts";
-import {
-  RequestSchema,
-  type Command,
-  type CollectResult,
-  type ConnectResult,
-  type Failures,
-  type PollingResult,
-} from "./protocol.ts";
+import { RequestSchema, type Command, type CollectResult, type ConnectResult, type Failures, type PollingResult } from "./protocol.ts";
 
 const BenchMessage = (value: unknown): { run: string; seq: number; t: number } | null => {
   if (typeof value !== "object" || value === null) return null;
@@ -74,7 +67,10 @@ function snapshot(error: unknown): FailureSnapshot {
 
 function classify(failure: unknown, failures: Failures): void {
   const f = failure as Partial<FailureSnapshot>;
-  if (typeof f?.key !== "string") return classify(snapshot(failure), failures);
+  if (typeof f?.key !== "string") {
+    classify(snapshot(failure), failures);
+    return;
+  }
   if (f.sessionUnknown) failures.sessionUnknown++;
   else failures.other[f.key] = (failures.other[f.key] ?? 0) + 1;
 }

@@ -31,7 +31,10 @@ export async function startEdgeio(source: "worktree" | "head"): Promise<RunningS
     throw error;
   });
   const tree = () => descendants(process.pid).filter((pid) => !before.has(pid));
-  const currentWorkerds = () => tree().filter(isWorkerd).sort((a, b) => a - b);
+  const currentWorkerds = () =>
+    tree()
+      .filter(isWorkerd)
+      .sort((a, b) => a - b);
   const workerds = currentWorkerds();
   if (workerds.length !== 2) throw new Error(`expected wrangler dev's two workerd processes, found ${workerds.length}`);
   // The host pool is named after the colo the Worker sees (wrangler dev reports a fixed one offline).
@@ -47,14 +50,22 @@ export async function startEdgeio(source: "worktree" | "head"): Promise<RunningS
     // wrangler dev runs two workerd processes: the runtime hosting the Worker and its Durable
     // Objects, and a dev proxy in front of it. Both hold per-connection state, so both count.
     memoryProcesses: () =>
-      Object.fromEntries(workerds.map((pid) => [commandLine(pid).includes("--inspector-addr") ? "workerd runtime" : "workerd dev proxy", pid])),
+      Object.fromEntries(
+        workerds.map((pid) => [commandLine(pid).includes("--inspector-addr") ? "workerd runtime" : "workerd dev proxy", pid]),
+      ),
     cpuPids: tree,
     auxiliary: () => ({}),
     async wakeStats(): Promise<WakeStats> {
       const response = await fetch(`${service.url}/_edgeio/hosts?colo=${encodeURIComponent(colo)}`);
       const hosts = HostStatsSchema.parse(await response.json());
       const sum = (key: keyof WakeStats) => hosts.reduce((total, h) => total + h[key], 0);
-      return { wakes: sum("wakes"), alarms: sum("alarms"), sessions: sum("sessions"), webSockets: sum("webSockets"), constructions: sum("constructions") };
+      return {
+        wakes: sum("wakes"),
+        alarms: sum("alarms"),
+        sessions: sum("sessions"),
+        webSockets: sum("webSockets"),
+        constructions: sum("constructions"),
+      };
     },
     async extra() {
       return { source: snapshot.source, workerdProcesses: workerds.map((pid) => ({ pid, command: commandLine(pid).slice(0, 160) })), colo };

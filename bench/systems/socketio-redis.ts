@@ -16,7 +16,9 @@ export async function startSocketioRedis(): Promise<RunningSystem> {
   const redis = await startRedis(redisPort);
   const ports = [await freePort(), await freePort()];
   const script = resolve(import.meta.dirname, "socketio-server.ts");
-  const servers = await Promise.all(ports.map((port) => forkReady(script, { PORT: String(port), REDIS_URL: `redis://127.0.0.1:${redisPort}` })));
+  const servers = await Promise.all(
+    ports.map((port) => forkReady(script, { PORT: String(port), REDIS_URL: `redis://127.0.0.1:${redisPort}` })),
+  );
   const proxyPort = await freePort();
   const proxy = await forkReady(resolve(import.meta.dirname, "rr-proxy.ts"), { PORT: String(proxyPort), UPSTREAMS: ports.join(",") });
 

@@ -7,7 +7,10 @@ import type { RunningSystem } from "./types.ts";
 /** `faulty`: a server that drops and duplicates broadcasts on purpose, for the harness self-check. */
 export async function startSocketioSingle(faulty = false): Promise<RunningSystem> {
   const port = await freePort();
-  const server = await forkReady(resolve(import.meta.dirname, "socketio-server.ts"), { PORT: String(port), BENCH_FAULTS: faulty ? "1" : "0" });
+  const server = await forkReady(resolve(import.meta.dirname, "socketio-server.ts"), {
+    PORT: String(port),
+    BENCH_FAULTS: faulty ? "1" : "0",
+  });
   const url = `http://127.0.0.1:${port}`;
   return {
     id: faulty ? "socketio-faulty" : "socketio-single",

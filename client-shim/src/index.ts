@@ -36,7 +36,7 @@ export type PayloadMap = Record<string, object>;
 /** What a room member receives: the sender's payload plus the room and the sender. */
 export type Relayed<P> = P & { room: string; user: User };
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: listeners take whatever the server sends, as socket.io-client's do
 type Listener = (...args: any[]) => void;
 
 interface PresenceEvents<State> {
@@ -73,12 +73,9 @@ export interface EdgeHelpers<State = unknown> {
   setPresence(state: State): Promise<Ack>;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the same default as socket.io-client's EventsMap
 type EventsMap = Record<string, any>;
-export type EdgeSocket<Listen extends EventsMap = EventsMap, Emit extends EventsMap = EventsMap, State = unknown> = Socket<
-  Listen,
-  Emit
-> &
+export type EdgeSocket<Listen extends EventsMap = EventsMap, Emit extends EventsMap = EventsMap, State = unknown> = Socket<Listen, Emit> &
   EdgeHelpers<State>;
 
 export type TokenReason = "initial" | "refresh";
@@ -114,10 +111,14 @@ export function persistentDeviceId(): string {
   try {
     const storage = globalThis.localStorage;
     let id = storage.getItem(STORAGE_KEY);
-    if (!id) storage.setItem(STORAGE_KEY, (id = randomId()));
+    if (!id) {
+      id = randomId();
+      storage.setItem(STORAGE_KEY, id);
+    }
     return id;
   } catch {
-    return (memoryDeviceId ??= randomId());
+    memoryDeviceId ??= randomId();
+    return memoryDeviceId;
   }
 }
 
@@ -130,7 +131,16 @@ export function connect<Listen extends EventsMap = EventsMap, Emit extends Event
   url: string,
   options: ConnectOptions = {},
 ): EdgeSocket<Listen, Emit, State> {
-  const { token: fixedToken, getToken, deviceId: givenDeviceId, namespace = "/", maxTokenRefreshes = 3, shutdownJitter = 1, onServerShutdown, ...ioOptions } = options;
+  const {
+    token: fixedToken,
+    getToken,
+    deviceId: givenDeviceId,
+    namespace = "/",
+    maxTokenRefreshes = 3,
+    shutdownJitter = 1,
+    onServerShutdown,
+    ...ioOptions
+  } = options;
   const deviceId = givenDeviceId ?? persistentDeviceId();
   let token: string | null | undefined = fixedToken;
   let fetched = false;
@@ -272,7 +282,10 @@ export function connect<Listen extends EventsMap = EventsMap, Emit extends Event
     deviceId,
     room: (name: string) => {
       let room = rooms.get(name);
-      if (!room) rooms.set(name, (room = new RoomImpl(name)));
+      if (!room) {
+        room = new RoomImpl(name);
+        rooms.set(name, room);
+      }
       return room;
     },
     setPresence: (state: State) => {

@@ -11,7 +11,15 @@ import { LIMIT_CLOSE_CODE, LIMIT_MESSAGES, PacketRateLimiter, type LimitName } f
 import { PollChannels } from "./poll-channels";
 import { PollingTransport } from "./polling";
 import type { HostStore } from "../host-store";
-import { type CloseFrame, type CloseReason, type EngineListener, type HandshakeRecord, type SessionControl, TEXT_PLAIN, type WebSocketAttachment } from "./types";
+import {
+  type CloseFrame,
+  type CloseReason,
+  type EngineListener,
+  type HandshakeRecord,
+  type SessionControl,
+  TEXT_PLAIN,
+  type WebSocketAttachment,
+} from "./types";
 import { verifySessionRequest } from "./verify";
 import { WebSocketTransport } from "./websocket";
 import { engineErrorResponse } from "../../protocol/engine-errors";
@@ -48,7 +56,9 @@ export class EngineSessions implements SessionControl {
       if (key !== HOST_HEADER && key !== ADDRESS_HEADER) headers[key] = value;
     });
     const query: Record<string, string> = {};
-    url.searchParams.forEach((value, key) => (query[key] = value));
+    url.searchParams.forEach((value, key) => {
+      query[key] = value;
+    });
     const record: HandshakeRecord = {
       headers,
       query,
@@ -94,8 +104,8 @@ export class EngineSessions implements SessionControl {
   // ── WebSocket events (client sockets and poll channels) ──
   webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
     const { sid, probing, pollChannel } = ws.deserializeAttachment() as WebSocketAttachment;
-    if (pollChannel) return this.polling.onChannelMessage(ws, message);
-    this.websocket.onMessage(ws, sid, probing, message);
+    if (pollChannel) this.polling.onChannelMessage(ws, message);
+    else this.websocket.onMessage(ws, sid, probing, message);
   }
 
   webSocketGone(ws: WebSocket, reason: CloseReason): void {
@@ -130,7 +140,8 @@ export class EngineSessions implements SessionControl {
   send(sid: string, frames: WireFrame[], volatile = false): void {
     const session = this.store.session(sid);
     if (!session || session.closing) return;
-    const result = session.transport === "websocket" ? this.websocket.send(sid, frames, volatile) : this.polling.send(sid, frames, volatile);
+    const result =
+      session.transport === "websocket" ? this.websocket.send(sid, frames, volatile) : this.polling.send(sid, frames, volatile);
     if (result === "dropped") this.store.bumpMeta("volatile_dropped");
   }
 

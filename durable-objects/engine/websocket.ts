@@ -8,7 +8,15 @@ import { decodeTextPacket, encodeText, pollingFrameToWebSocket, type EnginePacke
 import { bufferedAmountOf, packetCost, type PacketRateLimiter, VOLATILE_WS_BUFFERED_BYTES } from "./limits";
 import type { PollingTransport } from "./polling";
 import type { HostStore } from "../host-store";
-import { type CloseFrame, type CloseReason, type SessionControl, UPGRADE_NONE, UPGRADE_OPENED, UPGRADE_PROBED, type WebSocketAttachment } from "./types";
+import {
+  type CloseFrame,
+  type CloseReason,
+  type SessionControl,
+  UPGRADE_NONE,
+  UPGRADE_OPENED,
+  UPGRADE_PROBED,
+  type WebSocketAttachment,
+} from "./types";
 
 export class WebSocketTransport {
   constructor(
@@ -67,8 +75,14 @@ export class WebSocketTransport {
       this.sessions.close(sid, "transport error");
       return;
     }
-    if (!this.packetRate.take(sid, packetCost(size))) return this.sessions.closeForLimit(sid, "packet_rate");
-    if (probing) return this.onProbeMessage(ws, sid, message);
+    if (!this.packetRate.take(sid, packetCost(size))) {
+      this.sessions.closeForLimit(sid, "packet_rate");
+      return;
+    }
+    if (probing) {
+      this.onProbeMessage(ws, sid, message);
+      return;
+    }
 
     const packet: EnginePacket | null = typeof message === "string" ? decodeTextPacket(message) : { type: "message", data: message };
     if (!packet) {

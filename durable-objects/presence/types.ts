@@ -10,7 +10,7 @@ export interface PresenceUser {
 }
 
 /** Presence state is small JSON (bounded by PRESENCE_MAX_STATE_BYTES); kept shallow for RPC typing. */
-export type JsonValue = string | number | boolean | null | Record<string, any> | any[];
+export type JsonValue = string | number | boolean | null | { [key: string]: unknown } | unknown[];
 
 /**
  * One connection of a presence entry, as every member of the room sees it. Never a socket id
@@ -56,8 +56,14 @@ export const MemberMetaSchema = z.object({
 
 const SocketData = z
   .object({
-    user: z.object({ id: z.string().min(1).max(256), name: z.string().max(256).optional() }).passthrough().optional(),
-    presence: z.object({ deviceId: z.string().min(1).max(128).optional(), state: z.unknown().optional() }).passthrough().optional(),
+    user: z
+      .object({ id: z.string().min(1).max(256), name: z.string().max(256).optional() })
+      .passthrough()
+      .optional(),
+    presence: z
+      .object({ deviceId: z.string().min(1).max(128).optional(), state: z.unknown().optional() })
+      .passthrough()
+      .optional(),
   })
   .passthrough();
 

@@ -86,7 +86,8 @@ export class ClientBridge implements EngineListener {
     if (reason === "server namespace disconnect") {
       const session = this.store.session(sid);
       if (!session || session.closing) return;
-      for (const row of this.store.socketsOfSession(sid)) this.engine.send(sid, encodePacket({ type: PacketType.DISCONNECT, nsp: row.nsp }));
+      for (const row of this.store.socketsOfSession(sid))
+        this.engine.send(sid, encodePacket({ type: PacketType.DISCONNECT, nsp: row.nsp }));
     }
     this.engine.close(sid, reason === "client namespace disconnect" ? "transport close" : reason);
   }

@@ -54,7 +54,9 @@ function unencodable(value: unknown, path: string, ancestors: object[], depth: n
   if (typeof (value as { toJSON?: unknown }).toJSON === "function") return null;
   ancestors.push(value);
   try {
-    const entries: Array<[string, unknown]> = Array.isArray(value) ? value.map((item, i) => [`[${i}]`, item]) : Object.entries(value).map(([key, item]) => [`.${key}`, item]);
+    const entries: Array<[string, unknown]> = Array.isArray(value)
+      ? value.map((item, i) => [`[${i}]`, item])
+      : Object.entries(value).map(([key, item]) => [`.${key}`, item]);
     for (const [step, item] of entries) {
       const found = unencodable(item, `${path}${step}`, ancestors, depth + 1);
       if (found !== null) return found;

@@ -11,7 +11,12 @@ import type { Socket } from "./socket";
 /** The rooms' side of membership (RoomDOs), as the ConnectionHost provides it. */
 export interface RoomDirectory {
   /** Adds the socket to `room` (null: the namespace itself); `data` is the socket's data, for presence. */
-  join(nsp: string, room: string | null, socketId: string, data: unknown): Promise<{ ok: true } | { ok: false; error: "room_full" | "state_too_large"; message: string }>;
+  join(
+    nsp: string,
+    room: string | null,
+    socketId: string,
+    data: unknown,
+  ): Promise<{ ok: true } | { ok: false; error: "room_full" | "state_too_large"; message: string }>;
   leave(nsp: string, room: string | null, socketId: string): Promise<void>;
 }
 
@@ -39,7 +44,9 @@ export class RoomMembership {
     const added = allowed.filter((room) => this.store.addRoom(socketId, room));
     for (const room of added) this.live(socketId)?.rooms.add(room);
     const results = await Promise.all(
-      added.filter((room) => room !== socketId).map(async (room) => ({ room, result: await this.directory.join(row.nsp, room, socketId, data) })),
+      added
+        .filter((room) => room !== socketId)
+        .map(async (room) => ({ room, result: await this.directory.join(row.nsp, room, socketId, data) })),
     );
     const refused = results.filter((entry) => !entry.result.ok);
     if (refused.length === 0) return;
@@ -65,7 +72,9 @@ export class RoomMembership {
     await Promise.all(
       rooms
         .filter((room) => room !== socketId)
-        .map((room) => this.directory.leave(nsp, room, socketId).catch((error: unknown) => console.error(`edgeio: leaving room ${room} failed`, error))),
+        .map((room) =>
+          this.directory.leave(nsp, room, socketId).catch((error: unknown) => console.error(`edgeio: leaving room ${room} failed`, error)),
+        ),
     );
   }
 }

@@ -6,6 +6,7 @@ import { assertEmittable } from "./emittable";
 import { privateRoomRefusal, userIdOf } from "./private-rooms";
 import type { DisconnectReason, Handshake, HostRuntime } from "./types";
 
+// biome-ignore lint/suspicious/noExplicitAny: handlers declare their own argument types, as with Socket.IO's `socket.on`
 type Listener = (...args: any[]) => unknown;
 type AckCallback = (...args: unknown[]) => void;
 
@@ -24,6 +25,7 @@ export class Socket {
   readonly handshake: Handshake;
   readonly rooms: Set<string>;
   /** Arbitrary per-socket state; persisted after every handler so it survives eviction. */
+  // biome-ignore lint/suspicious/noExplicitAny: Socket.IO types socket.data as any
   data: any;
   connected = true;
   /** True when this object was rebuilt after the host was evicted or hibernated. */
@@ -74,7 +76,11 @@ export class Socket {
   off(event?: string, listener?: Listener): this {
     if (event === undefined) this.listeners.clear();
     else if (listener === undefined) this.listeners.delete(event);
-    else this.listeners.set(event, (this.listeners.get(event) ?? []).filter((l) => l !== listener));
+    else
+      this.listeners.set(
+        event,
+        (this.listeners.get(event) ?? []).filter((l) => l !== listener),
+      );
     return this;
   }
 
@@ -133,9 +139,7 @@ export class Socket {
       },
       emitWithAck: (event: string, ...args: unknown[]): Promise<unknown> =>
         new Promise((resolve, reject) => {
-          this.timeout(ms).emit(event, ...args, (error: Error | null, response: unknown) =>
-            error ? reject(error) : resolve(response),
-          );
+          this.timeout(ms).emit(event, ...args, (error: Error | null, response: unknown) => (error ? reject(error) : resolve(response)));
         }),
     };
   }

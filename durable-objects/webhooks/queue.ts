@@ -40,7 +40,7 @@ export function webhookShards(env: WebhookEnv): DurableObjectStub<WebhookDO>[] {
 
 /** Queues an event for delivery. Never throws: a webhook problem must not break the caller. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function queueWebhook(env: any, type: WebhookEventType, data: Record<string, unknown>): Promise<void> {
+export async function queueWebhook(env: object, type: WebhookEventType, data: Record<string, unknown>): Promise<void> {
   try {
     const config = webhookConfigFrom(env as object);
     if (config.urls.length === 0) return;
@@ -60,7 +60,11 @@ export async function queueWebhook(env: any, type: WebhookEventType, data: Recor
  * Stores an event and POSTs it at once, answering with the first URL's response (client
  * acks). Failed URLs are retried later like queued events. Null when webhooks are off.
  */
-export async function deliverWebhookNow(env: object, type: WebhookEventType, data: Record<string, unknown>): Promise<ImmediateResult | null> {
+export async function deliverWebhookNow(
+  env: object,
+  type: WebhookEventType,
+  data: Record<string, unknown>,
+): Promise<ImmediateResult | null> {
   const config = webhookConfigFrom(env);
   if (config.urls.length === 0) return null;
   const event = newWebhookEvent(type, data);

@@ -103,7 +103,9 @@ export class WebhookDO extends DurableObject {
     // Leased past the attempt's timeout so the alarm does not send it a second time meanwhile.
     this.store(event, Date.now() + config.timeoutMs + 1_000);
     await this.rearm();
-    const rows = this.sql.exec<PendingRow>("SELECT event_id, type, url, body, attempts FROM pending WHERE event_id = ?", event.id).toArray();
+    const rows = this.sql
+      .exec<PendingRow>("SELECT event_id, type, url, body, attempts FROM pending WHERE event_id = ?", event.id)
+      .toArray();
     const results = await Promise.all(rows.map((row) => this.attemptAndRecord(row, config)));
     await this.rearm();
     const primary = results[rows.findIndex((row) => row.url === config.urls[0])] ?? results[0];
@@ -116,10 +118,16 @@ export class WebhookDO extends DurableObject {
   /** RPC: the most recent delivery attempts, newest first. */
   deliveries(limit = 100): DeliveryLogEntry[] {
     return this.sql
-      .exec<{ event_id: string; type: string; url: string; attempt: number; status: number; outcome: DeliveryOutcome; error: string | null; at: number }>(
-        "SELECT event_id, type, url, attempt, status, outcome, error, at FROM log ORDER BY seq DESC LIMIT ?",
-        limit,
-      )
+      .exec<{
+        event_id: string;
+        type: string;
+        url: string;
+        attempt: number;
+        status: number;
+        outcome: DeliveryOutcome;
+        error: string | null;
+        at: number;
+      }>("SELECT event_id, type, url, attempt, status, outcome, error, at FROM log ORDER BY seq DESC LIMIT ?", limit)
       .toArray()
       .map((row) => ({
         eventId: row.event_id,

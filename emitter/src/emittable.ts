@@ -19,7 +19,8 @@ const MAX_DEPTH = 512;
 
 /** Throws ReservedEventError or InvalidEmitError unless `emit(event, ...args)` can be sent. */
 export function assertEmittable(event: unknown, args: readonly unknown[]): asserts event is string {
-  if (typeof event !== "string") throw new InvalidEmitError(`the event name must be a string, got ${event === null ? "null" : typeof event}`);
+  if (typeof event !== "string")
+    throw new InvalidEmitError(`the event name must be a string, got ${event === null ? "null" : typeof event}`);
   if (RESERVED_EVENTS.has(event)) throw new ReservedEventError(`"${event}" is a reserved event name`);
   args.forEach((arg, i) => {
     if (i === args.length - 1 && typeof arg === "function") {
@@ -40,7 +41,9 @@ function unencodable(value: unknown, path: string, ancestors: object[], depth: n
   if (typeof (value as { toJSON?: unknown }).toJSON === "function") return null;
   ancestors.push(value);
   try {
-    const entries: Array<[string, unknown]> = Array.isArray(value) ? value.map((item, i) => [`[${i}]`, item]) : Object.entries(value).map(([key, item]) => [`.${key}`, item]);
+    const entries: Array<[string, unknown]> = Array.isArray(value)
+      ? value.map((item, i) => [`[${i}]`, item])
+      : Object.entries(value).map(([key, item]) => [`.${key}`, item]);
     for (const [step, item] of entries) {
       const found = unencodable(item, `${path}${step}`, ancestors, depth + 1);
       if (found !== null) return found;

@@ -79,6 +79,7 @@ export function apiErrorFor(status: number, body: unknown, attempts: number, ret
   const issues = Array.isArray(error?.issues) ? (error.issues as ApiIssue[]) : [];
   const Class = status >= 500 ? ServerError : (BY_STATUS[status] ?? ApiError);
   const instance = new Class(`${message} (${status} ${code})`, status, code, issues, attempts);
-  if (instance instanceof RateLimitError && retryAfter !== null && Number.isFinite(Number(retryAfter))) instance.retryAfter = Number(retryAfter);
+  if (instance instanceof RateLimitError && retryAfter !== null && Number.isFinite(Number(retryAfter)))
+    instance.retryAfter = Number(retryAfter);
   return instance;
 }

@@ -39,7 +39,10 @@ export default defineApp((io, env) => {
     socket.on("rooms", (ack: (rooms: string[]) => void) => ack([...socket.rooms]));
     socket.on("to-room", (room: string, event: string, ...args: unknown[]) => socket.to(room).emit(event, ...args));
     socket.on("to-room-except", (room: string, except: string, event: string, ...args: unknown[]) =>
-      socket.to(room).except(except).emit(event, ...args),
+      socket
+        .to(room)
+        .except(except)
+        .emit(event, ...args),
     );
     socket.on("io-to-room", (room: string, event: string, ...args: unknown[]) => io.to(room).emit(event, ...args));
     socket.on("broadcast", (event: string, ...args: unknown[]) => socket.broadcast.emit(event, ...args));

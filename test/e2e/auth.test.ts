@@ -49,7 +49,12 @@ afterAll(async () => {
 
 const claims = (extra: Record<string, unknown> = {}) => ({ sub: "ada", name: "Ada Lovelace", roles: ["admin"], ...extra });
 
-function signed(alg: "HS256" | "RS256", key: Uint8Array | CryptoKey, payload = claims(), options: { kid?: string; exp?: number | string } = {}) {
+function signed(
+  alg: "HS256" | "RS256",
+  key: Uint8Array | CryptoKey,
+  payload = claims(),
+  options: { kid?: string; exp?: number | string } = {},
+) {
   return new SignJWT(payload)
     .setProtectedHeader({ alg, ...(options.kid ? { kid: options.kid } : {}) })
     .setIssuer(ISSUER)
@@ -80,7 +85,9 @@ describe("accepted tokens", () => {
   });
 
   it("accepts a valid RS256 token whose key comes from the JWKS URL", async () => {
-    const client = await connectUser(service.url, { auth: { token: await signed("RS256", rsa.privateKey, claims({ sub: "grace", name: "Grace" }), { kid: "key-1" }) } });
+    const client = await connectUser(service.url, {
+      auth: { token: await signed("RS256", rsa.privateKey, claims({ sub: "grace", name: "Grace" }), { kid: "key-1" }) },
+    });
     expect(client.session.user).toEqual({ id: "grace", name: "Grace" });
     client.socket.close();
   });
@@ -89,7 +96,9 @@ describe("accepted tokens", () => {
     const next = await generateKeyPair("RS256", { extractable: true });
     jwks = [...jwks, { ...(await exportJWK(next.publicKey)), kid: "key-2", alg: "RS256", use: "sig" }];
     const before = jwksFetches;
-    const client = await connectUser(service.url, { auth: { token: await signed("RS256", next.privateKey, claims({ sub: "rotated" }), { kid: "key-2" }) } });
+    const client = await connectUser(service.url, {
+      auth: { token: await signed("RS256", next.privateKey, claims({ sub: "rotated" }), { kid: "key-2" }) },
+    });
     expect(client.session.user.id).toBe("rotated");
     expect(jwksFetches).toBeGreaterThan(before);
     client.socket.close();
@@ -139,9 +148,19 @@ describe("refused tokens", () => {
   });
 
   it("refuses a token for another issuer or audience", async () => {
-    const wrongIssuer = await new SignJWT(claims()).setProtectedHeader({ alg: "HS256" }).setIssuer("https://evil.test").setAudience(AUDIENCE).setExpirationTime("10m").sign(secret);
+    const wrongIssuer = await new SignJWT(claims())
+      .setProtectedHeader({ alg: "HS256" })
+      .setIssuer("https://evil.test")
+      .setAudience(AUDIENCE)
+      .setExpirationTime("10m")
+      .sign(secret);
     expect(await refusedWith({ auth: { token: wrongIssuer } })).toBe("invalid_claims");
-    const wrongAudience = await new SignJWT(claims()).setProtectedHeader({ alg: "HS256" }).setIssuer(ISSUER).setAudience("someone-else").setExpirationTime("10m").sign(secret);
+    const wrongAudience = await new SignJWT(claims())
+      .setProtectedHeader({ alg: "HS256" })
+      .setIssuer(ISSUER)
+      .setAudience("someone-else")
+      .setExpirationTime("10m")
+      .sign(secret);
     expect(await refusedWith({ auth: { token: wrongAudience } })).toBe("invalid_claims");
   });
 

@@ -38,7 +38,8 @@ async function signIn(page: Page, name: string, query = ""): Promise<void> {
 }
 
 const online = (page: Page) => page.waitForFunction(() => document.querySelector("#status")?.textContent === "online", null, WAIT);
-const presenceEntry = (page: Page, name: string) => page.locator("#presence li", { has: page.locator(".name", { hasText: new RegExp(`^${name}$`) }) });
+const presenceEntry = (page: Page, name: string) =>
+  page.locator("#presence li", { has: page.locator(".name", { hasText: new RegExp(`^${name}$`) }) });
 const message = (page: Page, text: string) => page.locator("#messages li.message", { hasText: text });
 const transport = (page: Page) => page.textContent("#transport");
 
@@ -124,7 +125,9 @@ describe("demo chat in Chromium", () => {
     await signIn(aliceTab, "alice");
     await aliceTab.waitForFunction(() => document.querySelector("#presence li[data-connections='2']") !== null, null, WAIT);
     expect(await presenceEntry(aliceTab, "alice").locator(".devices").textContent()).toBe("1 device");
-    const deviceIds = await aliceTab.evaluate(() => window.demo.room.presence.find((e) => e.user.name === "alice")!.metas.map((m) => m.deviceId));
+    const deviceIds = await aliceTab.evaluate(() =>
+      window.demo.room.presence.find((e) => e.user.name === "alice")!.metas.map((m) => m.deviceId),
+    );
     expect(new Set(deviceIds).size).toBe(1);
     expect(deviceIds[0]).toBe(await alice.evaluate(() => localStorage.getItem("edgeio:deviceId")));
 
@@ -205,7 +208,11 @@ describe("client-shim helpers in the page", () => {
         if (!check()) throw new Error(`never: ${what}`);
       };
       const tokenFor = async (name: string) => {
-        const response = await fetch("/dev/token", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name }) });
+        const response = await fetch("/dev/token", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ name }),
+        });
         return (await response.json()) as { token: string; user: { id: string; name: string } };
       };
       const carol = await tokenFor("carol");
@@ -215,7 +222,9 @@ describe("client-shim helpers in the page", () => {
       const a = EdgeIO.connect(location.origin, {
         getToken: (reason) => (reasons.push(reason), reason === "initial" ? "not-a-jwt" : carol.token),
       });
-      a.on("connect_error", (error: Error & { data?: { code?: string } }) => errors.push({ message: error.message, code: error.data?.code }));
+      a.on("connect_error", (error: Error & { data?: { code?: string } }) =>
+        errors.push({ message: error.message, code: error.data?.code }),
+      );
       await new Promise((resolve) => a.once("connect", () => resolve(null)));
 
       const dave = await tokenFor("dave");
@@ -251,7 +260,13 @@ describe("client-shim helpers in the page", () => {
         errors,
         deviceId: a.deviceId,
         storedDeviceId: localStorage.getItem("edgeio:deviceId"),
-        joinA: joinA.ok ? { ok: true, users: joinA.presence.map((e) => e.user.name), deviceIds: joinA.presence.flatMap((e) => e.metas.map((m) => m.deviceId)) } : joinA,
+        joinA: joinA.ok
+          ? {
+              ok: true,
+              users: joinA.presence.map((e) => e.user.name),
+              deviceIds: joinA.presence.flatMap((e) => e.metas.map((m) => m.deviceId)),
+            }
+          : joinA,
         joinB: joinB.ok ? { ok: true, counts: joinB.counts } : joinB,
         relayed,
         setReply,

@@ -149,7 +149,9 @@ describe("client-shim: auth", () => {
         return reason === "initial" ? "expired" : "good:alice";
       },
     });
-    socket.on("connect_error", (error: Error & { data?: { code?: string } }) => errors.push({ message: error.message, code: error.data?.code }));
+    socket.on("connect_error", (error: Error & { data?: { code?: string } }) =>
+      errors.push({ message: error.message, code: error.data?.code }),
+    );
     const hello = await once<{ deviceId: string; token: string }>((resolve) => socket.once("hello", resolve), "hello");
     expect(reasons).toEqual(["initial", "refresh"]);
     expect(errors).toEqual([{ message: "unauthorized", code: "token_expired" }]);
@@ -190,7 +192,11 @@ describe("client-shim: rooms and presence", () => {
 
     const bobRoom = bob.room<ChatEvents>("lobby");
     await bobRoom.join();
-    await until(() => aliceRoom.presence.length === 2, (wake) => aliceRoom.on("presence", wake), "bob in alice's list");
+    await until(
+      () => aliceRoom.presence.length === 2,
+      (wake) => aliceRoom.on("presence", wake),
+      "bob in alice's list",
+    );
     expect(joins).toEqual(["bob"]);
     expect(aliceRoom.counts).toEqual({ users: 2, connections: 2 });
     expect(aliceRoom.presence.find((e) => e.user.id === "bob")!.metas[0].deviceId).toBe("b1");
@@ -199,7 +205,10 @@ describe("client-shim: rooms and presence", () => {
     const other = alice.room("other");
     const strays: unknown[] = [];
     other.on("message:new", (payload) => strays.push(payload));
-    const received = once<{ text: string; room: string; user: { id: string } }>((resolve) => aliceRoom.on("message:new", resolve), "message");
+    const received = once<{ text: string; room: string; user: { id: string } }>(
+      (resolve) => aliceRoom.on("message:new", resolve),
+      "message",
+    );
     bobRoom.emit("message:new", { text: "hi alice" });
     expect(await received).toEqual({ text: "hi alice", room: "lobby", user: { id: "bob", name: "bob" } });
     expect(strays).toEqual([]);
@@ -214,7 +223,11 @@ describe("client-shim: rooms and presence", () => {
     expect(aliceRoom.presence.find((e) => e.user.id === "bob")!.metas[0].state).toEqual({ status: "away" });
 
     expect(await bobRoom.leave()).toEqual({ ok: true, room: "lobby" });
-    await until(() => aliceRoom.presence.length === 1, (wake) => aliceRoom.on("presence:leave", wake), "bob leaving");
+    await until(
+      () => aliceRoom.presence.length === 1,
+      (wake) => aliceRoom.on("presence:leave", wake),
+      "bob leaving",
+    );
     expect(aliceRoom.presence.map((e) => e.user.id)).toEqual(["alice"]);
     expect(bobRoom.joined).toBe(false);
   });

@@ -93,7 +93,10 @@ describe("join policy", () => {
     const reply = await ack(a.socket, "room:join", "stream:news");
     expect(reply).toMatchObject({ ok: true, room: "stream:news", counts: { connections: 1, users: 1 } });
     expect(reply.presence).toEqual([
-      { user: a.session.user, metas: [expect.objectContaining({ memberId: expect.any(String), deviceId: a.session.deviceId, state: null })] },
+      {
+        user: a.session.user,
+        metas: [expect.objectContaining({ memberId: expect.any(String), deviceId: a.session.deviceId, state: null })],
+      },
     ]);
     expect(JSON.stringify(reply)).not.toContain(a.socket.id);
     expect(await ack(a.socket, "room:leave", "stream:news")).toEqual({ ok: true, room: "stream:news" });
@@ -235,7 +238,8 @@ describe("emit to a user", () => {
     });
     expect(marker.status).toBe(200);
     await until(() => tabs.every((tab) => count(tab, "marker") === 1), "the marker at every tab");
-    for (const tab of tabs) expect(tab.events.filter(([name]) => name === "notify").map(([, p]) => p)).toEqual([{ rooms: 1 }, { rooms: 2 }]);
+    for (const tab of tabs)
+      expect(tab.events.filter(([name]) => name === "notify").map(([, p]) => p)).toEqual([{ rooms: 1 }, { rooms: 2 }]);
     expect(count(other, "notify")).toBe(0);
 
     // The UserDO knows the three connections and their devices.

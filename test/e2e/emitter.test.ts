@@ -61,8 +61,10 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.writeHead(status, { "Content-Type": "application/json", ...headers });
   res.end(JSON.stringify(body));
 }
-const apiError = (status: number, code: string, extra: object = {}) => (res: ServerResponse) =>
-  json(res, status, { error: { code, message: `failure ${code}`, ...extra } });
+const apiError =
+  (status: number, code: string, extra: object = {}) =>
+  (res: ServerResponse) =>
+    json(res, status, { error: { code, message: `failure ${code}`, ...extra } });
 const dropConnection = (_res: ServerResponse, req: IncomingMessage) => req.socket.destroy();
 
 const unitEmitter = (options: Partial<ConstructorParameters<typeof Emitter>[0]> = {}) =>
@@ -71,9 +73,20 @@ const unitEmitter = (options: Partial<ConstructorParameters<typeof Emitter>[0]> 
 describe("emitter (unit)", () => {
   it("sends the selection, event and args (binary as the _binary marker) with the bearer key", async () => {
     const emitter = unitEmitter();
-    await emitter.of("/chat").to("a").in(["b", "c"]).except("d").user(7).user(["8"]).volatile.emit("ev", { x: 1 }, Buffer.from([1, 2, 3]), new Uint8Array([255]).buffer);
+    await emitter
+      .of("/chat")
+      .to("a")
+      .in(["b", "c"])
+      .except("d")
+      .user(7)
+      .user(["8"])
+      .volatile.emit("ev", { x: 1 }, Buffer.from([1, 2, 3]), new Uint8Array([255]).buffer);
     expect(recorded).toHaveLength(1);
-    expect(recorded[0]).toMatchObject({ method: "POST", url: "/v1/emit", headers: { authorization: "Bearer unit-key", "content-type": "application/json" } });
+    expect(recorded[0]).toMatchObject({
+      method: "POST",
+      url: "/v1/emit",
+      headers: { authorization: "Bearer unit-key", "content-type": "application/json" },
+    });
     expect(recorded[0].body).toEqual({
       namespace: "/chat",
       rooms: ["a", "b", "c"],
@@ -129,14 +142,18 @@ describe("emitter (unit)", () => {
 
   it("gives up after `retries` with a ServerError (5xx) or a NetworkError", async () => {
     script = Array.from({ length: 10 }, () => apiError(502, "bad_gateway"));
-    const server = await unitEmitter({ retries: 2 }).emit("ev").catch((e: unknown) => e);
+    const server = await unitEmitter({ retries: 2 })
+      .emit("ev")
+      .catch((e: unknown) => e);
     expect(server).toBeInstanceOf(ServerError);
     expect(server).toMatchObject({ status: 502, code: "bad_gateway", attempts: 3 });
     expect(recorded).toHaveLength(3);
 
     recorded = [];
     script = Array.from({ length: 10 }, () => dropConnection);
-    const network = await unitEmitter({ retries: 2 }).emit("ev").catch((e: unknown) => e);
+    const network = await unitEmitter({ retries: 2 })
+      .emit("ev")
+      .catch((e: unknown) => e);
     expect(network).toBeInstanceOf(NetworkError);
     expect((network as NetworkError).attempts).toBe(3);
     expect(recorded).toHaveLength(3);
@@ -152,8 +169,13 @@ describe("emitter (unit)", () => {
     ];
     for (const [status, code, Class] of cases) {
       recorded = [];
-      script = [apiError(status, code, status === 400 ? { issues: [{ path: ["event"], code: "custom", message: "bad" }] } : {}), apiError(500, "never_reached")];
-      const error = await unitEmitter().emit("ev").catch((e: unknown) => e);
+      script = [
+        apiError(status, code, status === 400 ? { issues: [{ path: ["event"], code: "custom", message: "bad" }] } : {}),
+        apiError(500, "never_reached"),
+      ];
+      const error = await unitEmitter()
+        .emit("ev")
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(Class);
       expect(error).toBeInstanceOf(ApiError);
       expect(error).toMatchObject({ status, code, attempts: 1 });
@@ -164,7 +186,9 @@ describe("emitter (unit)", () => {
 
   it("reads Retry-After on 429", async () => {
     script = [(res) => json(res, 429, { error: { code: "rate_limited", message: "slow down" } }, { "Retry-After": "60" })];
-    const error = (await unitEmitter().emit("ev").catch((e: unknown) => e)) as RateLimitError;
+    const error = (await unitEmitter()
+      .emit("ev")
+      .catch((e: unknown) => e)) as RateLimitError;
     expect(error.retryAfter).toBe(60);
   });
 
@@ -238,11 +262,12 @@ describe("emitter against the service (seed backend)", () => {
   function counter(list: Socket[], event: string) {
     const counts = list.map(() => 0);
     const payloads: unknown[][] = list.map(() => []);
-    list.forEach((socket, i) =>
-      socket.on(event, (...args: unknown[]) => {
-        counts[i]++;
-        payloads[i].push(args);
-      }),
+    list.forEach(
+      (socket, i) =>
+        void socket.on(event, (...args: unknown[]) => {
+          counts[i]++;
+          payloads[i].push(args);
+        }),
     );
     return {
       counts,
@@ -252,7 +277,7 @@ describe("emitter against the service (seed backend)", () => {
         const seen = list.map((socket) => nextEvent(socket, marker));
         await emitter.to(list.map((socket) => socket.id!)).emit(marker);
         await Promise.all(seen);
-        list.forEach((socket) => socket.off(event));
+        for (const socket of list) socket.off(event);
       },
     };
   }
@@ -355,7 +380,10 @@ describe("emitter against the service (seed backend)", () => {
   it("surfaces the service's refusals as typed errors", async () => {
     const wrongKey = new Emitter({ url: service.url, apiKey: "not-a-valid-key-0000" });
     await expect(wrongKey.emit("x")).rejects.toBeInstanceOf(AuthenticationError);
-    const invalid = await emitter.to("x".repeat(300)).emit("x").catch((e: unknown) => e);
+    const invalid = await emitter
+      .to("x".repeat(300))
+      .emit("x")
+      .catch((e: unknown) => e);
     expect(invalid).toBeInstanceOf(ValidationError);
     expect((invalid as ValidationError).issues[0].path).toEqual(["rooms", 0]);
   });

@@ -26,7 +26,10 @@ afterAll(async () => {
   await service?.stop();
 });
 
-async function call(path: string, init: { method?: string; key?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> } = {}) {
+async function call(
+  path: string,
+  init: { method?: string; key?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+) {
   const headers: Record<string, string> = { "Content-Type": "application/json", ...init.headers };
   const key = init.key === undefined ? KEY_A : init.key;
   if (key !== null) headers.Authorization = `Bearer ${key}`;
@@ -105,7 +108,8 @@ describe("errors", () => {
     expect(json.error.code).toBe("invalid_request");
     const paths = json.error.issues.map((issue: { path: unknown[] }) => issue.path.join("."));
     expect(paths).toEqual(expect.arrayContaining(["event", "rooms", "args.0._binary", ""]));
-    for (const issue of json.error.issues) expect(issue).toEqual({ path: expect.any(Array), code: expect.any(String), message: expect.any(String) });
+    for (const issue of json.error.issues)
+      expect(issue).toEqual({ path: expect.any(Array), code: expect.any(String), message: expect.any(String) });
   });
 
   it("answers 400 for a missing event and for a bad namespace", async () => {
@@ -137,7 +141,11 @@ describe("routes", () => {
     sockets.push(a, b);
     const received = [nextEventArgs(a, "api:event"), nextEventArgs(b, "api:event")];
     const { status, json } = await call("/v1/emit", {
-      body: { rooms: ["api:room"], event: "api:event", args: [{ text: "hi" }, { _binary: Buffer.from([0, 1, 2, 255]).toString("base64") }] },
+      body: {
+        rooms: ["api:room"],
+        event: "api:event",
+        args: [{ text: "hi" }, { _binary: Buffer.from([0, 1, 2, 255]).toString("base64") }],
+      },
     });
     expect(status).toBe(200);
     expect(json).toEqual({ ok: true, rooms: 1, hosts: 2, sockets: 2 });
@@ -242,7 +250,11 @@ describe("configuration", () => {
     const health = await fetch(`${misconfigured.url}/v1/health`);
     expect(health.status).toBe(503);
     expect(await health.json()).toMatchObject({ ok: false, checks: { api: "invalid_configuration", webhooks: "invalid_configuration" } });
-    const call = await fetch(`${misconfigured.url}/v1/emit`, { method: "POST", headers: { Authorization: "Bearer too-short" }, body: "{}" });
+    const call = await fetch(`${misconfigured.url}/v1/emit`, {
+      method: "POST",
+      headers: { Authorization: "Bearer too-short" },
+      body: "{}",
+    });
     expect(call.status).toBe(500);
     const body = (await call.json()) as { error: { code: string; issues: string[] } };
     expect(body.error.code).toBe("invalid_configuration");

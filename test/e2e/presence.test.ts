@@ -19,7 +19,14 @@ const clients: Client[] = [];
 beforeAll(async () => {
   service = await startService({
     config: "wrangler.toml",
-    vars: { API_KEYS: API_KEY, JWT_SECRET: TEST_JWT_SECRET, PRESENCE_GRACE_MS: GRACE_MS, PRESENCE_LEASE_MS: 2_000, PING_INTERVAL: 500, PING_TIMEOUT: 400 },
+    vars: {
+      API_KEYS: API_KEY,
+      JWT_SECRET: TEST_JWT_SECRET,
+      PRESENCE_GRACE_MS: GRACE_MS,
+      PRESENCE_LEASE_MS: 2_000,
+      PING_INTERVAL: 500,
+      PING_TIMEOUT: 400,
+    },
   });
 });
 afterAll(async () => {

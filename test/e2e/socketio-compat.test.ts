@@ -209,15 +209,16 @@ describe("fan-out at scale", () => {
     const senders = clients.slice(0, 3);
     const perSender = 20;
     const received = clients.map(() => new Map<number, number[]>());
-    clients.forEach((client, index) =>
-      client.on("seq", (sender: number, n: number) => {
-        const list = received[index].get(sender) ?? [];
-        list.push(n);
-        received[index].set(sender, list);
-      }),
+    clients.forEach(
+      (client, index) =>
+        void client.on("seq", (sender: number, n: number) => {
+          const list = received[index].get(sender) ?? [];
+          list.push(n);
+          received[index].set(sender, list);
+        }),
     );
     for (let n = 0; n < perSender; n++) {
-      senders.forEach((sender, s) => sender.emit("io-to-room", room, "seq", s, n));
+      for (const [s, sender] of senders.entries()) sender.emit("io-to-room", room, "seq", s, n);
     }
     const expected = Array.from({ length: perSender }, (_, n) => n);
     const deadline = Date.now() + 20_000;

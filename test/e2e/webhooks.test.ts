@@ -78,7 +78,11 @@ function waitFor(match: (d: Delivery) => boolean, timeoutMs = 20_000): Promise<D
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       arrivals.off("delivery", listener);
-      reject(new Error(`no matching webhook within ${timeoutMs}ms; got ${JSON.stringify(deliveries.map((d) => [d.body.type, d.body.data.event, d.status]))}`));
+      reject(
+        new Error(
+          `no matching webhook within ${timeoutMs}ms; got ${JSON.stringify(deliveries.map((d) => [d.body.type, d.body.data.event, d.status]))}`,
+        ),
+      );
     }, timeoutMs);
     const listener = (delivery: Delivery) => {
       if (!match(delivery)) return;
@@ -133,7 +137,10 @@ it("retries with backoff after the receiver fails twice, and the event arrives o
 
   // The bounded delivery log tells the same story.
   const response = await fetch(`${service.url}/v1/webhooks/deliveries?limit=50`, { headers: { Authorization: `Bearer ${API_KEY}` } });
-  const log = (await response.json()) as { deliveries: Array<{ eventId: string; attempt: number; status: number; outcome: string }>; pending: number };
+  const log = (await response.json()) as {
+    deliveries: Array<{ eventId: string; attempt: number; status: number; outcome: string }>;
+    pending: number;
+  };
   const entries = log.deliveries.filter((entry) => entry.eventId === delivered.body.id).sort((a, b) => a.attempt - b.attempt);
   expect(entries.map((entry) => [entry.attempt, entry.status, entry.outcome])).toEqual([
     [1, 500, "retrying"],

@@ -19,7 +19,10 @@ export interface Client {
   events: Array<[string, unknown]>;
 }
 
-export async function hs256(claims: Record<string, unknown>, options: { secret?: string; expiresIn?: string | number } = {}): Promise<string> {
+export async function hs256(
+  claims: Record<string, unknown>,
+  options: { secret?: string; expiresIn?: string | number } = {},
+): Promise<string> {
   let jwt = new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setIssuedAt();
   if (options.expiresIn !== undefined) jwt = jwt.setExpirationTime(options.expiresIn);
   else jwt = jwt.setExpirationTime("1h");

@@ -90,7 +90,14 @@ describe("bad input on long-polling ends only that session", () => {
     await expectBystanderFine(bystander);
   });
 
-  for (const packet of ["4{bad", '42["unterminated', '42["disconnect"]', '42{"not":"an array"}', "4x", '40/admin,"auth must be an object"']) {
+  for (const packet of [
+    "4{bad",
+    '42["unterminated',
+    '42["disconnect"]',
+    '42{"not":"an array"}',
+    "4x",
+    '40/admin,"auth must be an object"',
+  ]) {
     it(`a malformed Socket.IO packet ${JSON.stringify(packet)} closes the session`, async () => {
       const { victim, bystander } = await victimAndBystander("polling");
       expect(await (await victim.post(packet)).text()).toBe("ok");

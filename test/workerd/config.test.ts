@@ -28,12 +28,31 @@ describe("configuration", () => {
   });
 
   it("reads wrangler vars given as strings or numbers", () => {
-    const config = parseConfig({ ENVIRONMENT: "development", PING_INTERVAL: "1000", PING_TIMEOUT: 500, CORS_ORIGINS: "https://a.example, https://b.example", TRANSPORTS: "websocket", EDGEIO_PATH: "/rt" });
-    expect(config).toMatchObject({ pingInterval: 1000, pingTimeout: 500, corsOrigins: ["https://a.example", "https://b.example"], transports: ["websocket"], path: "/rt/" });
+    const config = parseConfig({
+      ENVIRONMENT: "development",
+      PING_INTERVAL: "1000",
+      PING_TIMEOUT: 500,
+      CORS_ORIGINS: "https://a.example, https://b.example",
+      TRANSPORTS: "websocket",
+      EDGEIO_PATH: "/rt",
+    });
+    expect(config).toMatchObject({
+      pingInterval: 1000,
+      pingTimeout: 500,
+      corsOrigins: ["https://a.example", "https://b.example"],
+      transports: ["websocket"],
+      path: "/rt/",
+    });
   });
 
   it("names every invalid field", () => {
-    const issues = issuesOf({ PING_INTERVAL: "soon", MAX_PAYLOAD: -1, HOST_POOL_SIZE: 0, TRANSPORTS: "carrier-pigeon", EDGEIO_PATH: "no-slash" });
+    const issues = issuesOf({
+      PING_INTERVAL: "soon",
+      MAX_PAYLOAD: -1,
+      HOST_POOL_SIZE: 0,
+      TRANSPORTS: "carrier-pigeon",
+      EDGEIO_PATH: "no-slash",
+    });
     for (const field of ["PING_INTERVAL", "MAX_PAYLOAD", "HOST_POOL_SIZE", "TRANSPORTS", "EDGEIO_PATH"]) {
       expect(issues.some((issue) => issue.startsWith(field))).toBe(true);
     }
@@ -41,14 +60,23 @@ describe("configuration", () => {
 
   it("refuses the development sid secret in production, and short secrets anywhere", () => {
     const origins = { CORS_ORIGINS: "https://chat.example" };
-    expect(issuesOf({ ENVIRONMENT: "production", ...origins })).toEqual([expect.stringMatching(/^SID_SECRET: .*refused when ENVIRONMENT=production/)]);
-    expect(issuesOf({ ENVIRONMENT: "development", SID_SECRET: "short" })).toEqual([expect.stringMatching(/^SID_SECRET: must be at least 16/)]);
-    expect(parseConfig({ ENVIRONMENT: "production", SID_SECRET: "a-real-secret-of-enough-length", ...origins }).sidSecret).not.toBe(DEV_SID_SECRET);
+    expect(issuesOf({ ENVIRONMENT: "production", ...origins })).toEqual([
+      expect.stringMatching(/^SID_SECRET: .*refused when ENVIRONMENT=production/),
+    ]);
+    expect(issuesOf({ ENVIRONMENT: "development", SID_SECRET: "short" })).toEqual([
+      expect.stringMatching(/^SID_SECRET: must be at least 16/),
+    ]);
+    expect(parseConfig({ ENVIRONMENT: "production", SID_SECRET: "a-real-secret-of-enough-length", ...origins }).sidSecret).not.toBe(
+      DEV_SID_SECRET,
+    );
   });
 
   it("runs as production when ENVIRONMENT is unset: the dev secret and a missing CORS_ORIGINS are refused", () => {
     const issues = issuesOf({});
-    expect(issues).toEqual([expect.stringMatching(/^SID_SECRET: .*refused when ENVIRONMENT=production/), expect.stringMatching(/^CORS_ORIGINS: required/)]);
+    expect(issues).toEqual([
+      expect.stringMatching(/^SID_SECRET: .*refused when ENVIRONMENT=production/),
+      expect.stringMatching(/^CORS_ORIGINS: required/),
+    ]);
     const deployed = parseConfig({ SID_SECRET: "a-real-secret-of-enough-length", CORS_ORIGINS: "https://chat.example" });
     expect(deployed).toMatchObject({ environment: "production", corsOrigins: ["https://chat.example"] });
     // "" means no browser origin at all (native and server clients send no Origin).

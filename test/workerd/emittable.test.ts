@@ -4,7 +4,19 @@ import { assertEmittable, MAX_ARG_DEPTH } from "../../durable-objects/socketio/e
 describe("assertEmittable", () => {
   it("accepts what JSON and binary attachments carry, shared (non-circular) references and a trailing ack", () => {
     const shared = { a: 1 };
-    const args = ["text", 1, NaN, null, undefined, true, new Date(0), new Uint8Array([1]), new ArrayBuffer(2), [shared, shared], { nested: { deep: [shared] } }];
+    const args = [
+      "text",
+      1,
+      NaN,
+      null,
+      undefined,
+      true,
+      new Date(0),
+      new Uint8Array([1]),
+      new ArrayBuffer(2),
+      [shared, shared],
+      { nested: { deep: [shared] } },
+    ];
     expect(() => assertEmittable("ev", args, { ack: false })).not.toThrow();
     expect(() => assertEmittable("ev", [...args, () => undefined], { ack: true })).not.toThrow();
   });

@@ -301,9 +301,7 @@ export function prefix(type: number, nsp = "/"): string {
 export async function connectNamespace(conn: Conn, nsp = "/", auth?: unknown): Promise<string> {
   const head = prefix(0, nsp);
   await conn.send(`${head}${auth === undefined ? "" : JSON.stringify(auth)}`);
-  const reply = await conn.inbox.take(
-    (f) => typeof f === "string" && (f.startsWith(head + "{") || f.startsWith(prefix(4, nsp) + "{")),
-  );
+  const reply = await conn.inbox.take((f) => typeof f === "string" && (f.startsWith(`${head}{`) || f.startsWith(`${prefix(4, nsp)}{`)));
   return reply as string;
 }
 

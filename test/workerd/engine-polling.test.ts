@@ -55,7 +55,7 @@ describe("long-polling framing", () => {
     const id = nextAckId();
     const post = await session.post(`42${id}["echo","a"]\x1e42["echo","b"]\x1e42["echo","c"]`);
     expect(await post.text()).toBe("ok");
-    let packets: string[] = [];
+    const packets: string[] = [];
     while (!packets.includes('42["echo","c"]')) {
       const response = await session.get();
       expect(response.status).toBe(200);
@@ -76,7 +76,7 @@ describe("long-polling framing", () => {
     expect(await emitWithAck(session, ["echo", 1], "/")).toEqual([1]);
   });
 
-  it("unknown namespace → 44/nope,{\"message\":\"Invalid namespace\"}", async () => {
+  it('unknown namespace → 44/nope,{"message":"Invalid namespace"}', async () => {
     const session = await started();
     expect(await connectNamespace(session, "/nope")).toBe('44/nope,{"message":"Invalid namespace"}');
     // The session itself is fine.

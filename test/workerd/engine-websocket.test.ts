@@ -89,7 +89,12 @@ describe("websocket transport", () => {
     await connectOk(session);
     await session.send("1");
     await session.ended();
-    await expectEngineError(await SELF.fetch(engineUrl({ EIO: "4", transport: "polling", sid: session.sid })), 400, 1, "Session ID unknown");
+    await expectEngineError(
+      await SELF.fetch(engineUrl({ EIO: "4", transport: "polling", sid: session.sid })),
+      400,
+      1,
+      "Session ID unknown",
+    );
   });
 
   it("a server-side socket.disconnect(true) sends 41 and closes the WebSocket", async () => {

@@ -5,16 +5,7 @@
  */
 import { runInDurableObject, SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  connectOk,
-  echoRoundTrip,
-  engineUrl,
-  expectEngineError,
-  hostStubFor,
-  PollingSession,
-  WebSocketSession,
-} from "./engine-client";
-
+import { connectOk, echoRoundTrip, engineUrl, expectEngineError, hostStubFor, PollingSession, WebSocketSession } from "./engine-client";
 
 const cleanup: Array<() => unknown> = [];
 afterEach(async () => {

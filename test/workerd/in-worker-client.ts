@@ -73,7 +73,8 @@ export type InWorkerClientOptions = Partial<ManagerOptions & SocketOptions> & { 
 
 export function connectInWorker(path: string, options: InWorkerClientOptions): Promise<Socket> {
   const { mode, ...rest } = options;
-  const transports = mode === "polling" ? [SelfPolling] : mode === "websocket" ? [SelfWebSocketTransport] : [SelfPolling, SelfWebSocketTransport];
+  const transports =
+    mode === "polling" ? [SelfPolling] : mode === "websocket" ? [SelfWebSocketTransport] : [SelfPolling, SelfWebSocketTransport];
   const socket = io(`http://edgeio.test${path}`, {
     reconnection: false,
     forceNew: true,

@@ -43,7 +43,13 @@ export class RawClient {
     if (index >= 0) return Promise.resolve(this.buffer.splice(index, 1)[0]);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("frame not received in time")), timeoutMs);
-      this.waiters.push({ match, resolve: (f) => (clearTimeout(timer), resolve(f)) });
+      this.waiters.push({
+        match,
+        resolve: (f) => {
+          clearTimeout(timer);
+          resolve(f);
+        },
+      });
     });
   }
 
@@ -88,4 +94,3 @@ export async function eventually(check: () => Promise<boolean> | boolean, what: 
     await new Promise((r) => setTimeout(r, 50));
   }
 }
-

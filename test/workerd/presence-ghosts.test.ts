@@ -49,7 +49,12 @@ it("expires by lease a member whose host never reported its leave", async () => 
   open.push(observer);
   // A member registered for a socket its host does not have: what a crash between join and leave leaves behind.
   const phantom = `${observer.socketId.split(".")[0]}.AAAAAAAAAAAAAAAAAAAA`;
-  const result = await roomStub(bindings, "/", room).join(phantom, observer.host, { user: { id: "phantom", name: "P" }, deviceId: "d" }, { nsp: "/", room });
+  const result = await roomStub(bindings, "/", room).join(
+    phantom,
+    observer.host,
+    { user: { id: "phantom", name: "P" }, deviceId: "d" },
+    { nsp: "/", room },
+  );
   expect(result.ok).toBe(true);
   await eventually(() => joinsOf(observer, "phantom") === 1, "the phantom's presence:join");
 
@@ -62,7 +67,12 @@ it("expires by lease a member whose host never reported its leave", async () => 
 
 it("refuses oversize presence state with a clear error", async () => {
   const stub = roomStub(bindings, "/", "conversation:bounds");
-  const big = await stub.join("x.BBBBBBBBBBBBBBBBBBBB", "local:0", { user: { id: "u", name: "U" }, state: "y".repeat(5000) }, { nsp: "/", room: "conversation:bounds" });
+  const big = await stub.join(
+    "x.BBBBBBBBBBBBBBBBBBBB",
+    "local:0",
+    { user: { id: "u", name: "U" }, state: "y".repeat(5000) },
+    { nsp: "/", room: "conversation:bounds" },
+  );
   expect(big).toMatchObject({ ok: false, error: "state_too_large" });
   expect((await presenceOf("conversation:bounds")).counts.connections).toBe(0);
 });

@@ -17,7 +17,13 @@ afterEach(() => {
 });
 
 async function register(userId: string, client: RawClient, deviceId: string) {
-  await userStub(bindings, userId).addConnection({ socketId: client.socketId, nsp: "/", deviceId, host: client.host, user: { id: userId, name: userId } });
+  await userStub(bindings, userId).addConnection({
+    socketId: client.socketId,
+    nsp: "/",
+    deviceId,
+    host: client.host,
+    user: { id: userId, name: userId },
+  });
 }
 const info = (userId: string) => userStub(bindings, userId).info() as Promise<UserInfo>;
 
@@ -38,7 +44,10 @@ it("emits to every connection once, tells other devices about device edges, and 
     ],
   });
   // The laptop's arrival was announced to the phone only (the laptop knows it is there).
-  await eventually(() => tabs[0].events.some(([name, p]) => name === "user:device:online" && p.deviceId === "laptop"), "device online at the phone");
+  await eventually(
+    () => tabs[0].events.some(([name, p]) => name === "user:device:online" && p.deviceId === "laptop"),
+    "device online at the phone",
+  );
   expect(tabs[1].events.filter(([name]) => name === "user:device:online")).toEqual([]);
 
   expect(await userStub(bindings, "kim").emit("notice", { n: 1 })).toBe(3);
@@ -59,7 +68,13 @@ it("expires by lease a connection its host no longer has, then goes offline afte
   const real = await RawClient.open();
   open.push(real);
   const phantom = `${real.socketId.split(".")[0]}.CCCCCCCCCCCCCCCCCCCC`;
-  await userStub(bindings, "lee").addConnection({ socketId: phantom, nsp: "/", deviceId: "ghost-device", host: real.host, user: { id: "lee", name: "Lee" } });
+  await userStub(bindings, "lee").addConnection({
+    socketId: phantom,
+    nsp: "/",
+    deviceId: "ghost-device",
+    host: real.host,
+    user: { id: "lee", name: "Lee" },
+  });
   expect(await info("lee")).toMatchObject({ online: true, connections: 1 });
   await eventually(async () => (await info("lee")).connections === 0, "the lease to expire the phantom");
   await eventually(async () => !(await info("lee")).online, "the user to go offline");

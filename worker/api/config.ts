@@ -3,7 +3,7 @@
  * zod. Parsed once per env object, like durable-objects/config.ts.
  */
 import { z } from "zod";
-import { commaList, ConfigError, issueList, perEnv, positiveInt } from "../../protocol/config-vars";
+import { commaList, ConfigError, issueList, perEnv } from "../../protocol/config-vars";
 
 const apiKey = z.string().min(16, "API keys must be at least 16 characters");
 

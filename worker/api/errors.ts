@@ -21,6 +21,11 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 /** The service-wide envelope (protocol/http-errors.ts) with the API's codes. */
 export type ApiErrorBody = ErrorBody & { error: { code: ErrorCode } };
 
-export function apiError(c: Context, code: ErrorCode, message: string, extra: { issues?: unknown[]; headers?: Record<string, string> } = {}) {
+export function apiError(
+  c: Context,
+  code: ErrorCode,
+  message: string,
+  extra: { issues?: unknown[]; headers?: Record<string, string> } = {},
+) {
   return c.json(errorBody(code, message, extra.issues), ERROR_CODES[code], extra.headers);
 }

@@ -74,17 +74,26 @@ async function readJson(c: ApiContext): Promise<{ ok: true; value: unknown } | {
 }
 
 /** Parses the JSON body with `schema`, or answers 400 with the zod issues. */
-async function body<S extends z.ZodType>(c: ApiContext, schema: S): Promise<{ ok: true; value: z.output<S> } | { ok: false; response: Response }> {
+async function body<S extends z.ZodType>(
+  c: ApiContext,
+  schema: S,
+): Promise<{ ok: true; value: z.output<S> } | { ok: false; response: Response }> {
   const json = await readJson(c);
   if (!json.ok) return json;
   const result = schema.safeParse(json.value);
-  if (!result.success) return { ok: false, response: apiError(c, "invalid_request", "the request body is invalid", { issues: zodIssues(result.error) }) };
+  if (!result.success)
+    return { ok: false, response: apiError(c, "invalid_request", "the request body is invalid", { issues: zodIssues(result.error) }) };
   return { ok: true, value: result.data };
 }
 
-function parsed<S extends z.ZodType>(c: ApiContext, schema: S, input: unknown): { ok: true; value: z.output<S> } | { ok: false; response: Response } {
+function parsed<S extends z.ZodType>(
+  c: ApiContext,
+  schema: S,
+  input: unknown,
+): { ok: true; value: z.output<S> } | { ok: false; response: Response } {
   const result = schema.safeParse(input);
-  if (!result.success) return { ok: false, response: apiError(c, "invalid_request", "the request is invalid", { issues: zodIssues(result.error) }) };
+  if (!result.success)
+    return { ok: false, response: apiError(c, "invalid_request", "the request is invalid", { issues: zodIssues(result.error) }) };
   return { ok: true, value: result.data };
 }
 

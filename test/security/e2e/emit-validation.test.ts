@@ -42,12 +42,16 @@ afterAll(async () => {
   await service?.stop();
 });
 
-const emitAs = (spec: Record<string, unknown>) => attacker.timeout(5000).emitWithAck("emit-as", spec) as Promise<{ ok: boolean; name?: string; message?: string }>;
+const emitAs = (spec: Record<string, unknown>) =>
+  attacker.timeout(5000).emitWithAck("emit-as", spec) as Promise<{ ok: boolean; name?: string; message?: string }>;
 
 /** A valid broadcast after the bad ones: every control gets it exactly once, and nothing else. */
 async function expectRoomIntact(marker: string): Promise<void> {
   attacker.emit("to-room", ROOM, "after", marker);
-  await until(() => controls.every((c) => c.events.some(([event, args]) => event === "after" && args[0] === marker)), `"after" ${marker} on every control`);
+  await until(
+    () => controls.every((c) => c.events.some(([event, args]) => event === "after" && args[0] === marker)),
+    `"after" ${marker} on every control`,
+  );
   for (const control of controls) {
     expect(control.disconnects).toEqual([]);
     expect(control.socket.connected).toBe(true);
@@ -71,7 +75,11 @@ describe("server-side emit from an app handler", () => {
     for (const via of ["socket", "to", "io"]) {
       for (const event of [{ not: "a string" }, 42, null, ["x"]]) {
         const reply = await emitAs({ via, room: ROOM, event });
-        expect(reply, `${via} ${JSON.stringify(event)}`).toMatchObject({ ok: false, name: "TypeError", message: expect.stringMatching(/event name must be a string/) });
+        expect(reply, `${via} ${JSON.stringify(event)}`).toMatchObject({
+          ok: false,
+          name: "TypeError",
+          message: expect.stringMatching(/event name must be a string/),
+        });
       }
       for (const event of ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"]) {
         const reply = await emitAs({ via, room: ROOM, event });
@@ -82,7 +90,12 @@ describe("server-side emit from an app handler", () => {
   });
 
   it("gives the handler an error for arguments that cannot be encoded", async () => {
-    const expected: Record<string, RegExp> = { function: /is a function/, bigint: /is a BigInt/, symbol: /is a Symbol/, cycle: /argument 1\.self is a circular reference/ };
+    const expected: Record<string, RegExp> = {
+      function: /is a function/,
+      bigint: /is a BigInt/,
+      symbol: /is a Symbol/,
+      cycle: /argument 1\.self is a circular reference/,
+    };
     for (const via of ["socket", "to", "io"]) {
       for (const [bad, message] of Object.entries(expected)) {
         const reply = await emitAs({ via, room: ROOM, event: "data", bad });
@@ -102,7 +115,11 @@ describe("server-side emit from an app handler", () => {
 
 describe("HTTP API and emitter SDK", () => {
   const post = (body: unknown) =>
-    fetch(`${service.url}/v1/emit`, { method: "POST", headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    fetch(`${service.url}/v1/emit`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
 
   it("/v1/emit answers 400 for a non-string or reserved event name, and sends nothing", async () => {
     for (const event of [{ not: "a string" }, 42, null, "disconnect", "connect"]) {
@@ -115,7 +132,10 @@ describe("HTTP API and emitter SDK", () => {
     const ok = await post({ rooms: [ROOM], event: "after", args: ["api"] });
     expect(ok.status).toBe(200);
     await ok.arrayBuffer();
-    await until(() => controls.every((c) => c.events.some(([event, args]) => event === "after" && args[0] === "api")), "the API's valid emit");
+    await until(
+      () => controls.every((c) => c.events.some(([event, args]) => event === "after" && args[0] === "api")),
+      "the API's valid emit",
+    );
     for (const control of controls) {
       expect(control.events).toEqual([["after", ["api"]]]);
       control.events.length = 0;

@@ -25,7 +25,9 @@ const received: unknown[][] = [];
 async function rawClient() {
   const ws = new WebSocket(`${service.url.replace("http", "ws")}/socket.io/?EIO=4&transport=websocket`);
   const frames: string[] = [];
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
   ws.on("message", (data) => {
     const text = data.toString();
     if (text === "2") ws.send("3");

@@ -76,18 +76,31 @@ afterAll(async () => {
 
 const now = () => Math.floor(Date.now() / 1000);
 const b64 = (value: unknown) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
-const secretBytes = new TextEncoder().encode(TEST_JWT_SECRET);
+const _secretBytes = new TextEncoder().encode(TEST_JWT_SECRET);
 
 /** Valid claims for the attack service; `undefined` values are dropped. */
 function claims(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const all: Record<string, unknown> = { sub: "mallory", name: "Mallory", iss: ISSUER, aud: AUDIENCE, iat: now(), exp: now() + 600, ...extra };
+  const all: Record<string, unknown> = {
+    sub: "mallory",
+    name: "Mallory",
+    iss: ISSUER,
+    aud: AUDIENCE,
+    iat: now(),
+    exp: now() + 600,
+    ...extra,
+  };
   return Object.fromEntries(Object.entries(all).filter(([, value]) => value !== undefined));
 }
 
 /** An HMAC-SHA256 compact JWS built by hand, so any header (jwk, crit, b64, …) can be forged. */
-function hmacToken(payload: Record<string, unknown>, options: { header?: Record<string, unknown>; key?: string | Uint8Array } = {}): string {
+function hmacToken(
+  payload: Record<string, unknown>,
+  options: { header?: Record<string, unknown>; key?: string | Uint8Array } = {},
+): string {
   const input = `${b64({ alg: "HS256", typ: "JWT", ...options.header })}.${b64(payload)}`;
-  const signature = createHmac("sha256", options.key ?? TEST_JWT_SECRET).update(input).digest("base64url");
+  const signature = createHmac("sha256", options.key ?? TEST_JWT_SECRET)
+    .update(input)
+    .digest("base64url");
   return `${input}.${signature}`;
 }
 
@@ -122,8 +135,16 @@ type Case = [name: string, code: string, token: () => string | Promise<string>];
 const cases: Case[] = [
   ['alg "none" (empty signature)', "invalid_token", () => `${b64({ alg: "none", typ: "JWT" })}.${b64(claims())}.`],
   ['alg "NONE" with an HMAC signature', "invalid_token", () => hmacToken(claims(), { header: { alg: "NONE" } })],
-  ["HS256 signed with the RSA public key (PEM) as secret", "invalid_token", async () => hmacToken(claims(), { header: { kid: "key-1" }, key: await exportSPKI(rsa.publicKey) })],
-  ["HS256 signed with the RSA public JWK (JSON) as secret", "invalid_token", () => hmacToken(claims(), { header: { kid: "key-1" }, key: JSON.stringify(jwks[0]) })],
+  [
+    "HS256 signed with the RSA public key (PEM) as secret",
+    "invalid_token",
+    async () => hmacToken(claims(), { header: { kid: "key-1" }, key: await exportSPKI(rsa.publicKey) }),
+  ],
+  [
+    "HS256 signed with the RSA public JWK (JSON) as secret",
+    "invalid_token",
+    () => hmacToken(claims(), { header: { kid: "key-1" }, key: JSON.stringify(jwks[0]) }),
+  ],
   [
     "RS256 by the attacker's key, its jwk embedded in the header",
     "invalid_token",
@@ -134,12 +155,24 @@ const cases: Case[] = [
     "invalid_token",
     async () => rs256(attacker.privateKey, { kid: "key-1", jwk: { ...(await exportJWK(attacker.publicKey)), kid: "key-1" } }),
   ],
-  ["HS256 by the attacker's secret, embedded as an oct jwk", "invalid_token", () => {
-    const key = "attacker-secret-0123456789abcdef";
-    return hmacToken(claims(), { header: { jwk: { kty: "oct", k: b64(key) } }, key });
-  }],
-  ["RS256 by the attacker's key, jku naming the attacker's key set", "invalid_token", () => rs256(attacker.privateKey, { kid: "attacker-1", jku: `${keyServerUrl}/attacker/jwks.json` })],
-  ["RS256 by the attacker's key, x5u naming the attacker's certificate", "invalid_token", () => rs256(attacker.privateKey, { kid: "attacker-1", x5u: `${keyServerUrl}/attacker/cert.pem` })],
+  [
+    "HS256 by the attacker's secret, embedded as an oct jwk",
+    "invalid_token",
+    () => {
+      const key = "attacker-secret-0123456789abcdef";
+      return hmacToken(claims(), { header: { jwk: { kty: "oct", k: b64(key) } }, key });
+    },
+  ],
+  [
+    "RS256 by the attacker's key, jku naming the attacker's key set",
+    "invalid_token",
+    () => rs256(attacker.privateKey, { kid: "attacker-1", jku: `${keyServerUrl}/attacker/jwks.json` }),
+  ],
+  [
+    "RS256 by the attacker's key, x5u naming the attacker's certificate",
+    "invalid_token",
+    () => rs256(attacker.privateKey, { kid: "attacker-1", x5u: `${keyServerUrl}/attacker/cert.pem` }),
+  ],
   ["an unknown critical header", "invalid_token", () => hs({}, { crit: ["x-edgeio-bypass"], "x-edgeio-bypass": true })],
   ["an unencoded payload (b64: false)", "invalid_token", () => hs({}, { b64: false, crit: ["b64"] })],
   ["expired", "token_expired", () => hs({ iat: now() - 7200, exp: now() - 3600 })],
@@ -153,14 +186,22 @@ const cases: Case[] = [
   ["a numeric sub", "invalid_claims", () => hs({ sub: 42 })],
   ["a sub over 256 characters", "invalid_claims", () => hs({ sub: "a".repeat(257) })],
   ["a sub with control characters", "invalid_claims", () => hs({ sub: "ada\nadmin" })],
-  ["a tampered payload (sub changed, signature kept)", "invalid_token", () => {
-    const [header, , signature] = hs().split(".");
-    return `${header}.${b64(claims({ sub: "admin" }))}.${signature}`;
-  }],
-  ["a tampered signature", "invalid_token", () => {
-    const [header, payload, signature] = hs().split(".");
-    return `${header}.${payload}.${flip(signature)}`;
-  }],
+  [
+    "a tampered payload (sub changed, signature kept)",
+    "invalid_token",
+    () => {
+      const [header, , signature] = hs().split(".");
+      return `${header}.${b64(claims({ sub: "admin" }))}.${signature}`;
+    },
+  ],
+  [
+    "a tampered signature",
+    "invalid_token",
+    () => {
+      const [header, payload, signature] = hs().split(".");
+      return `${header}.${payload}.${flip(signature)}`;
+    },
+  ],
   ["a validly signed token over 8 KiB", "invalid_token", () => hs({ padding: "x".repeat(9 * 1024) })],
   ["a 900 KB token in auth", "invalid_token", () => `${"a".repeat(900_000)}.b.c`],
   ["garbage", "invalid_token", () => "not-a-jwt"],
@@ -181,7 +222,10 @@ describe("forged and invalid tokens are refused with the documented code; other 
   });
 
   it("applies the same checks to a token in an Authorization header (8 KiB limit) and the query", async () => {
-    await refusedWith("invalid_token", { transports: ["polling"], extraHeaders: { authorization: `Bearer ${hs({ padding: "x".repeat(9 * 1024) })}` } });
+    await refusedWith("invalid_token", {
+      transports: ["polling"],
+      extraHeaders: { authorization: `Bearer ${hs({ padding: "x".repeat(9 * 1024) })}` },
+    });
     await refusedWith("token_not_yet_valid", { transports: ["websocket"], query: { token: hs({ nbf: now() + 3600 }) } });
   });
 
@@ -244,7 +288,10 @@ describe("/dev/token", () => {
   });
 
   it("mints no room claim: a dev user cannot join a claim-only room", async () => {
-    const { token, user } = (await (await devToken(devService.url, { name: "guest:victim" })).json()) as { token: string; user: { id: string } };
+    const { token, user } = (await (await devToken(devService.url, { name: "guest:victim" })).json()) as {
+      token: string;
+      user: { id: string };
+    };
     expect(user.id).toBe("dev:guest-victim");
     expect(payloadOf(token)).not.toHaveProperty("rooms");
     const client = await connectUser(devService.url, { auth: { token } });
@@ -261,7 +308,15 @@ describe("/dev/token", () => {
 
 /** Algorithm confusion against configurations the e2e service does not have, on the Authenticator itself. */
 describe("Authenticator algorithm pinning (in Node)", () => {
-  const base: AuthConfig = { secret: null, jwksUrl: null, jwksCooldownMs: 0, algorithms: [], clockTolerance: TOLERANCE, userClaims: [], allowGuests: false };
+  const base: AuthConfig = {
+    secret: null,
+    jwksUrl: null,
+    jwksCooldownMs: 0,
+    algorithms: [],
+    clockTolerance: TOLERANCE,
+    userClaims: [],
+    allowGuests: false,
+  };
   const rsOnly = () => new Authenticator({ ...base, jwksUrl: `${keyServerUrl}/.well-known/jwks.json`, algorithms: ["RS256"] });
   const codeOf = async (authenticator: Authenticator, token: string) => {
     const result = await authenticator.verify(token);
@@ -271,7 +326,9 @@ describe("Authenticator algorithm pinning (in Node)", () => {
   it("with only RS256 configured, refuses HS256 signed with the public key and other algorithms of the same key", async () => {
     const authenticator = rsOnly();
     expect(await codeOf(authenticator, await rs256(rsa.privateKey, { kid: "key-1" }))).toBe("ok:mallory");
-    expect(await codeOf(authenticator, hmacToken(claims(), { header: { kid: "key-1" }, key: await exportSPKI(rsa.publicKey) }))).toBe("invalid_token");
+    expect(await codeOf(authenticator, hmacToken(claims(), { header: { kid: "key-1" }, key: await exportSPKI(rsa.publicKey) }))).toBe(
+      "invalid_token",
+    );
     const samePssKey = await importPKCS8(await exportPKCS8(rsa.privateKey), "PS256");
     const ps256 = await new SignJWT(claims()).setProtectedHeader({ alg: "PS256", kid: "key-1" }).sign(samePssKey);
     expect(await codeOf(authenticator, ps256)).toBe("invalid_token");

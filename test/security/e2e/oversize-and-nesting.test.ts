@@ -162,7 +162,9 @@ async function oversizeAttack(target: string | (() => Promise<string>), options:
     attempts.push({ ...result, grown: rssBytes(pids) - before });
     if (result.status === 413) break;
   }
-  const summary = attempts.map((a) => `${a.status ?? a.error} after ${(a.sent / 2 ** 20).toFixed(1)} MiB sent, RSS +${(a.grown / 2 ** 20).toFixed(1)} MiB`).join("; ");
+  const summary = attempts
+    .map((a) => `${a.status ?? a.error} after ${(a.sent / 2 ** 20).toFixed(1)} MiB sent, RSS +${(a.grown / 2 ** 20).toFixed(1)} MiB`)
+    .join("; ");
   for (const attempt of attempts) {
     const devProxyLoss = attempt.status === null || (attempt.status === 500 && attempt.body.includes("Network connection lost"));
     expect(attempt.status === 413 || devProxyLoss, summary).toBe(true);
@@ -270,7 +272,9 @@ describe("128 MiB chunked bodies (no Content-Length)", () => {
 
   it("/v1/emit gets 413 in the API's error envelope without buffering it", async () => {
     echo = echoLoop(control);
-    const answered = await oversizeAttack(`${service.url}/v1/emit`, { headers: { Authorization: `Bearer ${KEY}`, "Content-Type": "application/json" } });
+    const answered = await oversizeAttack(`${service.url}/v1/emit`, {
+      headers: { Authorization: `Bearer ${KEY}`, "Content-Type": "application/json" },
+    });
     expect(JSON.parse(answered.body)).toEqual({ error: { code: "payload_too_large", message: `the request body exceeds ${LIMIT} bytes` } });
     expect(answered.sent).toBeLessThan(ATTACK_BYTES);
     await expectControlFine(echo);
@@ -337,7 +341,10 @@ describe("20k levels of nesting", () => {
       ws.addEventListener("error", () => reject(new Error("WebSocket error")));
     });
     ws.send("40");
-    const by = await Promise.race([closed.then(() => "server"), new Promise<string>((r) => setTimeout(() => r("nobody within 5 s"), 5000))]);
+    const by = await Promise.race([
+      closed.then(() => "server"),
+      new Promise<string>((r) => setTimeout(() => r("nobody within 5 s"), 5000)),
+    ]);
     ws.close();
     expect(by).toBe("server");
     expect(messages[0]).toMatch(/^0\{"sid":/);

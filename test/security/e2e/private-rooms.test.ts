@@ -49,8 +49,7 @@ function hostObjects(): number {
   const root = join(service.stateDir, "v3", "do");
   return readdirSync(root)
     .filter((dir) => dir.endsWith("-ConnectionHost"))
-    .flatMap((dir) => readdirSync(join(root, dir)).filter((file) => file.endsWith(".sqlite")))
-    .length;
+    .flatMap((dir) => readdirSync(join(root, dir)).filter((file) => file.endsWith(".sqlite"))).length;
 }
 
 describe("a socket's own-id room", () => {

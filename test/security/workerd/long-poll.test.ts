@@ -24,10 +24,12 @@ async function connected(): Promise<PollingSession> {
 
 /** Open, unanswered poll channels the host has for this session. */
 function heldChannels(session: PollingSession): Promise<number> {
-  return runInDurableObject(hostStubFor(session.sid), (_instance, state) =>
-    state
-      .getWebSockets(`poll:${session.sid}`)
-      .filter((ws) => ws.readyState === WebSocket.OPEN && (ws.deserializeAttachment() as { upTo?: number }).upTo === undefined).length,
+  return runInDurableObject(
+    hostStubFor(session.sid),
+    (_instance, state) =>
+      state
+        .getWebSockets(`poll:${session.sid}`)
+        .filter((ws) => ws.readyState === WebSocket.OPEN && (ws.deserializeAttachment() as { upTo?: number }).upTo === undefined).length,
   );
 }
 
