@@ -4,6 +4,7 @@
  * See docs/http-api.md for requests and responses.
  */
 import { Hono, type Context, type Next } from "hono";
+import { userRoom } from "../../durable-objects/socketio/private-rooms";
 import type { z } from "zod";
 import { BodyTooLargeError, readBoundedText } from "../../protocol/bounded-body";
 import { JsonTooDeepError, MAX_JSON_DEPTH, parseJsonWithDepth } from "../../protocol/json-limits";
@@ -37,7 +38,6 @@ type Vars = { principal: Principal; apiConfig: ApiConfig };
 type ApiContext = Context<{ Bindings: ApiEnv; Variables: Vars }>;
 
 /** The room every connection of a user is in (the default app joins it on connect). */
-export const userRoom = (id: string) => `user:${id}`;
 
 function targetOf(selector: Selector): Target {
   const rooms = new Set([...selector.rooms, ...selector.users.map(userRoom)]);
