@@ -63,9 +63,10 @@ export class PollingTransport {
     try {
       body = await readBoundedText(request, this.config.maxPayload);
     } catch (error) {
-      if (!(error instanceof BodyTooLargeError)) throw error;
+      // Too large, or the upload failed midway (the Worker cuts a body off at the limit as it
+      // streams, or the client went away): either way this session's transport failed.
       this.sessions.close(sid, "transport error");
-      return new Response(null, { status: 413 });
+      return new Response(null, { status: error instanceof BodyTooLargeError ? 413 : 400 });
     }
     const packets = decodePayload(body);
     if (!packets) {
