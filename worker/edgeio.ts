@@ -20,6 +20,7 @@ export { UserDO } from "../durable-objects/user";
 export { WebhookDO } from "../durable-objects/webhooks/webhook-do";
 export { installClientEventWebhooks } from "../durable-objects/webhooks/client-events";
 export { defineApp } from "../durable-objects/socketio/server";
+export { ConfigError } from "../protocol/config-vars";
 export type { AppHttp, AppOptions, EdgeioApp, Server, Namespace } from "../durable-objects/socketio/server";
 export type { Socket } from "../durable-objects/socketio/socket";
 
