@@ -194,7 +194,9 @@ describe("demo chat in Chromium", () => {
     await presenceEntry(bob, "bob").waitFor(WAIT);
     await alice.waitForFunction(() => !document.querySelector("#presence")?.textContent?.includes("bob"), null, WAIT);
     // The counts arrive with the room's presence snapshot and later updates: wait for them to settle.
-    await bob.waitForFunction(() => document.querySelector("#counts")?.textContent === "1 user · 1 device", null, WAIT).catch(() => undefined);
+    await bob
+      .waitForFunction(() => document.querySelector("#counts")?.textContent === "1 user · 1 device", null, WAIT)
+      .catch(() => undefined);
     expect(await bob.textContent("#counts")).toBe("1 user · 1 device");
   });
 });
