@@ -12,6 +12,7 @@
  */
 import { encodePayload } from "../../protocol/engine-codec";
 import type { HostStore } from "../host-store";
+import type { WebSocketAttachment } from "./types";
 
 /** Worker → host on a channel: "I am returning your payload to a live client". */
 export const POLL_DELIVERED = "delivered";
@@ -21,8 +22,7 @@ export const CLOSE_SUPERSEDED = 4001;
 /** Worker → host close code: the client went away before the payload was handed over. */
 export const CLOSE_CLIENT_GONE = 4000;
 
-export interface PollChannelAttachment {
-  sid: string;
+export interface PollChannelAttachment extends WebSocketAttachment {
   probing: false;
   pollChannel: true;
   /** Set once a payload was sent: the last outbox seq it carried (removed on confirmation). */
