@@ -35,27 +35,44 @@ export class Heartbeat {
       this.store.setMeta("next_ping_at", nextPing);
     }
     const due = [nextPing];
-    const lastPing = this.store.getMeta<number>("last_ping_at");
-    if (lastPing && !this.store.getMeta<number>("pongs_checked")) due.push(lastPing + this.config.pingTimeout);
+    const oldest = this.uncheckedRounds()[0];
+    if (oldest !== undefined) due.push(oldest + this.config.pingTimeout);
     const connectDeadline = this.store.earliestConnectDeadline();
     if (connectDeadline !== null) due.push(connectDeadline);
     return due;
   }
 
-  /** pingTimeout after a ping: every session pinged then must have answered since. */
+  /**
+   * pingTimeout after each ping round, every session pinged then must have answered since. Rounds
+   * are checked one by one: with PING_TIMEOUT > PING_INTERVAL a newer round is sent before an
+   * older one is due, and must not move the older one's deadline (a dead peer would never be due).
+   */
   private checkPongs(now: number): void {
-    const lastPing = this.store.getMeta<number>("last_ping_at");
-    if (!lastPing || this.store.getMeta<number>("pongs_checked") || now < lastPing + this.config.pingTimeout) return;
+    const rounds = this.uncheckedRounds();
+    const due = rounds.filter((round) => round + this.config.pingTimeout <= now);
+    if (due.length === 0) return;
+    const round = due[due.length - 1]; // the latest due round covers the earlier ones
     for (const session of this.store.sessions()) {
-      if (session.closing || session.created_at > lastPing) continue;
+      if (session.closing || session.created_at > round) continue;
       let lastPong = session.last_pong_at;
       if (session.transport === "websocket") {
         const auto = this.sessions.websocket.lastAutoPong(session.sid);
         if (auto !== null) lastPong = Math.max(lastPong, auto);
       }
-      if (lastPong < lastPing) this.sessions.close(session.sid, "ping timeout");
+      // Each due round had its whole pingTimeout to be answered: the latest must have been.
+      if (lastPong < round) this.sessions.close(session.sid, "ping timeout");
     }
-    this.store.setMeta("pongs_checked", 1);
+    this.setUncheckedRounds(rounds.filter((r) => r + this.config.pingTimeout > now));
+  }
+
+  /** Ping rounds whose pong check is still to come, oldest first (a handful at most). */
+  private uncheckedRounds(): number[] {
+    const raw = this.store.getMeta<string>("ping_rounds");
+    return raw ? (JSON.parse(raw) as number[]) : [];
+  }
+
+  private setUncheckedRounds(rounds: number[]): void {
+    this.store.setMeta("ping_rounds", rounds.length > 0 ? JSON.stringify(rounds) : null);
   }
 
   private sendPingsIfDue(now: number): void {
@@ -71,8 +88,7 @@ export class Heartbeat {
       if (session.transport === "websocket") this.sessions.websocket.ping(session.sid);
       else this.sessions.polling.enqueue(session.sid, "ping");
     }
-    this.store.setMeta("last_ping_at", now);
-    this.store.setMeta("pongs_checked", 0);
+    this.setUncheckedRounds([...this.uncheckedRounds(), now]);
     this.store.setMeta("next_ping_at", now + this.config.pingInterval);
   }
 }

@@ -89,6 +89,31 @@ describe("heartbeat", () => {
   });
 });
 
+describe("heartbeat with PING_TIMEOUT longer than PING_INTERVAL", () => {
+  // A common Socket.IO setting (25 s / 60 s in production): each ping round is checked on its
+  // own, so newer rounds do not push an unanswered one's deadline out for ever.
+  const INTERVAL = 400;
+  const TIMEOUT = 1000;
+  let service: RunningService;
+  beforeAll(async () => {
+    service = await startService({ vars: { PING_INTERVAL: INTERVAL, PING_TIMEOUT: TIMEOUT } });
+  });
+  afterAll(() => service?.stop());
+
+  it.each([["polling"], ["websocket"]])("still closes a %s client that stops answering pings", async (transport) => {
+    const socket = await connect(service.url, { transports: [transport] });
+    const alive = await connect(service.url, { transports: [transport] });
+    stopPonging(socket);
+    const [reason] = await nextEventArgs(socket, "disconnect", INTERVAL * 2 + TIMEOUT + 5000);
+    expect(reason).toBe("transport close");
+    // A client that answers stays connected through the same rounds.
+    expect(alive.connected).toBe(true);
+    expect(await alive.timeout(3000).emitWithAck("echo", "alive")).toBe("alive");
+    socket.close();
+    alive.close();
+  });
+});
+
 describe("hibernation", () => {
   let service: RunningService;
   beforeAll(async () => {
