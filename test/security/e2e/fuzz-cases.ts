@@ -86,7 +86,29 @@ const VALID = [
 ] as const;
 
 /** Characters that matter to the grammar, plus ones that break encodings. */
-const NASTY = ['"', "[", "]", "{", "}", ",", "-", "/", ":", "\\", "\x1e", "\x00", "\ud800", "\udfff", "😀", "\u2028", "b", "0", "9", " ", "\n"];
+const NASTY = [
+  '"',
+  "[",
+  "]",
+  "{",
+  "}",
+  ",",
+  "-",
+  "/",
+  ":",
+  "\\",
+  "\x1e",
+  "\x00",
+  "\ud800",
+  "\udfff",
+  "😀",
+  "\u2028",
+  "b",
+  "0",
+  "9",
+  " ",
+  "\n",
+];
 
 function randomChar(rng: Rng): string {
   return rng.chance(0.6) ? rng.pick(NASTY) : String.fromCharCode(32 + rng.int(95));
@@ -131,7 +153,10 @@ function special(rng: Rng, transport: FuzzTransport): { messages: FuzzMessage[];
     case 0:
       return { messages: [`42${"9".repeat(1 + rng.int(40))}["echo",1]`], how: "huge ack id" };
     case 1:
-      return { messages: [`42["echo",${rng.pick(["1e309", "-1e309", "9".repeat(400), "0.".padEnd(500, "1"), "-0", "NaN"])}]`], how: "huge number" };
+      return {
+        messages: [`42["echo",${rng.pick(["1e309", "-1e309", "9".repeat(400), "0.".padEnd(500, "1"), "-0", "NaN"])}]`],
+        how: "huge number",
+      };
     case 2:
       return { messages: [nested(rng, rng.pick([31, 32, 33, 100, 5000, 50_000]))], how: "deep nesting" };
     case 3: {
@@ -143,12 +168,39 @@ function special(rng: Rng, transport: FuzzTransport): { messages: FuzzMessage[];
     }
     case 4:
       return {
-        messages: [rng.pick(["40/nope", "40admin", "40/admin", `40/${"x".repeat(300)},`, '40/admin,{"token":1}', '42/nope,["echo",1]', "40/\u0000,", "40/,", "40//,", '40/admin,"tok"', "40[1]"])],
+        messages: [
+          rng.pick([
+            "40/nope",
+            "40admin",
+            "40/admin",
+            `40/${"x".repeat(300)},`,
+            '40/admin,{"token":1}',
+            '42/nope,["echo",1]',
+            "40/\u0000,",
+            "40/,",
+            "40//,",
+            '40/admin,"tok"',
+            "40[1]",
+          ]),
+        ],
         how: "namespace",
       };
     case 5:
       return {
-        messages: [rng.pick(['42["connect"]', '42["disconnect"]', '42{"a":1}', '42"str"', "42[]", "42null", '42[{"x":1}]', '42["__proto__",{}]', '42["echo"', '43["x"'])],
+        messages: [
+          rng.pick([
+            '42["connect"]',
+            '42["disconnect"]',
+            '42{"a":1}',
+            '42"str"',
+            "42[]",
+            "42null",
+            '42[{"x":1}]',
+            '42["__proto__",{}]',
+            '42["echo"',
+            '43["x"',
+          ]),
+        ],
         how: "bad payload",
       };
     case 6: {
@@ -170,9 +222,15 @@ function special(rng: Rng, transport: FuzzTransport): { messages: FuzzMessage[];
     case 8:
       return { messages: [`42["echo","${"x".repeat(rng.pick([60_000, 70_000]))}"]`], how: "oversize" };
     case 9:
-      return { messages: polling ? [Buffer.from(rng.bytes(1 + rng.int(64))).toString("latin1")] : [attachment(1 + rng.int(64))], how: "random bytes" };
+      return {
+        messages: polling ? [Buffer.from(rng.bytes(1 + rng.int(64))).toString("latin1")] : [attachment(1 + rng.int(64))],
+        how: "random bytes",
+      };
     case 10:
-      return { messages: [polling ? rng.bytes(1 + rng.int(64)) : Buffer.from(rng.bytes(1 + rng.int(64))).toString("latin1")], how: "random text" };
+      return {
+        messages: [polling ? rng.bytes(1 + rng.int(64)) : Buffer.from(rng.bytes(1 + rng.int(64))).toString("latin1")],
+        how: "random text",
+      };
     default:
       return { messages: [rng.pick(["", "\x1e", "b", "b!!!", "b====", "4\x1e", "\x1e40"])], how: "empty / separators" };
   }

@@ -10,19 +10,21 @@
  * polling and a WebSocket socket.io-client echo on the same host with 0 failures, no
  * disconnect, and the server's count of their echoes matches (test/helpers/controls.ts).
  *
- * The seed is random per run and printed in the test name; replay with FUZZ_SEED=<seed>.
+ * The seed is random per run and printed in the test name; replay with FUZZ_SEED=<seed>
+ * (FUZZ_ONLY=<id,…> for single cases; FUZZ_DEBUG=<file> logs every case and the service output).
  */
 import { appendFileSync } from "node:fs";
+import { stripVTControlCharacters } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withControls } from "../../helpers/controls";
 import { RawEngineSession } from "../../helpers/raw-engine";
-import { startService, type RunningService } from "../../helpers/service";
-import { type FuzzCase, generateCases } from "./fuzz-cases";
+import { type RunningService, startService } from "../../helpers/service";
+import { type FuzzCase, type FuzzMessage, generateCases } from "./fuzz-cases";
 
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
 const ONLY = process.env.FUZZ_ONLY?.split(",").map(Number);
-const CASES = generateCases(SEED, { polling: 150 * SCALE, websocket: 110 * SCALE, upgrade: 40 * SCALE }).filter((c) => !ONLY || ONLY.includes(c.id));
+const CASES = generateCases(SEED, { polling: 150, websocket: 110, upgrade: 40 }).filter((c) => !ONLY || ONLY.includes(c.id));
+const DEBUG_LOG = process.env.FUZZ_DEBUG;
 const CONCURRENCY = 6;
 /**
  * Limits lowered so the cases that hit them stay cheap (the outcome is the same at any size):
@@ -40,7 +42,7 @@ beforeAll(async () => {
   service = await startService({ vars: { HOST_POOL_SIZE: 1, ...LIMITS } });
 });
 afterAll(async () => {
-  if (process.env.FUZZ_DEBUG && service) appendFileSync(`${process.env.FUZZ_DEBUG}.service`, service.output());
+  if (DEBUG_LOG && service) appendFileSync(`${DEBUG_LOG}.service`, service.output());
   await service?.stop();
 });
 
@@ -49,6 +51,7 @@ type Verdict = { outcome: "working" | "closed"; problems: string[] };
 /** Runs one case; the verdict lists every undocumented outcome it met. */
 async function runCase(fuzz: FuzzCase): Promise<Verdict> {
   const session = new RawEngineSession(service.url);
+  session.maxPayload = LIMITS.MAX_PAYLOAD;
   try {
     let refused = false;
     if (fuzz.transport === "websocket") {
@@ -109,6 +112,15 @@ async function send(session: RawEngineSession, packet: string): Promise<void> {
   if (session.pollingOpen) await session.post(packet);
 }
 
+/** A case, short enough for a failure report. */
+function describeCase(fuzz: FuzzCase): string {
+  const shorten = (message: FuzzMessage) => {
+    if (typeof message !== "string") return `<${message.length} bytes>`;
+    return message.length > 80 ? `${message.slice(0, 80)}…(${message.length} chars)` : message;
+  };
+  return `#${fuzz.id} ${fuzz.transport} [${fuzz.label}] ${JSON.stringify(fuzz.messages.map(shorten)).slice(0, 400)}`;
+}
+
 async function runAll(cases: FuzzCase[]): Promise<Array<{ fuzz: FuzzCase; verdict: Verdict }>> {
   const results: Array<{ fuzz: FuzzCase; verdict: Verdict }> = [];
   let next = 0;
@@ -123,7 +135,11 @@ async function runAll(cases: FuzzCase[]): Promise<Array<{ fuzz: FuzzCase; verdic
         verdict = { outcome: "closed", problems: [`case threw: ${(error as Error).message}`] };
       }
       results.push({ fuzz, verdict });
-      if (process.env.FUZZ_DEBUG) appendFileSync(process.env.FUZZ_DEBUG, `${new Date(started).toISOString()} #${fuzz.id} ${fuzz.transport} ${Date.now() - started} ms ${verdict.outcome} [${fuzz.label}] ${JSON.stringify(fuzz.messages.map(m => typeof m === "string" ? m.slice(0, 100) : "<bytes>"))} ${verdict.problems.join("; ")}\n`);
+      if (DEBUG_LOG)
+        appendFileSync(
+          DEBUG_LOG,
+          `${new Date(started).toISOString()} ${Date.now() - started} ms ${verdict.outcome} ${describeCase(fuzz)}\n`,
+        );
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
@@ -133,23 +149,33 @@ async function runAll(cases: FuzzCase[]): Promise<Array<{ fuzz: FuzzCase; verdic
 describe("fuzzing Engine.IO / Socket.IO over polling and WebSocket (one host, with controls)", () => {
   it(`seed ${SEED}: ${CASES.length} cases end working or with a documented outcome; the controls are unaffected`, async () => {
     const logStart = service.output().length;
-    let results: Array<{ fuzz: FuzzCase; verdict: Verdict }> = [];
-    await withControls(service.url, async () => {
-      results = await runAll(CASES);
-    }, { pauseMs: 10 });
-
-    const failures = results
-      .filter(({ verdict }) => verdict.problems.length > 0)
-      .map(({ fuzz, verdict }) => `#${fuzz.id} ${fuzz.transport} [${fuzz.label}] ${JSON.stringify(fuzz.messages.map(String)).slice(0, 300)}: ${verdict.problems.join("; ")}`);
-    expect(failures, `seed ${SEED}`).toEqual([]);
-    expect(results).toHaveLength(CASES.length);
-    // The fuzz must reach both ends: sessions that kept working and sessions that were closed.
-    const working = results.filter(({ verdict }) => verdict.outcome === "working").length;
-    expect(working).toBeGreaterThan(CASES.length / 10);
-    expect(CASES.length - working).toBeGreaterThan(CASES.length / 10);
-    // No request answered 500 (wrangler logs each with its status), and nothing thrown in the
-    // service: malformed input is a logged warning, never an error (e.g. a send on a closed socket).
-    const log = service.output().slice(logStart).replace(/\x1b\[[0-9;]*m/g, "").split("\n");
-    expect(log.filter((line) => / 500 |\[ERROR\]|Uncaught/.test(line))).toEqual([]);
+    await withControls(
+      service.url,
+      async () => {
+        const results = await runAll(CASES);
+        // Soft: a failing case and failing controls are both reported.
+        const failures = results.filter(({ verdict }) => verdict.problems.length > 0);
+        expect
+          .soft(
+            failures.map(({ fuzz, verdict }) => `${describeCase(fuzz)}: ${verdict.problems.join("; ")}`),
+            `seed ${SEED}`,
+          )
+          .toEqual([]);
+        expect(results).toHaveLength(CASES.length);
+        if (!ONLY) {
+          // The fuzz must reach both ends: sessions that kept working and sessions that were closed.
+          const working = results.filter(({ verdict }) => verdict.outcome === "working").length;
+          expect.soft(working).toBeGreaterThan(CASES.length / 10);
+          expect.soft(CASES.length - working).toBeGreaterThan(CASES.length / 10);
+        }
+        // No request answered 500 (wrangler logs each with its status), and nothing thrown in the
+        // service: malformed input is a logged warning, never an error (e.g. a send on a closed socket).
+        const log = stripVTControlCharacters(service.output().slice(logStart)).split("\n");
+        // (Except wrangler dev's own proxy losing an oversize POST's 413, which post() allows.)
+        const devProxyLoss = (line: string) => line.includes("Error inside ProxyWorker") && line.includes("Network connection lost");
+        expect.soft(log.filter((line) => / 500 |\[ERROR\]|Uncaught/.test(line) && !devProxyLoss(line))).toEqual([]);
+      },
+      { pauseMs: 10 },
+    );
   }, 180_000);
 });

@@ -4,11 +4,12 @@
  * only the offending session, while a control client on the same host keeps its acked echoes
  * answered (0 failures) within a loose safety bound.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { io } from "socket.io-client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect } from "../../helpers/clients";
 import { withControls as withControlsOn } from "../../helpers/controls";
-import { startService, type RunningService } from "../../helpers/service";
+import { type RunningService, startService } from "../../helpers/service";
 
 let service: RunningService;
 
