@@ -149,7 +149,7 @@ async function runAll(cases: FuzzCase[]): Promise<Array<{ fuzz: FuzzCase; verdic
 describe("fuzzing Engine.IO / Socket.IO over polling and WebSocket (one host, with controls)", () => {
   it(`seed ${SEED}: ${CASES.length} cases end working or with a documented outcome; the controls are unaffected`, async () => {
     const logStart = service.output().length;
-    await withControls(
+    const controls = await withControls(
       service.url,
       async () => {
         const results = await runAll(CASES);
@@ -177,5 +177,6 @@ describe("fuzzing Engine.IO / Socket.IO over polling and WebSocket (one host, wi
       },
       { pauseMs: 10 },
     );
+    if (DEBUG_LOG) appendFileSync(DEBUG_LOG, `controls: ${JSON.stringify(controls)}\n`);
   }, 180_000);
 });
