@@ -64,6 +64,9 @@ export class WebSocketTransport {
 
   /** A client frame on a session WebSocket (poll channels are the polling transport's). */
   onMessage(ws: WebSocket, sid: string, probing: boolean, message: string | ArrayBuffer): void {
+    // Frames the client sent before it saw our close still arrive. A socket the host has closed
+    // carries nothing more: a failed probe's "5" must not upgrade the session onto it.
+    if (ws.readyState !== WebSocket.OPEN) return;
     const session = this.store.session(sid);
     if (!session) {
       ws.close(1000, "session closed");

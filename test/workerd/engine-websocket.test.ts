@@ -186,6 +186,24 @@ describe("upgrade polling → websocket", () => {
     expect(await emitWithAck(polling, ["transport"])).toEqual(["polling"]);
   });
 
+  it("frames sent after a failed probe, before its close arrives, are ignored: no upgrade onto the closed probe", async () => {
+    // Found by fuzzing (test/security/e2e/fuzz.test.ts): the "5" right behind a bad probe frame
+    // switched the session to the closed WebSocket, every later send threw, and a flood of
+    // echoes on it stalled the host for everyone.
+    const polling = await PollingSession.handshake();
+    polling.start();
+    cleanup.push(() => polling.stop());
+    await connectOk(polling);
+    const ws = await WebSocketSession.forUpgrade(polling.sid);
+    cleanup.push(() => ws.close());
+    await ws.send("2p/obe", "2probe", "5", `42${nextAckId()}["echo","after"]`);
+    await ws.ended();
+    expect(ws.closeCode).toBe(1002);
+    expect(ws.inbox.log).toEqual([]);
+    await echoRoundTrip(polling);
+    expect(await emitWithAck(polling, ["transport"])).toEqual(["polling"]);
+  });
+
   it("a direct WebSocket session cannot be 'upgraded' again: a second WebSocket is closed", async () => {
     const session = await direct();
     await connectOk(session);

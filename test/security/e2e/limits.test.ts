@@ -4,61 +4,19 @@
  * only the offending session, while a control client on the same host keeps its acked echoes
  * answered (0 failures) within a loose safety bound.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Socket } from "socket.io-client";
-import { io } from "socket.io-client";
-import { connect } from "../../helpers/clients";
-import { startService, type RunningService } from "../../helpers/service";
 
-const LATENCY_BOUND_MS = 2000;
+import { io } from "socket.io-client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect } from "../../helpers/clients";
+import { withControls as withControlsOn } from "../../helpers/controls";
+import { type RunningService, startService } from "../../helpers/service";
+
 let service: RunningService;
 
-/** A socket.io-client that echoes with acks in a loop until stopped; counts failures. */
-function controlLoop(socket: Socket) {
-  let running = true;
-  const result = { sent: 0, failures: 0, maxLatency: 0 };
-  const done = (async () => {
-    while (running) {
-      const started = Date.now();
-      result.sent++;
-      try {
-        const marker = `${result.sent}`;
-        const reply = await socket.timeout(LATENCY_BOUND_MS).emitWithAck("echo", marker);
-        if (reply !== marker) result.failures++;
-      } catch {
-        result.failures++;
-      }
-      result.maxLatency = Math.max(result.maxLatency, Date.now() - started);
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await done;
-      return result;
-    },
-  };
-}
-
-/** Runs `attack` while a WebSocket and a polling control client echo on the same host. */
-async function withControls(attack: () => Promise<void>): Promise<void> {
-  const controls = await Promise.all([
-    connect(service.url, { transports: ["websocket"] }),
-    connect(service.url, { transports: ["polling"] }),
-  ]);
-  const loops = controls.map(controlLoop);
-  try {
-    await attack();
-  } finally {
-    const results = await Promise.all(loops.map((loop) => loop.stop()));
-    for (const socket of controls) socket.close();
-    for (const result of results) {
-      expect(result.sent).toBeGreaterThan(0);
-      expect(result.failures).toBe(0);
-      expect(result.maxLatency).toBeLessThan(LATENCY_BOUND_MS);
-    }
-  }
-}
+/** Runs `attack` while a WebSocket and a polling control client echo on the same host (test/helpers/controls.ts). */
+const withControls = async (attack: () => Promise<void>) => {
+  await withControlsOn(service.url, attack);
+};
 
 const engine = (query: string) => `${service.url}/socket.io/?EIO=4&${query}`;
 
