@@ -18,12 +18,19 @@ export default defineConfig({
             miniflare: { bindings: { ENVIRONMENT: "test", PING_INTERVAL: 300, PING_TIMEOUT: 200, CONNECT_TIMEOUT: 1000 } },
           }),
         ],
-        test: { name: "workerd", include: ["test/workerd/**/*.test.ts", "test/security/workerd/**/*.test.ts"] },
+        test: {
+          name: "workerd",
+          include: ["test/workerd/**/*.test.ts", "test/security/workerd/**/*.test.ts"],
+          sequence: { groupOrder: 0 },
+        },
       },
       {
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts", "test/security/e2e/**/*.test.ts"],
+          // After the in-process projects: the end-to-end files start real services and attack
+          // them with control clients, and must not share 2 cores with the workerd project.
+          sequence: { groupOrder: 1 },
           environment: "node",
           testTimeout: 30_000,
           hookTimeout: 60_000,
@@ -33,6 +40,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
+          sequence: { groupOrder: 0 },
           include: ["protocol/**/*.test.ts", "app/**/*.test.ts", "worker/**/*.test.ts", "durable-objects/**/*.test.ts"],
           environment: "node",
         },
