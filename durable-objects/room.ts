@@ -15,17 +15,8 @@ import { deadSockets } from "./cluster/lease";
 import { matchesPattern } from "./presence/config";
 import { PresenceObject, type PresenceEnv } from "./presence/presence-object";
 import { fallbackDeviceIdOf, memberIdOf } from "./presence/ids";
-import {
-  jsonBytes,
-  MemberMetaSchema,
-  type JsonValue,
-  type JoinResult,
-  type MemberMeta,
-  type PresenceEntry,
-  type PresenceMeta,
-  type PresenceSnapshot,
-  type PresenceUser,
-} from "./presence/types";
+import { jsonBytes, MemberMetaSchema, type JoinResult, type MemberMeta, type PresenceSnapshot, type PresenceUser } from "./presence/types";
+import { metaOf, ROOM_SCHEMA, snapshotOf, type MemberRow } from "./presence/room-members";
 import { queueWebhook } from "./webhooks/queue";
 
 /** Where a room lives; hosts pass it with each join so the RoomDO can announce into itself. */
@@ -34,41 +25,9 @@ export interface RoomScope {
   room: string | null;
 }
 
-interface MemberRow {
-  socket_id: string;
-  host: string;
-  joined_at: number;
-  user_id: string | null;
-  user_name: string | null;
-  device_id: string | null;
-  member_id: string | null;
-  state: string | null;
-  [key: string]: SqlStorageValue;
-}
-
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS members (
-    socket_id TEXT PRIMARY KEY,
-    host TEXT NOT NULL,
-    joined_at INTEGER NOT NULL
-  );
-  CREATE INDEX IF NOT EXISTS members_by_host ON members (host);
-  CREATE TABLE IF NOT EXISTS announced_users (
-    user_id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    leave_due INTEGER
-  );
-  CREATE TABLE IF NOT EXISTS announced_devices (
-    user_id TEXT NOT NULL,
-    device_id TEXT NOT NULL,
-    leave_due INTEGER,
-    PRIMARY KEY (user_id, device_id)
-  );
-`;
-
 export class RoomDO extends PresenceObject {
   constructor(ctx: DurableObjectState, env: PresenceEnv) {
-    super(ctx, env, { schema: SCHEMA, metaTable: "room_meta" });
+    super(ctx, env, { schema: ROOM_SCHEMA, metaTable: "room_meta" });
     // Rooms created before presence existed have the three original columns only.
     const columns = new Set(
       this.sql
@@ -189,13 +148,7 @@ export class RoomDO extends PresenceObject {
   /** Current presence (live connections, grouped per user) and counts. */
   presence(): PresenceSnapshot {
     const rows = this.sql.exec<MemberRow>("SELECT * FROM members WHERE user_id IS NOT NULL ORDER BY joined_at, socket_id").toArray();
-    const byUser = new Map<string, PresenceEntry>();
-    for (const row of rows) {
-      const entry = byUser.get(row.user_id!) ?? { user: { id: row.user_id!, name: row.user_name ?? row.user_id! }, metas: [] };
-      entry.metas.push(metaOf(row));
-      byUser.set(row.user_id!, entry);
-    }
-    return { presence: [...byUser.values()], counts: { connections: this.size(), users: byUser.size } };
+    return snapshotOf(rows, this.size());
   }
 
   // ════════════════════════════ edges ════════════════════════════
@@ -356,15 +309,4 @@ export class RoomDO extends PresenceObject {
       .one().at;
     await this.schedule.schedule([due], this.size() > 0);
   }
-}
-
-/** What members see of a connection: no socket id (see presence/ids.ts). */
-function metaOf(row: MemberRow): PresenceMeta {
-  const memberId = row.member_id ?? "";
-  return {
-    memberId,
-    deviceId: row.device_id ?? memberId,
-    joinedAt: row.joined_at,
-    state: row.state === null ? null : (JSON.parse(row.state) as JsonValue),
-  };
 }
