@@ -1,19 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../protocol/config-vars";
+import { issuesOf as expectIssues } from "../test/helpers/config-issues";
 import { DEFAULT_JOIN_POLICY, DEV_JWT_SECRET, parseAppConfig } from "./config";
 
 const JWT_SECRET = "a-production-jwt-secret-0123";
 const JWKS = "https://idp.example/.well-known/jwks.json";
 
-function issuesOf(raw: Record<string, unknown>): string[] {
-  try {
-    parseAppConfig(raw);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+const issuesOf = (raw: Record<string, unknown>) => expectIssues(() => parseAppConfig(raw));
 
 describe("parseAppConfig", () => {
   it("has development defaults: the dev JWT secret with HS256, guests, the default policy", () => {

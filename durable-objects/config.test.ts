@@ -1,19 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { issuesOf as expectIssues } from "../test/helpers/config-issues";
 import { ConfigError } from "../protocol/config-vars";
 import { configFrom, DEV_SID_SECRET, parseConfig } from "./config";
 
 const SECRET = "a-production-secret-of-some-length";
 const production = { SID_SECRET: SECRET, CORS_ORIGINS: "https://app.example" };
 
-function issuesOf(raw: Record<string, unknown>): string[] {
-  try {
-    parseConfig(raw);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+const issuesOf = (raw: Record<string, unknown>) => expectIssues(() => parseConfig(raw));
 
 describe("parseConfig", () => {
   it("has Socket.IO's defaults outside production", () => {

@@ -25,6 +25,17 @@ export class ConfigError extends Error {
   }
 }
 
+/** The issues a configuration check reports (its ConfigError's), or [] when it passes; other errors propagate. */
+export function configIssues(check: () => unknown): string[] {
+  try {
+    check();
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues;
+    throw error;
+  }
+}
+
 /** zod issues as "FIELD: message" lines, the form every configuration error uses. */
 export function issueList(error: z.ZodError): string[] {
   return error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`);

@@ -8,7 +8,7 @@ import { createConnectionHost } from "../durable-objects/connection-host";
 import { hostStub, type EdgeioBindings } from "../durable-objects/bindings";
 import type { EdgeioApp } from "../durable-objects/socketio/server";
 import { configFrom, type EdgeioConfig } from "../durable-objects/config";
-import { ConfigError } from "../protocol/config-vars";
+import { configIssues } from "../protocol/config-vars";
 import { errorResponse } from "../protocol/http-errors";
 import { engineCors } from "./cors";
 import { handleEngineRequest, type Loopback } from "./engine-route";
@@ -86,14 +86,4 @@ export function createWorker(app: EdgeioApp) {
       },
     } satisfies ExportedHandler<Env>,
   };
-}
-
-function configIssues(check: () => unknown): string[] {
-  try {
-    check();
-    return [];
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues;
-    throw error;
-  }
 }

@@ -1,17 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { issuesOf as expectIssues } from "../helpers/config-issues";
 import { parseAppConfig } from "../../app/config";
 import { DEV_SID_SECRET, parseConfig } from "../../durable-objects/config";
-import { ConfigError } from "../../protocol/config-vars";
 
-function issuesOf(raw: Record<string, unknown>): string[] {
-  try {
-    parseConfig(raw);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+const issuesOf = (raw: Record<string, unknown>) => expectIssues(() => parseConfig(raw));
 
 describe("configuration", () => {
   it("has Socket.IO's defaults", () => {
