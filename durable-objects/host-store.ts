@@ -238,12 +238,6 @@ export class HostStore {
       .map((row) => row.room);
   }
 
-  roomCount(socketId: string): number {
-    return this.sql
-      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM socket_rooms WHERE socket_id = ? AND room != ?", socketId, socketId)
-      .one().n;
-  }
-
   addRoom(socketId: string, room: string): boolean {
     return this.sql.exec("INSERT OR IGNORE INTO socket_rooms (socket_id, room) VALUES (?, ?)", socketId, room).rowsWritten > 0;
   }

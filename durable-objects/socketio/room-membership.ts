@@ -35,9 +35,11 @@ export class RoomMembership {
     // Private rooms are refused here too, for joins that do not pass through Socket.join (socketsJoin).
     const joiner = { id: socketId, userId: userIdOf(data) };
     const allowed = rooms.filter((room) => privateRoomRefusal(joiner, room) === null);
+    // One read of the socket's rooms serves both the dedup and the limit (its own id does not count).
     const current = new Set(this.store.roomsOf(socketId));
+    current.delete(socketId);
     const fresh = [...new Set(allowed)].filter((room) => room !== socketId && !current.has(room));
-    if (this.store.roomCount(socketId) + fresh.length > this.roomsPerSocket) {
+    if (current.size + fresh.length > this.roomsPerSocket) {
       for (const room of fresh) this.live(socketId)?.rooms.delete(room);
       throw new RoomJoinError("room_limit", `a socket may be in at most ${this.roomsPerSocket} rooms (MAX_ROOMS_PER_SOCKET)`);
     }
