@@ -15,6 +15,7 @@ describe("parseConfig", () => {
       path: "/socket.io/",
       pingInterval: 25_000,
       pingTimeout: 20_000,
+      pongAutoResponse: true,
       maxPayload: 1_000_000,
       connectTimeout: 45_000,
       corsOrigins: ["*"],
@@ -67,6 +68,28 @@ describe("parseConfig", () => {
     for (const field of ["ENVIRONMENT", "EDGEIO_PATH", "PING_TIMEOUT", "CONNECT_TIMEOUT", "HOST_POOL_SIZE", "TRANSPORTS", "SID_SECRET"]) {
       expect(issues.filter((issue) => issue.startsWith(`${field}`))).toHaveLength(1);
     }
+  });
+
+  it("refuses heartbeats that make no sense, naming the field", () => {
+    const dev = { ENVIRONMENT: "development" };
+    expect(issuesOf({ ...dev, PING_INTERVAL: 50 })).toEqual(["PING_INTERVAL: must be at least 100 ms"]);
+    expect(issuesOf({ ...dev, PING_TIMEOUT: "10" })).toEqual(["PING_TIMEOUT: must be at least 100 ms"]);
+    expect(issuesOf({ ...dev, PING_INTERVAL: 2_000_000_000, PING_TIMEOUT: 200_000_000 })).toEqual([
+      expect.stringMatching(/^PING_TIMEOUT: PING_INTERVAL \+ PING_TIMEOUT must be at most 2147483647 ms/),
+    ]);
+    // PING_TIMEOUT longer than PING_INTERVAL is a common Socket.IO setting, and valid.
+    expect(parseConfig({ ...dev, PING_INTERVAL: 25_000, PING_TIMEOUT: 60_000 })).toMatchObject({
+      pingInterval: 25_000,
+      pingTimeout: 60_000,
+    });
+  });
+
+  it("reads PONG_AUTO_RESPONSE (default on)", () => {
+    const dev = { ENVIRONMENT: "development" };
+    expect(parseConfig({ ...dev, PONG_AUTO_RESPONSE: "false" }).pongAutoResponse).toBe(false);
+    expect(parseConfig({ ...dev, PONG_AUTO_RESPONSE: false }).pongAutoResponse).toBe(false);
+    expect(parseConfig({ ...dev, PONG_AUTO_RESPONSE: "1" }).pongAutoResponse).toBe(true);
+    expect(issuesOf({ ...dev, PONG_AUTO_RESPONSE: "maybe" })).toEqual([expect.stringMatching(/^PONG_AUTO_RESPONSE: /)]);
   });
 
   it("needs at least one transport", () => {

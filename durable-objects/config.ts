@@ -3,7 +3,7 @@
  * Every value is validated here once; an invalid value fails loudly with the field's name.
  */
 import { z } from "zod";
-import { commaList, ConfigError, issueList, perEnv, positiveInt } from "../protocol/config-vars";
+import { booleanFlag, commaList, ConfigError, issueList, perEnv, positiveInt } from "../protocol/config-vars";
 
 /** The default sid-signing secret. Convenient for `wrangler dev`, refused in production. */
 export const DEV_SID_SECRET = "edgeio-dev-secret-do-not-use-in-production";
@@ -17,6 +17,11 @@ export const ENVIRONMENTS = ["development", "test", "production"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 export const environmentSchema = z.enum(ENVIRONMENTS).default("production");
 
+/** The shortest PING_INTERVAL / PING_TIMEOUT accepted, ms. */
+export const MIN_HEARTBEAT_MS = 100;
+/** The longest delay a JavaScript timer takes (2^31 − 1 ms); socket.io-client arms one for pingInterval + pingTimeout. */
+const MAX_CLIENT_TIMER_MS = 2_147_483_647;
+
 export const TRANSPORTS = ["polling", "websocket"] as const;
 export type TransportName = (typeof TRANSPORTS)[number];
 
@@ -28,8 +33,14 @@ const ConfigSchema = z
       .string()
       .regex(/^\/[A-Za-z0-9._~\-/]*$/, "must start with / and contain only URL path characters")
       .default("/socket.io/"),
-    PING_INTERVAL: positiveInt(25_000),
-    PING_TIMEOUT: positiveInt(20_000),
+    /** Heartbeat, ms. Below MIN_HEARTBEAT_MS a host would spend its time pinging. */
+    PING_INTERVAL: positiveInt(25_000).pipe(z.number().min(MIN_HEARTBEAT_MS, `must be at least ${MIN_HEARTBEAT_MS} ms`)),
+    PING_TIMEOUT: positiveInt(20_000).pipe(z.number().min(MIN_HEARTBEAT_MS, `must be at least ${MIN_HEARTBEAT_MS} ms`)),
+    /**
+     * Pongs on WebSockets answered by the runtime ("3" → "6") without waking the host. Off: pongs
+     * are ordinary messages (no "6" after them), at the cost of one wake per pong.
+     */
+    PONG_AUTO_RESPONSE: booleanFlag(true),
     /** Largest accepted message or POST body, in bytes (Socket.IO's `maxHttpBufferSize`). */
     MAX_PAYLOAD: positiveInt(1_000_000),
     CONNECT_TIMEOUT: positiveInt(45_000),
@@ -59,6 +70,13 @@ const ConfigSchema = z
     MAX_PENDING_ACKS: positiveInt(1_000),
   })
   .superRefine((config, ctx) => {
+    if (config.PING_INTERVAL + config.PING_TIMEOUT > MAX_CLIENT_TIMER_MS) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["PING_TIMEOUT"],
+        message: `PING_INTERVAL + PING_TIMEOUT must be at most ${MAX_CLIENT_TIMER_MS} ms: clients wait that long with one timer, which fires at once beyond it (every client would drop its connection)`,
+      });
+    }
     if (config.ENVIRONMENT === "production" && config.SID_SECRET === DEV_SID_SECRET) {
       ctx.addIssue({
         code: "custom",
@@ -92,6 +110,8 @@ export interface EdgeioConfig {
   path: string;
   pingInterval: number;
   pingTimeout: number;
+  /** WebSocket pongs answered by the runtime's auto-response (no wake per pong). */
+  pongAutoResponse: boolean;
   maxPayload: number;
   connectTimeout: number;
   corsOrigins: string[];
@@ -124,6 +144,7 @@ export function parseConfig(raw: Record<string, unknown>): EdgeioConfig {
     path: c.EDGEIO_PATH.endsWith("/") ? c.EDGEIO_PATH : `${c.EDGEIO_PATH}/`,
     pingInterval: c.PING_INTERVAL,
     pingTimeout: c.PING_TIMEOUT,
+    pongAutoResponse: c.PONG_AUTO_RESPONSE,
     maxPayload: c.MAX_PAYLOAD,
     connectTimeout: c.CONNECT_TIMEOUT,
     // Outside production an unset list allows any origin (convenient for `wrangler dev`).

@@ -71,8 +71,9 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     this.store = new HostStore(ctx.storage.sql);
     this.store.bumpMeta("constructions");
     // A client's pong is answered by the runtime without waking this object; the heartbeat
-    // reads the auto-response timestamp to tell live peers from dead ones.
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("3", "6"));
+    // reads the auto-response timestamp to tell live peers from dead ones. PONG_AUTO_RESPONSE=false
+    // clears it: pongs then reach webSocketMessage like any packet (no "6" after them).
+    ctx.setWebSocketAutoResponse(this.config.pongAutoResponse ? new WebSocketRequestResponsePair("3", "6") : undefined);
 
     this.engine = new EngineSessions(ctx, this.store, this.config, () => this.hostName);
     this.heartbeat = new Heartbeat(this.store, this.config, this.engine);

@@ -109,6 +109,14 @@ export class HostStore {
     return this.sql.exec<SessionRow>("SELECT * FROM sessions").toArray();
   }
 
+  /** Every session's handshake time (the heartbeat's schedule follows from it alone). */
+  sessionCreatedTimes(): number[] {
+    return this.sql
+      .exec<{ created_at: number }>("SELECT created_at FROM sessions")
+      .toArray()
+      .map((row) => row.created_at);
+  }
+
   socketCount(): number {
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sockets").one().n;
   }

@@ -7,6 +7,13 @@ import { z } from "zod";
 /** Shared var parsers (wrangler vars arrive as strings or numbers). */
 export const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
+/** A boolean var: true/false, "true"/"false" or "1"/"0". */
+export const booleanFlag = (fallback: boolean) =>
+  z
+    .union([z.boolean(), z.enum(["true", "false", "1", "0"])])
+    .optional()
+    .transform((value) => (value === undefined ? fallback : value === true || value === "true" || value === "1"));
+
 /** "a, b ,c" → ["a","b","c"]; also accepts a real array (vars may be JSON). */
 export const commaList = (fallback: string[]) =>
   z

@@ -65,12 +65,12 @@ export class PollingTransport {
     } catch (error) {
       // Too large, or the upload failed midway (the Worker cuts a body off at the limit as it
       // streams, or the client went away): either way this session's transport failed.
-      this.sessions.close(sid, "transport error");
+      this.sessions.fail(sid, "transport error");
       return new Response(null, { status: error instanceof BodyTooLargeError ? 413 : 400 });
     }
     const packets = decodePayload(body);
     if (!packets) {
-      this.sessions.close(sid, "parse error");
+      this.sessions.fail(sid, "parse error");
       return engineErrorResponse(EngineError.BAD_REQUEST);
     }
     const overLimit = this.overLimit(sid, packets);

@@ -124,15 +124,15 @@ export class EngineSessions implements SessionControl {
         this.listener?.onMessage(sid, packet.data ?? "");
         return;
       case "close":
-        this.close(sid, "transport close");
-        // The client ended the session itself: it will not poll for a "1", the sid is gone now.
-        this.forget(sid);
+        // The client ended the session itself (engine.io: a held GET gets a noop, not "1"): it
+        // will not poll for a "1", so the sid is forgotten now and a held GET answered "6".
+        if (this.end(sid, "transport close")) this.forget(sid);
         return;
       case "noop":
         return;
       default:
         // A v4 client never sends ping, open or upgrade on an established transport.
-        this.close(sid, "parse error");
+        this.fail(sid, "parse error");
     }
   }
 
@@ -150,13 +150,13 @@ export class EngineSessions implements SessionControl {
   }
 
   // ── closing ────────────────────────────────────────────────
-  /** Ends a whole Engine.IO session: every socket on it (through the listener), then the transport. */
+  /**
+   * A graceful close (the app's disconnect(true), a namespace disconnect, a connect timeout, a
+   * limit): like engine.io's socket.close(), what is queued is still delivered, then "1".
+   */
   close(sid: string, reason: CloseReason, frame: CloseFrame = { code: 1000, reason }): void {
-    const session = this.store.session(sid);
-    if (!session || session.closing) return;
-    this.store.markClosing(sid);
-    this.listener?.onClose(sid, reason);
-
+    const session = this.end(sid, reason);
+    if (!session) return;
     if (session.transport === "websocket") {
       this.websocket.closeAll(sid, frame);
       this.forget(sid);
@@ -166,8 +166,34 @@ export class EngineSessions implements SessionControl {
     // and engine.io-client leaves polling paused for good when such a probe fails. Its "5" is
     // answered with the close instead (websocket.ts). An earlier probe can simply go.
     this.websocket.closeUnansweredProbes(sid, reason);
-    // Polling: the client learns of the close through a "1" on its next (or held) GET.
+    // Polling: the queue and then "1" on the held GET, or on the next one.
     this.polling.enqueue(sid, "close");
+  }
+
+  /**
+   * A fault (ping timeout, transport error, undecodable input): like engine.io's onClose(), the
+   * session is forgotten at once and whatever was queued is dropped. A held GET hears "1"; with
+   * none held, the next request gets 400 code 1.
+   */
+  fail(sid: string, reason: CloseReason, frame: CloseFrame = { code: 1000, reason }): void {
+    const session = this.end(sid, reason);
+    if (!session) return;
+    if (session.transport === "websocket") this.websocket.closeAll(sid, frame);
+    else {
+      this.store.clearQueue(sid);
+      // Sent on a held GET's channel; forget() then closes the channel, which answers the GET with it.
+      this.polling.flush(sid, [encodeText("close")]);
+    }
+    this.forget(sid);
+  }
+
+  /** Marks a session closing and ends its sockets; null when it was gone or closing already. */
+  private end(sid: string, reason: CloseReason) {
+    const session = this.store.session(sid);
+    if (!session || session.closing) return null;
+    this.store.markClosing(sid);
+    this.listener?.onClose(sid, reason);
+    return session;
   }
 
   /**

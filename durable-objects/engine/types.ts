@@ -58,7 +58,10 @@ export const TEXT_PLAIN = { "Content-Type": "text/plain; charset=UTF-8" };
 
 /** What a transport asks of the session layer (engine/sessions.ts). */
 export interface SessionControl {
+  /** Graceful: queued frames are still delivered, then the close. */
   close(sid: string, reason: CloseReason, frame?: CloseFrame): void;
+  /** A fault: the session is forgotten at once (a held GET hears "1"). */
+  fail(sid: string, reason: CloseReason, frame?: CloseFrame): void;
   closeForLimit(sid: string, limit: import("./limits").LimitName): void;
   /** Drops a session at once: storage, decoder state, every WebSocket and poll channel. */
   forget(sid: string): void;

@@ -75,7 +75,7 @@ export class WebSocketTransport {
     const size = typeof message === "string" ? message.length : message.byteLength;
     if (size > this.config.maxPayload) {
       ws.close(1009, "message too big");
-      this.sessions.close(sid, "transport error");
+      this.sessions.fail(sid, "transport error");
       return;
     }
     if (!this.packetRate.take(sid, packetCost(size))) {
@@ -89,7 +89,7 @@ export class WebSocketTransport {
 
     const packet: EnginePacket | null = typeof message === "string" ? decodeTextPacket(message) : { type: "message", data: message };
     if (!packet) {
-      this.sessions.close(sid, "parse error");
+      this.sessions.fail(sid, "parse error");
       return;
     }
     this.sessions.onPacket(sid, packet);
@@ -125,7 +125,7 @@ export class WebSocketTransport {
     const session = this.store.session(sid);
     if (!session) return;
     if (probing) this.store.setUpgradeState(sid, UPGRADE_NONE);
-    else if (session.transport === "websocket") this.sessions.close(sid, reason);
+    else if (session.transport === "websocket") this.sessions.fail(sid, reason);
   }
 
   /**
