@@ -9,8 +9,8 @@ import { connectV2, emitV2, hostOfV2, nextV2, type SocketV2, upgradedV2 } from "
 import { connect, nextEventArgs, sleep } from "../helpers/clients";
 import { startService, type RunningService } from "../helpers/service";
 
-const PING_INTERVAL = 400;
-const PING_TIMEOUT = 400;
+const PING_INTERVAL = 1000;
+const PING_TIMEOUT = 1000;
 
 let service: RunningService;
 const open: Array<SocketV2 | Socket> = [];
@@ -76,13 +76,13 @@ describe.each(MODES)("socket.io-client 2.x, $name", ({ name, options, transport 
     await emitV2(old, "join", room);
     await modern.timeout(5000).emitWithAck("join", room);
 
-    const toOld = nextV2(old, "news");
+    const toOld = nextV2(old, "news", 10_000);
     modern.emit("to-room", room, "news", "from 4.x", Buffer.from([4, 4]));
     const [text, bytes] = await toOld;
     expect(text).toBe("from 4.x");
     expect([...(bytes as Buffer)]).toEqual([4, 4]);
 
-    const toModern = nextEventArgs(modern, "news");
+    const toModern = nextEventArgs(modern, "news", 10_000);
     old.emit("to-room", room, "news", "from 2.x", Buffer.from([2, 2]));
     const [text2, bytes2] = await toModern;
     expect(text2).toBe("from 2.x");
@@ -102,10 +102,10 @@ describe.each(MODES)("socket.io-client 2.x, $name", ({ name, options, transport 
       disconnected = true;
     });
     const before = await hostStats(host);
-    await sleep(3 * (PING_INTERVAL + PING_TIMEOUT));
+    await sleep(1.5 * (PING_INTERVAL + PING_TIMEOUT));
     const after = await hostStats(host);
     expect(disconnected).toBe(false);
-    expect(pongs).toBeGreaterThanOrEqual(4);
+    expect(pongs).toBeGreaterThanOrEqual(2);
     expect(await emitV2(socket, "transport")).toEqual([transport]);
     // On a WebSocket every "2" is answered "3" by the runtime: the host woke only for its alarms.
     if (transport === "websocket") expect(after.wakes - after.alarms).toBe(before.wakes - before.alarms);
@@ -166,7 +166,7 @@ describe("Engine.IO v3 on the wire", () => {
     expect(seen[1]).toBe("40");
     expect(seen[2]).toMatch(/^42\["welcome",/);
     expect(seen.slice(3).every((frame) => frame === "3")).toBe(true);
-    expect(seen.length).toBeGreaterThanOrEqual(5);
+    expect(seen.length).toBeGreaterThanOrEqual(4);
     pinging.close();
   });
 });
