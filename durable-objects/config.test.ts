@@ -31,8 +31,17 @@ describe("parseConfig", () => {
         roomsPerSocket: 256,
       },
       transports: ["polling", "websocket"],
+      allowEio3: false,
       sidSecret: DEV_SID_SECRET,
     });
+  });
+
+  it("reads ALLOW_EIO3 as a boolean and names it when invalid", () => {
+    expect(parseConfig({ ENVIRONMENT: "test", ALLOW_EIO3: "true" }).allowEio3).toBe(true);
+    expect(parseConfig({ ENVIRONMENT: "test", ALLOW_EIO3: true }).allowEio3).toBe(true);
+    expect(parseConfig({ ENVIRONMENT: "test", ALLOW_EIO3: "0" }).allowEio3).toBe(false);
+    expect(issuesOf({ ENVIRONMENT: "test", ALLOW_EIO3: "yes" })).toHaveLength(1);
+    expect(issuesOf({ ENVIRONMENT: "test", ALLOW_EIO3: "yes" })[0]).toMatch(/^ALLOW_EIO3/);
   });
 
   it("reads vars given as strings, numbers or arrays, and ends the path with /", () => {

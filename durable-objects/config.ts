@@ -51,6 +51,11 @@ const ConfigSchema = z
     CORS_ORIGINS: z.union([z.string(), z.array(z.string())]).optional(),
     /** ConnectionHosts per colo. Sessions are spread over them at random. */
     HOST_POOL_SIZE: z.coerce.number().int().min(1).max(1024).default(4),
+    /** Accept Engine.IO v3 clients (socket.io-client 2.x), as Socket.IO's `allowEIO3`. */
+    ALLOW_EIO3: z
+      .union([z.boolean(), z.enum(["true", "false", "1", "0"])])
+      .default(false)
+      .transform((value) => value === true || value === "true" || value === "1"),
     TRANSPORTS: commaList([...TRANSPORTS]).pipe(z.array(z.enum(TRANSPORTS)).min(1, "needs at least one transport")),
     SID_SECRET: z.string().min(16, "must be at least 16 characters").default(DEV_SID_SECRET),
     // Per-session bounds (README "Limits"): each one closes or refuses only the offending session.
@@ -117,6 +122,7 @@ export interface EdgeioConfig {
   corsOrigins: string[];
   hostPoolSize: number;
   transports: TransportName[];
+  allowEio3: boolean;
   sidSecret: string;
   limits: SessionLimits;
 }
@@ -151,6 +157,7 @@ export function parseConfig(raw: Record<string, unknown>): EdgeioConfig {
     corsOrigins: c.CORS_ORIGINS === undefined ? ["*"] : originList(c.CORS_ORIGINS),
     hostPoolSize: c.HOST_POOL_SIZE,
     transports: c.TRANSPORTS,
+    allowEio3: c.ALLOW_EIO3,
     sidSecret: c.SID_SECRET,
     limits: {
       namespacesPerSession: c.MAX_NAMESPACES_PER_SESSION,

@@ -20,6 +20,9 @@ import { LIMIT_MESSAGES, type LimitName } from "./engine/limits";
 import { HostStore } from "./host-store";
 import { EngineSessions } from "./engine/sessions";
 import { Heartbeat } from "./engine/heartbeat";
+import { Eio3Heartbeat } from "./engine/heartbeat-v3";
+import { autoResponseOf } from "./engine/framing";
+import { isEio3Host } from "../protocol/ids";
 import { clusterOf } from "./cluster/cluster";
 import { Sequence } from "./cluster/sequence";
 import type { HostReply } from "./cluster/types";
@@ -57,7 +60,8 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   private readonly store: HostStore;
   private readonly config: EdgeioConfig;
   private readonly engine: EngineSessions;
-  private readonly heartbeat: Heartbeat;
+  private readonly heartbeatV4: Heartbeat;
+  private readonly heartbeatV3: Eio3Heartbeat;
   private readonly hostAlarm: HostAlarm;
   private readonly bridge: ClientBridge;
   private readonly rooms: RoomMembership;
@@ -70,13 +74,13 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     this.config = configFrom(env);
     this.store = new HostStore(ctx.storage.sql);
     this.store.bumpMeta("constructions");
-    // A client's pong is answered by the runtime without waking this object; the heartbeat
-    // reads the auto-response timestamp to tell live peers from dead ones. PONG_AUTO_RESPONSE=false
-    // clears it: pongs then reach webSocketMessage like any packet (no "6" after them).
-    ctx.setWebSocketAutoResponse(this.config.pongAutoResponse ? new WebSocketRequestResponsePair("3", "6") : undefined);
+    // A client's pong (v3 host: the client's ping) is answered by the runtime without waking this
+    // object; the heartbeat reads the auto-response timestamp to tell live peers from dead ones.
+    this.setAutoResponse();
 
     this.engine = new EngineSessions(ctx, this.store, this.config, () => this.hostName);
-    this.heartbeat = new Heartbeat(this.store, this.config, this.engine);
+    this.heartbeatV4 = new Heartbeat(this.store, this.config, this.engine);
+    this.heartbeatV3 = new Eio3Heartbeat(this.store, this.config, this.engine);
     this.hostAlarm = new HostAlarm(ctx.storage, (now) => this.heartbeat.dueTimes(now));
     const io = new Server(this);
     this.bridge = new ClientBridge(io, this, this.store, this.engine, () => this.rooms, {
@@ -96,6 +100,21 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     return this.store.getMeta<string>("name") ?? "unknown:0";
   }
 
+  /** v4 hosts ping their clients; hosts of the Engine.IO v3 pool are pinged by theirs. */
+  private get heartbeat(): Heartbeat | Eio3Heartbeat {
+    return isEio3Host(this.hostName) ? this.heartbeatV3 : this.heartbeatV4;
+  }
+
+  /**
+   * PONG_AUTO_RESPONSE=false clears the v4 pair: pongs then reach webSocketMessage like any packet
+   * (no "6" after them, a wake each). A v3 host always keeps its pair: v3 clients' pings need an answer.
+   */
+  private setAutoResponse(): void {
+    const { request, response } = autoResponseOf(this.hostName);
+    const auto = this.config.pongAutoResponse || isEio3Host(this.hostName);
+    this.ctx.setWebSocketAutoResponse(auto ? new WebSocketRequestResponsePair(request, response) : undefined);
+  }
+
   get maxPendingAcks(): number {
     return this.config.limits.pendingAcks;
   }
@@ -105,7 +124,10 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   async fetch(request: Request): Promise<Response> {
     this.store.bumpMeta("wakes");
     const host = request.headers.get(HOST_HEADER);
-    if (host && this.store.getMeta("name") !== host) this.store.setMeta("name", host);
+    if (host && this.store.getMeta("name") !== host) {
+      this.store.setMeta("name", host);
+      this.setAutoResponse(); // the first request tells a new host which pool it serves
+    }
     const url = new URL(request.url);
     const sid = url.searchParams.get("sid");
     const transport = url.searchParams.get("transport") as TransportName | null;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { base64url } from "./base64";
-import { hostName, hostOfSocketId, mintSid, mintSocketId, randomToken, verifySid, verifySocketId } from "./ids";
+import { hostName, hostOfSocketId, isEio3Host, mintSid, mintSocketId, randomToken, verifySid, verifySocketId } from "./ids";
 
 const SECRET = "unit-test-secret-0123456789";
 const OTHER = "another-secret-0123456789";
@@ -19,6 +19,16 @@ describe("hostName", () => {
     expect(hostName("a b/c", 3)).toBe("abc:3");
     expect(hostName("", 1)).toBe("local:1");
     expect(hostName("x".repeat(40), 2)).toBe(`${"x".repeat(32)}:2`);
+  });
+
+  it("names the Engine.IO v3 pool apart, within the same syntax (sids and socket ids route to it)", async () => {
+    expect(hostName("FRA", 1, true)).toBe("eio3-fra:1");
+    expect(hostName("x".repeat(40), 2, true)).toBe(`eio3-${"x".repeat(27)}:2`);
+    expect(isEio3Host("eio3-fra:1")).toBe(true);
+    expect(isEio3Host("fra:1")).toBe(false);
+    expect(await verifySid("0123456789abcdef", await mintSid("0123456789abcdef", hostName("x".repeat(40), 2, true)))).toBe(
+      `eio3-${"x".repeat(27)}:2`,
+    );
   });
 });
 

@@ -26,14 +26,24 @@ export function randomToken(byteLength: number): string {
 const HOST_NAME = /^[a-z0-9-]{1,32}:\d{1,4}$/;
 const B64URL = /^[A-Za-z0-9_-]+$/;
 
-/** A pool member's name: `<colo>:<index>`, e.g. `local:2` or `fra:0`. */
-export function hostName(colo: string, index: number): string {
-  return `${
-    colo
-      .toLowerCase()
-      .replace(/[^a-z0-9-]/g, "")
-      .slice(0, 32) || "local"
-  }:${index}`;
+const EIO3_PREFIX = "eio3-";
+
+/**
+ * A pool member's name: `<colo>:<index>`, e.g. `local:2` or `fra:0`. Engine.IO v3 sessions have
+ * their own pool, `eio3-<colo>:<index>`: a Durable Object has one WebSocket auto-response pair,
+ * and v3 heartbeats need "2" → "3" where v4 hosts answer pongs with "3" → "6".
+ */
+export function hostName(colo: string, index: number, eio3 = false): string {
+  const clean = colo
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "")
+    .slice(0, eio3 ? 32 - EIO3_PREFIX.length : 32);
+  return `${eio3 ? EIO3_PREFIX : ""}${clean || "local"}:${index}`;
+}
+
+/** Whether a host name is one of the Engine.IO v3 pool (see hostName). */
+export function isEio3Host(name: string): boolean {
+  return name.startsWith(EIO3_PREFIX);
 }
 
 function decodeHost(part: string): string | null {

@@ -5,6 +5,7 @@
  */
 import { hostStub, type EdgeioBindings } from "../durable-objects/bindings";
 import type { EdgeioConfig } from "../durable-objects/config";
+import { noopPayload } from "../durable-objects/engine/framing";
 import { CLOSE_CLIENT_GONE, CLOSE_DELIVERED, POLL_DELIVERED } from "../durable-objects/engine/poll-channels";
 import { verifyEdgeRequest } from "../durable-objects/engine/verify";
 import { engineErrorResponse } from "../protocol/engine-errors";
@@ -33,7 +34,7 @@ export async function handleEngineRequest(
   if (verdict.kind === "error") {
     return "code" in verdict.error ? engineErrorResponse(verdict.error) : new Response(null, { status: verdict.error.status });
   }
-  const host = verdict.kind === "session" ? verdict.host : choosePoolHost(request, config);
+  const host = verdict.kind === "session" ? verdict.host : choosePoolHost(request, config, verdict.eio === 3);
   const sid = verdict.kind === "session" ? verdict.sid : null;
 
   // Internal headers are the edge's to set: a client's are dropped, except the signed one our own loopback sends.
@@ -91,7 +92,8 @@ async function heldPoll(
   if (response.status !== 101 || !channel) return detach(response);
   channel.accept();
   const payload = await answerOf(channel, request.signal);
-  return new Response(payload ?? NOOP, { headers: { "Content-Type": "text/plain; charset=UTF-8" } });
+  // The noop is framed for the host's Engine.IO version ("6" in v4, "1:6" in v3).
+  return new Response(payload ?? noopPayload(host), { headers: { "Content-Type": "text/plain; charset=UTF-8" } });
 }
 
 /**
@@ -140,11 +142,12 @@ function answerOf(channel: WebSocket, signal: AbortSignal): Promise<string | nul
   });
 }
 
-const NOOP = "6";
-
-/** A random member of this colo's pool: sessions spread evenly, no coordination needed. */
-function choosePoolHost(request: Request, config: EdgeioConfig): string {
+/**
+ * A random member of this colo's pool: sessions spread evenly, no coordination needed. Engine.IO
+ * v3 sessions get the colo's v3 pool (hostName), whose hosts auto-answer v3 pings.
+ */
+function choosePoolHost(request: Request, config: EdgeioConfig, eio3: boolean): string {
   const colo = (request as Request & { cf?: { colo?: string } }).cf?.colo ?? "local";
   const index = crypto.getRandomValues(new Uint32Array(1))[0] % config.hostPoolSize;
-  return hostName(colo, index);
+  return hostName(colo, index, eio3);
 }

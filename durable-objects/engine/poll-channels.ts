@@ -10,7 +10,7 @@
  * GETs, so the old one was abandoned): the old channel is closed with CLOSE_SUPERSEDED and
  * its Worker answers its (dead) client with a noop.
  */
-import { encodePayload } from "../../protocol/engine-codec";
+import type { Framing } from "./framing";
 import type { HostStore } from "../host-store";
 import type { WebSocketAttachment } from "./types";
 
@@ -35,6 +35,7 @@ export class PollChannels {
   constructor(
     private readonly ctx: DurableObjectState,
     private readonly store: HostStore,
+    private readonly framing: () => Framing,
   ) {}
 
   /** The session's open channel (answered or not); answered ones linger until their close ends. */
@@ -78,7 +79,7 @@ export class PollChannels {
     if (extra.length > 0) this.store.enqueue(sid, extra);
     const { frames, lastSeq } = this.store.peek(sid);
     if (frames.length === 0) return;
-    channel.send(encodePayload(frames));
+    channel.send(this.framing().encodePayload(frames));
     channel.serializeAttachment({ ...attachment, upTo: lastSeq } satisfies PollChannelAttachment);
   }
 

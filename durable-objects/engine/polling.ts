@@ -5,9 +5,10 @@
  * POST bodies are read bounded while streaming and checked against the per-POST limits.
  */
 import type { EdgeioConfig } from "../config";
-import { BodyTooLargeError, readBoundedText } from "../../protocol/bounded-body";
+import { BodyTooLargeError, readBoundedBytes, readBoundedText } from "../../protocol/bounded-body";
 import { engineErrorResponse, EngineError } from "../../protocol/engine-errors";
-import { decodePayload, encodePayload, encodeText, toPollingFrame, type EnginePacket, type WireFrame } from "../../protocol/engine-codec";
+import { encodeText, toPollingFrame, type EnginePacket, type WireFrame } from "../../protocol/engine-codec";
+import type { Framing } from "./framing";
 import { POLL_CHANNEL_HEADER } from "../../protocol/internal-headers";
 import { limitResponse, packetCost, type LimitName, type PacketRateLimiter } from "./limits";
 import type { PollChannels } from "./poll-channels";
@@ -21,6 +22,7 @@ export class PollingTransport {
     private readonly polls: PollChannels,
     private readonly packetRate: PacketRateLimiter,
     private readonly sessions: SessionControl,
+    private readonly framing: () => Framing,
   ) {}
 
   /**
@@ -46,7 +48,7 @@ export class PollingTransport {
   private respond(sid: string, frames: string[]): Response {
     // A closing session is gone once its last frames (ending with "1") are handed over.
     if (this.store.session(sid)?.closing) this.sessions.forget(sid);
-    return new Response(encodePayload(frames), { headers: TEXT_PLAIN });
+    return new Response(this.framing().encodePayload(frames), { headers: TEXT_PLAIN });
   }
 
   /** A held GET's channel: the Worker confirmed its payload reached a live client. */
@@ -59,16 +61,18 @@ export class PollingTransport {
   /** A POST of packets from the client. */
   async receive(sid: string, request: Request): Promise<Response> {
     // Read while streaming: a body over maxPayload (chunked or not) is cancelled at the limit, never buffered whole.
-    let body: string;
+    // v3 XHR2 clients POST binary payloads as application/octet-stream (v4 never does).
+    const binary = this.framing().version === 3 && request.headers.get("Content-Type")?.startsWith("application/octet-stream") === true;
+    let body: string | Uint8Array;
     try {
-      body = await readBoundedText(request, this.config.maxPayload);
+      body = binary ? await readBoundedBytes(request, this.config.maxPayload) : await readBoundedText(request, this.config.maxPayload);
     } catch (error) {
       // Too large, or the upload failed midway (the Worker cuts a body off at the limit as it
       // streams, or the client went away): either way this session's transport failed.
       this.sessions.fail(sid, "transport error");
       return new Response(null, { status: error instanceof BodyTooLargeError ? 413 : 400 });
     }
-    const packets = decodePayload(body);
+    const packets = typeof body === "string" ? this.framing().decodePayload(body) : this.framing().decodeBinaryPayload(body);
     if (!packets) {
       this.sessions.fail(sid, "parse error");
       return engineErrorResponse(EngineError.BAD_REQUEST);
@@ -131,7 +135,7 @@ export class PollingTransport {
     return "sent";
   }
 
-  /** Queues a ping, or the close packet, for the next GET. */
+  /** Queues a ping, or the close packet, for the next GET (a v3 host never pings: heartbeat-v3.ts). */
   enqueue(sid: string, packet: "ping" | "close"): void {
     this.store.enqueue(sid, [encodeText(packet)]);
     this.flush(sid);

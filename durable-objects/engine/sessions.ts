@@ -23,6 +23,7 @@ import {
 import { verifySessionRequest } from "./verify";
 import { WebSocketTransport } from "./websocket";
 import { engineErrorResponse } from "../../protocol/engine-errors";
+import { type Framing, framingOf } from "./framing";
 
 export class EngineSessions implements SessionControl {
   readonly polling: PollingTransport;
@@ -37,8 +38,14 @@ export class EngineSessions implements SessionControl {
     private readonly hostName: () => string,
   ) {
     this.packetRate = new PacketRateLimiter(config.limits.packetRatePerSecond, config.limits.packetRateBurst);
-    this.polling = new PollingTransport(store, config, new PollChannels(ctx, store), this.packetRate, this);
-    this.websocket = new WebSocketTransport(ctx, store, config, this.packetRate, this, this.polling);
+    const framing = () => this.framing;
+    this.polling = new PollingTransport(store, config, new PollChannels(ctx, store, framing), this.packetRate, this, framing);
+    this.websocket = new WebSocketTransport(ctx, store, config, this.packetRate, this, this.polling, framing);
+  }
+
+  /** Engine.IO v3 or v4 framing: a host serves one version, named by its pool (see framing.ts). */
+  get framing(): Framing {
+    return framingOf(this.hostName());
   }
 
   /** The layer above (set once, by the host that wires the layers together). */
@@ -81,8 +88,12 @@ export class EngineSessions implements SessionControl {
         maxPayload: this.config.maxPayload,
       }),
     );
-    if (transport === "websocket" && isUpgrade) return this.websocket.open(sid, open);
-    return new Response(open, { headers: TEXT_PLAIN });
+    const response =
+      transport === "websocket" && isUpgrade
+        ? this.websocket.open(sid, open)
+        : new Response(this.framing.version === 3 ? this.framing.encodePayload([open]) : open, { headers: TEXT_PLAIN });
+    this.listener?.onOpen(sid);
+    return response;
   }
 
   /** A request of an existing session, after the session-level rules of verify.ts. */
@@ -118,7 +129,16 @@ export class EngineSessions implements SessionControl {
   onPacket(sid: string, packet: EnginePacket): void {
     switch (packet.type) {
       case "pong":
+        // v3 heartbeats go the other way: a pong from a v3 client is a fault (as engine.io has it).
+        if (this.framing.version === 3) this.fail(sid, "transport error");
+        else this.store.recordPong(sid, Date.now());
+        return;
+      case "ping":
+        if (this.framing.version !== 3) break;
+        // A v3 client's ping (over polling, or with data: plain "2" on a WebSocket is answered
+        // by the runtime's auto-response). Its time is what the v3 heartbeat checks.
         this.store.recordPong(sid, Date.now());
+        this.send(sid, [encodeText("pong", typeof packet.data === "string" ? packet.data : "")]);
         return;
       case "message":
         this.listener?.onMessage(sid, packet.data ?? "");
@@ -130,10 +150,9 @@ export class EngineSessions implements SessionControl {
         return;
       case "noop":
         return;
-      default:
-        // A v4 client never sends ping, open or upgrade on an established transport.
-        this.fail(sid, "parse error");
     }
+    // A v4 client never sends ping, open or upgrade on an established transport (nor v3 open/upgrade).
+    this.fail(sid, "parse error");
   }
 
   /** Sends frames to a session on whichever transport it is on now. */

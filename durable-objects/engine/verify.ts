@@ -8,7 +8,7 @@
  *   ----------------------------------------------------------|------------------------------------------
  *   1. Origin not in CORS_ORIGINS                             | 403 {"code":4,"message":"Forbidden"}
  *   2. query not parseable                                    | 400 {"code":3,"message":"Bad request"}
- *   3. EIO is not 4                                           | 400 {"code":5,"message":"Unsupported protocol version"}
+ *   3. EIO is not 4 (nor 3 with ALLOW_EIO3)                   | 400 {"code":5,"message":"Unsupported protocol version"}
  *   4. transport missing, unknown or not in TRANSPORTS        | 400 {"code":0,"message":"Transport unknown"}
  *   handshake (no sid):
  *   5. method is not GET                                      | 400 {"code":2,"message":"Bad handshake method"}
@@ -46,7 +46,7 @@ export interface EdgeRequest {
 }
 
 export type EdgeVerdict =
-  | { kind: "handshake"; transport: TransportName }
+  | { kind: "handshake"; transport: TransportName; eio: 3 | 4 }
   | { kind: "session"; transport: TransportName; sid: string; host: string }
   | { kind: "error"; error: EngineErrorKind | typeof POLLING_METHOD_NOT_ALLOWED };
 
@@ -62,14 +62,14 @@ export async function verifyEdgeRequest(
   const query = EngineQuery.safeParse(Object.fromEntries(request.url.searchParams));
   if (!query.success) return fail(EngineError.BAD_REQUEST);
   const { EIO, transport, sid } = query.data;
-  if (EIO !== "4") return fail(EngineError.UNSUPPORTED_PROTOCOL_VERSION);
+  if (EIO !== "4" && !(EIO === "3" && config.allowEio3)) return fail(EngineError.UNSUPPORTED_PROTOCOL_VERSION);
   if (!transport || !(config.transports as string[]).includes(transport)) return fail(EngineError.UNKNOWN_TRANSPORT);
   const name = transport as TransportName;
 
   if (!sid) {
     if (request.method !== "GET") return fail(EngineError.BAD_HANDSHAKE_METHOD);
     if (name === "websocket" && !request.isUpgrade) return fail(EngineError.BAD_REQUEST);
-    return { kind: "handshake", transport: name };
+    return { kind: "handshake", transport: name, eio: EIO === "3" ? 3 : 4 };
   }
   const host = await hostOfSid(sid);
   if (!host) return fail(EngineError.UNKNOWN_SID);

@@ -4,7 +4,8 @@
  * hibernatable WebSocket tagged with its sid, so the host may sleep between frames.
  */
 import type { EdgeioConfig, TransportName } from "../config";
-import { decodeTextPacket, encodeText, pollingFrameToWebSocket, type EnginePacket, type WireFrame } from "../../protocol/engine-codec";
+import { encodeText, type WireFrame } from "../../protocol/engine-codec";
+import { type Framing, storedFrameToWebSocket } from "./framing";
 import { bufferedAmountOf, packetCost, type PacketRateLimiter, VOLATILE_WS_BUFFERED_BYTES } from "./limits";
 import type { PollingTransport } from "./polling";
 import type { HostStore } from "../host-store";
@@ -26,6 +27,7 @@ export class WebSocketTransport {
     private readonly packetRate: PacketRateLimiter,
     private readonly sessions: SessionControl,
     private readonly polling: PollingTransport,
+    private readonly framing: () => Framing,
   ) {}
 
   /** A session opened directly over WebSocket: the open packet is its first frame. */
@@ -87,7 +89,7 @@ export class WebSocketTransport {
       return;
     }
 
-    const packet: EnginePacket | null = typeof message === "string" ? decodeTextPacket(message) : { type: "message", data: message };
+    const packet = this.framing().decodeWebSocket(message);
     if (!packet) {
       this.sessions.fail(sid, "parse error");
       return;
@@ -106,7 +108,7 @@ export class WebSocketTransport {
       const closing = this.store.session(sid)?.closing === 1;
       this.store.setTransport(sid, "websocket");
       ws.serializeAttachment({ sid, probing: false } satisfies WebSocketAttachment);
-      for (const frame of this.store.drain(sid)) ws.send(pollingFrameToWebSocket(frame));
+      for (const frame of this.store.drain(sid)) ws.send(storedFrameToWebSocket(this.framing(), frame));
       this.polling.flush(sid, [encodeText("noop")]);
       if (closing) {
         // Closed while the client was switching: the queue just sent ends with "1".
@@ -141,7 +143,8 @@ export class WebSocketTransport {
       this.sessions.closeForLimit(sid, "queued_bytes");
       return "closed";
     }
-    for (const frame of frames) ws.send(frame);
+    const framing = this.framing();
+    for (const frame of frames) ws.send(framing.toWebSocket(frame));
     return "sent";
   }
 

@@ -7,6 +7,7 @@
  */
 import { createDecoder, encodePacket, PacketType, type Packet } from "../../protocol/socketio-codec";
 import type { WireFrame } from "../../protocol/engine-codec";
+import { authFromHandshakeQuery, connectErrorDataV4, connectPacketV4, parseConnectNamespace } from "../../protocol/socketio-v4";
 import type { LimitName } from "../engine/limits";
 import type { HostStore, SocketRow } from "../host-store";
 import type { CloseFrame, CloseReason, EngineListener, HandshakeRecord } from "../engine/types";
@@ -55,6 +56,14 @@ export class ClientBridge implements EngineListener {
   }
 
   // ── from the Engine.IO layer ───────────────────────────────
+  /** socket.io-client 2.x (Engine.IO v3) never sends a CONNECT for "/": it is connected at open. */
+  onOpen(sid: string): void {
+    const session = this.store.session(sid);
+    if (!session || !isV4Protocol(session.handshake)) return;
+    const { query } = JSON.parse(session.handshake) as HandshakeRecord;
+    void this.connectNamespace(sid, "/", authFromHandshakeQuery(query));
+  }
+
   onMessage(sid: string, data: string | ArrayBuffer): void {
     let decoder = this.decoders.get(sid);
     if (!decoder) {
@@ -94,7 +103,15 @@ export class ClientBridge implements EngineListener {
 
   // ── Socket.IO packets ──────────────────────────────────────
   private async onPacket(sid: string, packet: Packet): Promise<void> {
-    if (packet.type === PacketType.CONNECT) return this.connectNamespace(sid, packet.nsp, packet.data);
+    if (packet.type === PacketType.CONNECT) {
+      // A 2.x client puts its query in the namespace (`0/chat?token=…,`): that query is its auth.
+      const session = this.store.session(sid);
+      if (session && isV4Protocol(session.handshake)) {
+        const { nsp, query } = parseConnectNamespace(packet.nsp);
+        return this.connectNamespace(sid, nsp, query);
+      }
+      return this.connectNamespace(sid, packet.nsp, packet.data);
+    }
     const socket = this.socketOf(sid, packet.nsp);
     if (!socket) return; // Socket.IO ignores packets for a namespace the session has not joined.
     // After an eviction, handlers must be registered (and the replay over) before the first event.
@@ -172,11 +189,13 @@ export class ClientBridge implements EngineListener {
     });
 
     const failure = await runMiddlewares(namespace.middlewares, socket);
+    const v4Protocol = isV4Protocol(handshake);
     if (!this.store.session(sid)) return;
     if (failure) {
       const data: { message: string; data?: unknown } = { message: failure.message };
       if (failure.data !== undefined) data.data = failure.data;
-      this.engine.send(sid, encodePacket({ type: PacketType.CONNECT_ERROR, nsp: nspName, data }));
+      const payload = v4Protocol ? connectErrorDataV4(data) : data;
+      this.engine.send(sid, encodePacket({ type: PacketType.CONNECT_ERROR, nsp: nspName, data: payload }));
       return;
     }
 
@@ -193,7 +212,8 @@ export class ClientBridge implements EngineListener {
     namespace.sockets.set(socket.id, socket);
     // Registered before the client hears "connected", so it misses no broadcast after that.
     await this.options.registerSocket(nspName, socket.id);
-    this.engine.send(sid, encodePacket({ type: PacketType.CONNECT, nsp: nspName, data: { sid: socket.id } }));
+    const connect = v4Protocol ? connectPacketV4(nspName) : { type: PacketType.CONNECT, nsp: nspName, data: { sid: socket.id } };
+    this.engine.send(sid, encodePacket(connect));
     await this.runConnectionListeners(socket);
     await this.options.afterConnect();
   }
@@ -263,6 +283,11 @@ export class ClientBridge implements EngineListener {
     await socket.close(reason);
     await this.rooms().leaveDirectory(row.nsp, socketId, [...rooms, null]);
   }
+}
+
+/** Whether the session speaks the Socket.IO v4 protocol (socket.io-client 2.x, Engine.IO v3). */
+function isV4Protocol(storedHandshake: string): boolean {
+  return (JSON.parse(storedHandshake) as HandshakeRecord).query.EIO === "3";
 }
 
 function handshakeOf(stored: string, auth: unknown): Handshake {
