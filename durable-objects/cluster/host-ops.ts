@@ -30,7 +30,7 @@ const UNCOLLECTED_GRACE_MS = 30_000;
 
 export class HostOps {
   /** Broadcasts with acknowledgements under way here, by ack id. */
-  private readonly acks = new Map<string, { collection: AckCollection; done: Promise<void> }>();
+  private readonly acks = new Map<string, { collection: AckCollection; done: Promise<void>; forget: () => void }>();
 
   constructor(private readonly host: HostOpContext) {}
 
@@ -71,6 +71,7 @@ export class HostOps {
     if (!entry) return { responses: [], expected: -1 };
     await entry.done;
     this.acks.delete(ackId);
+    entry.forget();
     return entry.collection;
   }
 
@@ -84,8 +85,8 @@ export class HostOps {
       if (answered === collection.expected) finish();
     };
     if (collection.expected === 0) finish();
-    this.acks.set(op.ackId, { collection, done });
-    this.host.scheduleDeadline(Date.now() + op.timeoutMs + UNCOLLECTED_GRACE_MS, () => this.acks.delete(op.ackId));
+    const forget = this.host.scheduleDeadline(Date.now() + op.timeoutMs + UNCOLLECTED_GRACE_MS, () => this.acks.delete(op.ackId));
+    this.acks.set(op.ackId, { collection, done, forget });
     const sockets = await Promise.all(selected.map((socket) => this.host.ready(socket.id)));
     for (const socket of sockets) {
       if (!socket) {

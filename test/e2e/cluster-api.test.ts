@@ -164,6 +164,14 @@ describe("broadcast acknowledgements across hosts", () => {
 describe("serverSideEmit", () => {
   it("reaches each other host with sockets of the namespace once, and collects one answer per host", async () => {
     const [a, b, c] = await threeHosts();
+    // A second socket on b's host: that host must still be reached once, not once per socket.
+    let b2 = await connect(service.url);
+    for (let attempt = 0; hostOf(b2) !== hostOf(b) && attempt < 50; attempt++) {
+      b2.close();
+      b2 = await connect(service.url);
+    }
+    clients.push(b2);
+    expect(hostOf(b2)).toBe(hostOf(b));
     const reply = await ask<{ responses: Array<{ payload: string; sockets: string[] }> }>(a, "server-side-emit", "ping!");
     expect(reply.responses).toHaveLength(2);
     const answeringHosts = reply.responses.map((response) => {
@@ -173,6 +181,7 @@ describe("serverSideEmit", () => {
       return [...hosts][0];
     });
     expect(answeringHosts.sort()).toEqual([hostOf(b), hostOf(c)].sort());
+    expect(reply.responses.find((r) => r.sockets.includes(b.id!))?.sockets).toContain(b2.id);
     expect(answeringHosts).not.toContain(hostOf(a));
   });
 });
