@@ -14,7 +14,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { WireFrame } from "../protocol/engine-codec";
 import { mintSocketId } from "../protocol/ids";
 import { HOST_HEADER, POLL_CHANNEL_HEADER } from "../protocol/internal-headers";
-import { roomStub, type EdgeioBindings } from "./bindings";
+import { hostStub, roomStub, type EdgeioBindings } from "./bindings";
 import { configFrom, type EdgeioConfig, type TransportName } from "./config";
 import { LIMIT_MESSAGES, type LimitName } from "./engine/limits";
 import { HostStore } from "./host-store";
@@ -24,18 +24,25 @@ import { Eio3Heartbeat } from "./engine/heartbeat-v3";
 import { autoResponseOf } from "./engine/framing";
 import { isEio3Host } from "../protocol/ids";
 import { clusterOf } from "./cluster/cluster";
+import { clusterCalls } from "./cluster/gather";
+import { HostOps } from "./cluster/host-ops";
 import { Sequence } from "./cluster/sequence";
+import { TestStall } from "./cluster/test-stall";
 import type { HostReply } from "./cluster/types";
 import { HostAlarm } from "./host-alarm";
 import { memberMetaOf } from "./presence/types";
 import { ClientBridge } from "./socketio/client-bridge";
 import { RoomMembership } from "./socketio/room-membership";
 import { Server, type EdgeioApp } from "./socketio/server";
-import type { DisconnectReason, HostOp, HostRuntime } from "./socketio/types";
+import type { AckCollection, ClusterCalls, DisconnectReason, HostOp, HostRuntime } from "./socketio/types";
 
 /** The RPC surface other hosts, RoomDOs and the Worker use. */
 export interface ConnectionHostApi {
   apply(op: HostOp): Promise<HostReply>;
+  /** The acknowledgements gathered for a broadcast `apply`'d with `emitWithAck` (cluster/gather.ts). */
+  collectAcks(ackId: string): Promise<AckCollection>;
+  /** ENVIRONMENT=test only: `apply`/`collectAcks` stop answering until called with false. */
+  testStall(stalled: boolean): void;
   /** Which of these socket ids are still connected here (RoomDO/UserDO leases ask this). */
   aliveSockets(socketIds: string[]): string[];
   stats(): HostStats;
@@ -68,6 +75,10 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   private readonly instanceId = crypto.randomUUID();
   /** This host's fan-outs, in order per sender as Socket.IO keeps them (see cluster/sequence.ts). */
   private readonly fanoutChain = new Sequence();
+  /** Applies the cluster's operations to this host's sockets (cluster/host-ops.ts). */
+  private readonly ops: HostOps;
+  private readonly stall: TestStall;
+  readonly cluster: ClusterCalls;
 
   constructor(ctx: DurableObjectState, env: EdgeioBindings, app: EdgeioApp) {
     super(ctx, env);
@@ -93,6 +104,25 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     });
     this.rooms = new RoomMembership(this.store, (id) => this.bridge.live(id), this.roomDirectory(), this.config.limits.roomsPerSocket);
     this.engine.listen(this.bridge);
+    this.stall = new TestStall(this.config.environment === "test");
+    this.ops = new HostOps({
+      select: (nsp, rooms, except) => this.store.select(nsp, rooms, except),
+      send: (sid, frames, volatile) => this.engine.send(sid, frames, volatile),
+      join: (socketId, rooms) => this.rooms.join(socketId, rooms),
+      leave: (socketId, rooms) => this.rooms.leave(socketId, rooms),
+      closeSession: (sid, reason) => this.bridge.closeSession(sid, reason),
+      disconnectSocket: (socketId, reason, notify) => this.disconnectSocket(socketId, reason, notify),
+      describe: (socketId) => this.bridge.describe(socketId),
+      ready: (socketId) => this.bridge.ready(socketId),
+      namespace: (nsp) => io.namespace(nsp),
+      scheduleDeadline: (at, fire) => this.scheduleDeadline(at, fire),
+    });
+    this.cluster = clusterCalls({
+      cluster: clusterOf(env),
+      self: this.asLocalHost(),
+      collectAcks: (host, ackId) => hostStub(env, host).collectAcks(ackId),
+      sequence: this.fanoutChain,
+    });
     app.setup(io, env as unknown as Record<string, unknown>);
   }
 
@@ -175,28 +205,19 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   }
 
   // ── RPC ────────────────────────────────────────────────────
-  /** Applies an operation to this host's matching sockets; says how many matched. */
+  /** Applies an operation to this host's matching sockets; says how many matched (and what the op brings back). */
   async apply(op: HostOp): Promise<HostReply> {
-    const { nsp, rooms, except } = op.target;
-    const selected = this.store.select(nsp, rooms, except);
-    switch (op.kind) {
-      case "emit":
-        for (const socket of selected) this.engine.send(socket.sid, op.frames, op.volatile === true);
-        break;
-      case "join":
-        await Promise.all(selected.map((socket) => this.rooms.join(socket.id, op.rooms)));
-        break;
-      case "leave":
-        await Promise.all(selected.map((socket) => this.rooms.leave(socket.id, op.rooms)));
-        break;
-      case "disconnect":
-        for (const socket of selected) {
-          if (op.close) this.bridge.closeSession(socket.sid, "server namespace disconnect");
-          else this.disconnectSocket(socket.id, "server namespace disconnect", true);
-        }
-        break;
-    }
-    return { matched: selected.length };
+    await this.stall.pass();
+    return this.ops.apply(op);
+  }
+
+  async collectAcks(ackId: string): Promise<AckCollection> {
+    await this.stall.pass();
+    return this.ops.collectAcks(ackId);
+  }
+
+  testStall(stalled: boolean): void {
+    this.stall.set(stalled);
   }
 
   aliveSockets(socketIds: string[]): string[] {
@@ -242,10 +263,11 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     return this.rooms.leave(socketId, rooms);
   }
 
-  fanout(op: HostOp): Promise<void> {
-    const local = { name: this.hostName, apply: (o: HostOp) => this.apply(o) };
+  fanout(op: HostOp, options: { local?: boolean } = {}): Promise<void> {
+    const local = { name: this.hostName, apply: (o: HostOp) => this.ops.apply(o) };
+    const cluster = clusterOf(this.env);
     return this.fanoutChain
-      .run(() => clusterOf(this.env).apply(op, { local }))
+      .run(() => (options.local ? cluster.applyOn([local.name], op, { local }) : cluster.apply(op, { local })))
       .then(
         () => undefined,
         (error: unknown) => {
@@ -269,6 +291,18 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
 
   scheduleDeadline(deadline: number, fire: () => void): () => void {
     return this.hostAlarm.addDeadline(deadline, fire);
+  }
+
+  /** This host as the cluster calls it directly (its name is known once the Worker first names it). */
+  private asLocalHost() {
+    const host = this;
+    return {
+      get name() {
+        return host.hostName;
+      },
+      apply: (op: HostOp) => this.ops.apply(op),
+      collectAcks: (ackId: string) => this.ops.collectAcks(ackId),
+    };
   }
 
   /** The RoomDOs, as the room membership of this host's sockets sees them. */

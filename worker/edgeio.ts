@@ -48,6 +48,15 @@ function buildHttpApp(config: EdgeioConfig, app: EdgeioApp) {
     return c.json(await Promise.all(hosts.map((host) => hostStub(c.env, host).stats())));
   });
 
+  // Tests only: make one host stop answering the cluster's calls (`?host=…&stalled=1|0`).
+  http.post("/_edgeio/test/stall", async (c) => {
+    if (config.environment !== "test") return c.notFound();
+    const host = c.req.query("host");
+    if (!host || host.length > 256) return errorResponse(400, "bad_request", "host is required");
+    await hostStub(c.env, host).testStall(c.req.query("stalled") !== "0");
+    return c.json({ host, stalled: c.req.query("stalled") !== "0" });
+  });
+
   // Last, so the app's own routes (defineApp's `routes` option) cannot shadow the core ones.
   mountAppRoutes(http, app);
 

@@ -1,16 +1,8 @@
 /** What the cluster seam sends to a host and what comes back, per host. */
-import type { HostOp } from "../socketio/types";
+import type { HostOp, HostReply, HostResult } from "../socketio/types";
 
-/**
- * A host's answer to one HostOp. Today only how many of its sockets matched; an object, so
- * operations that need data back (fetchSockets, broadcast acks) can add fields.
- */
-export interface HostReply {
-  matched: number;
-}
-
-/** One host's outcome: its reply, or why there is none ("timeout", or the error's message). */
-export type HostResult<R = HostReply> = { host: string; ok: true; reply: R } | { host: string; ok: false; error: "timeout" | string };
+// Defined beside HostOp (socketio/types.ts) because the server API reads them too.
+export type { HostReply, HostResult };
 
 /** The host running the caller: called directly, not through RPC. */
 export interface LocalHost<Op = HostOp, R = HostReply> {

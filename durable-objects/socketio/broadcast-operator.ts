@@ -1,11 +1,29 @@
 /** `to(room).except(id).emit(…)` and friends, mirroring Socket.IO's BroadcastOperator. */
 import { encodePacket, PacketType } from "../../protocol/socketio-codec";
 import { assertEmittable } from "./emittable";
+import { type FetchedSockets, RemoteSocket, withFailures } from "./remote-socket";
 import type { HostRuntime, Target } from "./types";
 
 export type RoomArg = string | readonly string[];
 
+/** Socket.IO's BroadcastFlags, those edgeio acts on. */
+export interface BroadcastFlags {
+  /** Dropped for sessions whose transport is not writable. */
+  volatile?: boolean;
+  /** This host's sockets only. */
+  local?: boolean;
+  /** Acknowledgement timeout (ms) for `emit(…, ack)` / `emitWithAck`; per-host wait for fetchSockets. */
+  timeout?: number;
+  /** A RemoteSocket's operator: the ack callback gets the one response, not an array. */
+  expectSingleResponse?: boolean;
+}
+
+/** Without `timeout(ms)`, a broadcast with an ack waits this long (Socket.IO times out at once). */
+export const DEFAULT_BROADCAST_ACK_TIMEOUT_MS = 5_000;
+
 const toList = (rooms: RoomArg) => (typeof rooms === "string" ? [rooms] : [...rooms]);
+
+type BroadcastAck = (error: (Error & { responses?: unknown }) | null, responses: unknown) => void;
 
 export class BroadcastOperator {
   constructor(
@@ -13,11 +31,11 @@ export class BroadcastOperator {
     private readonly nsp: string,
     private readonly rooms: ReadonlySet<string> = new Set(),
     private readonly exceptRooms: ReadonlySet<string> = new Set(),
-    private readonly isVolatile = false,
+    private readonly flags: Readonly<BroadcastFlags> = {},
   ) {}
 
   to(room: RoomArg): BroadcastOperator {
-    return new BroadcastOperator(this.runtime, this.nsp, new Set([...this.rooms, ...toList(room)]), this.exceptRooms, this.isVolatile);
+    return new BroadcastOperator(this.runtime, this.nsp, new Set([...this.rooms, ...toList(room)]), this.exceptRooms, this.flags);
   }
 
   in(room: RoomArg): BroadcastOperator {
@@ -25,12 +43,27 @@ export class BroadcastOperator {
   }
 
   except(room: RoomArg): BroadcastOperator {
-    return new BroadcastOperator(this.runtime, this.nsp, this.rooms, new Set([...this.exceptRooms, ...toList(room)]), this.isVolatile);
+    return new BroadcastOperator(this.runtime, this.nsp, this.rooms, new Set([...this.exceptRooms, ...toList(room)]), this.flags);
+  }
+
+  private withFlags(flags: BroadcastFlags): BroadcastOperator {
+    return new BroadcastOperator(this.runtime, this.nsp, this.rooms, this.exceptRooms, { ...this.flags, ...flags });
   }
 
   /** Packets of a volatile emit are dropped for sessions whose transport is not writable. */
   get volatile(): BroadcastOperator {
-    return new BroadcastOperator(this.runtime, this.nsp, this.rooms, this.exceptRooms, true);
+    return this.withFlags({ volatile: true });
+  }
+
+  /** Only this host's sockets (Socket.IO: this server's). */
+  get local(): BroadcastOperator {
+    return this.withFlags({ local: true });
+  }
+
+  /** The acknowledgement timeout of the next `emit(…, ack)` / `emitWithAck`, and fetchSockets' wait per host. */
+  timeout(ms: number): BroadcastOperator {
+    if (!Number.isFinite(ms) || ms < 0) throw new TypeError(`edgeio: timeout(ms) needs a non-negative number, got ${ms}`);
+    return this.withFlags({ timeout: ms });
   }
 
   get target(): Target {
@@ -39,28 +72,80 @@ export class BroadcastOperator {
 
   /**
    * Sends to every matching socket on every host. Returns true like Socket.IO; delivery
-   * happens in order after the call returns. Acknowledgements are not supported on broadcasts.
+   * happens in order after the call returns. With a trailing callback, each client's
+   * acknowledgement is collected: `(err, responses)`, err being Socket.IO's
+   * "operation has timed out" when some client did not answer in time.
    */
   emit(event: string, ...args: unknown[]): true {
-    if (typeof args[args.length - 1] === "function") {
-      throw new Error("edgeio: acknowledgements are not supported when broadcasting");
-    }
     // Throws before the fan-out: one bad emit must not reach (and break) every client of a room.
-    assertEmittable(event, args, { ack: false });
+    assertEmittable(event, args, { ack: true });
+    const last = args[args.length - 1];
+    if (typeof last === "function") {
+      this.emitWithAckCallback(event, args.slice(0, -1), last as BroadcastAck);
+      return true;
+    }
     const frames = encodePacket({ type: PacketType.EVENT, nsp: this.nsp, data: [event, ...args] });
-    void this.runtime.fanout({ kind: "emit", target: this.target, frames, volatile: this.isVolatile });
+    void this.runtime.fanout(
+      { kind: "emit", target: this.target, frames, volatile: this.flags.volatile === true },
+      { local: this.flags.local },
+    );
     return true;
   }
 
+  /** Resolves with every client's answer; rejects with "operation has timed out" (`err.responses`: those that came). */
+  emitWithAck(event: string, ...args: unknown[]): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.emit(event, ...args, ((error, responses) => {
+        if (!error) return resolve(responses);
+        error.responses = responses;
+        reject(error);
+      }) satisfies BroadcastAck);
+    });
+  }
+
+  private emitWithAckCallback(event: string, args: unknown[], ack: BroadcastAck): void {
+    const single = this.flags.expectSingleResponse === true;
+    const timeoutMs = this.flags.timeout ?? DEFAULT_BROADCAST_ACK_TIMEOUT_MS;
+    const answer = (error: Error | null, responses: unknown[]) => {
+      try {
+        ack(error, single ? (error ? null : responses[0]) : responses);
+      } catch (thrown) {
+        console.error("edgeio: broadcast acknowledgement callback threw", thrown);
+      }
+    };
+    this.runtime.cluster.emitWithAck(this.target, event, args, { local: this.flags.local, timeoutMs }).then(
+      ({ responses, complete }) => answer(complete ? null : new Error("operation has timed out"), responses),
+      (error: unknown) => answer(error instanceof Error ? error : new Error(String(error)), []),
+    );
+  }
+
+  /**
+   * The matching sockets of every host (this one's with `local`), as RemoteSockets. A host
+   * that fails or does not answer within the timeout (default 5 s) is left out and listed in
+   * the array's non-enumerable `failures` (`[{ host, error }]`): the call never hangs.
+   */
+  async fetchSockets(): Promise<FetchedSockets> {
+    const { sockets, failures } = await this.runtime.cluster.fetchSockets(this.target, {
+      local: this.flags.local,
+      timeoutMs: this.flags.timeout,
+    });
+    const operatorFor = (id: string) =>
+      new BroadcastOperator(this.runtime, this.nsp, new Set([id]), new Set(), { expectSingleResponse: true });
+    return withFailures(
+      sockets.map((details) => new RemoteSocket(details, operatorFor(details.id))),
+      failures,
+    );
+  }
+
   socketsJoin(room: RoomArg): Promise<void> {
-    return this.runtime.fanout({ kind: "join", target: this.target, rooms: toList(room) });
+    return this.runtime.fanout({ kind: "join", target: this.target, rooms: toList(room) }, { local: this.flags.local });
   }
 
   socketsLeave(room: RoomArg): Promise<void> {
-    return this.runtime.fanout({ kind: "leave", target: this.target, rooms: toList(room) });
+    return this.runtime.fanout({ kind: "leave", target: this.target, rooms: toList(room) }, { local: this.flags.local });
   }
 
   disconnectSockets(close = false): Promise<void> {
-    return this.runtime.fanout({ kind: "disconnect", target: this.target, close });
+    return this.runtime.fanout({ kind: "disconnect", target: this.target, close }, { local: this.flags.local });
   }
 }

@@ -14,7 +14,7 @@ import type { CloseFrame, CloseReason, EngineListener, HandshakeRecord } from ".
 import type { RoomMembership } from "./room-membership";
 import type { Middleware, MiddlewareError, Namespace, Server } from "./server";
 import { Socket } from "./socket";
-import type { DisconnectReason, Handshake, HostRuntime } from "./types";
+import type { DisconnectReason, Handshake, HostRuntime, RemoteSocketDetails } from "./types";
 
 /** What the bridge needs from the Engine.IO layer below it. */
 export interface EngineLink {
@@ -53,6 +53,28 @@ export class ClientBridge implements EngineListener {
 
   live(socketId: string): Socket | undefined {
     return this.liveSockets.get(socketId);
+  }
+
+  /** The Socket of `socketId` (rebuilt after an eviction), once its "connection" replay is over. */
+  async ready(socketId: string): Promise<Socket | undefined> {
+    const row = this.store.socket(socketId);
+    if (!row) return undefined;
+    const socket = this.restoreSocket(row);
+    await this.replays.get(socketId);
+    return socket.connected ? socket : undefined;
+  }
+
+  /** What fetchSockets reports of a socket of this host, read without rebuilding it. */
+  describe(socketId: string): RemoteSocketDetails | null {
+    const row = this.store.socket(socketId);
+    const session = row && this.store.session(row.sid);
+    if (!row || !session) return null;
+    return {
+      id: row.id,
+      handshake: handshakeOf(session.handshake, JSON.parse(row.auth)),
+      rooms: [...new Set([row.id, ...this.store.roomsOf(row.id)])],
+      data: this.liveSockets.get(socketId)?.data ?? JSON.parse(row.data),
+    };
   }
 
   // ── from the Engine.IO layer ───────────────────────────────

@@ -7,7 +7,7 @@ import { privateRoomRefusal, userIdOf } from "./private-rooms";
 import type { DisconnectReason, Handshake, HostRuntime } from "./types";
 
 // biome-ignore lint/suspicious/noExplicitAny: handlers declare their own argument types, as with Socket.IO's `socket.on`
-type Listener = (...args: any[]) => unknown;
+export type Listener = (...args: any[]) => unknown;
 type AckCallback = (...args: unknown[]) => void;
 
 export interface SocketInit {
@@ -120,6 +120,7 @@ export class Socket {
 
   /** `socket.timeout(ms).emit(ev, ..., (err, ...res) => …)` and `.emitWithAck(ev, ...)`. */
   timeout(ms: number) {
+    const operator = () => this.operator();
     return {
       emit: (event: string, ...args: unknown[]): boolean => {
         const callback = args.pop();
@@ -141,6 +142,13 @@ export class Socket {
         new Promise((resolve, reject) => {
           this.timeout(ms).emit(event, ...args, (error: Error | null, response: unknown) => (error ? reject(error) : resolve(response)));
         }),
+      // socket.timeout(ms).broadcast / .to(room): a broadcast collecting every client's ack (across hosts).
+      get broadcast(): BroadcastOperator {
+        return operator().timeout(ms);
+      },
+      to: (room: RoomArg): BroadcastOperator => operator().timeout(ms).to(room),
+      in: (room: RoomArg): BroadcastOperator => operator().timeout(ms).to(room),
+      except: (room: RoomArg): BroadcastOperator => operator().timeout(ms).except(room),
     };
   }
 

@@ -16,7 +16,76 @@ export type HostOp =
   | { kind: "emit"; target: Target; frames: WireFrame[]; volatile?: boolean }
   | { kind: "join"; target: Target; rooms: string[] }
   | { kind: "leave"; target: Target; rooms: string[] }
-  | { kind: "disconnect"; target: Target; close: boolean };
+  | { kind: "disconnect"; target: Target; close: boolean }
+  /** fetchSockets: each host describes its matching sockets. */
+  | { kind: "fetch"; target: Target }
+  /**
+   * A broadcast with acknowledgements, first phase: each host sends the event to its matching
+   * sockets (each with its own ack id) and gathers their answers under `ackId` until
+   * `timeoutMs`; the caller collects them with `collectAcks(ackId)` (see cluster/acks.ts).
+   */
+  | { kind: "emitWithAck"; target: Target; ackId: string; event: string; args: unknown[]; timeoutMs: number }
+  /** serverSideEmit: the namespace's own listeners (`io.on(event, …)`) run once on each host. */
+  | { kind: "serverEmit"; target: Target; event: string; args: unknown[]; ackTimeoutMs?: number };
+
+/** What fetchSockets learns of one socket on some host (RPC-serialisable). */
+export interface RemoteSocketDetails {
+  id: string;
+  handshake: Handshake;
+  rooms: string[];
+  data: unknown;
+}
+
+/**
+ * A host's answer to one HostOp: how many of its sockets matched, plus what the operation
+ * brings back (fetch: `sockets`; serverEmit with an ack: `responses`, at most one).
+ */
+export interface HostReply {
+  matched: number;
+  sockets?: RemoteSocketDetails[];
+  responses?: unknown[];
+}
+
+/** The answers a host gathered for one broadcast with acknowledgements. */
+export interface AckCollection {
+  /** One first-argument per socket that acknowledged in time. */
+  responses: unknown[];
+  /** How many sockets were sent the event (-1: the host no longer knows the ack id). */
+  expected: number;
+}
+
+/** One host's outcome: its reply, or why there is none ("timeout", or the error's message). */
+export type HostResult<R = HostReply> = { host: string; ok: true; reply: R } | { host: string; ok: false; error: "timeout" | string };
+
+/** A host that did not answer (fetchSockets' `failures`, the acks' and serverSideEmit's). */
+export interface HostFailure {
+  host: string;
+  error: "timeout" | string;
+}
+
+/** How an operation reaches hosts: every host concerned, or (`local`) only the caller's. */
+export interface ReachOptions {
+  local?: boolean;
+  /** Per-host wait (default DEFAULT_HOST_TIMEOUT_MS) or, for acknowledgements, the ack timeout. */
+  timeoutMs?: number;
+}
+
+/** The cross-host calls the server API needs answers from (implemented in cluster/gather.ts). */
+export interface ClusterCalls {
+  fetchSockets(target: Target, options: ReachOptions): Promise<{ sockets: RemoteSocketDetails[]; failures: HostFailure[] }>;
+  emitWithAck(
+    target: Target,
+    event: string,
+    args: unknown[],
+    options: ReachOptions & { timeoutMs: number },
+  ): Promise<{ responses: unknown[]; complete: boolean; failures: HostFailure[] }>;
+  serverSideEmit(
+    nsp: string,
+    event: string,
+    args: unknown[],
+    ackTimeoutMs: number | undefined,
+  ): Promise<{ responses: unknown[]; expected: number; failures: HostFailure[] }>;
+}
 
 /** Socket.IO's `socket.handshake`: the Engine.IO handshake the host stored, plus the namespace's `auth`. */
 export interface Handshake extends HandshakeRecord {
@@ -37,8 +106,10 @@ export interface HostRuntime {
   transportOf(sid: string): string;
   join(socketId: string, rooms: string[]): Promise<void>;
   leave(socketId: string, rooms: string[]): Promise<void>;
-  /** Applies an operation to matching sockets on every host, this one included. */
-  fanout(op: HostOp): Promise<void>;
+  /** Applies an operation to matching sockets on every host, this one included (`local`: this one only). */
+  fanout(op: HostOp, options?: { local?: boolean }): Promise<void>;
+  /** The cross-host calls that bring answers back (fetchSockets, broadcast acks, serverSideEmit). */
+  readonly cluster: ClusterCalls;
   disconnectSocket(socketId: string, reason: DisconnectReason, notifyClient: boolean): void;
   closeSession(sid: string, reason: DisconnectReason): void;
   persistSocketData(socketId: string, data: unknown): void;

@@ -75,10 +75,59 @@ export default defineApp((io, env) => {
       for (let i = 0; i < count; i++) socket.volatile.emit("tick", i);
       ack?.();
     });
+    // Across hosts (cluster/gather.ts): fetchSockets, acting on remote sockets, broadcast acks, serverSideEmit.
+    socket.on("fetch-sockets", async (spec: { room?: string; timeout?: number; local?: boolean }, ack: (r: unknown) => void) => {
+      let operator = io.in(spec.room ?? []); // no room: the whole namespace
+      if (spec.timeout !== undefined) operator = operator.timeout(spec.timeout);
+      if (spec.local) operator = operator.local;
+      const sockets = await operator.fetchSockets();
+      ack({
+        sockets: sockets.map((s) => ({ id: s.id, rooms: [...s.rooms], data: s.data, query: s.handshake.query })),
+        failures: sockets.failures,
+      });
+    });
+    socket.on("remote", async (spec: { id: string; action: string; arg?: string }, ack: (r: unknown) => void) => {
+      const [target] = await io.in(spec.id).fetchSockets();
+      if (!target) return ack({ error: "not found" });
+      if (spec.action === "emit") target.emit("from-remote", spec.arg);
+      else if (spec.action === "join") await target.join(spec.arg ?? "");
+      else if (spec.action === "leave") await target.leave(spec.arg ?? "");
+      else if (spec.action === "disconnect") target.disconnect();
+      else if (spec.action === "ask") {
+        try {
+          return ack({ answer: await target.timeout(2000).emitWithAck("question", spec.arg) });
+        } catch (error) {
+          return ack({ error: (error as Error).message });
+        }
+      }
+      ack({ ok: true });
+    });
+    socket.on("ack-broadcast", (spec: { room: string; timeout: number; via?: "io" | "socket" }, ack: (r: unknown) => void) => {
+      const operator = spec.via === "socket" ? socket.timeout(spec.timeout).to(spec.room) : io.to(spec.room).timeout(spec.timeout);
+      operator.emit("ack-me", spec.room, (error: Error | null, responses: unknown) => ack({ error: error?.message ?? null, responses }));
+    });
+    socket.on("ack-broadcast-promise", async (room: string, timeout: number, ack: (r: unknown) => void) => {
+      try {
+        ack({ responses: await io.to(room).timeout(timeout).emitWithAck("ack-me", room) });
+      } catch (error) {
+        ack({ error: (error as Error).message, responses: (error as { responses?: unknown }).responses });
+      }
+    });
+    socket.on("local-emit", (event: string) => io.local.emit(event, socket.id));
+    socket.on("server-side-emit", async (payload: unknown, ack: (r: unknown) => void) => {
+      try {
+        ack({ responses: await io.serverSideEmitWithAck("host:ping", payload) });
+      } catch (error) {
+        ack({ error: (error as Error).message, responses: (error as { responses?: unknown }).responses });
+      }
+    });
     socket.on("throw", () => {
       throw new Error("handler failure on purpose");
     });
   });
+
+  // serverSideEmit from another host: answer with this host's live sockets of "/" (the tests map them to hosts).
+  io.on("host:ping", (payload: unknown, answer: (r: unknown) => void) => answer({ payload, sockets: [...io.sockets.sockets.keys()] }));
 
   function unencodable(kind: string): unknown {
     if (kind === "function") return () => "not data";

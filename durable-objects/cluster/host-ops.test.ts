@@ -1,0 +1,117 @@
+import { describe, expect, it } from "vitest";
+import type { Namespace } from "../socketio/server";
+import type { Socket } from "../socketio/socket";
+import { type HostOpContext, HostOps } from "./host-ops";
+import { TestStall } from "./test-stall";
+
+type AckCallback = (error: Error | null, response?: unknown) => void;
+
+/** A host with sockets `ids`; each fake socket hands its ack callback to the test. */
+function fakeHost(ids: string[], listeners: Record<string, Array<(...args: unknown[]) => unknown>> = {}) {
+  const acks = new Map<string, AckCallback>();
+  const deadlines: Array<{ at: number; fire: () => void; cancelled: boolean }> = [];
+  const sent: Array<{ id: string; event: string; args: unknown[] }> = [];
+  const socketOf = (id: string) =>
+    ({
+      id,
+      timeout: () => ({
+        emit: (event: string, ...args: unknown[]) => {
+          acks.set(id, args.pop() as AckCallback);
+          sent.push({ id, event, args });
+          return true;
+        },
+      }),
+    }) as unknown as Socket;
+  const context: HostOpContext = {
+    select: () => ids.map((id) => ({ id, sid: `sid-${id}` })),
+    send: () => {},
+    join: async () => {},
+    leave: async () => {},
+    closeSession: () => {},
+    disconnectSocket: () => {},
+    describe: (id) => ({ id, handshake: {} as never, rooms: [id], data: { name: id } }),
+    ready: async (id) => (id.startsWith("gone") ? undefined : socketOf(id)),
+    namespace: () => ({ serverSideListeners: (event: string) => listeners[event] ?? [] }) as unknown as Namespace,
+    scheduleDeadline: (at, fire) => {
+      const deadline = { at, fire, cancelled: false };
+      deadlines.push(deadline);
+      return () => (deadline.cancelled = true);
+    },
+  };
+  const fireDeadlines = () => {
+    for (const deadline of deadlines.splice(0)) if (!deadline.cancelled) deadline.fire();
+  };
+  return { ops: new HostOps(context), acks, sent, fireDeadlines };
+}
+
+const target = { nsp: "/", rooms: ["room"], except: [] };
+
+describe("HostOps", () => {
+  it("describes its matching sockets for fetchSockets", async () => {
+    const { ops } = fakeHost(["s1", "s2"]);
+    const reply = await ops.apply({ kind: "fetch", target });
+    expect(reply.matched).toBe(2);
+    expect(reply.sockets?.map((s) => s.data)).toEqual([{ name: "s1" }, { name: "s2" }]);
+  });
+
+  it("sends a broadcast with acks to each socket and hands over the answers once all came", async () => {
+    const { ops, acks, sent } = fakeHost(["s1", "s2", "gone-3"]);
+    expect(await ops.apply({ kind: "emitWithAck", target, ackId: "x", event: "ev", args: [1], timeoutMs: 100 })).toEqual({ matched: 3 });
+    expect(sent).toEqual([
+      { id: "s1", event: "ev", args: [1] },
+      { id: "s2", event: "ev", args: [1] },
+    ]);
+    let collected = false;
+    const collection = ops.collectAcks("x").then((c) => {
+      collected = true;
+      return c;
+    });
+    acks.get("s1")?.(null, "one");
+    await Promise.resolve();
+    expect(collected).toBe(false); // s2 has not answered or timed out yet
+    acks.get("s2")?.(new Error("operation has timed out"));
+    // A socket gone before the emit counts as not answering; answers are the clients' first arguments.
+    expect(await collection).toEqual({ responses: ["one"], expected: 3 });
+    expect(await ops.collectAcks("x")).toEqual({ responses: [], expected: -1 }); // collected once, then forgotten
+  });
+
+  it("answers a broadcast with acks that matched nobody at once", async () => {
+    const { ops } = fakeHost([]);
+    await ops.apply({ kind: "emitWithAck", target, ackId: "y", event: "ev", args: [], timeoutMs: 100 });
+    expect(await ops.collectAcks("y")).toEqual({ responses: [], expected: 0 });
+  });
+
+  it("runs serverSideEmit listeners once and returns the first answer; none by the deadline means none", async () => {
+    const calls: unknown[][] = [];
+    const listener = (...args: unknown[]) => {
+      calls.push(args.slice(0, -1));
+      (args[args.length - 1] as (r: unknown) => void)(`answer-${calls.length}`);
+    };
+    const { ops, fireDeadlines } = fakeHost(["s1"], { ping: [listener, listener], silent: [() => {}] });
+    expect(await ops.apply({ kind: "serverEmit", target, event: "ping", args: ["p"], ackTimeoutMs: 100 })).toEqual({
+      matched: 2,
+      responses: ["answer-1"],
+    });
+    expect(calls).toEqual([["p"], ["p"]]);
+    const silent = ops.apply({ kind: "serverEmit", target, event: "silent", args: [], ackTimeoutMs: 100 });
+    fireDeadlines();
+    expect(await silent).toEqual({ matched: 1, responses: [] });
+    expect(await ops.apply({ kind: "serverEmit", target, event: "none", args: [] })).toEqual({ matched: 0 });
+  });
+});
+
+describe("TestStall", () => {
+  it("is refused unless ENVIRONMENT=test, and holds calls only while stalled", async () => {
+    expect(() => new TestStall(false).set(true)).toThrow(/ENVIRONMENT=test/);
+    const stall = new TestStall(true);
+    await stall.pass();
+    stall.set(true);
+    let passed = false;
+    const held = stall.pass().then(() => (passed = true));
+    await Promise.resolve();
+    expect(passed).toBe(false);
+    stall.set(false);
+    await held;
+    expect(passed).toBe(true);
+  });
+});
