@@ -41,7 +41,11 @@ export type FirstNonErrorArg<T> = T extends (...args: infer P) => unknown ? (P[0
 
 /** Events whose last parameter is an acknowledgement callback (every event when untyped). */
 export type EventNamesWithAck<Map extends EventsMap, K extends EventNames<Map> = EventNames<Map>> =
-  IsAny<Last<ParamsOf<Map[K]>>> extends true ? K : K extends (Last<ParamsOf<Map[K]>> extends Fn ? K : never) ? K : never;
+  IsAny<Last<ParamsOf<Map[K]>>> extends true
+    ? K
+    : K extends (ParamsOf<Map[K]> extends never[] ? never : Last<ParamsOf<Map[K]>> extends Fn ? K : never)
+      ? K
+      : never;
 
 /** `timeout(ms)`: an ack callback `(res) => void` becomes `(err, res) => void`. */
 export type DecorateAcknowledgements<E extends EventsMap> = {
