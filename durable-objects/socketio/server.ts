@@ -76,8 +76,8 @@ export class Namespace<
     return this.operator().volatile;
   }
   /** Accepted for compatibility; see socket.compress. */
-  compress(_compress: boolean): TypedBroadcastOperator<EmitEvents, SocketData> {
-    return this.operator();
+  compress(compress: boolean): TypedBroadcastOperator<EmitEvents, SocketData> {
+    return this.operator().compress(compress);
   }
   socketsJoin(room: RoomArg): Promise<void> {
     return this.operator().socketsJoin(room);

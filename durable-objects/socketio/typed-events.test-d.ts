@@ -61,7 +61,7 @@ export const typedApp = defineApp<ClientToServerEvents, ServerToClientEvents, In
     void socket.emitWithAck("withAck", "4").then((e) => e.toFixed());
     // @ts-expect-error "noArg" has no acknowledgement
     void socket.emitWithAck("noArg");
-    socket.to("room").except("other").volatile.emit("noArg");
+    socket.to("room").except("other").volatile.compress(false).emit("noArg");
     // @ts-expect-error broadcast operators keep the emit map
     socket.broadcast.emit("withAck", 4);
   });

@@ -81,11 +81,12 @@ export type SocketListenNames<ListenEvents extends EventsMap> = ReservedOrUserEv
 // biome-ignore lint/suspicious/noExplicitAny: Socket.IO types socket.data as any by default
 export type TypedBroadcastOperator<EmitEvents extends EventsMap, SocketData = any> = Omit<
   BroadcastOperator,
-  "to" | "in" | "except" | "volatile" | "emit"
+  "to" | "in" | "except" | "volatile" | "emit" | "compress"
 > & {
   to(room: RoomArg): TypedBroadcastOperator<EmitEvents, SocketData>;
   in(room: RoomArg): TypedBroadcastOperator<EmitEvents, SocketData>;
   except(room: RoomArg): TypedBroadcastOperator<EmitEvents, SocketData>;
   readonly volatile: TypedBroadcastOperator<EmitEvents, SocketData>;
+  compress(compress: boolean): TypedBroadcastOperator<EmitEvents, SocketData>;
   emit<Ev extends EventNames<EmitEvents>>(event: Ev, ...args: EventParams<EmitEvents, Ev>): boolean;
 };
