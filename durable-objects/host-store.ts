@@ -83,6 +83,10 @@ export class HostStore {
     this.sql.exec("INSERT OR REPLACE INTO host_meta (key, value) VALUES (?, ?)", key, value);
   }
 
+  deleteMeta(key: string): void {
+    this.sql.exec("DELETE FROM host_meta WHERE key = ?", key);
+  }
+
   /** Adds 1 to a numeric host counter (stats). */
   bumpMeta(key: string): void {
     this.setMeta(key, (this.getMeta<number>(key) ?? 0) + 1);
@@ -228,6 +232,11 @@ export class HostStore {
 
   socketsOfSession(sid: string): SocketRow[] {
     return this.sql.exec<SocketRow>("SELECT * FROM sockets WHERE sid = ? ORDER BY connected_at", sid).toArray();
+  }
+
+  /** Whether any socket of namespace `nsp` is on this host (one index probe). */
+  hasSocketsIn(nsp: string): boolean {
+    return this.sql.exec("SELECT 1 FROM sockets WHERE nsp = ? LIMIT 1", nsp).toArray().length > 0;
   }
 
   saveSocketData(id: string, data: string): void {

@@ -21,7 +21,10 @@ export { WebhookDO } from "../durable-objects/webhooks/webhook-do";
 export { installClientEventWebhooks } from "../durable-objects/webhooks/client-events";
 export { defineApp } from "../durable-objects/socketio/server";
 export { ConfigError } from "../protocol/config-vars";
-export type { AppHttp, AppOptions, EdgeioApp, Server, Namespace } from "../durable-objects/socketio/server";
+export type { AppHttp, AppOptions, EdgeioApp, Server, Namespace, ParentNamespace, ServerOptions } from "../durable-objects/socketio/server";
+export type { DefaultEventsMap, EventsMap, TypedBroadcastOperator } from "../durable-objects/socketio/typed-events";
+export type { EventMiddleware, EventPacket } from "../durable-objects/socketio/event-middleware";
+export type { NamespaceMatcher } from "../durable-objects/socketio/dynamic-namespaces";
 export type { Socket } from "../durable-objects/socketio/socket";
 
 type Env = EdgeioBindings & Record<string, unknown>;

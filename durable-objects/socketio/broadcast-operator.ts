@@ -148,4 +148,9 @@ export class BroadcastOperator {
   disconnectSockets(close = false): Promise<void> {
     return this.runtime.fanout({ kind: "disconnect", target: this.target, close }, { local: this.flags.local });
   }
+
+  /** Accepted for compatibility, without effect (see Socket#compress). */
+  compress(_compress: boolean): BroadcastOperator {
+    return this;
+  }
 }

@@ -170,11 +170,6 @@ export class ClientBridge implements EngineListener {
 
   // ── connecting a namespace ─────────────────────────────────
   private async connectNamespace(sid: string, nspName: string, auth: unknown): Promise<void> {
-    const namespace = this.io.namespace(nspName);
-    if (!namespace) {
-      this.engine.send(sid, encodePacket({ type: PacketType.CONNECT_ERROR, nsp: nspName, data: { message: "Invalid namespace" } }));
-      return;
-    }
     const session = this.store.session(sid);
     if (!session) return;
     const connected = this.store.socketsOfSession(sid).map((row) => row.nsp);
@@ -192,6 +187,12 @@ export class ClientBridge implements EngineListener {
     connecting.add(nspName);
     this.connecting.set(sid, connecting);
     try {
+      // A declared namespace, a child created before, or one a parent (regex / function) allows now.
+      const namespace = this.namespaceOf(nspName) ?? (await this.io.checkNamespace(nspName, authOf(auth)));
+      if (!namespace) {
+        this.engine.send(sid, encodePacket({ type: PacketType.CONNECT_ERROR, nsp: nspName, data: { message: "Invalid namespace" } }));
+        return;
+      }
       await this.connectSocket(sid, session.handshake, namespace, nspName, auth);
     } finally {
       connecting.delete(nspName);
@@ -229,6 +230,8 @@ export class ClientBridge implements EngineListener {
       data: JSON.stringify(socket.data ?? {}),
       connected_at: Date.now(),
     });
+    // The child's parent, so that a host rebuilt after an eviction can rebuild the child.
+    if (namespace.parent) this.store.setMeta(childKey(nspName), namespace.parent.index);
     this.store.clearConnectDeadline(sid);
     this.liveSockets.set(socket.id, socket);
     namespace.sockets.set(socket.id, socket);
@@ -242,7 +245,7 @@ export class ClientBridge implements EngineListener {
 
   /** Runs "connection" listeners; for a restored socket, as a replay without side effects. */
   private async runConnectionListeners(socket: Socket): Promise<void> {
-    const namespace = this.io.namespace(socket.nsp);
+    const namespace = this.namespaceOf(socket.nsp);
     if (!namespace) return;
     const persisted = JSON.stringify(socket.data ?? {});
     await Promise.all(
@@ -263,6 +266,14 @@ export class ClientBridge implements EngineListener {
   }
 
   // ── live sockets, rebuilt after eviction ───────────────────
+  /** The namespace object for a name: declared, or a child rebuilt from its persisted parent. */
+  private namespaceOf(name: string): Namespace | undefined {
+    const declared = this.io.namespace(name);
+    if (declared) return declared;
+    const parentIndex = this.store.getMeta<number>(childKey(name));
+    return parentIndex === null ? undefined : this.io.restoreChild(name, parentIndex);
+  }
+
   /** The live Socket for (session, namespace), rebuilt from SQLite after an eviction. */
   private socketOf(sid: string, nsp: string): Socket | undefined {
     for (const socket of this.liveSockets.values()) {
@@ -286,7 +297,7 @@ export class ClientBridge implements EngineListener {
       restored: true,
     });
     this.liveSockets.set(socket.id, socket);
-    this.io.namespace(row.nsp)?.sockets.set(socket.id, socket);
+    this.namespaceOf(row.nsp)?.sockets.set(socket.id, socket);
     const replay = this.runConnectionListeners(socket).finally(() => this.replays.delete(socket.id));
     this.replays.set(socket.id, replay);
     return socket;
@@ -301,8 +312,11 @@ export class ClientBridge implements EngineListener {
     if (notifyClient) this.engine.send(row.sid, encodePacket({ type: PacketType.DISCONNECT, nsp: row.nsp }));
     this.store.deleteSocket(socketId);
     this.liveSockets.delete(socketId);
-    this.io.namespace(row.nsp)?.sockets.delete(socketId);
+    const namespace = this.namespaceOf(row.nsp);
+    if (namespace?.parent && !this.store.hasSocketsIn(row.nsp)) this.store.deleteMeta(childKey(row.nsp));
+    namespace?.sockets.delete(socketId);
     await socket.close(reason);
+    if (namespace) this.io.socketLeft(namespace);
     await this.rooms().leaveDirectory(row.nsp, socketId, [...rooms, null]);
   }
 }
@@ -310,6 +324,13 @@ export class ClientBridge implements EngineListener {
 /** Whether the session speaks the Socket.IO v4 protocol (socket.io-client 2.x, Engine.IO v3). */
 function isV4Protocol(storedHandshake: string): boolean {
   return (JSON.parse(storedHandshake) as HandshakeRecord).query.EIO === "3";
+}
+
+/** host_meta key of a child namespace's parent index. */
+const childKey = (nsp: string) => `child_nsp:${nsp}`;
+
+function authOf(auth: unknown): Record<string, unknown> {
+  return auth && typeof auth === "object" && !Array.isArray(auth) ? (auth as Record<string, unknown>) : {};
 }
 
 function handshakeOf(stored: string, auth: unknown): Handshake {

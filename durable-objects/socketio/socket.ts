@@ -1,14 +1,31 @@
-/** The server-side socket handed to handlers, in the shape of Socket.IO's `Socket`. */
+/**
+ * The server-side socket handed to handlers, in the shape of Socket.IO's `Socket`: listeners,
+ * catch-all listeners (`onAny`, `onAnyOutgoing`), per-event middlewares (`use`), emits with
+ * acks, rooms and broadcasts. Everything registered here lives in memory and is registered
+ * again by the replay of the "connection" handler after an eviction.
+ */
 import { BroadcastOperator, type RoomArg } from "./broadcast-operator";
 import { encodePacket, PacketType } from "../../protocol/socketio-codec";
 import { RoomJoinError } from "./room-join-error";
 import { assertEmittable } from "./emittable";
+import { type EventMiddleware, runEventMiddlewares } from "./event-middleware";
+import { type AnyListener, CatchAllListeners } from "./catch-all";
+import { type TimeoutEmitter, timeoutEmitter } from "./timeout-emitter";
+import type * as T from "./typed-events";
 import { privateRoomRefusal, userIdOf } from "./private-rooms";
 import type { DisconnectReason, Handshake, HostRuntime } from "./types";
 
 // biome-ignore lint/suspicious/noExplicitAny: handlers declare their own argument types, as with Socket.IO's `socket.on`
 export type Listener = (...args: any[]) => unknown;
 type AckCallback = (...args: unknown[]) => void;
+
+/** `socket.timeout(ms).broadcast` / `.to(room)`: broadcasts that collect every client's ack. */
+interface SocketTimeoutBroadcasts {
+  readonly broadcast: BroadcastOperator;
+  to(room: RoomArg): BroadcastOperator;
+  in(room: RoomArg): BroadcastOperator;
+  except(room: RoomArg): BroadcastOperator;
+}
 
 export interface SocketInit {
   id: string;
@@ -20,13 +37,18 @@ export interface SocketInit {
   restored: boolean;
 }
 
-export class Socket {
+export class Socket<
+  ListenEvents extends T.EventsMap = T.DefaultEventsMap,
+  EmitEvents extends T.EventsMap = ListenEvents,
+  _ServerSideEvents extends T.EventsMap = T.DefaultEventsMap,
+  // biome-ignore lint/suspicious/noExplicitAny: Socket.IO types socket.data as any by default
+  SocketData = any,
+> {
   readonly id: string;
   readonly handshake: Handshake;
   readonly rooms: Set<string>;
   /** Arbitrary per-socket state; persisted after every handler so it survives eviction. */
-  // biome-ignore lint/suspicious/noExplicitAny: Socket.IO types socket.data as any
-  data: any;
+  data: SocketData;
   connected = true;
   /** True when this object was rebuilt after the host was evicted or hibernated. */
   readonly restored: boolean;
@@ -36,6 +58,9 @@ export class Socket {
 
   private readonly listeners = new Map<string, Listener[]>();
   private readonly pendingAcks = new Map<number, AckCallback>();
+  private readonly eventMiddlewares: EventMiddleware[] = [];
+  private readonly anyListeners = new CatchAllListeners();
+  private readonly anyOutgoingListeners = new CatchAllListeners();
   /** Set by `socket.volatile` for the next emit only, as Socket.IO's flags. */
   private volatileNext = false;
   /** Random start: acks still in flight from before an eviction must not hit a new callback. */
@@ -51,26 +76,32 @@ export class Socket {
     this.sid = init.sid;
     this.nsp = init.nsp;
     this.handshake = init.handshake;
-    this.data = init.data;
+    this.data = init.data as SocketData;
     this.rooms = new Set([init.id, ...init.rooms]);
     this.restored = init.restored;
     this.replaying = init.restored;
   }
 
   // ── listeners ──────────────────────────────────────────────
-  on(event: string, listener: Listener): this {
+  on<Ev extends T.SocketListenNames<ListenEvents>>(
+    event: Ev,
+    listener: T.ReservedOrUserListener<T.SocketReservedEvents, ListenEvents, Ev>,
+  ): this {
     const list = this.listeners.get(event) ?? [];
-    list.push(listener);
+    list.push(listener as Listener);
     this.listeners.set(event, list);
     return this;
   }
 
-  once(event: string, listener: Listener): this {
+  once<Ev extends T.SocketListenNames<ListenEvents>>(
+    event: Ev,
+    listener: T.ReservedOrUserListener<T.SocketReservedEvents, ListenEvents, Ev>,
+  ): this {
     const wrapper: Listener = (...args) => {
       this.off(event, wrapper);
-      return listener(...args);
+      return (listener as Listener)(...args);
     };
-    return this.on(event, wrapper);
+    return this.on(event, wrapper as never);
   }
 
   off(event?: string, listener?: Listener): this {
@@ -92,8 +123,49 @@ export class Socket {
     return this.listeners.get(event)?.length ?? 0;
   }
 
+  /** Per-event middleware: `next(err)` refuses the event and emits "error" on this socket. */
+  use(middleware: EventMiddleware): this {
+    this.eventMiddlewares.push(middleware);
+    return this;
+  }
+
+  /** Catch-all listeners for incoming events, called before `use` middlewares, as Socket.IO. */
+  onAny(listener: AnyListener): this {
+    this.anyListeners.append(listener);
+    return this;
+  }
+  prependAny(listener: AnyListener): this {
+    this.anyListeners.prepend(listener);
+    return this;
+  }
+  offAny(listener?: AnyListener): this {
+    this.anyListeners.remove(listener);
+    return this;
+  }
+  listenersAny(): AnyListener[] {
+    return this.anyListeners.all();
+  }
+
+  /** Catch-all listeners for what this socket emits to its client (`socket.emit`, not broadcasts). */
+  onAnyOutgoing(listener: AnyListener): this {
+    this.anyOutgoingListeners.append(listener);
+    return this;
+  }
+  prependAnyOutgoing(listener: AnyListener): this {
+    this.anyOutgoingListeners.prepend(listener);
+    return this;
+  }
+  offAnyOutgoing(listener?: AnyListener): this {
+    this.anyOutgoingListeners.remove(listener);
+    return this;
+  }
+  listenersAnyOutgoing(): AnyListener[] {
+    return this.anyOutgoingListeners.all();
+  }
+
   // ── emitting to this client ────────────────────────────────
-  emit(event: string, ...args: unknown[]): boolean {
+  emit<Ev extends T.EventNames<EmitEvents>>(event: Ev, ...eventArgs: T.EventParams<EmitEvents, Ev>): boolean {
+    const args: unknown[] = eventArgs;
     // The volatile flag applies to this emit only, whether it sends, returns early or throws.
     const volatile = this.volatileNext;
     this.volatileNext = false;
@@ -114,46 +186,37 @@ export class Socket {
       packet.id = this.nextAckId++;
       this.pendingAcks.set(packet.id, last as AckCallback);
     }
+    this.anyOutgoingListeners.notify(event, packet.data.slice(1), this.id);
     this.runtime.sendFrames(this.sid, encodePacket(packet), volatile);
     return true;
   }
 
   /** `socket.timeout(ms).emit(ev, ..., (err, ...res) => …)` and `.emitWithAck(ev, ...)`. */
-  timeout(ms: number) {
+  timeout(ms: number): TimeoutEmitter<EmitEvents> & SocketTimeoutBroadcasts {
     const operator = () => this.operator();
-    return {
-      emit: (event: string, ...args: unknown[]): boolean => {
-        const callback = args.pop();
-        if (typeof callback !== "function") throw new Error("timeout().emit() needs an acknowledgement callback");
-        let settled = false;
-        const cancel = this.runtime.scheduleDeadline(Date.now() + ms, () => {
-          if (settled) return;
-          settled = true;
-          callback(new Error("operation has timed out"));
-        });
-        return this.emit(event, ...args, (...response: unknown[]) => {
-          if (settled) return;
-          settled = true;
-          cancel();
-          callback(null, ...response);
-        });
-      },
-      emitWithAck: (event: string, ...args: unknown[]): Promise<unknown> =>
-        new Promise((resolve, reject) => {
-          this.timeout(ms).emit(event, ...args, (error: Error | null, response: unknown) => (error ? reject(error) : resolve(response)));
-        }),
+    const emitter = timeoutEmitter<EmitEvents>((event, ...args) => this.emitUntyped(event, ...args), this.runtime.scheduleDeadline.bind(this.runtime), ms);
+    return Object.assign(emitter, {
       // socket.timeout(ms).broadcast / .to(room): a broadcast collecting every client's ack (across hosts).
-      get broadcast(): BroadcastOperator {
+      get broadcast() {
         return operator().timeout(ms);
       },
-      to: (room: RoomArg): BroadcastOperator => operator().timeout(ms).to(room),
-      in: (room: RoomArg): BroadcastOperator => operator().timeout(ms).to(room),
-      except: (room: RoomArg): BroadcastOperator => operator().timeout(ms).except(room),
-    };
+      to: (room: RoomArg) => operator().timeout(ms).to(room),
+      in: (room: RoomArg) => operator().timeout(ms).to(room),
+      except: (room: RoomArg) => operator().timeout(ms).except(room),
+    });
   }
 
-  emitWithAck(event: string, ...args: unknown[]): Promise<unknown> {
-    return new Promise((resolve) => this.emit(event, ...args, (response: unknown) => resolve(response)));
+  emitWithAck<Ev extends T.EventNamesWithAck<EmitEvents>>(
+    event: Ev,
+    ...args: T.AllButLast<T.EventParams<EmitEvents, Ev>>
+  ): Promise<T.FirstNonErrorArg<T.Last<T.EventParams<EmitEvents, Ev>>>> {
+    return new Promise((resolve) =>
+      this.emitUntyped(event, ...args, (response: T.FirstNonErrorArg<T.Last<T.EventParams<EmitEvents, Ev>>>) => resolve(response)),
+    );
+  }
+
+  private emitUntyped(event: string, ...args: unknown[]): boolean {
+    return (this.emit as (event: string, ...args: unknown[]) => boolean)(event, ...args);
   }
 
   /** `socket.volatile.emit(…)`: dropped rather than queued when the client cannot take it now. */
@@ -162,15 +225,26 @@ export class Socket {
     return this;
   }
 
+  /**
+   * Accepted for compatibility, without effect: WebSocket compression (permessage-deflate) is
+   * negotiated by the runtime per connection with no per-message switch, and polling responses
+   * are compressed (or not) by Cloudflare's edge.
+   */
+  compress(_compress: boolean): this {
+    return this;
+  }
+
   /** Same as emit("message", …). */
   send(...args: unknown[]): this {
-    this.emit("message", ...args);
+    this.emitUntyped("message", ...args);
     return this;
   }
 
   // ── rooms ──────────────────────────────────────────────────
   /** Rejects with a RoomJoinError ("forbidden") for a private room: another socket's id, another user's room. */
   join(rooms: RoomArg): Promise<void> {
+    // As Socket.IO: a disconnected socket joins nothing.
+    if (!this.connected) return Promise.resolve();
     const list = (typeof rooms === "string" ? [rooms] : [...rooms]).filter((room) => !this.rooms.has(room));
     for (const room of list) {
       const refusal = privateRoomRefusal({ id: this.id, userId: userIdOf(this.data) }, room);
@@ -187,30 +261,34 @@ export class Socket {
   }
 
   // ── broadcasting from this socket (the sender is excluded) ─
-  to(room: RoomArg): BroadcastOperator {
+  to(room: RoomArg): T.TypedBroadcastOperator<EmitEvents, SocketData> {
     return this.operator().to(room);
   }
 
-  in(room: RoomArg): BroadcastOperator {
+  in(room: RoomArg): T.TypedBroadcastOperator<EmitEvents, SocketData> {
     return this.to(room);
   }
 
-  except(room: RoomArg): BroadcastOperator {
+  except(room: RoomArg): T.TypedBroadcastOperator<EmitEvents, SocketData> {
     return this.operator().except(room);
   }
 
-  get broadcast(): BroadcastOperator {
+  get broadcast(): T.TypedBroadcastOperator<EmitEvents, SocketData> {
     return this.operator();
   }
 
-  private operator(): BroadcastOperator {
+  private operator(): T.TypedBroadcastOperator<EmitEvents, SocketData> {
     const operator = new BroadcastOperator(this.runtime, this.nsp).except(this.id);
-    if (!this.volatileNext) return operator;
+    const volatile = this.volatileNext;
     this.volatileNext = false; // socket.volatile.to(room).emit(…)
-    return operator.volatile;
+    return (volatile ? operator.volatile : operator) as unknown as T.TypedBroadcastOperator<EmitEvents, SocketData>;
   }
 
   // ── lifecycle ──────────────────────────────────────────────
+  get disconnected(): boolean {
+    return !this.connected;
+  }
+
   /** Disconnects from this namespace; with `close`, closes the whole Engine.IO session. */
   disconnect(close = false): this {
     if (!this.connected || this.replaying) return this;
@@ -238,17 +316,37 @@ export class Socket {
     this.replaying = false;
   }
 
-  /** Runs listeners for an incoming event; errors are logged and never reach other sockets. */
-  dispatch(event: string, args: unknown[]): Promise<void> {
-    return this.invoke(event, args);
+  /**
+   * An incoming event, as Socket.IO's `onevent` + `dispatch`: catch-all listeners first, then
+   * the `use` middlewares, then the event's listeners (or "error" listeners if a middleware
+   * refused it). Handler errors are logged and never reach other sockets.
+   */
+  async dispatch(event: string, args: unknown[]): Promise<void> {
+    const before = JSON.stringify(this.data ?? null);
+    this.anyListeners.notify(event, args, this.id);
+    const packet: [string, ...unknown[]] = [event, ...args];
+    const refusal = await runEventMiddlewares(this.eventMiddlewares, packet);
+    if (refusal) {
+      // Socket.IO emits "error" on the server-side socket (Node throws without a listener).
+      if (this.listenerCount("error") === 0)
+        console.warn(`edgeio: socket ${this.id}: "${event}" refused by a socket.use middleware: ${refusal.message}`);
+      return this.invoke("error", [refusal], before);
+    }
+    if (!this.connected) return;
+    const [name, ...rest] = packet;
+    return this.invoke(name, rest, before);
   }
 
-  /** Runs "disconnecting"/"disconnect" listeners and marks the socket gone. */
+  /**
+   * Runs "disconnecting" (rooms still filled), leaves every room, then runs "disconnect", as
+   * Socket.IO's `_onclose`.
+   */
   async close(reason: DisconnectReason): Promise<void> {
     if (!this.connected) return;
     await this.invoke("disconnecting", [reason]);
     this.connected = false;
     this.pendingAcks.clear();
+    this.rooms.clear();
     await this.invoke("disconnect", [reason]);
   }
 
@@ -263,8 +361,7 @@ export class Socket {
     }
   }
 
-  private async invoke(event: string, args: unknown[]): Promise<void> {
-    const before = JSON.stringify(this.data ?? null);
+  private async invoke(event: string, args: unknown[], before = JSON.stringify(this.data ?? null)): Promise<void> {
     const results = [...(this.listeners.get(event) ?? [])].map(async (listener) => {
       try {
         await listener(...args);

@@ -4,9 +4,11 @@
  * so it doubles as the test fixture. Run it with `npm run dev:echo`.
  */
 import { defineApp, installClientEventWebhooks } from "../../worker/edgeio";
+import { installServerApiFixtures } from "./server-api";
 
 export default defineApp((io, env) => {
   installClientEventWebhooks(io, env);
+  installServerApiFixtures(io);
   io.on("connection", (socket) => {
     socket.data.events = socket.data.events ?? 0;
     socket.emit("welcome", { id: socket.id, restored: socket.restored });
