@@ -32,4 +32,4 @@ export type { Guard } from "../../../app/relay";
 export { userRoom, USER_ROOM_PREFIX } from "../../../durable-objects/socketio/private-rooms";
 export type { PresenceCounts, PresenceEntry, PresenceMeta, PresenceSnapshot, PresenceUser } from "../../../durable-objects/presence/types";
 export type { UserInfo } from "../../../durable-objects/user";
-export { roomPresence, userStatus, emitToUser, roomStub, userStub } from "./helpers";
+export { roomPresence, userStatus, emitToUser, trackUser, roomStub, userStub } from "./helpers";

@@ -13,6 +13,8 @@ import {
   RoomJoinError,
   RoomName,
   roomPresence,
+  trackUser,
+  userStatus,
   type AuthUser,
 } from "@edgeio/server";
 
@@ -28,9 +30,8 @@ export default defineApp(
     // guest, when guests are allowed (the default outside production).
     io.use(authMiddleware(new Authenticator(config.auth), { allowGuests: config.auth.allowGuests }));
 
-    io.on("connection", (socket) => {
+    io.on("connection", async (socket) => {
       const user = socket.data.user as AuthUser;
-      socket.emit("welcome", { id: socket.id, user: { id: user.id, name: user.name } });
 
       socket.on("room:join", async (room: unknown, ack?: Ack) => {
         const name = RoomName.safeParse(room);
@@ -56,6 +57,10 @@ export default defineApp(
       });
 
       socket.on("disconnect", () => limiter.forget(socket.id));
+
+      // The user's room `user:<id>` and online/offline across tabs and devices (GET /users/:id).
+      await trackUser(env, socket);
+      socket.emit("welcome", { id: socket.id, user: { id: user.id, name: user.name } });
     });
   },
   {
@@ -67,6 +72,10 @@ export default defineApp(
         if (!room.success) return c.json({ error: "invalid_room" }, 400);
         const { counts } = await roomPresence(c.env, room.data);
         return c.json({ room: room.data, ...counts });
+      });
+      http.get("/users/:id", async (c) => {
+        const { online, connections } = await userStatus(c.env, c.req.param("id"));
+        return c.json({ online, connections });
       });
     },
     // Checked on the first request: a bad value answers 500 invalid_configuration naming it.

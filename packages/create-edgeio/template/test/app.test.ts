@@ -50,19 +50,24 @@ describe("the app", () => {
 
     const counts = await (await fetch(`${server.url}/rooms/lobby`)).json();
     expect(counts).toEqual({ room: "lobby", connections: 2, users: 2 });
+    expect(await (await fetch(`${server.url}/users/dev:ada`)).json()).toEqual({ online: true, connections: 1 });
   });
 
-  it("delivers what a backend publishes with the HTTP API", async () => {
-    const { socket } = await connect();
+  it("delivers what a backend publishes with the HTTP API, to a room and to a user", async () => {
+    const { socket, welcome } = await connect();
     await socket.emitWithAck("room:join", "news");
-    const received = nextEvent(socket, "headline");
-    const response = await fetch(`${server.url}/v1/emit`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
-      body: JSON.stringify({ rooms: ["news"], event: "headline", args: [{ title: "edgeio app created" }] }),
-    });
-    expect(response.status).toBe(200);
-    expect(await received).toEqual({ title: "edgeio app created" });
+    const publish = (target: object, event: string) =>
+      fetch(`${server.url}/v1/emit`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ ...target, event, args: [{ title: "edgeio app created" }] }),
+      });
+    const headline = nextEvent(socket, "headline");
+    expect((await publish({ rooms: ["news"] }, "headline")).status).toBe(200);
+    expect(await headline).toEqual({ title: "edgeio app created" });
+    const notice = nextEvent(socket, "notice");
+    expect((await publish({ users: [welcome.user.id] }, "notice")).status).toBe(200);
+    expect(await notice).toEqual({ title: "edgeio app created" });
   });
 
   it("refuses an invalid token", async () => {
