@@ -33,10 +33,10 @@ let work: string;
 let app: string;
 const tarballs = new Map<string, string>();
 
+/** Runs npm; resolves to its stdout, or rejects with everything it printed. */
 async function npm(args: string[], cwd: string, timeout = 120_000): Promise<string> {
   try {
-    const { stdout, stderr } = await run("npm", args, { cwd, env, timeout, maxBuffer: 32 * 1024 * 1024 });
-    return stdout + stderr;
+    return (await run("npm", args, { cwd, env, timeout, maxBuffer: 32 * 1024 * 1024 })).stdout;
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
     throw new Error(`npm ${args.join(" ")} failed in ${cwd}: ${e.message}\n${e.stdout ?? ""}\n${e.stderr ?? ""}`);
@@ -48,7 +48,7 @@ beforeAll(async () => {
   // The builds side by side, then one pack of the four (the builds are what prepack would run).
   await Promise.all(PACKAGES.slice(0, 3).map((name) => npm(["run", "build", "--workspace", name], ROOT)));
   const out = await npm(["pack", "--ignore-scripts", "--json", "--pack-destination", work, ...PACKAGES.flatMap((p) => ["-w", p])], ROOT);
-  const packed = JSON.parse(out.slice(out.indexOf("["), out.lastIndexOf("]") + 1)) as Array<{
+  const packed = JSON.parse(out) as Array<{
     name: string;
     filename: string;
     files: { path: string }[];

@@ -14,6 +14,7 @@ import {
   RoomName,
   roomPresence,
   trackUser,
+  userRoom,
   userStatus,
   type AuthUser,
 } from "@edgeio/server";
@@ -46,7 +47,9 @@ export default defineApp(
       });
 
       socket.on("room:leave", async (room: unknown, ack?: Ack) => {
-        if (typeof room === "string") await socket.leave(room);
+        // The user's own room stays: it is how the HTTP API's `users` and emitToUser reach this connection.
+        if (typeof room !== "string" || room === userRoom(user.id)) return ack?.({ ok: false, error: "invalid_room" });
+        await socket.leave(room);
         ack?.({ ok: true });
       });
 

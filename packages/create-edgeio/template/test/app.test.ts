@@ -65,6 +65,8 @@ describe("the app", () => {
     const headline = nextEvent(socket, "headline");
     expect((await publish({ rooms: ["news"] }, "headline")).status).toBe(200);
     expect(await headline).toEqual({ title: "edgeio app created" });
+    // A client cannot leave its user's room, so what is sent to the user keeps reaching it.
+    expect(await socket.emitWithAck("room:leave", `user:${welcome.user.id}`)).toEqual({ ok: false, error: "invalid_room" });
     const notice = nextEvent(socket, "notice");
     expect((await publish({ users: [welcome.user.id] }, "notice")).status).toBe(200);
     expect(await notice).toEqual({ title: "edgeio app created" });
