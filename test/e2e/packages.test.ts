@@ -58,7 +58,7 @@ beforeAll(async () => {
   const server = packed.find((p) => p.name === "@edgeio/server")!;
   expect(server.files.map((f) => f.path)).toEqual(expect.arrayContaining(["dist/index.js", "dist/index.d.ts", "package.json"]));
   expect(server.files.every((f) => f.path.startsWith("dist/") || ["package.json", "README.md"].includes(f.path))).toBe(true);
-}, 180_000);
+}, 300_000);
 
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
