@@ -41,7 +41,13 @@ export default defineConfig({
         test: {
           name: "unit",
           sequence: { groupOrder: 0 },
-          include: ["protocol/**/*.test.ts", "app/**/*.test.ts", "worker/**/*.test.ts", "durable-objects/**/*.test.ts"],
+          include: [
+            "protocol/**/*.test.ts",
+            "app/**/*.test.ts",
+            "worker/**/*.test.ts",
+            "durable-objects/**/*.test.ts",
+            "packages/*/*.test.ts",
+          ],
           environment: "node",
         },
       },
