@@ -194,7 +194,11 @@ export class Socket<
   /** `socket.timeout(ms).emit(ev, ..., (err, ...res) => …)` and `.emitWithAck(ev, ...)`. */
   timeout(ms: number): TimeoutEmitter<EmitEvents> & SocketTimeoutBroadcasts {
     const operator = () => this.operator();
-    const emitter = timeoutEmitter<EmitEvents>((event, ...args) => this.emitUntyped(event, ...args), this.runtime.scheduleDeadline.bind(this.runtime), ms);
+    const emitter = timeoutEmitter<EmitEvents>(
+      (event, ...args) => this.emitUntyped(event, ...args),
+      this.runtime.scheduleDeadline.bind(this.runtime),
+      ms,
+    );
     return Object.assign(emitter, {
       // socket.timeout(ms).broadcast / .to(room): a broadcast collecting every client's ack (across hosts).
       get broadcast() {
