@@ -184,6 +184,10 @@ export class Server<
   of(
     name: string | RegExp | NamespaceMatcher,
     listener?: ConnectionListener<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>,
+  ): Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  of(
+    name: string | RegExp | NamespaceMatcher,
+    listener?: ConnectionListener<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>,
   ): Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
     type Typed = Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
     if (typeof name !== "string") {
