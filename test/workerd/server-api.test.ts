@@ -55,6 +55,8 @@ describe("dynamic namespaces", () => {
     await nextEvent(fn, "connect");
     let disconnects = 0;
     for (const socket of [regex, fn]) socket.on("disconnect", () => disconnects++);
+    // One answer each before the eviction: the CONNECTs' follow-up work on the host is over.
+    for (const socket of [regex, fn]) expect(await socket.timeout(ACK_MS).emitWithAck("where")).toMatchObject({ restored: false });
 
     await evictDurableObject(hostStubOf(regex));
 
