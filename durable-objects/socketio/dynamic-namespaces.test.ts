@@ -103,6 +103,20 @@ describe("Server: parents and children", () => {
     }
   });
 
+  it("a parent's emit reaches its children; targeting the parent itself throws instead of reaching nobody", async () => {
+    const emitted: string[] = [];
+    const io = new Server({
+      fanout: async (op: { target: { nsp: string } }) => void emitted.push(op.target.nsp),
+    } as unknown as HostRuntime);
+    const parent = io.of(/^\/p-/);
+    await io.checkNamespace("/p-1", {});
+    await io.checkNamespace("/p-2", {});
+    parent.emit("news", 1);
+    expect(emitted.sort()).toEqual(["/p-1", "/p-2"]);
+    expect(() => parent.to("room")).toThrow("not supported on a parent namespace");
+    await expect(async () => parent.socketsJoin("room")).rejects.toThrow("use the child");
+  });
+
   it("a declared namespace is never cleaned up", () => {
     const io = new Server(runtime);
     io.configure({ cleanupEmptyChildNamespaces: true });

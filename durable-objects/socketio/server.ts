@@ -194,7 +194,30 @@ export class ParentNamespace<
     for (const child of this.children) child.emit(event, ...args);
     return true;
   }
+
+  // A parent has no sockets of its own: targeting it would silently reach nobody.
+  override to(_room?: RoomArg): never {
+    throw parentOnly("to");
+  }
+  override in(_room?: RoomArg): never {
+    throw parentOnly("in");
+  }
+  override except(_room?: RoomArg): never {
+    throw parentOnly("except");
+  }
+  override socketsJoin(_room?: RoomArg): never {
+    throw parentOnly("socketsJoin");
+  }
+  override socketsLeave(_room?: RoomArg): never {
+    throw parentOnly("socketsLeave");
+  }
+  override disconnectSockets(_close?: boolean): never {
+    throw parentOnly("disconnectSockets");
+  }
 }
+
+const parentOnly = (method: string) =>
+  new Error(`edgeio: ${method}() is not supported on a parent namespace (regex / function); use the child: io.of("/child").${method}(…)`);
 
 export class Server<
   ListenEvents extends EventsMap = DefaultEventsMap,
@@ -224,6 +247,10 @@ export class Server<
   ): ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   of(
     name: string,
+    listener?: ConnectionListener<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>,
+  ): Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  of(
+    name: string | RegExp | NamespaceMatcher,
     listener?: ConnectionListener<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>,
   ): Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   of(

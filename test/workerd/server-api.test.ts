@@ -7,6 +7,7 @@
 import { env, evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Socket } from "socket.io-client";
+import { PollingSession } from "./engine-client";
 import { connectInWorker } from "./in-worker-client";
 
 const ACK_MS = 8000;
@@ -54,6 +55,8 @@ describe("dynamic namespaces", () => {
     await nextEvent(fn, "connect");
     let disconnects = 0;
     for (const socket of [regex, fn]) socket.on("disconnect", () => disconnects++);
+    // One answer each before the eviction: the CONNECTs' follow-up work on the host is over.
+    for (const socket of [regex, fn]) expect(await socket.timeout(ACK_MS).emitWithAck("where")).toMatchObject({ restored: false });
 
     await evictDurableObject(hostStubOf(regex));
 
@@ -132,5 +135,27 @@ describe("socket.use, onAny, onAnyOutgoing, disconnecting", () => {
     expect(reason).toBe("client namespace disconnect");
     expect(await left).toEqual([leaverId, []]);
     observer.close();
+  });
+});
+
+describe("volatile", () => {
+  /** One GET's packets; a ping is answered at once (the test config pings every 300 ms). */
+  async function poll(session: PollingSession): Promise<string[]> {
+    const packets = (await (await session.get()).text()).split("\x1e");
+    if (packets.includes("2")) await session.post("3");
+    return packets;
+  }
+
+  it("a volatile emit to a polling client that is not polling is dropped, not queued", async () => {
+    const session = await PollingSession.handshake();
+    await session.send("40");
+    let packets: string[] = [];
+    while (!packets.some((packet) => packet.startsWith('42["welcome"'))) packets = [...packets, ...(await poll(session))];
+    // No GET held: the first tick is queued, the 49 after it find frames waiting and are dropped.
+    await session.send('421["volatile-burst",50]');
+    packets = [];
+    while (!packets.includes("431[]")) packets = [...packets, ...(await poll(session))];
+    expect(packets.filter((packet) => packet.startsWith('42["tick"'))).toEqual(['42["tick",0]']);
+    await session.post("1");
   });
 });
