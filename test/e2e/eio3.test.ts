@@ -10,7 +10,7 @@ import { connect, nextEventArgs, sleep } from "../helpers/clients";
 import { startService, type RunningService } from "../helpers/service";
 
 const PING_INTERVAL = 1000;
-const PING_TIMEOUT = 1000;
+const PING_TIMEOUT = 2000; // generous: the 4.x clients here close themselves when a ping is late on a loaded machine
 
 let service: RunningService;
 const open: Array<SocketV2 | Socket> = [];
@@ -130,7 +130,7 @@ describe("Engine.IO v3 on the wire", () => {
     expect(Number(match![1])).toBe(match![2].length);
     const { sid } = JSON.parse(match![2].slice(1)) as { sid: string };
     // The implicit CONNECT of "/", then the echo app's welcome, each length-prefixed.
-    expect(await poll(sid)).toMatch(/^2:40(\d+):42\["welcome",/);
+    expect(await pollUntil(sid, "welcome")).toMatch(/^2:40(\d+):42\["welcome",/);
     const ping = await fetch(`${service.url}/socket.io/?EIO=3&transport=polling&sid=${encodeURIComponent(sid)}`, {
       method: "POST",
       body: "1:2",
@@ -141,7 +141,7 @@ describe("Engine.IO v3 on the wire", () => {
 
   it("closes a polling session that stops pinging (ping timeout): its held GET gets 1:1, then the sid is gone", async () => {
     const sid = await v3Handshake();
-    expect(await poll(sid)).toMatch(/^2:40/);
+    expect(await pollUntil(sid, "welcome")).toMatch(/^2:40/);
     // No ping from here on: within pingInterval + pingTimeout (+ one check interval) the held GET ends.
     expect(await poll(sid)).toBe("1:1");
     const after = await fetch(`${service.url}/socket.io/?EIO=3&transport=polling&sid=${encodeURIComponent(sid)}`);
@@ -163,10 +163,10 @@ describe("Engine.IO v3 on the wire", () => {
     expect(closed).toBe(1000);
     expect(pinging.readyState).toBe(WebSocket.OPEN);
     expect(seen[0]).toMatch(/^0\{/);
-    expect(seen[1]).toBe("40");
-    expect(seen[2]).toMatch(/^42\["welcome",/);
-    expect(seen.slice(3).every((frame) => frame === "3")).toBe(true);
-    expect(seen.length).toBeGreaterThanOrEqual(4);
+    expect(seen).toContain("40");
+    const rest = seen.slice(1).filter((frame) => frame !== "40" && !frame.startsWith('42["welcome"'));
+    expect(rest.length).toBeGreaterThanOrEqual(1);
+    expect(rest.every((frame) => frame === "3")).toBe(true);
     pinging.close();
   });
 });
@@ -176,9 +176,16 @@ async function v3Handshake(): Promise<string> {
   return (JSON.parse(body.slice(body.indexOf(":") + 2)) as { sid: string }).sid;
 }
 
+/** Polls until the payloads so far contain `needle` (frames may arrive over several GETs). */
+async function pollUntil(sid: string, needle: string): Promise<string> {
+  let payloads = "";
+  for (let i = 0; i < 5 && !payloads.includes(needle); i++) payloads += await poll(sid);
+  return payloads;
+}
+
 async function poll(sid: string): Promise<string> {
   const response = await fetch(`${service.url}/socket.io/?EIO=3&transport=polling&sid=${encodeURIComponent(sid)}`, {
-    signal: AbortSignal.timeout(5000),
+    signal: AbortSignal.timeout(10_000),
   });
   return response.text();
 }
