@@ -5,7 +5,7 @@
  *
  *   engine/      Engine.IO sessions, transports, heartbeat        (engine/sessions.ts)
  *   socketio/    namespaces and sockets over those sessions       (socketio/client-bridge.ts)
- *   cluster/     operations on matching sockets of every host     (cluster/cluster.ts, apply() below)
+ *   cluster/     operations on matching sockets of every host     (cluster/cluster.ts, cluster/host-ops.ts)
  *
  * Session state lives in SQLite and WebSocket attachments, so eviction and hibernation change
  * nothing a client can see.

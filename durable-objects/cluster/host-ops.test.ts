@@ -75,10 +75,10 @@ describe("HostOps", () => {
     expect(await ops.collectAcks("x")).toEqual({ responses: [], expected: -1 }); // collected once, then forgotten
   });
 
-  it("answers a broadcast with acks that matched nobody at once", async () => {
+  it("keeps nothing for a broadcast with acks that matched nobody (its caller does not collect)", async () => {
     const { ops } = fakeHost([]);
-    await ops.apply({ kind: "emitWithAck", target, ackId: "y", event: "ev", args: [], timeoutMs: 100 });
-    expect(await ops.collectAcks("y")).toEqual({ responses: [], expected: 0 });
+    expect(await ops.apply({ kind: "emitWithAck", target, ackId: "y", event: "ev", args: [], timeoutMs: 100 })).toEqual({ matched: 0 });
+    expect(await ops.collectAcks("y")).toEqual({ responses: [], expected: -1 });
   });
 
   it("runs serverSideEmit listeners once and returns the first answer; none by the deadline means none", async () => {

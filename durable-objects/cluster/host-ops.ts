@@ -76,6 +76,8 @@ export class HostOps {
   }
 
   private async startAcks(op: Extract<HostOp, { kind: "emitWithAck" }>, selected: Array<{ id: string }>): Promise<void> {
+    // Nothing matched: the caller does not collect (it saw matched = 0), so nothing is kept.
+    if (selected.length === 0) return;
     const collection: AckCollection = { responses: [], expected: selected.length };
     let answered = 0;
     let finish: () => void = () => {};
@@ -84,7 +86,6 @@ export class HostOps {
       answered++;
       if (answered === collection.expected) finish();
     };
-    if (collection.expected === 0) finish();
     const forget = this.host.scheduleDeadline(Date.now() + op.timeoutMs + UNCOLLECTED_GRACE_MS, () => this.acks.delete(op.ackId));
     this.acks.set(op.ackId, { collection, done, forget });
     const sockets = await Promise.all(selected.map((socket) => this.host.ready(socket.id)));
