@@ -8,8 +8,9 @@
 import type { BenchOptions } from "./lib/options.ts";
 import type { LoadPool } from "./load/pool.ts";
 import { EmptyResultSchema } from "./load/protocol.ts";
-import type { SystemResult } from "./report.ts";
-import { broadcastScenario, connectScenario, warmUp, type BroadcastFigures, type ConnectFigures } from "./scenarios.ts";
+import type { BenchResults, SystemResult } from "./report.ts";
+import { broadcastScenario, connectScenario, type BroadcastFigures, type ConnectFigures } from "./scenarios.ts";
+import { warmUp } from "./warm-up.ts";
 import { startEngineSystem } from "./systems/engine.ts";
 
 export interface CountingCheck {
@@ -42,6 +43,17 @@ export const checkFloorResult = (floor: SystemResult): CountingCheck =>
     floor.connect,
     floor.broadcast.filter((b) => b.mode === "burst"),
   );
+
+/** The honesty line of the report: the floor's figures of this run, checked. */
+export function countingLines(results: BenchResults): string[] {
+  const floor = results.systems.find((s) => s.id === "floor");
+  if (!floor) return [];
+  const check = checkFloorResult(floor);
+  return [
+    `- ${check.passed ? "✓" : "⚠"} Work counters: the floor's known work is counted exactly ` +
+      `${check.passed ? "" : "**not** (do not trust the work figures) "}(${check.checks.join("; ")}).`,
+  ];
+}
 
 /** A small floor run of its own (about 30 s, most of it starting wrangler dev). */
 export async function countingSelfCheck(pool: LoadPool, options: BenchOptions): Promise<CountingCheck> {

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BenchOptions } from "./lib/options.ts";
-import { checkFloorResult } from "./counting-check.ts";
+import { countingLines } from "./counting-check.ts";
 import { acceptanceSection, workSection } from "./report-engine.ts";
 import type { BroadcastFigures, ConnectFigures, IdleFigures, PollingFigures } from "./scenarios.ts";
 
@@ -205,16 +205,6 @@ function honesty(results: BenchResults): string[] {
     for (const e of s.errors) lines.push(`- ⚠ ${s.label}: scenario error: ${e}`);
   }
   return lines;
-}
-
-function countingLines(results: BenchResults): string[] {
-  const floor = results.systems.find((s) => s.id === "floor");
-  if (!floor) return [];
-  const check = checkFloorResult(floor);
-  return [
-    `- ${check.passed ? "✓" : "⚠"} Work counters: the floor's known work is counted exactly ` +
-      `${check.passed ? "" : "**not** (do not trust the work figures) "}(${check.checks.join("; ")}).`,
-  ];
 }
 
 function loadTable(results: BenchResults): string[] {

@@ -14,7 +14,8 @@ import { sleep } from "./lib/stats.ts";
 import { LoadPool } from "./load/pool.ts";
 import { EmptyResultSchema } from "./load/protocol.ts";
 import { writeReports, type BenchResults, type MachineInfo, type SystemResult } from "./report.ts";
-import { broadcastScenario, connectScenario, idleScenario, pollingScenario, rssByProcess, warmUp } from "./scenarios.ts";
+import { broadcastScenario, connectScenario, idleScenario, pollingScenario, rssByProcess } from "./scenarios.ts";
+import { warmUp } from "./warm-up.ts";
 import { countingSelfCheck } from "./counting-check.ts";
 import { selfCheck, type SelfCheckResult } from "./self-check.ts";
 import { startEdgeio } from "./systems/edgeio.ts";
@@ -82,7 +83,15 @@ let current: RunningSystem | null = null;
 
 async function benchSystem(id: StartableSystem, options: BenchOptions, pool: LoadPool): Promise<SystemResult[]> {
   log(`starting ${id}`);
-  const system = await starters[id](options);
+  let system: RunningSystem;
+  try {
+    system = await starters[id](options);
+  } catch (error) {
+    // One system that does not start (e.g. wrangler dev on a very loaded machine) leaves the others' figures.
+    const message = `start: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`;
+    log(`  ${id}: ${message}`);
+    return [{ id, label: id, broadcast: [], errors: [message] }];
+  }
   current = system;
   const result: SystemResult = { id: system.id, label: system.label, broadcast: [], errors: [] };
   const results = [result];

@@ -3,13 +3,11 @@
  * pool. Every scenario records the server's and the load generators' CPU use alongside its
  * figures so that a saturated load generator is visible in the report.
  */
-import { io } from "socket.io-client";
 import { z } from "zod";
 import type { BenchOptions } from "./lib/options.ts";
 import { sumCpu, sumRss } from "./lib/proc.ts";
 import { nowMs, sleep, summarize, type Summary } from "./lib/stats.ts";
 import { workBetween, type Work } from "./lib/work.ts";
-import { CLIENT_OPTIONS } from "./load/client-options.ts";
 import type { LoadPool } from "./load/pool.ts";
 import {
   CollectResultSchema,
@@ -129,45 +127,6 @@ function mergeFailures(all: Failures[]): Failures {
     for (const [key, n] of Object.entries(f.other)) merged.other[key] = (merged.other[key] ?? 0) + n;
   }
   return merged;
-}
-
-/** Opens `count` clients on `url` with `transports`, checks each with an acked echo, and closes them. */
-async function touch(url: string, count: number, transports: Array<"polling" | "websocket">): Promise<void> {
-  await Promise.all(
-    Array.from({ length: count }, async () => {
-      const socket = io(url, { ...CLIENT_OPTIONS, transports, reconnection: false, forceNew: true });
-      await new Promise<void>((resolve, reject) => {
-        socket.once("connect", resolve);
-        socket.once("connect_error", reject);
-      });
-      try {
-        for (const [event, arg] of [
-          ["echo", "warm"],
-          ["join", "warm-up"],
-          ["leave", "warm-up"],
-        ]) {
-          await socket
-            .timeout(10_000)
-            .emitWithAck(event, arg)
-            .catch((error: Error) => {
-              throw new Error(`warm-up ${transports.join("+")} "${event}": ${error.message}`);
-            });
-        }
-      } finally {
-        socket.close();
-      }
-    }),
-  );
-}
-
-/**
- * Boots every code path before measuring: enough WebSocket clients per URL that edgeio's
- * randomly chosen hosts (pool of 4) are all instantiated, plus a few polling clients where the
- * system speaks long-polling.
- */
-export async function warmUp(system: RunningSystem): Promise<void> {
-  for (const url of system.wsUrls) await touch(url, 24, ["websocket"]);
-  for (const url of system.pollingUrls) await touch(url, 4, ["polling"]);
 }
 
 export async function connectScenario(system: RunningSystem, pool: LoadPool, options: BenchOptions): Promise<ConnectFigures> {

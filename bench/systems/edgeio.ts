@@ -29,6 +29,9 @@ const HostStatsSchema = z.array(
 /** Production defaults, which the echo example's wrangler.toml shortens for its tests. */
 export const PRODUCTION_PRESENCE = { PRESENCE_LEASE_MS: 60_000, PRESENCE_GRACE_MS: 5_000 };
 
+/** wrangler dev may take minutes to start on a loaded machine. */
+export const START_TIMEOUT_MS = 180_000;
+
 const isWorkerd = (pid: number) => /\/workerd\s/.test(`${commandLine(pid)} `);
 
 /** The host pool is named after the colo the Worker sees (wrangler dev reports a fixed one offline). */
@@ -60,12 +63,14 @@ export async function hostStats(url: string, colo: string): Promise<WakeStats> {
 export async function startEdgeio(source: "worktree" | "head"): Promise<RunningSystem> {
   const before = new Set(descendants(process.pid));
   const snapshot = snapshotSources(source);
-  const service = await startService({ config: join(snapshot.dir, "examples/echo/wrangler.toml"), vars: PRODUCTION_PRESENCE }).catch(
-    (error: unknown) => {
-      snapshot.remove();
-      throw error;
-    },
-  );
+  const service = await startService({
+    config: join(snapshot.dir, "examples/echo/wrangler.toml"),
+    vars: PRODUCTION_PRESENCE,
+    readyTimeoutMs: START_TIMEOUT_MS,
+  }).catch((error: unknown) => {
+    snapshot.remove();
+    throw error;
+  });
   const tree = () => descendants(process.pid).filter((pid) => !before.has(pid));
   const currentWorkerds = () =>
     tree()

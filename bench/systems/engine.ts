@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { startService, type RunningService } from "../../test/helpers/service.ts";
 import { commandLine, descendants, listeningPorts } from "../lib/proc.ts";
 import { WorkCountersSchema, type WorkCounters } from "../lib/work.ts";
-import { coloOf, hostStats, PRODUCTION_PRESENCE } from "./edgeio.ts";
+import { coloOf, hostStats, PRODUCTION_PRESENCE, START_TIMEOUT_MS } from "./edgeio.ts";
 import { snapshotSources, type Snapshot } from "./snapshot.ts";
 import type { RunningSystem } from "./types.ts";
 
@@ -34,15 +34,15 @@ async function startWithoutTraces(config: string, vars: Record<string, string | 
   const previous = process.env.X_LOCAL_OBSERVABILITY;
   process.env.X_LOCAL_OBSERVABILITY = "false";
   try {
-    return await startService({ config, vars });
+    return await startService({ config, vars, readyTimeoutMs: START_TIMEOUT_MS });
   } finally {
     if (previous === undefined) delete process.env.X_LOCAL_OBSERVABILITY;
     else process.env.X_LOCAL_OBSERVABILITY = previous;
   }
 }
 
-async function readCounters(url: string): Promise<WorkCounters> {
-  const response = await fetch(`${url}/__bench/counters`, { signal: AbortSignal.timeout(5000) });
+async function readCounters(url: string, timeoutMs = 30_000): Promise<WorkCounters> {
+  const response = await fetch(`${url}/__bench/counters`, { signal: AbortSignal.timeout(timeoutMs) });
   return WorkCountersSchema.parse(await response.json());
 }
 
@@ -51,7 +51,7 @@ async function runtimeUrl(pid: number): Promise<string> {
   for (const port of listeningPorts(pid)) {
     const url = `http://127.0.0.1:${port}`;
     try {
-      await readCounters(url);
+      await readCounters(url, 5000);
       return url;
     } catch {
       // the inspector or the debug port
