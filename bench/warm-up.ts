@@ -39,5 +39,6 @@ async function touch(url: string, count: number, transports: Array<"polling" | "
  */
 export async function warmUp(system: RunningSystem): Promise<void> {
   for (const url of system.wsUrls) await touch(url, 24, ["websocket"]);
-  for (const url of system.pollingUrls) await touch(url, 4, ["polling"]);
+  // Straight to the servers (wsUrls), not through a proxy without sticky sessions.
+  if (system.pollingUrls.length > 0) for (const url of system.wsUrls) await touch(url, 4, ["polling"]);
 }
