@@ -215,7 +215,10 @@ async function pollingOpen(command: Extract<Command, { op: "pollingOpen" }>): Pr
       });
     }),
   );
-  return { attempted: command.indices.length, connected: pollingSockets.size, failures: pollingFailures };
+  const failures = pollingFailures;
+  // From here on, failures belong to the rounds (each is reported once).
+  pollingFailures = { sessionUnknown: 0, other: {} };
+  return { attempted: command.indices.length, connected: pollingSockets.size, failures };
 }
 
 async function pollingRounds(command: Extract<Command, { op: "pollingRounds" }>): Promise<PollingResult> {
