@@ -6,6 +6,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BenchOptions } from "./lib/options.ts";
+import { countingLines } from "./counting-check.ts";
+import { acceptanceSection, workSection } from "./report-engine.ts";
 import type { BroadcastFigures, ConnectFigures, IdleFigures, PollingFigures } from "./scenarios.ts";
 
 export interface MachineInfo {
@@ -157,7 +159,7 @@ function rows(results: BenchResults): Row[] {
       value: (s) => (s.idle ? s.idle.bytesPerConnection / 1024 : null),
     },
     {
-      metric: "edgeio: workerd runtime alone (without wrangler's dev proxy), KiB per connection",
+      metric: "workerd runtime alone (without wrangler's dev proxy), KiB per connection",
       better: "none",
       value: (s) => {
         const runtime = s.idle?.rssByProcess["workerd runtime"];
@@ -226,9 +228,8 @@ function loadTable(results: BenchResults): string[] {
   return lines;
 }
 
-export function renderMarkdown(results: BenchResults): string {
-  const [edgeio, ...peers] = results.systems;
-  const header = ["Metric", edgeio.label, ...peers.flatMap((p) => [p.label, `edgeio ÷ ${shortName(p.id)}`])];
+function renderTable(results: BenchResults, base: SystemResult, peers: SystemResult[]): string[] {
+  const header = ["Metric", base.label, ...peers.flatMap((p) => [p.label, `${shortName(base.id)} ÷ ${shortName(p.id)}`])];
   const table = [`| ${header.join(" | ")} |`, `|${header.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`];
   for (const row of rows(results)) {
     const cell = (s: SystemResult) => {
@@ -237,13 +238,26 @@ export function renderMarkdown(results: BenchResults): string {
       const v = row.value(s);
       return typeof v === "number" ? fmt(v) : (v ?? "—");
     };
-    const cells = [row.metric, cell(edgeio)];
+    const cells = [row.metric, cell(base)];
     for (const peer of peers)
-      cells.push(cell(peer), row.metric.startsWith("**") ? "" : ratio(row.value(edgeio), row.value(peer), row.better));
+      cells.push(cell(peer), row.metric.startsWith("**") ? "" : ratio(row.value(base), row.value(peer), row.better));
     table.push(`| ${cells.join(" | ")} |`);
   }
+  return table;
+}
+
+const ENGINE_PEERS = ["floor", "partyserver"];
+
+export function renderMarkdown(results: BenchResults): string {
+  const base = results.systems.find((s) => s.id === "edgeio-engine") ?? results.systems[0];
+  const enginePeers = results.systems.filter((s) => ENGINE_PEERS.includes(s.id));
+  const otherPeers = results.systems.filter((s) => s !== base && !ENGINE_PEERS.includes(s.id));
   const m = results.machine;
   const o = results.options;
+  const tables: string[] = [];
+  if (enginePeers.length > 0) tables.push("## Engine setup, side by side", "", ...renderTable(results, base, enginePeers), "");
+  if (otherPeers.length > 0) tables.push("## Against wrangler dev and Socket.IO", "", ...renderTable(results, base, otherPeers), "");
+  if (enginePeers.length === 0 && otherPeers.length === 0) tables.push(...renderTable(results, base, []), "");
   return [
     `# edgeio benchmark — ${results.startedAt.slice(0, 10)}`,
     "",
@@ -257,17 +271,23 @@ export function renderMarkdown(results: BenchResults): string {
       ? `Other processes were using CPU when the run started (the machine is shared): ${m.otherBusyProcesses.join("; ")}.`
       : "No other process was using noticeable CPU when the run started.",
     "",
-    sourceLine(edgeio),
+    sourceLine(base),
     "",
     `Options: ${o.clients} clients, rooms ${o.rooms.join("/")}, ${o.messages} messages per room at ${o.rate}/s, ` +
       `${o.pollingClients} polling clients × ${o.pollingRounds} round trips, idle ${o.idleSeconds} s, ${o.loadWorkers} load-generator processes.`,
     "",
-    "Ratios are edgeio's figure divided by the peer's; ✓ marks where edgeio is better by more than 5 %. " +
-      "edgeio runs the echo example app (examples/echo) under `wrangler dev` (local workerd); the Socket.IO servers " +
-      "(bench/systems/socketio-server.ts) implement the same events.",
+    "Every system: the same socket.io-client 4.8 load generators with **client permessage-deflate off**, 25 s ping interval " +
+      "and 20 s timeout. edgeio runs the echo example app (examples/echo) with the production presence lease (60 s) and grace " +
+      "(5 s). **Engine setup**: edgeio, the floor and PartyServer on the workerd that wrangler dev starts, clients sent straight " +
+      "to the runtime's own port (not through wrangler's dev proxy) and the local trace collector off (`X_LOCAL_OBSERVABILITY=false`); " +
+      "server CPU and memory are the runtime process's. **wrangler dev**: as `npm run dev` runs it (dev proxy, traces on); CPU and " +
+      "memory of both workerd processes. The Socket.IO servers (bench/systems/socketio-server.ts) implement the same events. " +
+      "Ratios are the first column's figure divided by the peer's; ✓ marks the first column better by more than 5 %. " +
+      "All figures are local, on one machine: not Cloudflare's network.",
     "",
-    ...table,
-    "",
+    ...acceptanceSection(results),
+    ...workSection(results),
+    ...tables,
     "## Honesty checks",
     "",
     "Every broadcast carries a run id and a sequence number; each member counts what it received.",
@@ -276,6 +296,7 @@ export function renderMarkdown(results: BenchResults): string {
       `and sends seq % 10 = 7 twice is ${results.selfCheck.passed ? "reported exactly" : "**not reported correctly: do not trust these figures**"} ` +
       `(${results.selfCheck.checks.join("; ")}).`,
     ...honesty(results),
+    ...countingLines(results),
     "",
     "## CPU: servers and load generators",
     "",
@@ -300,10 +321,15 @@ function sourceLine(edgeio: SystemResult): string {
 function shortName(id: string): string {
   return (
     (
-      { "socketio-single": "SIO 1 proc", "socketio-redis": "SIO+Redis WS", "socketio-redis-polling": "SIO+Redis polling" } as Record<
-        string,
-        string
-      >
+      {
+        "edgeio-engine": "edgeio engine",
+        edgeio: "edgeio wrangler dev",
+        floor: "floor",
+        partyserver: "PartyServer",
+        "socketio-single": "SIO 1 proc",
+        "socketio-redis": "SIO+Redis WS",
+        "socketio-redis-polling": "SIO+Redis polling",
+      } as Record<string, string>
     )[id] ?? id
   );
 }

@@ -3,19 +3,21 @@
  * pool. Every scenario records the server's and the load generators' CPU use alongside its
  * figures so that a saturated load generator is visible in the report.
  */
-import { io } from "socket.io-client";
 import { z } from "zod";
 import type { BenchOptions } from "./lib/options.ts";
 import { sumCpu, sumRss } from "./lib/proc.ts";
 import { nowMs, sleep, summarize, type Summary } from "./lib/stats.ts";
+import { workBetween, type Work } from "./lib/work.ts";
 import type { LoadPool } from "./load/pool.ts";
 import {
   CollectResultSchema,
   ConnectResultSchema,
   JoinResultSchema,
+  PollingOpenResultSchema,
   PollingResultSchema,
   ProgressResultSchema,
   SendResultSchema,
+  EmptyResultSchema,
   type Failures,
 } from "./load/protocol.ts";
 import type { RunningSystem } from "./systems/types.ts";
@@ -29,6 +31,8 @@ export interface CpuFigures {
   loadCpuS: number[];
   /** The busiest load generator's CPU as a percentage of one core over the scenario. */
   loadCpuMaxPct: number;
+  /** The work billed in production over the scenario (engine setup only). */
+  work?: Work;
 }
 
 export interface ConnectFigures extends CpuFigures {
@@ -51,7 +55,15 @@ export interface IdleFigures extends CpuFigures {
   bytesPerConnection: number;
   rssByProcess: Record<string, { baseline: number; afterConnect: number; afterIdle: number }>;
   auxiliaryRssBytes: Record<string, number>;
-  wakes?: { wakes: number; alarms: number; wakesPerConnectionMinute: number; alarmsPerConnectionMinute: number; webSockets: number };
+  wakes?: {
+    wakes: number;
+    alarms: number;
+    wakesPerConnectionMinute: number;
+    alarmsPerConnectionMinute: number;
+    webSockets: number;
+    /** The hosts' own counters from stats(), where the host reports them (null: not reported). */
+    hostReported: { rowsRead: number | null; rowsWritten: number | null; invocations: number | null };
+  };
 }
 
 export interface BroadcastFigures extends CpuFigures {
@@ -81,24 +93,31 @@ export interface PollingFigures extends CpuFigures {
   ackTimeouts: number;
   disconnects: number;
   rttMs: Summary;
+  /** The clients' connects, measured apart from the round trips (the figures above). */
+  connectPhase: { wallS: number; serverCpuS: number; work?: Work };
 }
 
 /** Measures CPU around `body`: server processes from /proc, load generators via process.cpuUsage(). */
 async function measured<T>(system: RunningSystem, pool: LoadPool, body: () => Promise<T>): Promise<T & CpuFigures> {
+  // The counters are figures, not the scenario: a runtime too busy to answer loses them only.
+  const countersBefore = await system.counters?.().catch(() => undefined);
   const serverBefore = sumCpu(system.cpuPids());
   const loadBefore = await pool.cpu();
   const start = nowMs();
   const result = await body();
   if (system.restarted?.()) throw new Error("a server process restarted during the scenario; its figures are discarded");
   const wallS = (nowMs() - start) / 1000;
+  const serverCpuS = sumCpu(system.cpuPids()) - serverBefore;
   const loadAfter = await pool.cpu();
+  const countersAfter = await system.counters?.().catch(() => undefined);
   const loadCpuS = loadAfter.map((after, i) => after - loadBefore[i]);
   return {
     ...result,
     wallS,
-    serverCpuS: sumCpu(system.cpuPids()) - serverBefore,
+    serverCpuS,
     loadCpuS,
     loadCpuMaxPct: wallS > 0 ? (Math.max(...loadCpuS) / wallS) * 100 : 0,
+    ...(countersBefore && countersAfter ? { work: workBetween(countersBefore, countersAfter, serverCpuS * 1000) } : {}),
   };
 }
 
@@ -109,46 +128,6 @@ function mergeFailures(all: Failures[]): Failures {
     for (const [key, n] of Object.entries(f.other)) merged.other[key] = (merged.other[key] ?? 0) + n;
   }
   return merged;
-}
-
-/** Opens `count` clients on `url` with `transports`, checks each with an acked echo, and closes them. */
-async function touch(url: string, count: number, transports: Array<"polling" | "websocket">): Promise<void> {
-  await Promise.all(
-    Array.from({ length: count }, async () => {
-      const socket = io(url, { transports, reconnection: false, forceNew: true });
-      await new Promise<void>((resolve, reject) => {
-        socket.once("connect", resolve);
-        socket.once("connect_error", reject);
-      });
-      try {
-        for (const [event, arg] of [
-          ["echo", "warm"],
-          ["join", "warm-up"],
-          ["leave", "warm-up"],
-        ]) {
-          await socket
-            .timeout(10_000)
-            .emitWithAck(event, arg)
-            .catch((error: Error) => {
-              throw new Error(`warm-up ${transports.join("+")} "${event}": ${error.message}`);
-            });
-        }
-      } finally {
-        socket.close();
-      }
-    }),
-  );
-}
-
-/**
- * Boots every code path before measuring: enough WebSocket clients per URL that edgeio's
- * randomly chosen hosts (pool of 4) are all instantiated, plus a few polling clients.
- */
-export async function warmUp(system: RunningSystem): Promise<void> {
-  for (const url of system.wsUrls) {
-    await touch(url, 24, ["websocket"]);
-    await touch(url, 4, ["polling"]);
-  }
 }
 
 export async function connectScenario(system: RunningSystem, pool: LoadPool, options: BenchOptions): Promise<ConnectFigures> {
@@ -186,6 +165,9 @@ export async function connectScenario(system: RunningSystem, pool: LoadPool, opt
 export function rssByProcess(system: RunningSystem): Record<string, number> {
   return Object.fromEntries(Object.entries(system.memoryProcesses()).map(([name, pid]) => [name, sumRss([pid])]));
 }
+
+const delta = (before: number | undefined, after: number | undefined) =>
+  before === undefined || after === undefined ? null : after - before;
 
 const total = (byProcess: Record<string, number>) => Object.values(byProcess).reduce((a, b) => a + b, 0);
 
@@ -230,6 +212,11 @@ export async function idleScenario(
         wakesPerConnectionMinute: connectionMinutes > 0 ? wakes / connectionMinutes : 0,
         alarmsPerConnectionMinute: connectionMinutes > 0 ? alarms / connectionMinutes : 0,
         webSockets: wakesAfter.webSockets,
+        hostReported: {
+          rowsRead: delta(wakesBefore.rowsRead, wakesAfter.rowsRead),
+          rowsWritten: delta(wakesBefore.rowsWritten, wakesAfter.rowsWritten),
+          invocations: delta(wakesBefore.invocations, wakesAfter.invocations),
+        },
       };
     }
     return figures;
@@ -292,34 +279,42 @@ export async function broadcastScenario(
   });
 }
 
+/** Connects the polling clients (measured on its own), then runs the round trips (the figures). */
 export async function pollingScenario(system: RunningSystem, pool: LoadPool, options: BenchOptions): Promise<PollingFigures> {
   const groups = pool.split(0, options.pollingClients);
-  return measured(system, pool, async () => {
+  const open = await measured(system, pool, () =>
+    pool
+      .each(
+        (_, i) =>
+          groups[i].length
+            ? { op: "pollingOpen", urls: system.pollingUrls, indices: groups[i], stride: pool.workers.length, timeoutMs: 10_000 }
+            : null,
+        PollingOpenResultSchema,
+      )
+      .then((results) => ({ results })),
+  );
+  await sleep(500); // let each client's first held GET settle
+  const rounds = await measured(system, pool, async () => {
     const results = await pool.each(
-      (_, i) =>
-        groups[i].length
-          ? {
-              op: "pollingRtt",
-              urls: system.pollingUrls,
-              indices: groups[i],
-              stride: pool.workers.length,
-              rounds: options.pollingRounds,
-              timeoutMs: 10_000,
-            }
-          : null,
+      (_, i) => (groups[i].length ? { op: "pollingRounds", rounds: options.pollingRounds, timeoutMs: 10_000 } : null),
       PollingResultSchema,
     );
-    const failures = mergeFailures(results.map((r) => r.failures));
-    return {
-      attempted: options.pollingClients,
-      connected: results.reduce((n, r) => n + r.connected, 0),
-      completed: results.reduce((n, r) => n + r.completed, 0),
-      rounds: options.pollingRounds,
-      sessionUnknown: failures.sessionUnknown,
-      otherFailures: failures.other,
-      ackTimeouts: results.reduce((n, r) => n + r.ackTimeouts, 0),
-      disconnects: results.reduce((n, r) => n + r.disconnects, 0),
-      rttMs: summarize(results.flatMap((r) => r.rttsMs)),
-    };
+    return { results };
   });
+  await pool.each(() => ({ op: "closeAll" }), EmptyResultSchema);
+  const failures = mergeFailures([...open.results.map((r) => r.failures), ...rounds.results.map((r) => r.failures)]);
+  const { results: _r, ...cpu } = rounds;
+  return {
+    ...cpu,
+    attempted: options.pollingClients,
+    connected: open.results.reduce((n, r) => n + r.connected, 0),
+    completed: rounds.results.reduce((n, r) => n + r.completed, 0),
+    rounds: options.pollingRounds,
+    sessionUnknown: failures.sessionUnknown,
+    otherFailures: failures.other,
+    ackTimeouts: rounds.results.reduce((n, r) => n + r.ackTimeouts, 0),
+    disconnects: rounds.results.reduce((n, r) => n + r.disconnects, 0),
+    rttMs: summarize(rounds.results.flatMap((r) => r.rttsMs)),
+    connectPhase: { wallS: open.wallS, serverCpuS: open.serverCpuS, work: open.work },
+  };
 }

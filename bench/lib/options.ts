@@ -5,7 +5,8 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 
-export const SYSTEM_IDS = ["edgeio", "socketio-single", "socketio-redis"] as const;
+/** In run order: the engine setup first (edgeio, the floor, PartyServer), then wrangler dev and Socket.IO. */
+export const SYSTEM_IDS = ["edgeio-engine", "floor", "partyserver", "edgeio", "socketio-single", "socketio-redis"] as const;
 export type StartableSystem = (typeof SYSTEM_IDS)[number];
 
 const intList = z
@@ -55,7 +56,7 @@ const DEFAULTS = {
 
 const QUICK = {
   clients: "100",
-  rooms: "10,50",
+  rooms: "10,100",
   messages: "10",
   pollingClients: "10",
   pollingRounds: "5",

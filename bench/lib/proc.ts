@@ -2,7 +2,7 @@
  * Reads process figures straight from /proc (Linux): resident memory, CPU time, and the
  * process tree (to find the workerd processes that `wrangler dev` starts).
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 /** Linux reports utime/stime in clock ticks; USER_HZ is 100 on every mainstream kernel. */
 const CLOCK_TICKS = 100;
@@ -74,3 +74,35 @@ export function descendants(root: number): number[] {
 
 export const sumRss = (pids: number[]) => pids.reduce((total, pid) => total + rssBytes(pid), 0);
 export const sumCpu = (pids: number[]) => pids.reduce((total, pid) => total + cpuSeconds(pid), 0);
+
+/** TCP ports `pid` listens on (IPv4 and IPv6), from its socket inodes and /proc/net/tcp{,6}. */
+export function listeningPorts(pid: number): number[] {
+  const inodes = new Set<string>();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (match) inodes.add(match[1]);
+      } catch {
+        // the descriptor closed meanwhile
+      }
+    }
+  } catch {
+    return [];
+  }
+  const ports = new Set<number>();
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let lines: string[] = [];
+    try {
+      lines = readFileSync(table, "utf8").split("\n").slice(1);
+    } catch {
+      continue;
+    }
+    for (const line of lines) {
+      const f = line.trim().split(/\s+/);
+      // State 0A is LISTEN; field 9 is the socket's inode.
+      if (f.length > 9 && f[3] === "0A" && inodes.has(f[9])) ports.add(Number.parseInt(f[1].split(":")[1], 16));
+    }
+  }
+  return [...ports];
+}

@@ -34,14 +34,16 @@ export const CommandSchema = z.discriminatedUnion("op", [
   }),
   z.object({ op: z.literal("progress"), run: z.string() }),
   z.object({ op: z.literal("collect"), run: z.string() }),
+  /** Connects long-polling clients and keeps them for `pollingRounds` (so the two phases are measured apart). */
   z.object({
-    op: z.literal("pollingRtt"),
+    op: z.literal("pollingOpen"),
     urls: z.array(z.string().url()).min(1),
     indices: z.array(z.number().int().nonnegative()),
     stride: z.number().int().positive(),
-    rounds: z.number().int().positive(),
     timeoutMs: z.number().int().positive(),
   }),
+  /** Sequential emit-with-ack round trips on every open polling client (closeAll closes them). */
+  z.object({ op: z.literal("pollingRounds"), rounds: z.number().int().positive(), timeoutMs: z.number().int().positive() }),
   z.object({ op: z.literal("closeAll") }),
   z.object({ op: z.literal("cpu") }),
 ]);
@@ -91,9 +93,14 @@ export const CollectResultSchema = z.object({
 });
 export type CollectResult = z.infer<typeof CollectResultSchema>;
 
-export const PollingResultSchema = z.object({
+export const PollingOpenResultSchema = z.object({
   attempted: z.number().int(),
   connected: z.number().int(),
+  failures: FailuresSchema,
+});
+export type PollingOpenResult = z.infer<typeof PollingOpenResultSchema>;
+
+export const PollingResultSchema = z.object({
   /** Connected clients whose every round trip was acknowledged, with no disconnect. */
   completed: z.number().int(),
   failures: FailuresSchema,

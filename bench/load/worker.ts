@@ -6,7 +6,16 @@
  */
 import { io, type Socket } from "socket.io-client";
 import { nowMs, sleep } from "../lib/stats.ts";
-import { RequestSchema, type Command, type CollectResult, type ConnectResult, type Failures, type PollingResult } from "./protocol.ts";
+import { CLIENT_OPTIONS } from "./client-options.ts";
+import {
+  RequestSchema,
+  type Command,
+  type CollectResult,
+  type ConnectResult,
+  type Failures,
+  type PollingOpenResult,
+  type PollingResult,
+} from "./protocol.ts";
 
 const BenchMessage = (value: unknown): { run: string; seq: number; t: number } | null => {
   if (typeof value !== "object" || value === null) return null;
@@ -76,7 +85,7 @@ function classify(failure: unknown, failures: Failures): void {
 }
 
 function open(url: string, transports: Array<"polling" | "websocket">, timeoutMs: number): Socket {
-  return io(url, { transports, reconnection: false, forceNew: true, timeout: timeoutMs });
+  return io(url, { ...CLIENT_OPTIONS, transports, reconnection: false, forceNew: true, timeout: timeoutMs });
 }
 
 function connectOne(url: string, transports: Array<"polling" | "websocket">, timeoutMs: number): Promise<Socket> {
@@ -179,36 +188,51 @@ function collect(run: string): CollectResult {
   return result;
 }
 
-async function pollingRtt(command: Extract<Command, { op: "pollingRtt" }>): Promise<PollingResult> {
-  const failures: Failures = { sessionUnknown: 0, other: {} };
-  const rttsMs: number[] = [];
-  let connected = 0;
-  let completed = 0;
-  let ackTimeouts = 0;
-  let disconnects = 0;
+/** Open long-polling clients, each with a flag set when it dropped. */
+const pollingSockets = new Map<number, { socket: Socket; dropped: boolean }>();
+let pollingFailures: Failures = { sessionUnknown: 0, other: {} };
+let pollingDisconnects = 0;
+
+async function pollingOpen(command: Extract<Command, { op: "pollingOpen" }>): Promise<PollingOpenResult> {
+  pollingFailures = { sessionUnknown: 0, other: {} };
+  pollingDisconnects = 0;
   await Promise.all(
     command.indices.map(async (index) => {
       let socket: Socket;
       try {
         socket = await connectOne(urlFor(command.urls, index, command.stride), ["polling"], command.timeoutMs);
       } catch (error) {
-        classify(error, failures);
+        classify(error, pollingFailures);
         return;
       }
-      connected++;
-      let dropped = false;
+      const entry = { socket, dropped: false };
+      pollingSockets.set(index, entry);
       socket.on("disconnect", (reason, details) => {
         if (reason === "io client disconnect") return;
-        dropped = true;
-        disconnects++;
-        if (details) classify(details, failures);
+        entry.dropped = true;
+        pollingDisconnects++;
+        if (details) classify(details, pollingFailures);
       });
+    }),
+  );
+  const failures = pollingFailures;
+  // From here on, failures belong to the rounds (each is reported once).
+  pollingFailures = { sessionUnknown: 0, other: {} };
+  return { attempted: command.indices.length, connected: pollingSockets.size, failures };
+}
+
+async function pollingRounds(command: Extract<Command, { op: "pollingRounds" }>): Promise<PollingResult> {
+  const rttsMs: number[] = [];
+  let completed = 0;
+  let ackTimeouts = 0;
+  await Promise.all(
+    [...pollingSockets.values()].map(async (entry) => {
       let allAcked = true;
-      for (let round = 0; round < command.rounds && !dropped; round++) {
+      for (let round = 0; round < command.rounds && !entry.dropped; round++) {
         const begin = nowMs();
         try {
           // emitWithAck resolves with the first acknowledgement argument.
-          const echoed: unknown = await socket.timeout(command.timeoutMs).emitWithAck("echo", round);
+          const echoed: unknown = await entry.socket.timeout(command.timeoutMs).emitWithAck("echo", round);
           if (echoed !== round) throw new Error(`wrong echo ${String(echoed)} for ${round}`);
           rttsMs.push(nowMs() - begin);
         } catch {
@@ -216,11 +240,11 @@ async function pollingRtt(command: Extract<Command, { op: "pollingRtt" }>): Prom
           allAcked = false;
         }
       }
-      if (allAcked && !dropped) completed++;
-      socket.close();
+      if (allAcked && !entry.dropped) completed++;
     }),
   );
-  return { attempted: command.indices.length, connected, completed, failures, ackTimeouts, disconnects, rttsMs };
+  // Closed by closeAll, outside the measured rounds.
+  return { completed, failures: pollingFailures, ackTimeouts, disconnects: pollingDisconnects, rttsMs };
 }
 
 async function handle(command: Command): Promise<unknown> {
@@ -242,11 +266,15 @@ async function handle(command: Command): Promise<unknown> {
       return { received: current?.run === command.run ? current.latencies.length : 0 };
     case "collect":
       return collect(command.run);
-    case "pollingRtt":
-      return pollingRtt(command);
+    case "pollingOpen":
+      return pollingOpen(command);
+    case "pollingRounds":
+      return pollingRounds(command);
     case "closeAll": {
       for (const socket of sockets.values()) socket.close();
       sockets.clear();
+      for (const entry of pollingSockets.values()) entry.socket.close();
+      pollingSockets.clear();
       return {};
     }
     case "cpu":

@@ -1,10 +1,16 @@
 /** What the orchestrator needs from a started system under test. */
+import type { WorkCounters } from "../lib/work.ts";
+
 export interface WakeStats {
   wakes: number;
   alarms: number;
   sessions: number;
   webSockets: number;
   constructions: number;
+  /** Reported by the host's stats() once the lean host counts them (issue 11); undefined before. */
+  rowsRead?: number;
+  rowsWritten?: number;
+  invocations?: number;
 }
 
 export interface RunningSystem {
@@ -25,6 +31,8 @@ export interface RunningSystem {
   auxiliary(): Record<string, number>;
   /** Durable Object counters summed over the host pool (edgeio only). */
   wakeStats?(): Promise<WakeStats>;
+  /** The work billed in production, counted inside workerd (engine setup only, bench/workers/counters.ts). */
+  counters?(): Promise<WorkCounters>;
   /** True when a server process was replaced since start (its figures would be meaningless). */
   restarted?(): boolean;
   /** Anything system-specific worth recording (e.g. proxy counters). */

@@ -1,0 +1,117 @@
+/**
+ * The "engine" setup: edgeio, the floor and PartyServer on the same workerd that `wrangler dev`
+ * starts, with clients sent straight to the runtime's own port (not through wrangler's dev
+ * proxy, the second workerd process) and wrangler's local trace collector off
+ * (`X_LOCAL_OBSERVABILITY=false`). The runtime's port is found from its listening sockets in
+ * /proc and recognised by the bench's counters route (bench/workers/counters.ts).
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { startService, type RunningService } from "../../test/helpers/service.ts";
+import { commandLine, descendants, listeningPorts } from "../lib/proc.ts";
+import { WorkCountersSchema, type WorkCounters } from "../lib/work.ts";
+import { coloOf, hostStats, PRODUCTION_PRESENCE, START_TIMEOUT_MS } from "./edgeio.ts";
+import { snapshotSources, type Snapshot } from "./snapshot.ts";
+import type { RunningSystem } from "./types.ts";
+
+export type EngineSystemId = "edgeio-engine" | "floor" | "partyserver";
+
+const LABELS: Record<EngineSystemId, string> = {
+  "edgeio-engine": "edgeio (engine)",
+  floor: "floor: minimal hibernatable-WebSocket DO (engine)",
+  partyserver: "PartyServer (engine)",
+};
+
+/** The echo app's wrangler.toml with `main` pointing at the counted entry (bench/workers/edgeio-entry.ts). */
+function edgeioConfig(snapshot: Snapshot): string {
+  const echo = readFileSync(join(snapshot.dir, "examples/echo/wrangler.toml"), "utf8");
+  const path = join(snapshot.dir, "bench/workers/edgeio.wrangler.toml");
+  writeFileSync(path, echo.replace(/^main\s*=.*$/m, 'main = "edgeio-entry.ts"'));
+  return path;
+}
+
+async function startWithoutTraces(config: string, vars: Record<string, string | number>): Promise<RunningService> {
+  const previous = process.env.X_LOCAL_OBSERVABILITY;
+  process.env.X_LOCAL_OBSERVABILITY = "false";
+  try {
+    return await startService({ config, vars, readyTimeoutMs: START_TIMEOUT_MS });
+  } finally {
+    if (previous === undefined) delete process.env.X_LOCAL_OBSERVABILITY;
+    else process.env.X_LOCAL_OBSERVABILITY = previous;
+  }
+}
+
+async function readCounters(url: string, timeoutMs = 30_000): Promise<WorkCounters> {
+  const response = await fetch(`${url}/__bench/counters`, { signal: AbortSignal.timeout(timeoutMs) });
+  return WorkCountersSchema.parse(await response.json());
+}
+
+/** The runtime's entry port: the one of its listening ports that answers the counters route. */
+async function runtimeUrl(pid: number): Promise<string> {
+  for (const port of listeningPorts(pid)) {
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      await readCounters(url, 5000);
+      return url;
+    } catch {
+      // the inspector or the debug port
+    }
+  }
+  throw new Error(`no port of workerd ${pid} answers /__bench/counters`);
+}
+
+export async function startEngineSystem(id: EngineSystemId, source: "worktree" | "head"): Promise<RunningSystem> {
+  const before = new Set(descendants(process.pid));
+  const snapshot = snapshotSources(source);
+  let service: RunningService;
+  try {
+    service =
+      id === "edgeio-engine"
+        ? await startWithoutTraces(edgeioConfig(snapshot), PRODUCTION_PRESENCE)
+        : await startWithoutTraces(join(snapshot.dir, "bench/workers/floor.wrangler.toml"), { SYSTEM: id });
+  } catch (error) {
+    snapshot.remove();
+    throw error;
+  }
+  const workerds = () =>
+    descendants(process.pid)
+      .filter((pid) => !before.has(pid) && /\/workerd\s/.test(`${commandLine(pid)} `))
+      .sort((a, b) => a - b);
+  const started = workerds();
+  // wrangler dev runs two workerd processes; the runtime is the one with an inspector.
+  const runtime = started.find((pid) => commandLine(pid).includes("--inspector-addr"));
+  const stop = async () => {
+    await service.stop();
+    snapshot.remove();
+  };
+  if (runtime === undefined) {
+    await stop();
+    throw new Error(`found no workerd runtime among ${started.length} workerd processes`);
+  }
+  const url = await runtimeUrl(runtime).catch(async (error: unknown) => {
+    await stop();
+    throw error;
+  });
+  const colo = id === "edgeio-engine" ? await coloOf(url) : "";
+  return {
+    id,
+    label: LABELS[id],
+    wsUrls: [url],
+    // The floor and PartyServer speak WebSocket only.
+    pollingUrls: id === "edgeio-engine" ? [url] : [],
+    memoryProcesses: () => ({ "workerd runtime": runtime }),
+    cpuPids: () => [runtime],
+    auxiliary: () => ({}),
+    counters: () => readCounters(url),
+    wakeStats: id === "edgeio-engine" ? () => hostStats(url, colo) : undefined,
+    async extra() {
+      return {
+        source: snapshot.source,
+        runtime: { pid: runtime, url, command: commandLine(runtime).slice(0, 200) },
+        ...(id === "edgeio-engine" ? { colo, vars: PRODUCTION_PRESENCE } : {}),
+      };
+    },
+    restarted: () => workerds().join(",") !== started.join(","),
+    stop,
+  };
+}
