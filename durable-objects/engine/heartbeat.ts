@@ -47,8 +47,9 @@ export class Heartbeat {
   dueTimes(now: number): number[] {
     const created = this.store.sessionCreatedTimes();
     if (created.length === 0) {
-      this.store.setMeta("ping_done", null);
-      this.store.setMeta("ping_rounds", null);
+      // Forget the schedule (written only when there is one: an idle host writes nothing).
+      if (this.store.getMeta("ping_done") !== null) this.store.setMeta("ping_done", null);
+      if (this.store.getMeta("ping_rounds") !== null) this.setUncheckedRounds([]);
       return [];
     }
     const done = this.pingDone(now);
