@@ -10,6 +10,7 @@ export type SessionRow = {
   sid: string;
   transport: TransportName;
   upgrading: number;
+  /** 0 while open; when it began closing (ms) after that. */
   closing: number;
   created_at: number;
   connect_deadline: number | null;
@@ -138,8 +139,9 @@ export class HostStore {
     this.sql.exec("UPDATE sessions SET upgrading = ? WHERE sid = ?", state, sid);
   }
 
-  markClosing(sid: string): void {
-    this.sql.exec("UPDATE sessions SET closing = 1 WHERE sid = ?", sid);
+  /** `closing` holds when the session began closing (0: open). */
+  markClosing(sid: string, now: number): void {
+    this.sql.exec("UPDATE sessions SET closing = ? WHERE sid = ?", Math.max(now, 1), sid);
   }
 
   recordPong(sid: string, now: number): void {

@@ -47,8 +47,9 @@ export class Heartbeat {
   dueTimes(now: number): number[] {
     const created = this.store.sessionCreatedTimes();
     if (created.length === 0) {
-      this.store.setMeta("ping_done", null);
-      this.store.setMeta("ping_rounds", null);
+      // Forget the schedule (written only when there is one: an idle host writes nothing).
+      if (this.store.getMeta("ping_done") !== null) this.store.setMeta("ping_done", null);
+      if (this.store.getMeta("ping_rounds") !== null) this.setUncheckedRounds([]);
       return [];
     }
     const done = this.pingDone(now);
@@ -125,9 +126,11 @@ export class Heartbeat {
     for (const session of this.store.sessions()) {
       if (!this.pingedIn(session, round)) continue;
       if (session.closing) {
-        // A polling session closed without a GET to hear it: when its ping would be due, drop it.
+        // A polling session closed gracefully waits for a GET to hear its "1" (engine.io waits
+        // closeTimeout); at its first ping point a whole interval later, nobody is coming: drop it.
         // (A probe that answered "3probe" keeps it until its "5" comes or the probe closes.)
-        if (!this.sessions.polling.held(session.sid) && !this.sessions.websocket.probeOpen(session.sid)) this.sessions.forget(session.sid);
+        const abandoned = now - session.closing >= this.config.pingInterval && !this.sessions.polling.held(session.sid);
+        if (abandoned && !this.sessions.websocket.probeOpen(session.sid)) this.sessions.forget(session.sid);
         continue;
       }
       if (session.transport === "websocket") this.sessions.websocket.ping(session.sid);

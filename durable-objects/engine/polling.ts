@@ -54,8 +54,9 @@ export class PollingTransport {
   /** A held GET's channel: the Worker confirmed its payload reached a live client. */
   onChannelMessage(ws: WebSocket, message: string | ArrayBuffer): void {
     const sid = this.polls.onMessage(ws, message);
-    // A closing session is gone once its last frames (ending with "1") are handed over.
-    if (sid && this.store.session(sid)?.closing) this.sessions.forget(sid);
+    // A closing session is gone once its last frames (ending with "1") are handed over; frames
+    // queued after this payload (the "1" of a close that came later) wait for the next GET.
+    if (sid && this.store.session(sid)?.closing && this.store.queueSize(sid).frames === 0) this.sessions.forget(sid);
   }
 
   /** A POST of packets from the client. */

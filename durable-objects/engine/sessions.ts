@@ -210,7 +210,7 @@ export class EngineSessions implements SessionControl {
   private end(sid: string, reason: CloseReason) {
     const session = this.store.session(sid);
     if (!session || session.closing) return null;
-    this.store.markClosing(sid);
+    this.store.markClosing(sid, Date.now());
     this.listener?.onClose(sid, reason);
     return session;
   }

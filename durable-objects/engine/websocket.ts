@@ -105,7 +105,7 @@ export class WebSocketTransport {
       return;
     }
     if (message === "5") {
-      const closing = this.store.session(sid)?.closing === 1;
+      const closing = (this.store.session(sid)?.closing ?? 0) !== 0;
       this.store.setTransport(sid, "websocket");
       ws.serializeAttachment({ sid, probing: false } satisfies WebSocketAttachment);
       for (const frame of this.store.drain(sid)) ws.send(storedFrameToWebSocket(this.framing(), frame));

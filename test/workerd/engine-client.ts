@@ -228,7 +228,8 @@ export class WebSocketSession implements Conn {
   private constructor(readonly ws: WebSocket) {
     ws.addEventListener("message", (event) => {
       const data = event.data as Frame;
-      if (data === "2" && this.autoPong) ws.send("3");
+      // A ping may still arrive after this side closed: nothing to answer then.
+      if (data === "2" && this.autoPong && ws.readyState === WebSocket.OPEN) ws.send("3");
       this.inbox.push(data);
     });
     ws.addEventListener("close", (event) => {

@@ -83,12 +83,13 @@ describe("heartbeat on WebSocket", () => {
     await expectGone(session.sid);
   });
 
-  it("the host keeps one alarm, due within one ping interval, while it has sessions", async () => {
+  it("the host keeps one alarm, due within one ping interval (plus one grid step), while it has sessions", async () => {
     const session = await webSocket();
     await connectOk(session);
     const scheduled = await runInDurableObject(hostStubFor(session.sid), (_instance, state) => state.storage.getAlarm());
     expect(scheduled).not.toBeNull();
-    expect(scheduled!).toBeLessThanOrEqual(Date.now() + 300);
+    // Pings fall on the heartbeat grid: at most pingInterval / 4 after they are due.
+    expect(scheduled!).toBeLessThanOrEqual(Date.now() + 300 + 75);
   });
 });
 
