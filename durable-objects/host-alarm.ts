@@ -14,6 +14,8 @@ export class HostAlarm {
     private readonly storage: DurableObjectStorage,
     /** The other times the alarm must fire at (the heartbeat's). */
     private readonly dueTimes: (now: number) => number[],
+    /** Counts alarm writes that reach storage (billed work). */
+    private readonly onWrite: () => void = () => undefined,
   ) {}
 
   /** Calls `fire` once `at` has passed; returns a cancel function. */
@@ -50,6 +52,7 @@ export class HostAlarm {
     if (this.scheduled === undefined) this.scheduled = await this.storage.getAlarm();
     const current = this.scheduled;
     this.scheduled = next;
+    if (next !== current) this.onWrite();
     await setAlarmAt(this.storage, next, current);
   }
 }

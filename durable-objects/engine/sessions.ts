@@ -110,7 +110,7 @@ export class EngineSessions implements SessionControl {
 
   webSocketGone(ws: WebSocket, reason: CloseReason): void {
     const { sid, probing, pollChannel } = ws.deserializeAttachment() as WebSocketAttachment;
-    if (pollChannel) return;
+    if (pollChannel) return this.polling.onChannelClose(ws);
     this.websocket.onGone(sid, probing, reason);
   }
 
