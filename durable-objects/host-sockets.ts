@@ -21,8 +21,8 @@ export type SocketRow = {
 const MAX_CACHED_ROOMS = 10_000;
 
 export class SocketTables {
-  /** Socket rows by id; null: known not to be here. */
-  private readonly rows = new Map<string, SocketRow | null>();
+  /** Socket rows by id (every one of them once `allLoaded`). */
+  private readonly rows = new Map<string, SocketRow>();
   /** Socket ids per session, in connection order (loaded per session). */
   private readonly bySession = new Map<string, string[]>();
   /** Rooms per socket (loaded per socket). */
@@ -53,11 +53,11 @@ export class SocketTables {
 
   socket(id: string): SocketRow | null {
     const cached = this.rows.get(id);
-    if (cached !== undefined) return cached;
+    if (cached) return cached;
     // Socket ids are "<host>.<random><tag>" (protocol/ids.ts): a name without a dot is a room.
     if (this.allLoaded || !id.includes(".")) return null;
     const row = this.sql.exec<SocketRow>("SELECT * FROM sockets WHERE id = ?", id).toArray()[0] ?? null;
-    this.rows.set(id, row);
+    if (row) this.rows.set(id, row); // unknown ids are not remembered: they would pile up
     return row;
   }
 
@@ -69,7 +69,7 @@ export class SocketTables {
       ids = rows.map((row) => row.id);
       this.bySession.set(sid, ids);
     }
-    return ids.map((id) => this.rows.get(id)).filter((row): row is SocketRow => !!row);
+    return ids.map((id) => this.rows.get(id)).filter((row): row is SocketRow => row !== undefined);
   }
 
   socketCount(): number {
@@ -92,7 +92,7 @@ export class SocketTables {
     const deleted = this.sql.exec("DELETE FROM sockets WHERE id = ?", id).rowsWritten > 0;
     for (const room of rooms) this.membersByRoom.get(room)?.delete(id);
     this.roomsBySocket.delete(id);
-    this.rows.set(id, null);
+    this.rows.delete(id);
     if (row) {
       const ids = this.bySession.get(row.sid);
       if (ids)
@@ -148,7 +148,7 @@ export class SocketTables {
     const chosen = new Set<string>();
     if (rooms.length === 0) {
       this.loadAll();
-      for (const [id, row] of this.rows) if (row && row.nsp === nsp) chosen.add(id);
+      for (const [id, row] of this.rows) if (row.nsp === nsp) chosen.add(id);
     } else {
       for (const room of rooms) {
         for (const id of this.members(room)) chosen.add(id);
@@ -195,8 +195,7 @@ export class SocketTables {
   private loadAll(): void {
     if (this.allLoaded) return;
     for (const row of this.sql.exec<SocketRow>("SELECT * FROM sockets").toArray()) if (!this.rows.get(row.id)) this.rows.set(row.id, row);
-    for (const [id, row] of this.rows) if (row === null) this.rows.delete(id);
     this.allLoaded = true;
-    this.count = [...this.rows.values()].length;
+    this.count = this.rows.size;
   }
 }
