@@ -18,6 +18,7 @@ import { hostStub, roomStub, type EdgeioBindings } from "./bindings";
 import { configFrom, type EdgeioConfig, type TransportName } from "./config";
 import { LIMIT_MESSAGES, type LimitName } from "./engine/limits";
 import { HostStore } from "./host-store";
+import { BilledWork, type BilledWorkCounts, CountingSql } from "./billed-work";
 import { EngineSessions } from "./engine/sessions";
 import { Heartbeat } from "./engine/heartbeat";
 import { Eio3Heartbeat } from "./engine/heartbeat-v3";
@@ -61,6 +62,8 @@ export interface HostStats {
   volatileDropped: number;
   /** Sessions closed for a limit, by limit (README "Limits"). */
   closedForLimits: Partial<Record<LimitName, number>>;
+  /** Billed work of this instance (in memory, since it was constructed): see billed-work.ts. */
+  work: BilledWorkCounts;
 }
 
 export class ConnectionHost extends DurableObject<EdgeioBindings> implements HostRuntime, ConnectionHostApi {
@@ -73,6 +76,7 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   private readonly bridge: ClientBridge;
   private readonly rooms: RoomMembership;
   private readonly instanceId = crypto.randomUUID();
+  private readonly work = new BilledWork();
   /** This host's fan-outs, in order per sender as Socket.IO keeps them (see cluster/sequence.ts). */
   private readonly fanoutChain = new Sequence();
   /** Applies the cluster's operations to this host's sockets (cluster/host-ops.ts). */
@@ -83,7 +87,7 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   constructor(ctx: DurableObjectState, env: EdgeioBindings, app: EdgeioApp) {
     super(ctx, env);
     this.config = configFrom(env);
-    this.store = new HostStore(ctx.storage.sql);
+    this.store = new HostStore(new CountingSql(ctx.storage.sql, this.work));
     this.store.bumpMeta("constructions");
     // A client's pong (v3 host: the client's ping) is answered by the runtime without waking this
     // object; the heartbeat reads the auto-response timestamp to tell live peers from dead ones.
@@ -92,7 +96,11 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     this.engine = new EngineSessions(ctx, this.store, this.config, () => this.hostName);
     this.heartbeatV4 = new Heartbeat(this.store, this.config, this.engine);
     this.heartbeatV3 = new Eio3Heartbeat(this.store, this.config, this.engine);
-    this.hostAlarm = new HostAlarm(ctx.storage, (now) => this.heartbeat.dueTimes(now));
+    this.hostAlarm = new HostAlarm(
+      ctx.storage,
+      (now) => this.heartbeat.dueTimes(now),
+      () => this.work.alarmWritten(),
+    );
     const io = new Server(this);
     this.bridge = new ClientBridge(io, this, this.store, this.engine, () => this.rooms, {
       namespacesPerSession: this.config.limits.namespacesPerSession,
@@ -152,6 +160,7 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   // ── the runtime's entry points ─────────────────────────────
   /** An Engine.IO request the Worker verified (engine/verify.ts rules 1–9) and forwarded here. */
   async fetch(request: Request): Promise<Response> {
+    this.work.invoked("fetch");
     this.store.bumpMeta("wakes");
     const host = request.headers.get(HOST_HEADER);
     if (host && this.store.getMeta("name") !== host) {
@@ -171,11 +180,13 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   }
 
   async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    this.work.invoked("webSocketMessage");
     this.store.bumpMeta("wakes");
     this.engine.webSocketMessage(ws, message);
   }
 
   async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    this.work.invoked("webSocketClose");
     this.store.bumpMeta("wakes");
     this.engine.webSocketGone(ws, "transport close");
     try {
@@ -186,12 +197,14 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   }
 
   async webSocketError(ws: WebSocket): Promise<void> {
+    this.work.invoked("webSocketError");
     this.store.bumpMeta("wakes");
     this.engine.webSocketGone(ws, "transport error");
   }
 
   /** One alarm for everything: pings, pong checks, connect timeouts, ack timeouts. */
   async alarm(): Promise<void> {
+    this.work.invoked("alarm");
     this.store.bumpMeta("wakes");
     this.store.bumpMeta("alarms");
     this.hostAlarm.fired();
@@ -199,6 +212,8 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     try {
       this.heartbeat.run(now);
       this.hostAlarm.runDeadlines(now);
+      // The stats counters reach SQLite here, with the heartbeat's own writes: at most once per alarm.
+      this.store.flushCounters();
     } finally {
       await this.hostAlarm.schedule();
     }
@@ -207,11 +222,13 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   // ── RPC ────────────────────────────────────────────────────
   /** Applies an operation to this host's matching sockets; says how many matched (and what the op brings back). */
   async apply(op: HostOp): Promise<HostReply> {
+    this.work.invoked("rpc");
     await this.stall.pass();
     return this.ops.apply(op);
   }
 
   async collectAcks(ackId: string): Promise<AckCollection> {
+    this.work.invoked("rpc");
     await this.stall.pass();
     return this.ops.collectAcks(ackId);
   }
@@ -221,6 +238,7 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   }
 
   aliveSockets(socketIds: string[]): string[] {
+    this.work.invoked("rpc");
     return socketIds.filter((id) => {
       const row = this.store.socket(id);
       return row !== null && this.store.session(row.sid)?.closing === 0;
@@ -228,6 +246,8 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   }
 
   stats(): HostStats {
+    this.work.invoked("stats");
+    this.store.flushCounters();
     return {
       host: this.store.getMeta<string>("name"),
       instanceId: this.instanceId,
@@ -243,6 +263,7 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
           .map((limit) => [limit, this.store.getMeta<number>(`closed_for:${limit}`) ?? 0])
           .filter(([, count]) => count !== 0),
       ),
+      work: this.work.snapshot(),
     };
   }
 

@@ -1,7 +1,8 @@
 /**
  * A ConnectionHost's one alarm (no setTimeout in Durable Objects): it fires at the earliest of
  * the heartbeat's times and the in-memory deadlines handlers set (ack timeouts). The scheduled
- * time is cached so that rescheduling to the same time costs no storage write.
+ * time is cached so that rescheduling to the same time costs no storage write, and the
+ * computation is done once per event however many callers ask for it.
  */
 import { setAlarmAt } from "./alarm";
 
@@ -9,18 +10,22 @@ export class HostAlarm {
   private readonly deadlines = new Map<number, { at: number; fire: () => void }>();
   private nextDeadlineId = 0;
   private scheduled: number | null | undefined;
+  private pending: Promise<void> | null = null;
 
   constructor(
     private readonly storage: DurableObjectStorage,
     /** The other times the alarm must fire at (the heartbeat's). */
     private readonly dueTimes: (now: number) => number[],
+    /** Counts alarm writes that reach storage (billed work). */
+    private readonly onWrite: () => void = () => undefined,
   ) {}
 
   /** Calls `fire` once `at` has passed; returns a cancel function. */
   addDeadline(at: number, fire: () => void): () => void {
     const id = this.nextDeadlineId++;
     this.deadlines.set(id, { at, fire });
-    void this.schedule();
+    // An alarm already set to fire no later covers it: nothing to compute (ack timeouts are frequent).
+    if (this.scheduled === undefined || this.scheduled === null || at < this.scheduled) void this.schedule();
     return () => this.deadlines.delete(id);
   }
 
@@ -42,14 +47,28 @@ export class HostAlarm {
     }
   }
 
-  /** Moves the alarm to the earliest time anything is due (or deletes it). */
-  async schedule(): Promise<void> {
-    const candidates = this.dueTimes(Date.now());
-    for (const deadline of this.deadlines.values()) candidates.push(deadline.at);
-    const next = candidates.length > 0 ? Math.min(...candidates) : null;
+  /**
+   * Moves the alarm to the earliest time anything is due (or deletes it). Calls made in the
+   * same turn of an event share one computation.
+   */
+  schedule(): Promise<void> {
+    if (!this.pending) {
+      this.pending = Promise.resolve().then(() => {
+        this.pending = null;
+        return this.compute();
+      });
+    }
+    return this.pending;
+  }
+
+  private async compute(): Promise<void> {
+    let next: number | null = null;
+    for (const at of this.dueTimes(Date.now())) if (next === null || at < next) next = at;
+    for (const deadline of this.deadlines.values()) if (next === null || deadline.at < next) next = deadline.at;
     if (this.scheduled === undefined) this.scheduled = await this.storage.getAlarm();
     const current = this.scheduled;
     this.scheduled = next;
+    if (next !== current) this.onWrite();
     await setAlarmAt(this.storage, next, current);
   }
 }

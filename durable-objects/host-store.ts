@@ -1,10 +1,20 @@
 /**
  * Everything a ConnectionHost must remember across eviction and hibernation, in its SQLite:
  * Engine.IO sessions, queued long-polling frames, Socket.IO sockets (namespace, auth,
- * socket.data) and their rooms.
+ * socket.data) and their rooms (host-sockets.ts), and host metadata.
+ *
+ * Reads are served from memory: each table is read at most once per instance (per row, or
+ * whole where a scan is needed anyway) and then kept in step by write-through, so storage is
+ * never behind memory. Stats counters (wakes, alarms, …) are the exception: they are counted
+ * in memory and added to SQLite lazily (`flushCounters`, at most once per alarm), so a wake
+ * that changes nothing writes nothing.
  */
+import type { CountingSql } from "./billed-work";
 import type { TransportName } from "./config";
 import type { HandshakeRecord } from "./engine/types";
+import { SocketTables } from "./host-sockets";
+
+export type { SocketRow } from "./host-sockets";
 
 export type SessionRow = {
   sid: string;
@@ -16,15 +26,6 @@ export type SessionRow = {
   connect_deadline: number | null;
   last_pong_at: number;
   handshake: string;
-};
-
-export type SocketRow = {
-  id: string;
-  sid: string;
-  nsp: string;
-  auth: string;
-  data: string;
-  connected_at: number;
 };
 
 const SCHEMA = `
@@ -53,7 +54,7 @@ CREATE TABLE IF NOT EXISTS sockets (
   connected_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sockets_by_sid ON sockets (sid);
-CREATE INDEX IF NOT EXISTS sockets_by_nsp ON sockets (nsp);
+DROP INDEX IF EXISTS sockets_by_nsp;
 CREATE TABLE IF NOT EXISTS socket_rooms (
   socket_id TEXT NOT NULL,
   room TEXT NOT NULL,
@@ -66,35 +67,75 @@ CREATE TABLE IF NOT EXISTS host_meta (
 );
 `;
 
-export class HostStore {
+export class HostStore extends SocketTables {
   /** Queued frames and characters per session, counted once from SQLite, then kept in step. */
   private readonly queueSizes = new Map<string, { frames: number; bytes: number }>();
+  private meta: Map<string, string | number | null> | null = null;
+  /** Counter increments not yet added to host_meta. */
+  private readonly pendingCounts = new Map<string, number>();
+  /** Session rows by sid (all of them once `allSessionsLoaded`). */
+  private readonly sessionRows = new Map<string, SessionRow>();
+  private allSessionsLoaded = false;
+  private sessionTotal: number | undefined;
 
-  constructor(private readonly sql: SqlStorage) {
+  constructor(sql: CountingSql) {
+    super(sql);
     sql.exec(SCHEMA);
   }
 
   // ── host meta ──────────────────────────────────────────────
   getMeta<T extends string | number>(key: string): T | null {
-    const row = this.sql.exec<{ value: T }>("SELECT value FROM host_meta WHERE key = ?", key).toArray()[0];
-    return row ? row.value : null;
+    const stored = this.metaMap().get(key) ?? null;
+    const pending = this.pendingCounts.get(key);
+    if (pending === undefined) return stored as T | null;
+    return (((stored as number | null) ?? 0) + pending) as T;
   }
 
   setMeta(key: string, value: string | number | null): void {
+    const meta = this.metaMap();
+    if (meta.has(key) && meta.get(key) === value) return;
     this.sql.exec("INSERT OR REPLACE INTO host_meta (key, value) VALUES (?, ?)", key, value);
+    meta.set(key, value);
   }
 
   deleteMeta(key: string): void {
-    this.sql.exec("DELETE FROM host_meta WHERE key = ?", key);
+    if (this.metaMap().has(key)) this.sql.exec("DELETE FROM host_meta WHERE key = ?", key);
+    this.metaMap().delete(key);
   }
 
-  /** Adds 1 to a numeric host counter (stats). */
+  /** Adds 1 to a numeric host counter (stats), in memory until the next `flushCounters`. */
   bumpMeta(key: string): void {
-    this.setMeta(key, (this.getMeta<number>(key) ?? 0) + 1);
+    this.pendingCounts.set(key, (this.pendingCounts.get(key) ?? 0) + 1);
+  }
+
+  /** Adds the counted increments to SQLite (one row per counter that moved). */
+  flushCounters(): void {
+    for (const [key, pending] of this.pendingCounts) {
+      this.pendingCounts.delete(key);
+      this.setMeta(key, ((this.metaMap().get(key) as number | null) ?? 0) + pending);
+    }
+  }
+
+  private metaMap(): Map<string, string | number | null> {
+    if (!this.meta) {
+      const rows = this.sql.exec<{ key: string; value: string | number | null }>("SELECT key, value FROM host_meta").toArray();
+      this.meta = new Map(rows.map((row) => [row.key, row.value]));
+    }
+    return this.meta;
   }
 
   // ── sessions ───────────────────────────────────────────────
   createSession(sid: string, transport: TransportName, now: number, connectDeadline: number, handshake: HandshakeRecord): void {
+    const row: SessionRow = {
+      sid,
+      transport,
+      upgrading: 0,
+      closing: 0,
+      created_at: now,
+      connect_deadline: connectDeadline,
+      last_pong_at: now,
+      handshake: JSON.stringify(handshake),
+    };
     this.sql.exec(
       "INSERT INTO sessions (sid, transport, created_at, connect_deadline, last_pong_at, handshake) VALUES (?, ?, ?, ?, ?, ?)",
       sid,
@@ -102,70 +143,110 @@ export class HostStore {
       now,
       connectDeadline,
       now,
-      JSON.stringify(handshake),
+      row.handshake,
     );
+    this.sessionRows.set(sid, row);
+    this.queueSizes.set(sid, { frames: 0, bytes: 0 });
+    this.newSessionSockets(sid);
+    if (this.sessionTotal !== undefined) this.sessionTotal += 1;
   }
 
   session(sid: string): SessionRow | null {
-    return this.sql.exec<SessionRow>("SELECT * FROM sessions WHERE sid = ?", sid).toArray()[0] ?? null;
+    const cached = this.sessionRows.get(sid);
+    if (cached) return cached;
+    if (this.allSessionsLoaded) return null;
+    const row = this.sql.exec<SessionRow>("SELECT * FROM sessions WHERE sid = ?", sid).toArray()[0] ?? null;
+    if (row) this.sessionRows.set(sid, row); // unknown sids are not remembered: they would pile up
+    return row;
   }
 
+  /** Every session (read from SQLite once per instance, then from memory). */
   sessions(): SessionRow[] {
-    return this.sql.exec<SessionRow>("SELECT * FROM sessions").toArray();
+    if (!this.allSessionsLoaded) {
+      for (const row of this.sql.exec<SessionRow>("SELECT * FROM sessions").toArray()) {
+        if (!this.sessionRows.get(row.sid)) this.sessionRows.set(row.sid, row);
+      }
+      this.allSessionsLoaded = true;
+      this.sessionTotal = this.sessionRows.size;
+    }
+    return [...this.sessionRows.values()];
   }
 
   /** Every session's handshake time (the heartbeat's schedule follows from it alone). */
   sessionCreatedTimes(): number[] {
-    return this.sql
-      .exec<{ created_at: number }>("SELECT created_at FROM sessions")
-      .toArray()
-      .map((row) => row.created_at);
-  }
-
-  socketCount(): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sockets").one().n;
+    return this.sessions().map((row) => row.created_at);
   }
 
   sessionCount(): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sessions").one().n;
+    if (this.sessionTotal === undefined) this.sessionTotal = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sessions").one().n;
+    return this.sessionTotal;
   }
 
   setTransport(sid: string, transport: TransportName): void {
-    this.sql.exec("UPDATE sessions SET transport = ?, upgrading = 0 WHERE sid = ?", transport, sid);
+    this.update(sid, { transport, upgrading: 0 }, "UPDATE sessions SET transport = ?, upgrading = 0 WHERE sid = ?", transport);
   }
 
   /** 0: no upgrade under way; 1: a WebSocket probe is open; 2: the probe answered "3probe". */
   setUpgradeState(sid: string, state: 0 | 1 | 2): void {
-    this.sql.exec("UPDATE sessions SET upgrading = ? WHERE sid = ?", state, sid);
+    this.update(sid, { upgrading: state }, "UPDATE sessions SET upgrading = ? WHERE sid = ?", state);
   }
 
   /** `closing` holds when the session began closing (0: open). */
   markClosing(sid: string, now: number): void {
-    this.sql.exec("UPDATE sessions SET closing = ? WHERE sid = ?", Math.max(now, 1), sid);
+    const closing = Math.max(now, 1);
+    this.update(sid, { closing }, "UPDATE sessions SET closing = ? WHERE sid = ?", closing);
   }
 
   recordPong(sid: string, now: number): void {
-    this.sql.exec("UPDATE sessions SET last_pong_at = ? WHERE sid = ?", now, sid);
+    this.update(sid, { last_pong_at: now }, "UPDATE sessions SET last_pong_at = ? WHERE sid = ?", now);
   }
 
+  /**
+   * The session connected a namespace: its connect deadline is off, in memory only (no write
+   * per connect). A new instance reads the stored deadline back; `sessionsPastConnectDeadline`
+   * then sees the session's sockets and clears it for good.
+   */
   clearConnectDeadline(sid: string): void {
-    this.sql.exec("UPDATE sessions SET connect_deadline = NULL WHERE sid = ?", sid);
+    const row = this.session(sid);
+    if (row) row.connect_deadline = null;
+  }
+
+  /** Write-through of one session's columns; nothing is written when nothing changes. */
+  private update(sid: string, changes: Partial<SessionRow>, query: string, ...values: Array<string | number>): void {
+    const row = this.session(sid);
+    if (!row) return;
+    const entries = Object.entries(changes) as Array<[keyof SessionRow, never]>;
+    if (entries.every(([key, value]) => row[key] === value)) return;
+    this.sql.exec(query, ...values, sid);
+    for (const [key, value] of entries) row[key] = value;
   }
 
   earliestConnectDeadline(): number | null {
-    return this.sql.exec<{ t: number | null }>("SELECT MIN(connect_deadline) AS t FROM sessions WHERE closing = 0").one().t;
+    let earliest: number | null = null;
+    for (const row of this.sessions()) {
+      if (row.closing || row.connect_deadline === null) continue;
+      if (earliest === null || row.connect_deadline < earliest) earliest = row.connect_deadline;
+    }
+    return earliest;
   }
 
+  /** Sessions that connected no namespace in time (a session with sockets has its deadline cleared). */
   sessionsPastConnectDeadline(now: number): string[] {
-    return this.sql
-      .exec<{ sid: string }>("SELECT sid FROM sessions WHERE connect_deadline IS NOT NULL AND connect_deadline <= ? AND closing = 0", now)
-      .toArray()
-      .map((row) => row.sid);
+    const due = this.sessions().filter((row) => row.connect_deadline !== null && row.connect_deadline <= now && row.closing === 0);
+    for (const row of due) {
+      if (this.socketsOfSession(row.sid).length === 0) continue;
+      this.sql.exec("UPDATE sessions SET connect_deadline = NULL WHERE sid = ?", row.sid);
+      row.connect_deadline = null;
+    }
+    return due.filter((row) => row.connect_deadline !== null).map((row) => row.sid);
   }
 
   deleteSession(sid: string): void {
     this.clearQueue(sid);
-    this.sql.exec("DELETE FROM sessions WHERE sid = ?", sid);
+    const deleted = this.sql.exec("DELETE FROM sessions WHERE sid = ?", sid).rowsWritten > 0;
+    this.sessionRows.delete(sid);
+    this.forgetSessionSockets(sid);
+    if (deleted && this.sessionTotal !== undefined) this.sessionTotal -= 1;
   }
 
   // ── long-polling queue ─────────────────────────────────────
@@ -198,95 +279,46 @@ export class HostStore {
 
   /** The queued frames of a session, oldest first, without removing them (see `deleteUpTo`). */
   peek(sid: string): { frames: string[]; lastSeq: number } {
+    // An empty queue (the usual case with a GET held) is known without a read.
+    if (this.queueSize(sid).frames === 0) return { frames: [], lastSeq: 0 };
     const rows = this.sql.exec<{ seq: number; frame: string }>("SELECT seq, frame FROM outbox WHERE sid = ? ORDER BY seq", sid).toArray();
     return { frames: rows.map((row) => row.frame), lastSeq: rows.length > 0 ? rows[rows.length - 1].seq : 0 };
   }
 
   /** Removes frames up to `seq` once their delivery is confirmed. */
   deleteUpTo(sid: string, seq: number): void {
+    if (seq <= 0) return;
     this.sql.exec("DELETE FROM outbox WHERE sid = ? AND seq <= ?", sid, seq);
     this.queueSizes.delete(sid);
   }
 
-  /** Removes and returns the queued frames of a session, oldest first. */
-  drain(sid: string): string[] {
-    const rows = this.sql.exec<{ seq: number; frame: string }>("SELECT seq, frame FROM outbox WHERE sid = ? ORDER BY seq", sid).toArray();
-    if (rows.length > 0) this.deleteUpTo(sid, rows[rows.length - 1].seq);
-    return rows.map((row) => row.frame);
-  }
-
-  // ── sockets and rooms ──────────────────────────────────────
-  insertSocket(row: SocketRow): void {
-    this.sql.exec(
-      "INSERT INTO sockets (id, sid, nsp, auth, data, connected_at) VALUES (?, ?, ?, ?, ?, ?)",
-      row.id,
-      row.sid,
-      row.nsp,
-      row.auth,
-      row.data,
-      row.connected_at,
-    );
-  }
-
-  socket(id: string): SocketRow | null {
-    return this.sql.exec<SocketRow>("SELECT * FROM sockets WHERE id = ?", id).toArray()[0] ?? null;
-  }
-
-  socketsOfSession(sid: string): SocketRow[] {
-    return this.sql.exec<SocketRow>("SELECT * FROM sockets WHERE sid = ? ORDER BY connected_at", sid).toArray();
-  }
-
-  /** Whether any socket of namespace `nsp` is on this host (one index probe). */
-  hasSocketsIn(nsp: string): boolean {
-    return this.sql.exec("SELECT 1 FROM sockets WHERE nsp = ? LIMIT 1", nsp).toArray().length > 0;
-  }
-
-  saveSocketData(id: string, data: string): void {
-    this.sql.exec("UPDATE sockets SET data = ? WHERE id = ?", data, id);
-  }
-
-  deleteSocket(id: string): void {
-    this.sql.exec("DELETE FROM socket_rooms WHERE socket_id = ?", id);
-    this.sql.exec("DELETE FROM sockets WHERE id = ?", id);
-  }
-
-  roomsOf(socketId: string): string[] {
-    return this.sql
-      .exec<{ room: string }>("SELECT room FROM socket_rooms WHERE socket_id = ?", socketId)
+  /**
+   * Puts frames a held GET carried but its client never got back in the queue, where they were:
+   * after the queued frames up to `afterSeq` (the ones that GET carried too), before later ones.
+   */
+  requeue(sid: string, afterSeq: number, frames: string[]): void {
+    if (frames.length === 0) return;
+    const later = this.sql
+      .exec<{ frame: string }>("SELECT frame FROM outbox WHERE sid = ? AND seq > ? ORDER BY seq", sid, afterSeq)
       .toArray()
-      .map((row) => row.room);
-  }
-
-  addRoom(socketId: string, room: string): boolean {
-    return this.sql.exec("INSERT OR IGNORE INTO socket_rooms (socket_id, room) VALUES (?, ?)", socketId, room).rowsWritten > 0;
-  }
-
-  removeRoom(socketId: string, room: string): boolean {
-    return this.sql.exec("DELETE FROM socket_rooms WHERE socket_id = ? AND room = ?", socketId, room).rowsWritten > 0;
+      .map((row) => row.frame);
+    if (later.length > 0) this.sql.exec("DELETE FROM outbox WHERE sid = ? AND seq > ?", sid, afterSeq);
+    this.queueSizes.delete(sid);
+    this.enqueue(sid, [...frames, ...later]);
   }
 
   /**
-   * Sockets of a namespace selected like Socket.IO's adapter does: in any of `rooms`
-   * (all sockets when empty), not in any of `except`. A socket's own id counts as a room.
+   * Removes and returns the queued frames of a session, oldest first; `unconfirmed` (frames an
+   * abandoned GET carried, not in the queue) go back in their place, after the frames up to
+   * `afterSeq`.
    */
-  select(nsp: string, rooms: string[], except: string[]): Array<{ id: string; sid: string }> {
-    const exceptSet = new Set(except);
-    const candidates =
-      rooms.length === 0
-        ? this.sql.exec<{ id: string; sid: string }>("SELECT id, sid FROM sockets WHERE nsp = ?", nsp).toArray()
-        : this.sql
-            .exec<{ id: string; sid: string }>(
-              `SELECT DISTINCT s.id, s.sid FROM sockets s LEFT JOIN socket_rooms r ON r.socket_id = s.id
-               WHERE s.nsp = ? AND (s.id IN (SELECT value FROM json_each(?)) OR r.room IN (SELECT value FROM json_each(?)))`,
-              nsp,
-              JSON.stringify(rooms),
-              JSON.stringify(rooms),
-            )
-            .toArray();
-    if (exceptSet.size === 0) return candidates;
-    return candidates.filter((socket) => {
-      if (exceptSet.has(socket.id)) return false;
-      return !this.roomsOf(socket.id).some((room) => exceptSet.has(room));
-    });
+  drain(sid: string, unconfirmed: { afterSeq: number; frames: string[] } = { afterSeq: 0, frames: [] }): string[] {
+    if (this.queueSize(sid).frames === 0) return [...unconfirmed.frames];
+    const rows = this.sql.exec<{ seq: number; frame: string }>("SELECT seq, frame FROM outbox WHERE sid = ? ORDER BY seq", sid).toArray();
+    if (rows.length > 0) this.deleteUpTo(sid, rows[rows.length - 1].seq);
+    this.queueSizes.set(sid, { frames: 0, bytes: 0 });
+    const before = rows.filter((row) => row.seq <= unconfirmed.afterSeq).map((row) => row.frame);
+    const after = rows.filter((row) => row.seq > unconfirmed.afterSeq).map((row) => row.frame);
+    return [...before, ...unconfirmed.frames, ...after];
   }
 }

@@ -2,8 +2,6 @@
  * Headers the Worker adds when it forwards a request to a ConnectionHost. They are internal:
  * the edge removes any a client sends (`stripInternalHeaders`) before adding its own.
  */
-import { hmacHex } from "./hmac";
-
 export const HOST_HEADER = "x-edgeio-host";
 export const ADDRESS_HEADER = "x-edgeio-address";
 /**
@@ -22,12 +20,4 @@ export function stripInternalHeaders(headers: Headers): Headers {
     if (!key.toLowerCase().startsWith(INTERNAL_PREFIX)) clean.append(key, value);
   });
   return clean;
-}
-
-/**
- * The value the Worker's loopback puts in POLL_CHANNEL_HEADER: an HMAC of the sid, so the edge
- * can tell its own held-poll request from a client that sends the header itself.
- */
-export function pollChannelToken(secret: string, sid: string): Promise<string> {
-  return hmacHex(secret, `poll-channel:${sid}`);
 }

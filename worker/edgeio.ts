@@ -11,7 +11,7 @@ import { configFrom, type EdgeioConfig } from "../durable-objects/config";
 import { configIssues } from "../protocol/config-vars";
 import { errorResponse } from "../protocol/http-errors";
 import { engineCors } from "./cors";
-import { handleEngineRequest, type Loopback } from "./engine-route";
+import { handleEngineRequest } from "./engine-route";
 import { hostName } from "../protocol/ids";
 import { mountAppRoutes, mountFeatureRoutes } from "./routes";
 
@@ -38,7 +38,7 @@ function buildHttpApp(config: EdgeioConfig, app: EdgeioApp) {
       if (c.req.header("upgrade")?.toLowerCase() === "websocket") return next();
       return engineCors(config)(c, next);
     });
-    http.all(path, (c) => handleEngineRequest(c.req.raw, c.env, config, loopbackOf(c.executionCtx)));
+    http.all(path, (c) => handleEngineRequest(c.req.raw, c.env, config));
   }
 
   mountFeatureRoutes(http, config);
@@ -68,12 +68,6 @@ function buildHttpApp(config: EdgeioConfig, app: EdgeioApp) {
     return errorResponse(500, "internal_error", "internal error");
   });
   return http;
-}
-
-/** `ctx.exports.default`: this Worker's own entry point, callable as a fresh invocation. */
-function loopbackOf(ctx: unknown): Loopback | undefined {
-  const exports = (ctx as { exports?: { default?: Loopback } }).exports;
-  return exports?.default;
 }
 
 const apps = new WeakMap<object, Hono<{ Bindings: Env }>>();

@@ -9,22 +9,18 @@ import { noopPayload } from "../durable-objects/engine/framing";
 import { CLOSE_CLIENT_GONE, CLOSE_DELIVERED, POLL_DELIVERED } from "../durable-objects/engine/poll-channels";
 import { verifyEdgeRequest } from "../durable-objects/engine/verify";
 import { engineErrorResponse } from "../protocol/engine-errors";
-import { constantTimeEqual } from "../protocol/hmac";
 import { hostName, verifySid } from "../protocol/ids";
-import { ADDRESS_HEADER, HOST_HEADER, POLL_CHANNEL_HEADER, pollChannelToken, stripInternalHeaders } from "../protocol/internal-headers";
+import { ADDRESS_HEADER, HOST_HEADER, POLL_CHANNEL_HEADER, stripInternalHeaders } from "../protocol/internal-headers";
 import { isOriginAllowed } from "./cors";
 
-/** What the engine route needs from the invocation: its loopback to this Worker's own fetch. */
-export interface Loopback {
-  fetch(request: Request): Promise<Response>;
-}
+/**
+ * Engine.IO requests this isolate has handled: a Worker request each (a polling round trip is
+ * two: its POST and its GET). In memory only, for the work-count tests; no session state.
+ */
+export const engineRequests = { count: 0 };
 
-export async function handleEngineRequest(
-  request: Request,
-  env: EdgeioBindings,
-  config: EdgeioConfig,
-  loopback?: Loopback,
-): Promise<Response> {
+export async function handleEngineRequest(request: Request, env: EdgeioBindings, config: EdgeioConfig): Promise<Response> {
+  engineRequests.count += 1;
   const verdict = await verifyEdgeRequest(
     { method: request.method, url: new URL(request.url), origin: request.headers.get("origin"), isUpgrade: isWebSocketUpgrade(request) },
     config,
@@ -37,25 +33,16 @@ export async function handleEngineRequest(
   const host = verdict.kind === "session" ? verdict.host : choosePoolHost(request, config, verdict.eio === 3);
   const sid = verdict.kind === "session" ? verdict.sid : null;
 
-  // Internal headers are the edge's to set: a client's are dropped, except the signed one our own loopback sends.
-  const loopbackChannel = sid !== null && (await isOwnPollChannel(request, config, sid));
+  // Internal headers are the edge's to set: a client's are dropped.
   const headers = stripInternalHeaders(request.headers);
   headers.set(HOST_HEADER, host);
   headers.set(ADDRESS_HEADER, request.headers.get("cf-connecting-ip") ?? "127.0.0.1");
-  if (loopbackChannel) headers.set(POLL_CHANNEL_HEADER, "1");
-  else if (sid && verdict.transport === "polling" && request.method === "GET") {
-    return heldPoll(env, host, request, headers, await pollChannelToken(config.sidSecret, sid), loopback);
-  }
+  if (sid && verdict.transport === "polling" && request.method === "GET") return heldPoll(env, host, request, headers);
   return detach(await hostStub(env, host).fetch(new Request(request, { headers })));
 }
 
 function isWebSocketUpgrade(request: Request): boolean {
   return request.headers.get("Upgrade")?.toLowerCase() === "websocket";
-}
-
-async function isOwnPollChannel(request: Request, config: EdgeioConfig, sid: string): Promise<boolean> {
-  const token = request.headers.get(POLL_CHANNEL_HEADER);
-  return token !== null && constantTimeEqual(token, await pollChannelToken(config.sidSecret, sid));
 }
 
 /**
@@ -72,22 +59,13 @@ async function detach(response: Response): Promise<Response> {
  * A long-polling GET, held here rather than in the host: the host either answers at once
  * or hands back a WebSocket whose first message is the payload. While the client waits,
  * the host can hibernate or be evicted; whoever runs it next answers on the same channel.
+ * The channel is opened by this invocation itself (one Worker request per GET): the host's
+ * end is a hibernatable WebSocket, so waiting on it costs the host nothing.
  */
-async function heldPoll(
-  env: EdgeioBindings,
-  host: string,
-  request: Request,
-  headers: Headers,
-  channelToken: string,
-  loopback: Loopback | undefined,
-): Promise<Response> {
+async function heldPoll(env: EdgeioBindings, host: string, request: Request, headers: Headers): Promise<Response> {
   headers.set("Upgrade", "websocket");
-  headers.set(POLL_CHANNEL_HEADER, channelToken);
-  const channelRequest = new Request(request.url, { method: "GET", headers });
-  // The channel is opened by a second, short invocation of this Worker (its loopback), which
-  // passes the WebSocket through and ends: this invocation then holds no reference to the
-  // host while it waits, so the host can hibernate or be evicted in the meantime.
-  const response = loopback ? await loopback.fetch(channelRequest) : await hostStub(env, host).fetch(channelRequest);
+  headers.set(POLL_CHANNEL_HEADER, "1");
+  const response = await hostStub(env, host).fetch(new Request(request.url, { method: "GET", headers }));
   const channel = response.webSocket;
   if (response.status !== 101 || !channel) return detach(response);
   channel.accept();

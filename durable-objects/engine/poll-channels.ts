@@ -9,6 +9,12 @@
  * next GET. A new GET supersedes a channel still open (engine.io-client never overlaps its
  * GETs, so the old one was abandoned): the old channel is closed with CLOSE_SUPERSEDED and
  * its Worker answers its (dead) client with a noop.
+ *
+ * What is persisted (eviction safety): a frame goes to the SQLite outbox only when no GET is
+ * held to take it. Frames handed straight to a held GET travel in the channel's attachment
+ * (`inflight`), which survives hibernation and eviction like the channel itself, until the
+ * Worker confirms them; if it never does (client gone, superseded), they go back in the queue
+ * ahead of anything queued later. Frames too large for the attachment are queued first, as before.
  */
 import type { Framing } from "./framing";
 import type { HostStore } from "../host-store";
@@ -25,8 +31,20 @@ export const CLOSE_CLIENT_GONE = 4000;
 export interface PollChannelAttachment extends WebSocketAttachment {
   probing: false;
   pollChannel: true;
-  /** Set once a payload was sent: the last outbox seq it carried (removed on confirmation). */
+  /** Set once a payload was sent: the last outbox seq it carried (0: none; removed on confirmation). */
   upTo?: number;
+  /** Frames of that payload that are not in the outbox (the attachment keeps them safe until confirmed). */
+  inflight?: string[];
+}
+
+/** Room for in-flight frames in an attachment (the runtime allows 2 KiB for the whole attachment). */
+const INFLIGHT_BUDGET = 1200;
+
+/** Frames that fit in an attachment: at most 2 bytes a character as the runtime serializes strings. */
+function fitsAttachment(frames: string[]): boolean {
+  let size = 0;
+  for (const frame of frames) size += frame.length * 2 + 8;
+  return size <= INFLIGHT_BUDGET;
 }
 
 const pollTag = (sid: string) => `poll:${sid}`;
@@ -47,16 +65,38 @@ export class PollChannels {
     return this.ctx.getWebSockets(pollTag(sid));
   }
 
-  /** A new GET arrived: every open channel of the session was abandoned by its client. */
-  supersede(sid: string): void {
+  /**
+   * A new GET arrived: every open channel of the session was abandoned by its client. Returns
+   * what the answered one carried unconfirmed, for the new GET to serve in its place.
+   */
+  supersede(sid: string): { afterSeq: number; frames: string[] } {
+    const unconfirmed = { afterSeq: 0, frames: [] as string[] };
     for (const ws of this.all(sid)) {
       if (ws.readyState !== WebSocket.OPEN) continue;
+      const taken = this.takeInflight(ws);
+      if (taken) Object.assign(unconfirmed, taken);
       try {
         ws.close(CLOSE_SUPERSEDED, "superseded by a newer GET");
       } catch {
         // already closing
       }
     }
+    return unconfirmed;
+  }
+
+  /** A channel closed: what it carried unconfirmed goes back in the queue (the client never got it). */
+  onClose(ws: WebSocket): void {
+    const taken = this.takeInflight(ws);
+    if (!taken || !this.store.session(taken.sid)) return;
+    this.store.requeue(taken.sid, taken.afterSeq, taken.frames);
+  }
+
+  /** Removes a channel's unconfirmed in-flight frames from its attachment and returns them. */
+  private takeInflight(ws: WebSocket): { sid: string; afterSeq: number; frames: string[] } | null {
+    const attachment = ws.deserializeAttachment() as PollChannelAttachment;
+    if (!attachment.inflight || attachment.inflight.length === 0) return null;
+    ws.serializeAttachment({ ...attachment, inflight: [] } satisfies PollChannelAttachment);
+    return { sid: attachment.sid, afterSeq: attachment.upTo ?? 0, frames: attachment.inflight };
   }
 
   /** Holds a GET: hands the Worker a hibernatable channel (its 101 response). */
@@ -68,19 +108,24 @@ export class PollChannels {
   }
 
   /**
-   * Sends what is queued (plus `extra`, queued first) on the held channel, if there is one
-   * that has not been answered yet. The frames stay queued until the Worker confirms.
+   * Sends what is queued plus `fresh` frames (queued first in order) on the held channel, if
+   * there is one that has not been answered yet; returns whether it did. Queued frames stay
+   * queued until the Worker confirms; `fresh` ones ride in the channel's attachment when they
+   * fit, and are not written to SQLite at all.
    */
-  flush(sid: string, extra: string[] = []): void {
+  flush(sid: string, fresh: string[] = []): boolean {
     const channel = this.current(sid);
-    if (!channel) return;
+    if (!channel) return false;
     const attachment = channel.deserializeAttachment() as PollChannelAttachment;
-    if (attachment.upTo !== undefined) return; // answered; the rest waits for the next GET
-    if (extra.length > 0) this.store.enqueue(sid, extra);
+    if (attachment.upTo !== undefined) return false; // answered; the rest waits for the next GET
+    const inflight = fitsAttachment(fresh) ? fresh : [];
+    if (inflight.length === 0 && fresh.length > 0) this.store.enqueue(sid, fresh);
     const { frames, lastSeq } = this.store.peek(sid);
-    if (frames.length === 0) return;
-    channel.send(this.framing().encodePayload(frames));
-    channel.serializeAttachment({ ...attachment, upTo: lastSeq } satisfies PollChannelAttachment);
+    const payload = [...frames, ...inflight];
+    if (payload.length === 0) return false;
+    channel.serializeAttachment({ ...attachment, upTo: lastSeq, inflight } satisfies PollChannelAttachment);
+    channel.send(this.framing().encodePayload(payload));
+    return true;
   }
 
   /**
@@ -91,6 +136,7 @@ export class PollChannels {
     const attachment = ws.deserializeAttachment() as PollChannelAttachment;
     if (message !== POLL_DELIVERED || attachment.upTo === undefined || ws.readyState !== WebSocket.OPEN) return null;
     this.store.deleteUpTo(attachment.sid, attachment.upTo);
+    if (attachment.inflight?.length) ws.serializeAttachment({ ...attachment, inflight: [] } satisfies PollChannelAttachment);
     ws.close(CLOSE_DELIVERED, "delivered");
     return attachment.sid;
   }

@@ -1,7 +1,8 @@
 /**
- * The long-polling transport of a ConnectionHost. Outgoing frames wait in the session's
- * outbox (SQLite) for the client's next GET; a GET with nothing to answer is held by the
- * Worker on a hibernatable channel (poll-channels.ts) and answered when frames arrive.
+ * The long-polling transport of a ConnectionHost. Outgoing frames go straight to a held GET
+ * when there is one (poll-channels.ts: held by the Worker on a hibernatable channel), and
+ * otherwise wait in the session's outbox (SQLite) for the client's next GET: only frames no
+ * GET can take now are written, which is what an eviction between a POST and a GET needs.
  * POST bodies are read bounded while streaming and checked against the per-POST limits.
  */
 import type { EdgeioConfig } from "../config";
@@ -33,9 +34,9 @@ export class PollingTransport {
   poll(sid: string, request: Request): Response {
     // engine.io-client never overlaps its GETs: one still held here was abandoned by its
     // client (network blip, frozen page). Its unconfirmed frames stay queued for this GET.
-    this.polls.supersede(sid);
+    const unconfirmed = this.polls.supersede(sid);
     const session = this.store.session(sid)!;
-    const frames = this.store.drain(sid);
+    const frames = this.store.drain(sid, unconfirmed);
     // While a WebSocket probe succeeded, a noop lets the client pause polling and send "5".
     if (session.upgrading === UPGRADE_PROBED) frames.push(encodeText("noop"));
     if (frames.length > 0 || !request.headers.has(POLL_CHANNEL_HEADER)) {
@@ -49,6 +50,11 @@ export class PollingTransport {
     // A closing session is gone once its last frames (ending with "1") are handed over.
     if (this.store.session(sid)?.closing) this.sessions.forget(sid);
     return new Response(this.framing().encodePayload(frames), { headers: TEXT_PLAIN });
+  }
+
+  /** A held GET's channel closed (delivered, superseded, or its client went away). */
+  onChannelClose(ws: WebSocket): void {
+    this.polls.onClose(ws);
   }
 
   /** A held GET's channel: the Worker confirmed its payload reached a live client. */
@@ -101,9 +107,14 @@ export class PollingTransport {
     return this.packetRate.take(sid, cost) ? null : "packet_rate";
   }
 
-  /** Answers a held GET with whatever is queued (plus `extra`); see PollChannels. */
+  /** Answers a held GET with whatever is queued (plus `extra`, dropped if no GET is held); see PollChannels. */
   flush(sid: string, extra: string[] = []): void {
     this.polls.flush(sid, extra);
+  }
+
+  /** Hands frames to the held GET, or queues them (SQLite) for the next one. */
+  private deliver(sid: string, frames: string[]): void {
+    if (!this.polls.flush(sid, frames)) this.store.enqueue(sid, frames);
   }
 
   /** Every poll channel of the session (answered ones linger until their close ends). */
@@ -131,14 +142,12 @@ export class PollingTransport {
       this.sessions.closeForLimit(sid, queued.frames + polling.length > queuedFrames ? "queued_frames" : "queued_bytes");
       return "closed";
     }
-    this.store.enqueue(sid, polling);
-    this.flush(sid);
+    this.deliver(sid, polling);
     return "sent";
   }
 
   /** Queues a ping, or the close packet, for the next GET (a v3 host never pings: heartbeat-v3.ts). */
   enqueue(sid: string, packet: "ping" | "close"): void {
-    this.store.enqueue(sid, [encodeText(packet)]);
-    this.flush(sid);
+    this.deliver(sid, [encodeText(packet)]);
   }
 }

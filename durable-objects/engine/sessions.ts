@@ -121,8 +121,8 @@ export class EngineSessions implements SessionControl {
 
   webSocketGone(ws: WebSocket, reason: CloseReason): void {
     const { sid, probing, pollChannel } = ws.deserializeAttachment() as WebSocketAttachment;
-    if (pollChannel) return;
-    this.websocket.onGone(sid, probing, reason);
+    if (pollChannel) this.polling.onChannelClose(ws);
+    else this.websocket.onGone(sid, probing, reason);
   }
 
   // ── packets ────────────────────────────────────────────────

@@ -279,4 +279,26 @@ describe("hibernation", () => {
     idle.close();
     sender.close();
   }, 90_000);
+
+  it("lets an idle long-polling host hibernate while the client's GET is held, and the client notices nothing", async () => {
+    // The Worker holds the GET on a hibernatable channel it opened itself (no loopback
+    // invocation): the host's end costs it nothing while it waits, so it can be evicted.
+    const idle = await connect(service.url, { transports: ["polling"] });
+    expect(await idle.timeout(3000).emitWithAck("echo", "before")).toBe("before");
+    const host = hostOf(idle);
+    const before = await hostStats(service, host);
+    let disconnected = false;
+    idle.on("disconnect", () => (disconnected = true));
+    let after = before;
+    for (let i = 0; i < 3 && after.instanceId === before.instanceId; i++) {
+      await sleep(12_000);
+      after = await hostStats(service, host);
+    }
+    expect(after.instanceId).not.toBe(before.instanceId);
+    expect(after.wakes).toBe(before.wakes);
+    // The held GET's channel survived: the next instance answers on it.
+    expect(await idle.timeout(3000).emitWithAck("echo", "after")).toBe("after");
+    expect(disconnected).toBe(false);
+    idle.close();
+  }, 90_000);
 });

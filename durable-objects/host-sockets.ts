@@ -1,0 +1,208 @@
+/**
+ * A ConnectionHost's Socket.IO sockets and their rooms: SQLite tables (what survives eviction)
+ * with an in-memory copy in front (what the hot path reads). Write-through: every change goes
+ * to SQLite and to the copy in the same call, so the copy is never ahead of storage and a new
+ * instance rebuilds it lazily — per socket, per session or per room, the first time each is
+ * needed — so a woken host reads only what it touches. A write that changes nothing (the same
+ * `socket.data`, a room the socket is already in) is skipped.
+ */
+import type { CountingSql } from "./billed-work";
+
+export type SocketRow = {
+  id: string;
+  sid: string;
+  nsp: string;
+  auth: string;
+  data: string;
+  connected_at: number;
+};
+
+/** Rooms whose members are cached at once; beyond this the room cache starts again (memory bound). */
+const MAX_CACHED_ROOMS = 10_000;
+
+export class SocketTables {
+  /** Socket rows by id (every one of them once `allLoaded`). */
+  private readonly rows = new Map<string, SocketRow>();
+  /** Socket ids per session, in connection order (loaded per session). */
+  private readonly bySession = new Map<string, string[]>();
+  /** Rooms per socket (loaded per socket). */
+  private readonly roomsBySocket = new Map<string, Set<string>>();
+  /** Members per room (loaded per room). */
+  private readonly membersByRoom = new Map<string, Set<string>>();
+  /** Every socket row is in `rows` (a namespace-wide selection loaded them). */
+  private allLoaded = false;
+  private count: number | undefined;
+
+  constructor(protected readonly sql: CountingSql) {}
+
+  insertSocket(row: SocketRow): void {
+    this.sql.exec(
+      "INSERT INTO sockets (id, sid, nsp, auth, data, connected_at) VALUES (?, ?, ?, ?, ?, ?)",
+      row.id,
+      row.sid,
+      row.nsp,
+      row.auth,
+      row.data,
+      row.connected_at,
+    );
+    this.rows.set(row.id, { ...row });
+    this.bySession.get(row.sid)?.push(row.id);
+    this.roomsBySocket.set(row.id, new Set());
+    if (this.count !== undefined) this.count += 1;
+  }
+
+  socket(id: string): SocketRow | null {
+    const cached = this.rows.get(id);
+    if (cached) return cached;
+    // Socket ids are "<host>.<random><tag>" (protocol/ids.ts): a name without a dot is a room.
+    if (this.allLoaded || !id.includes(".")) return null;
+    const row = this.sql.exec<SocketRow>("SELECT * FROM sockets WHERE id = ?", id).toArray()[0] ?? null;
+    if (row) this.rows.set(id, row); // unknown ids are not remembered: they would pile up
+    return row;
+  }
+
+  socketsOfSession(sid: string): SocketRow[] {
+    let ids = this.bySession.get(sid);
+    if (!ids) {
+      const rows = this.sql.exec<SocketRow>("SELECT * FROM sockets WHERE sid = ? ORDER BY connected_at", sid).toArray();
+      for (const row of rows) if (!this.rows.get(row.id)) this.rows.set(row.id, row);
+      ids = rows.map((row) => row.id);
+      this.bySession.set(sid, ids);
+    }
+    return ids.map((id) => this.rows.get(id)).filter((row): row is SocketRow => row !== undefined);
+  }
+
+  /** Whether any socket of namespace `nsp` is on this host (memory first; else one read). */
+  hasSocketsIn(nsp: string): boolean {
+    for (const row of this.rows.values()) if (row.nsp === nsp) return true;
+    if (this.allLoaded) return false;
+    return this.sql.exec("SELECT 1 FROM sockets WHERE nsp = ? LIMIT 1", nsp).toArray().length > 0;
+  }
+
+  socketCount(): number {
+    if (this.count === undefined) this.count = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sockets").one().n;
+    return this.count;
+  }
+
+  /** Persists `socket.data` (JSON) unless it is what is stored already. */
+  saveSocketData(id: string, data: string): void {
+    const row = this.socket(id);
+    if (!row || row.data === data) return;
+    this.sql.exec("UPDATE sockets SET data = ? WHERE id = ?", data, id);
+    row.data = data;
+  }
+
+  deleteSocket(id: string): void {
+    const row = this.socket(id);
+    const rooms = this.roomsOf(id);
+    this.sql.exec("DELETE FROM socket_rooms WHERE socket_id = ?", id);
+    const deleted = this.sql.exec("DELETE FROM sockets WHERE id = ?", id).rowsWritten > 0;
+    for (const room of rooms) this.membersByRoom.get(room)?.delete(id);
+    this.roomsBySocket.delete(id);
+    this.rows.delete(id);
+    if (row) {
+      const ids = this.bySession.get(row.sid);
+      if (ids)
+        this.bySession.set(
+          row.sid,
+          ids.filter((other) => other !== id),
+        );
+    }
+    if (deleted && this.count !== undefined) this.count -= 1;
+  }
+
+  /** A session created by this instance has no sockets yet: nothing to read. */
+  protected newSessionSockets(sid: string): void {
+    this.bySession.set(sid, []);
+  }
+
+  /** Forgets a session's socket index (the session is gone). */
+  protected forgetSessionSockets(sid: string): void {
+    this.bySession.delete(sid);
+  }
+
+  roomsOf(socketId: string): string[] {
+    return [...this.roomSet(socketId)];
+  }
+
+  addRoom(socketId: string, room: string): boolean {
+    const rooms = this.roomSet(socketId);
+    if (rooms.has(room)) return false;
+    const added = this.sql.exec("INSERT OR IGNORE INTO socket_rooms (socket_id, room) VALUES (?, ?)", socketId, room).rowsWritten > 0;
+    rooms.add(room);
+    this.membersByRoom.get(room)?.add(socketId);
+    return added;
+  }
+
+  removeRoom(socketId: string, room: string): boolean {
+    const rooms = this.roomSet(socketId);
+    if (!rooms.has(room)) return false;
+    const removed = this.sql.exec("DELETE FROM socket_rooms WHERE socket_id = ? AND room = ?", socketId, room).rowsWritten > 0;
+    rooms.delete(room);
+    this.membersByRoom.get(room)?.delete(socketId);
+    return removed;
+  }
+
+  /**
+   * Sockets of a namespace selected like Socket.IO's adapter does: in any of `rooms`
+   * (all sockets when empty), not in any of `except`. A socket's own id counts as a room.
+   * Served from memory once each room was read: a broadcast reads its rooms once, never
+   * anything per recipient.
+   */
+  select(nsp: string, rooms: string[], except: string[]): Array<{ id: string; sid: string }> {
+    const excluded = new Set(except);
+    for (const room of except) for (const id of this.members(room)) excluded.add(id);
+    const chosen = new Set<string>();
+    if (rooms.length === 0) {
+      this.loadAll();
+      for (const [id, row] of this.rows) if (row.nsp === nsp) chosen.add(id);
+    } else {
+      for (const room of rooms) {
+        for (const id of this.members(room)) chosen.add(id);
+        if (this.socket(room)) chosen.add(room);
+      }
+    }
+    const selected: Array<{ id: string; sid: string }> = [];
+    for (const id of chosen) {
+      const row = this.rows.get(id);
+      if (row && row.nsp === nsp && !excluded.has(id)) selected.push({ id, sid: row.sid });
+    }
+    return selected;
+  }
+
+  private roomSet(socketId: string): Set<string> {
+    let rooms = this.roomsBySocket.get(socketId);
+    if (!rooms) {
+      rooms = new Set(
+        this.sql
+          .exec<{ room: string }>("SELECT room FROM socket_rooms WHERE socket_id = ?", socketId)
+          .toArray()
+          .map((row) => row.room),
+      );
+      this.roomsBySocket.set(socketId, rooms);
+    }
+    return rooms;
+  }
+
+  /** The members of a room on this host, with their socket rows cached (one query per room). */
+  private members(room: string): Set<string> {
+    let members = this.membersByRoom.get(room);
+    if (!members) {
+      if (this.membersByRoom.size >= MAX_CACHED_ROOMS) this.membersByRoom.clear();
+      const rows = this.sql
+        .exec<SocketRow>("SELECT s.* FROM socket_rooms r JOIN sockets s ON s.id = r.socket_id WHERE r.room = ?", room)
+        .toArray();
+      for (const row of rows) if (!this.rows.get(row.id)) this.rows.set(row.id, row);
+      members = new Set(rows.map((row) => row.id));
+      this.membersByRoom.set(room, members);
+    }
+    return members;
+  }
+
+  private loadAll(): void {
+    if (this.allLoaded) return;
+    for (const row of this.sql.exec<SocketRow>("SELECT * FROM sockets").toArray()) if (!this.rows.get(row.id)) this.rows.set(row.id, row);
+    this.allLoaded = true;
+    this.count = this.rows.size;
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The work a host is billed for, counted (never timed): DO invocations, SQL statements and
+ * SQLite rows read and written per operation, from the host's own counters (`stats().work`,
+ * durable-objects/billed-work.ts), and Worker requests per polling round trip. The alarm's
+ * own work (pings every 300 ms here) is left out: each figure is the operation's.
+ */
+import { env } from "cloudflare:test";
+import { afterEach, describe, expect, it } from "vitest";
+import type { BilledWorkCounts, SqlCounts } from "../../durable-objects/billed-work";
+import { engineRequests } from "../../worker/engine-route";
+import { connectOk, emitWithAck, nextEvent, onHost, PollingSession, prefix, sleep, WebSocketSession } from "./engine-client";
+
+const cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const dispose of cleanup.splice(0)) await dispose();
+});
+
+const HOST = "local:1";
+
+async function work(host: string): Promise<BilledWorkCounts> {
+  return (await env.CONNECTION_HOST.get(env.CONNECTION_HOST.idFromName(host)).stats()).work;
+}
+
+/** SQL run by everything but the alarm (heartbeats keep firing during a test). */
+function sqlOf(counts: BilledWorkCounts): SqlCounts {
+  const total = { statements: 0, rowsRead: 0, rowsWritten: 0 };
+  for (const [kind, sql] of Object.entries(counts.sqlBy)) {
+    if (kind === "alarm" || kind === "construction" || kind === "stats") continue;
+    total.statements += sql.statements;
+    total.rowsRead += sql.rowsRead;
+    total.rowsWritten += sql.rowsWritten;
+  }
+  return total;
+}
+
+function delta(before: BilledWorkCounts, after: BilledWorkCounts) {
+  const a = sqlOf(after);
+  const b = sqlOf(before);
+  return {
+    statements: a.statements - b.statements,
+    rowsRead: a.rowsRead - b.rowsRead,
+    rowsWritten: a.rowsWritten - b.rowsWritten,
+    fetches: after.invocations.fetch - before.invocations.fetch,
+    messages: after.invocations.webSocketMessage - before.invocations.webSocketMessage,
+    rpcs: after.invocations.rpc - before.invocations.rpc,
+  };
+}
+
+async function webSocketOn(host: string): Promise<WebSocketSession> {
+  const session = await onHost(
+    host,
+    () => WebSocketSession.handshake(),
+    (s) => s.close(),
+  );
+  cleanup.push(() => session.close());
+  return session;
+}
+
+const figures: Record<string, unknown> = {};
+
+describe("work per operation on one host", () => {
+  it("a WebSocket connect: 1 DO invocation from the Worker (the upgrade), then the CONNECT; at most 6 rows written", async () => {
+    await webSocketOn(HOST); // makes sure the host exists and has its name
+    const before = await work(HOST);
+    const session = await webSocketOn(HOST);
+    await connectOk(session, "/");
+    await nextEvent(session, "welcome");
+    const after = await work(HOST);
+    const d = delta(before, after);
+    figures.connect = d;
+    expect(d.fetches).toBe(1);
+    expect(d.messages).toBe(1);
+    // SQLite counts index entries as rows: the session (row + primary key), the socket (row +
+    // primary key + by-session index) and socket.data, which the echo app's handler sets.
+    expect(d.rowsWritten).toBeLessThanOrEqual(6);
+  });
+
+  it("an event whose handler changes nothing writes no row (WebSocket)", async () => {
+    const session = await webSocketOn(HOST);
+    await connectOk(session, "/");
+    await nextEvent(session, "welcome");
+    await emitWithAck(session, ["count"]); // warm: the first event after connect
+    const before = await work(HOST);
+    expect(await emitWithAck(session, ["count"])).toEqual([0]);
+    const after = await work(HOST);
+    const d = delta(before, after);
+    figures.eventWebSocket = d;
+    expect(d.messages).toBe(1);
+    expect(d.rowsWritten).toBe(0);
+  });
+
+  it("a broadcast to a room of N sockets on one host reads the session metadata O(1) times, not O(N)", async () => {
+    const members: WebSocketSession[] = [];
+    for (let i = 0; i < 10; i++) {
+      const member = await webSocketOn(HOST);
+      await connectOk(member, "/");
+      await nextEvent(member, "welcome");
+      expect(await emitWithAck(member, ["join", "work-room"])).toEqual([]);
+      members.push(member);
+    }
+    const sender = await webSocketOn(HOST);
+    await connectOk(sender, "/");
+    await nextEvent(sender, "welcome");
+    const measure = async (n: number) => {
+      const before = await work(HOST);
+      const got = members.slice(0, n).map((member) => nextEvent(member, "news"));
+      await sender.send(`${prefix(2)}${JSON.stringify(["to-room", "work-room", "news", n])}`);
+      expect(await Promise.all(got)).toEqual(members.slice(0, n).map(() => [n]));
+      await sleep(20);
+      return delta(before, await work(HOST));
+    };
+    // The first broadcast reads the room's members once (one statement, whatever N), and the
+    // sender's rooms for `except`; the next one reads nothing: no statement per recipient.
+    const first = await measure(10);
+    const second = await measure(10);
+    figures.broadcast10 = { first, second };
+    expect(first.statements).toBeLessThanOrEqual(2);
+    expect(second.statements).toBe(0);
+    expect(first.rowsWritten + second.rowsWritten).toBe(0);
+  }, 30_000);
+});
+
+describe("long-polling", () => {
+  it("a round trip (an event with an ack answered on the held GET) is 2 Worker requests and writes no row", async () => {
+    const session = await onHost(
+      HOST,
+      () => PollingSession.handshake(),
+      (s) => s.post("1"),
+    );
+    cleanup.push(() => session.post("1"));
+    await session.send("40");
+    let received = "";
+    while (!received.includes('42["welcome"')) {
+      const body = await (await session.get()).text();
+      if (body.split("\x1e").includes("2")) await session.post("3");
+      received += `${body}\x1e`;
+    }
+    // Pings come every 300 ms here: each round starts right after one, and is retried if one crosses it.
+    for (let round = 0; round < 10; round++) {
+      while (!(await (await session.get()).text()).split("\x1e").includes("2"));
+      await session.post("3");
+      const requestsBefore = engineRequests.count;
+      const before = await work(HOST);
+      const get = session.get().then((r) => r.text()); // request 1: the GET, held by the host
+      await sleep(30);
+      const id = 500 + round;
+      await session.send(`${prefix(2)}${id}${JSON.stringify(["count"])}`); // request 2: the POST
+      const answer = (await get).split("\x1e");
+      const requests = engineRequests.count - requestsBefore;
+      const d = delta(before, await work(HOST));
+      if (answer.includes("2")) await session.post("3");
+      if (answer.join() !== `${prefix(3)}${id}[0]`) continue; // a ping crossed it: again
+      figures.pollingRoundTrip = { ...d, workerRequests: requests };
+      expect(requests).toBe(2);
+      expect(d.rowsWritten).toBe(0);
+      return;
+    }
+    throw new Error("every round trip crossed a ping");
+  }, 15_000);
+});
+
+describe("figures", () => {
+  it("prints the measured work per operation", () => {
+    console.log(`host work per operation: ${JSON.stringify(figures, null, 2)}`);
+    expect(Object.keys(figures).length).toBeGreaterThan(0);
+  });
+});
