@@ -14,7 +14,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { WireFrame } from "../protocol/engine-codec";
 import { mintSocketId } from "../protocol/ids";
 import { HOST_HEADER, POLL_CHANNEL_HEADER } from "../protocol/internal-headers";
-import { roomStub, type EdgeioBindings } from "./bindings";
+import type { EdgeioBindings } from "./bindings";
 import { configFrom, type EdgeioConfig, type TransportName } from "./config";
 import { LIMIT_MESSAGES, type LimitName } from "./engine/limits";
 import { HostStore } from "./host-store";
@@ -24,9 +24,11 @@ import { clusterOf } from "./cluster/cluster";
 import { Sequence } from "./cluster/sequence";
 import type { HostReply } from "./cluster/types";
 import { HostAlarm } from "./host-alarm";
-import { memberMetaOf } from "./presence/types";
+import { presenceConfigFrom } from "./presence/config";
+import { LeaseRenewal } from "./cluster/lease";
+import { renewRoom, roomDirectoryOf } from "./host-rooms";
 import { ClientBridge } from "./socketio/client-bridge";
-import { RoomMembership } from "./socketio/room-membership";
+import { RoomMembership, type RoomReport } from "./socketio/room-membership";
 import { Server, type EdgeioApp } from "./socketio/server";
 import type { DisconnectReason, HostOp, HostRuntime } from "./socketio/types";
 
@@ -61,6 +63,8 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   private readonly hostAlarm: HostAlarm;
   private readonly bridge: ClientBridge;
   private readonly rooms: RoomMembership;
+  /** This host's leases on the rooms and namespaces it has sockets in (renewed by the alarm). */
+  private readonly leases: LeaseRenewal<RoomReport>;
   private readonly instanceId = crypto.randomUUID();
   /** This host's fan-outs, in order per sender as Socket.IO keeps them (see cluster/sequence.ts). */
   private readonly fanoutChain = new Sequence();
@@ -81,12 +85,16 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     this.bridge = new ClientBridge(io, this, this.store, this.engine, () => this.rooms, {
       namespacesPerSession: this.config.limits.namespacesPerSession,
       mintSocketId: () => mintSocketId(this.config.sidSecret, this.hostName),
-      registerSocket: async (nsp, socketId) => {
-        await roomStub(this.env, nsp, null).join(socketId, this.hostName);
-      },
+      // Host-level: only this host's first socket in a namespace reaches its directory.
+      registerSocket: (nsp, socketId) => this.rooms.registerSocket(nsp, socketId),
       afterConnect: () => this.hostAlarm.schedule(),
     });
-    this.rooms = new RoomMembership(this.store, (id) => this.bridge.live(id), this.roomDirectory(), this.config.limits.roomsPerSocket);
+    const directory = roomDirectoryOf(env, () => this.hostName);
+    this.rooms = new RoomMembership(this.store, (id) => this.bridge.live(id), directory, this.config.limits.roomsPerSocket);
+    this.leases = new LeaseRenewal(presenceConfigFrom(env as unknown as Record<string, unknown>).leaseMs, {
+      lastRenewal: () => this.store.getMeta<number>("lease_renewed_at"),
+      setLastRenewal: (at) => this.store.setMeta("lease_renewed_at", at),
+    });
     this.engine.listen(this.bridge);
     app.setup(io, env as unknown as Record<string, unknown>);
   }
@@ -146,6 +154,11 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     try {
       this.heartbeat.run(now);
       this.hostAlarm.runDeadlines(now);
+      // Renewed from this alarm, which runs anyway while the host has sessions: no extra wake.
+      if (this.leases.due(now)) {
+        const host = this.hostName;
+        await this.leases.run(now, this.rooms.reports(), (report) => renewRoom(this.env, host, report, now));
+      }
     } finally {
       await this.hostAlarm.schedule();
     }
@@ -246,15 +259,6 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
 
   scheduleDeadline(deadline: number, fire: () => void): () => void {
     return this.hostAlarm.addDeadline(deadline, fire);
-  }
-
-  /** The RoomDOs, as the room membership of this host's sockets sees them. */
-  private roomDirectory() {
-    return {
-      join: (nsp: string, room: string | null, socketId: string, data: unknown) =>
-        roomStub(this.env, nsp, room).join(socketId, this.hostName, memberMetaOf(data), room === null ? undefined : { nsp, room }),
-      leave: (nsp: string, room: string | null, socketId: string) => roomStub(this.env, nsp, room).leave(socketId),
-    };
   }
 }
 

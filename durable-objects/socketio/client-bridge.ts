@@ -26,7 +26,7 @@ export interface BridgeOptions {
   namespacesPerSession: number;
   /** A new socket id for this host (signed: see protocol/ids.ts). */
   mintSocketId(): Promise<string>;
-  /** Registers a connected socket with its namespace, before the client hears CONNECT. */
+  /** Registers a connected socket with its namespace (host-level: see room-membership.ts), before the client hears CONNECT. */
   registerSocket(nsp: string, socketId: string): Promise<void>;
   /** After a namespace connected (the host reschedules its alarm). */
   afterConnect(): Promise<void>;
@@ -261,7 +261,7 @@ export class ClientBridge implements EngineListener {
     this.liveSockets.delete(socketId);
     this.io.namespace(row.nsp)?.sockets.delete(socketId);
     await socket.close(reason);
-    await this.rooms().leaveDirectory(row.nsp, socketId, [...rooms, null]);
+    await this.rooms().leaveDirectory(row.nsp, socketId, [...rooms, null], socket.data);
   }
 }
 

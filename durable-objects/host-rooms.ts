@@ -1,0 +1,24 @@
+/**
+ * The RoomDOs as one ConnectionHost sees them: the RoomDirectory its room membership talks to
+ * (edges, presence members) and its lease renewals. Presence is decided here, from the
+ * socket's data (`data.user`), since the socketio layer knows nothing of presence.
+ */
+import { roomStub, type EdgeioBindings } from "./bindings";
+import { memberMetaOf } from "./presence/types";
+import type { RoomDirectory, RoomReport } from "./socketio/room-membership";
+
+export function roomDirectoryOf(env: EdgeioBindings, hostName: () => string): RoomDirectory {
+  return {
+    tracksSocket: (data) => memberMetaOf(data).user !== undefined,
+    join: (nsp, room, socketId, data) => roomStub(env, nsp, room).join(socketId, hostName(), memberMetaOf(data), { nsp, room }),
+    leave: (nsp, room, socketId, last) => roomStub(env, nsp, room).leave(socketId, last ? hostName() : undefined),
+    addHost: (nsp, room) => roomStub(env, nsp, room).addHost(hostName(), { nsp, room }),
+    removeHost: (nsp, room) => roomStub(env, nsp, room).removeHost(hostName()),
+  };
+}
+
+/** One lease renewal: this host's count and tracked sockets in one room, as of `asOf`. */
+export function renewRoom(env: EdgeioBindings, host: string, report: RoomReport, asOf: number): Promise<void> {
+  const { nsp, room } = report;
+  return roomStub(env, nsp, room).renew(host, { sockets: report.sockets, presence: report.tracked, asOf }, { nsp, room });
+}
