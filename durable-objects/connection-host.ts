@@ -26,7 +26,7 @@ import type { HostReply } from "./cluster/types";
 import { HostAlarm } from "./host-alarm";
 import { presenceConfigFrom } from "./presence/config";
 import { LeaseRenewal } from "./cluster/lease";
-import { renewRoom, roomDirectoryOf } from "./host-rooms";
+import { renewLease, roomDirectoryOf } from "./host-rooms";
 import { ClientBridge } from "./socketio/client-bridge";
 import { RoomMembership, type RoomReport } from "./socketio/room-membership";
 import { Server, type EdgeioApp } from "./socketio/server";
@@ -157,7 +157,7 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
       // Renewed from this alarm, which runs anyway while the host has sessions: no extra wake.
       if (this.leases.due(now)) {
         const host = this.hostName;
-        await this.leases.run(now, this.rooms.reports(), (report) => renewRoom(this.env, host, report, now));
+        await this.leases.run(now, this.rooms.reports(), (report) => renewLease(this.env, host, report, now));
       }
     } finally {
       await this.hostAlarm.schedule();

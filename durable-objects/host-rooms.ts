@@ -3,7 +3,7 @@
  * (edges, presence members) and its lease renewals. Presence is decided here, from the
  * socket's data (`data.user`), since the socketio layer knows nothing of presence.
  */
-import { roomStub, type EdgeioBindings } from "./bindings";
+import { roomStub, userStub, type EdgeioBindings } from "./bindings";
 import { memberMetaOf } from "./presence/types";
 import type { RoomDirectory, RoomReport } from "./socketio/room-membership";
 
@@ -17,8 +17,9 @@ export function roomDirectoryOf(env: EdgeioBindings, hostName: () => string): Ro
   };
 }
 
-/** One lease renewal: this host's count and tracked sockets in one room, as of `asOf`. */
-export function renewRoom(env: EdgeioBindings, host: string, report: RoomReport, asOf: number): Promise<void> {
+/** One lease renewal, as of `asOf`: this host's count and tracked sockets in a room, or a user's sockets here. */
+export function renewLease(env: EdgeioBindings, host: string, report: RoomReport, asOf: number): Promise<void> {
+  if (report.kind === "user") return userStub(env, report.userId).renew(host, report.sockets, asOf);
   const { nsp, room } = report;
   return roomStub(env, nsp, room).renew(host, { sockets: report.sockets, presence: report.tracked, asOf }, { nsp, room });
 }

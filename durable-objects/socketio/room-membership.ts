@@ -8,7 +8,7 @@
  */
 import type { HostStore } from "../host-store";
 import { EdgeOrder } from "./edge-order";
-import { privateRoomRefusal, userIdOf } from "./private-rooms";
+import { privateRoomRefusal, userIdOf, userRoom } from "./private-rooms";
 import { RoomJoinError } from "./room-join-error";
 import type { Socket } from "./socket";
 
@@ -31,13 +31,12 @@ export interface RoomDirectory {
   removeHost(nsp: string, room: string | null): Promise<void>;
 }
 
-/** One room of this host as it renews its lease: its sockets there and the tracked ones. */
-export interface RoomReport {
-  nsp: string;
-  room: string | null;
-  sockets: number;
-  tracked: string[];
-}
+/** What this host renews its lease on, once per lease period. */
+export type RoomReport =
+  /** One room (null: the namespace): this host's sockets there and the tracked ones. */
+  | { kind: "room"; nsp: string; room: string | null; sockets: number; tracked: string[] }
+  /** One user (UserDO): this host's sockets of that user, i.e. those in its `user:<id>` room. */
+  | { kind: "user"; userId: string; sockets: string[] };
 
 export class RoomMembership {
   private readonly order = new EdgeOrder();
@@ -136,24 +135,29 @@ export class RoomMembership {
     );
   }
 
-  /** What this host renews: every namespace and room it has sockets in, with counts and tracked sockets. */
+  /**
+   * What this host renews: every namespace and room it has sockets in, with counts and tracked
+   * sockets, and every user whose sockets here are in their own `user:<id>` room.
+   */
   reports(): RoomReport[] {
-    const reports = new Map<string, RoomReport>();
-    const trackedCache = new Map<string, boolean>();
-    for (const { nsp, sockets } of this.store.namespaceCounts()) reports.set(keyOf(nsp, null), { nsp, room: null, sockets, tracked: [] });
+    type Room = Extract<RoomReport, { kind: "room" }>;
+    const rooms = new Map<string, Room>();
+    const users = new Map<string, string[]>();
+    const dataOf = new Map<string, unknown>();
+    for (const { nsp, sockets } of this.store.namespaceCounts())
+      rooms.set(keyOf(nsp, null), { kind: "room", nsp, room: null, sockets, tracked: [] });
     for (const member of this.store.roomMembers()) {
       const key = keyOf(member.nsp, member.room);
-      const report = reports.get(key) ?? { nsp: member.nsp, room: member.room, sockets: 0, tracked: [] };
-      reports.set(key, report);
+      const report = rooms.get(key) ?? { kind: "room", nsp: member.nsp, room: member.room, sockets: 0, tracked: [] };
+      rooms.set(key, report);
       report.sockets += 1;
-      let tracked = trackedCache.get(member.id);
-      if (tracked === undefined) {
-        tracked = this.directory.tracksSocket(this.live(member.id)?.data ?? JSON.parse(member.data));
-        trackedCache.set(member.id, tracked);
-      }
-      if (tracked) report.tracked.push(member.id);
+      if (!dataOf.has(member.id)) dataOf.set(member.id, this.live(member.id)?.data ?? JSON.parse(member.data));
+      const data = dataOf.get(member.id);
+      if (this.directory.tracksSocket(data)) report.tracked.push(member.id);
+      const userId = userIdOf(data);
+      if (userId !== undefined && member.room === userRoom(userId)) users.set(userId, [...(users.get(userId) ?? []), member.id]);
     }
-    return [...reports.values()];
+    return [...rooms.values(), ...[...users].map(([userId, sockets]) => ({ kind: "user" as const, userId, sockets }))];
   }
 }
 
