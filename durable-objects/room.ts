@@ -19,7 +19,7 @@ import { matchesPattern } from "./presence/config";
 import { PresenceObject, type PresenceEnv } from "./presence/presence-object";
 import { fallbackDeviceIdOf, memberIdOf } from "./presence/ids";
 import { jsonBytes, MemberMetaSchema, type JoinResult, type MemberMeta, type PresenceSnapshot, type PresenceUser } from "./presence/types";
-import { metaOf, presencePage, ROOM_SCHEMA, type MemberRow } from "./presence/room-members";
+import { backfillMemberIds, metaOf, presencePage, ROOM_SCHEMA, upgradeMemberTable, type MemberRow } from "./presence/room-members";
 import { LeaseReportSchema, ROOM_HOSTS_SCHEMA, RoomHosts, type LeaseReport } from "./presence/room-hosts";
 import { queueWebhook } from "./webhooks/queue";
 
@@ -48,42 +48,11 @@ export class RoomDO extends PresenceObject {
   constructor(ctx: DurableObjectState, env: PresenceEnv) {
     super(ctx, env, { schema: ROOM_SCHEMA + ROOM_HOSTS_SCHEMA, metaTable: "room_meta" });
     this.roomHosts = new RoomHosts(this.sql);
-    // Rooms created before presence existed have the three original columns only.
-    const columns = new Set(
-      this.sql
-        .exec<{ name: string }>("PRAGMA table_info(members)")
-        .toArray()
-        .map((c) => c.name),
-    );
-    for (const [column, type] of [
-      ["user_id", "TEXT"],
-      ["user_name", "TEXT"],
-      ["device_id", "TEXT"],
-      ["state", "TEXT"],
-      ["member_id", "TEXT"],
-    ] as const) {
-      if (!columns.has(column)) this.sql.exec(`ALTER TABLE members ADD COLUMN ${column} ${type}`);
-    }
-    this.sql.exec("CREATE INDEX IF NOT EXISTS members_by_user ON members (user_id)");
+    upgradeMemberTable(this.sql);
     // Rooms stored before host-level membership: their per-socket rows become host rows.
     this.roomHosts.migrateFromMembers(Date.now());
     // Members stored before member ids existed: give them one (and no socket id as device id).
-    void ctx.blockConcurrencyWhile(() => this.backfillMemberIds());
-  }
-
-  private async backfillMemberIds(): Promise<void> {
-    const rows = this.sql
-      .exec<{ socket_id: string; device_id: string | null }>("SELECT socket_id, device_id FROM members WHERE member_id IS NULL")
-      .toArray();
-    for (const row of rows) {
-      const device = row.device_id === row.socket_id ? await fallbackDeviceIdOf(row.socket_id) : row.device_id;
-      this.sql.exec(
-        "UPDATE members SET member_id = ?, device_id = ? WHERE socket_id = ?",
-        await this.memberId(row.socket_id),
-        device,
-        row.socket_id,
-      );
-    }
+    void ctx.blockConcurrencyWhile(() => backfillMemberIds(this.sql, (socketId) => this.memberId(socketId)));
   }
 
   private memberId(socketId: string): Promise<string> {

@@ -4,6 +4,7 @@
  * members (sockets with a user) have rows; the room's other sockets are counted per host
  * (room-hosts.ts).
  */
+import { fallbackDeviceIdOf } from "./ids";
 import type { JsonValue, PresenceEntry, PresenceMeta, PresenceSnapshot } from "./types";
 
 export interface MemberRow {
@@ -110,4 +111,35 @@ function decodeCursor(cursor: string | undefined): { first: number; user: string
     // fall through
   }
   return null;
+}
+
+/** Rooms created before presence existed have the three original columns only: adds the rest. */
+export function upgradeMemberTable(sql: SqlStorage): void {
+  const columns = new Set(
+    sql
+      .exec<{ name: string }>("PRAGMA table_info(members)")
+      .toArray()
+      .map((c) => c.name),
+  );
+  for (const [column, type] of [
+    ["user_id", "TEXT"],
+    ["user_name", "TEXT"],
+    ["device_id", "TEXT"],
+    ["state", "TEXT"],
+    ["member_id", "TEXT"],
+  ] as const) {
+    if (!columns.has(column)) sql.exec(`ALTER TABLE members ADD COLUMN ${column} ${type}`);
+  }
+  sql.exec("CREATE INDEX IF NOT EXISTS members_by_user ON members (user_id)");
+}
+
+/** Members stored before member ids existed: gives them one (and no socket id as device id). */
+export async function backfillMemberIds(sql: SqlStorage, memberId: (socketId: string) => Promise<string>): Promise<void> {
+  const rows = sql
+    .exec<{ socket_id: string; device_id: string | null }>("SELECT socket_id, device_id FROM members WHERE member_id IS NULL")
+    .toArray();
+  for (const row of rows) {
+    const device = row.device_id === row.socket_id ? await fallbackDeviceIdOf(row.socket_id) : row.device_id;
+    sql.exec("UPDATE members SET member_id = ?, device_id = ? WHERE socket_id = ?", await memberId(row.socket_id), device, row.socket_id);
+  }
 }
