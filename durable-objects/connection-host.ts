@@ -157,7 +157,11 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
       // Renewed from this alarm, which runs anyway while the host has sessions: no extra wake.
       if (this.leases.due(now)) {
         const host = this.hostName;
-        await this.leases.run(now, this.rooms.reports(), (report) => renewLease(this.env, host, report, now));
+        await this.leases.run(now, this.rooms.reports(), async (report) => {
+          const missing = await renewLease(this.env, host, report, now);
+          if (missing.length > 0 && report.kind === "room" && report.room !== null)
+            await this.rooms.rejoin(report.nsp, report.room, missing);
+        });
       }
     } finally {
       await this.hostAlarm.schedule();

@@ -17,9 +17,16 @@ export function roomDirectoryOf(env: EdgeioBindings, hostName: () => string): Ro
   };
 }
 
-/** One lease renewal, as of `asOf`: this host's count and tracked sockets in a room, or a user's sockets here. */
-export function renewLease(env: EdgeioBindings, host: string, report: RoomReport, asOf: number): Promise<void> {
-  if (report.kind === "user") return userStub(env, report.userId).renew(host, report.sockets, asOf);
+/**
+ * One lease renewal, as of `asOf`: this host's count and tracked sockets in a room, or a user's
+ * sockets here. Answers the tracked sockets the room does not have (to join again).
+ */
+export async function renewLease(env: EdgeioBindings, host: string, report: RoomReport, asOf: number): Promise<string[]> {
+  if (report.kind === "user") {
+    await userStub(env, report.userId).renew(host, report.sockets, asOf);
+    return [];
+  }
   const { nsp, room } = report;
-  return roomStub(env, nsp, room).renew(host, { sockets: report.sockets, presence: report.tracked, asOf }, { nsp, room });
+  const answer = await roomStub(env, nsp, room).renew(host, { sockets: report.sockets, presence: report.tracked, asOf }, { nsp, room });
+  return answer.missing;
 }

@@ -82,8 +82,10 @@ export class RoomDO extends PresenceObject {
   /**
    * A host's lease renewal: its socket count here and its presence members. Presence members
    * of that host missing from the list (and older than the report) are ghosts and leave.
+   * Answers the listed members the room does not have (lost joins, or a host dropped after
+   * missed renewals), so the host can join them again.
    */
-  async renew(host: string, report: LeaseReport, scope?: RoomScope): Promise<void> {
+  async renew(host: string, report: LeaseReport, scope?: RoomScope): Promise<{ missing: string[] }> {
     this.count("renew");
     const parsed = LeaseReportSchema.parse(report);
     if (scope) this.rememberScope(scope);
@@ -104,6 +106,14 @@ export class RoomDO extends PresenceObject {
     }
     for (const user of users) await this.reconcile(user, Date.now());
     await this.scheduleAlarm();
+    if (listed.size === 0) return { missing: [] };
+    const known = new Set(
+      this.sql
+        .exec<{ socket_id: string }>("SELECT socket_id FROM members WHERE host = ?", host)
+        .toArray()
+        .map((row) => row.socket_id),
+    );
+    return { missing: parsed.presence.filter((id) => !known.has(id)) };
   }
 
   // ════════════════════════════ presence members (ConnectionHost RPC, per presence connection) ════════════════════════════

@@ -136,6 +136,22 @@ export class RoomMembership {
   }
 
   /**
+   * Joins tracked sockets again that a room answered it does not have (a lost join, or this
+   * host dropped for missed renewals), if they are still in the room here.
+   */
+  async rejoin(nsp: string, room: string, socketIds: string[]): Promise<void> {
+    await Promise.all(
+      socketIds.map((socketId) => {
+        const row = this.store.socket(socketId);
+        if (!row || row.nsp !== nsp || !this.store.roomsOf(socketId).includes(room)) return undefined;
+        const data = this.live(socketId)?.data ?? JSON.parse(row.data);
+        if (!this.directory.tracksSocket(data)) return undefined;
+        return this.order.run(keyOf(nsp, room), false, () => this.directory.join(nsp, room, socketId, data)).catch(logged(room, "joining"));
+      }),
+    );
+  }
+
+  /**
    * What this host renews: every namespace and room it has sockets in, with counts and tracked
    * sockets, and every user whose sockets here are in their own `user:<id>` room.
    */
@@ -165,6 +181,6 @@ function keyOf(nsp: string, room: string | null): string {
   return JSON.stringify([nsp, room]);
 }
 
-function logged(room: string | null) {
-  return (error: unknown) => console.error(`edgeio: leaving room ${room ?? "(namespace)"} failed`, error);
+function logged(room: string | null, action = "leaving") {
+  return (error: unknown) => console.error(`edgeio: ${action} room ${room ?? "(namespace)"} failed`, error);
 }

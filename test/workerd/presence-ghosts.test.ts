@@ -66,6 +66,18 @@ it("expires by lease a member whose host never reported its leave", async () => 
   expect((await presenceOf(room)).counts).toEqual({ connections: 1, users: 1 });
 }, 20_000);
 
+it("joins again, at the host's next lease renewal, presence members a room lost", async () => {
+  const room = "conversation:rejoin";
+  const alice = await member("alice", room);
+  open.push(alice);
+  expect(await usersIn(room)).toEqual(["alice"]);
+  // What a room does to a host that missed its renewals: drops it with its members.
+  await roomStub(bindings, "/", room).removeHost(alice.host);
+  expect(await usersIn(room)).toEqual([]);
+  await eventually(async () => (await usersIn(room)).includes("alice"), "the renewal to join alice again");
+  expect((await presenceOf(room)).counts).toEqual({ connections: 1, users: 1 });
+}, 20_000);
+
 it("refuses oversize presence state with a clear error", async () => {
   const stub = roomStub(bindings, "/", "conversation:bounds");
   const big = await stub.join(
