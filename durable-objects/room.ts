@@ -29,8 +29,6 @@ export interface RoomScope {
   room: string | null;
 }
 
-/** A host that has not renewed for this many lease periods is dropped. */
-const LEASE_PERIODS = 3;
 /** Clock slack between a host and a room: a member that joined this close to a renewal is kept. */
 const RENEWAL_SLACK_MS = 2_000;
 
@@ -361,9 +359,9 @@ export class RoomDO extends PresenceObject {
     for (const { user_id } of due) await this.reconcile(user_id, now);
   }
 
-  /** Hosts that stopped renewing (LEASE_PERIODS missed) are dropped with their presence members. */
+  /** Hosts that stopped renewing (3 renewals missed, see leaseExpiryMs) are dropped with their presence members. */
   protected async checkLeases(now: number): Promise<void> {
-    const expired = this.roomHosts.expired(now - LEASE_PERIODS * this.presenceConfig.leaseMs);
+    const expired = this.roomHosts.expired(now - this.leaseExpiryMs);
     if (expired.length === 0) return;
     console.warn(`edgeio: room lease expired for host(s) ${expired.join(", ")}`);
     await this.dropHosts(expired);

@@ -33,8 +33,6 @@ export interface UserInfo {
 
 /** Clock slack between a host and a user object (see RoomDO). */
 const RENEWAL_SLACK_MS = 2_000;
-/** Renewals missed before the fallback asks the host. */
-const LEASE_PERIODS = 3;
 const RenewInput = z.array(z.string().min(1).max(256)).max(100_000);
 
 const ConnectInput = z.object({
@@ -232,9 +230,9 @@ export class UserDO extends PresenceObject {
     return this.reconcile(now);
   }
 
-  /** The fallback: connections no host renewed for LEASE_PERIODS are checked with their host. */
+  /** The fallback: connections no host renewed for 3 renewals (see leaseExpiryMs) are checked with their host. */
   protected async checkLeases(now: number): Promise<void> {
-    const stale = now - LEASE_PERIODS * this.presenceConfig.leaseMs;
+    const stale = now - this.leaseExpiryMs;
     const rows = this.rows().filter((row) => (row.renewed_at ?? row.connected_at) < stale);
     if (rows.length === 0) return;
     const dead = new Set(await deadSockets(this.env, rows));

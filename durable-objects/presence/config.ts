@@ -8,7 +8,7 @@ import { commaList, ConfigError, issueList, perEnv, positiveInt } from "../../pr
 const PresenceConfigSchema = z.object({
   /** How long a member stays listed after its last connection left (a reload does not flap). */
   PRESENCE_GRACE_MS: z.coerce.number().int().min(0).default(5_000),
-  /** How often hosts renew their lease on the rooms they have members in (a room drops a host after 3 missed). */
+  /** How often hosts renew their lease on the rooms they have members in (a room drops a host after 3 missed renewals). */
   PRESENCE_LEASE_MS: positiveInt(60_000),
   /** Optional cap on a room's presence connections (fan-out itself needs none); unset: no cap. */
   ROOM_MAX_MEMBERS: z.coerce.number().int().positive().optional(),
