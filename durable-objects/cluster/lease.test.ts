@@ -3,7 +3,10 @@ import { LeaseRenewal } from "./lease";
 
 function clock(last: number | null = null) {
   const state = { last };
-  return { state, clock: { lastRenewal: () => state.last, setLastRenewal: (at: number) => void (state.last = at) } };
+  const setLastRenewal = (at: number) => {
+    state.last = at;
+  };
+  return { state, clock: { lastRenewal: () => state.last, setLastRenewal } };
 }
 
 describe("LeaseRenewal", () => {
