@@ -65,6 +65,7 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   private readonly rooms: RoomMembership;
   /** This host's leases on the rooms and namespaces it has sockets in (renewed by the alarm). */
   private readonly leases: LeaseRenewal<RoomReport>;
+  private renewing = false;
   private readonly instanceId = crypto.randomUUID();
   /** This host's fan-outs, in order per sender as Socket.IO keeps them (see cluster/sequence.ts). */
   private readonly fanoutChain = new Sequence();
@@ -155,17 +156,27 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
       this.heartbeat.run(now);
       this.hostAlarm.runDeadlines(now);
       // Renewed from this alarm, which runs anyway while the host has sessions: no extra wake.
-      if (this.leases.due(now)) {
-        const host = this.hostName;
-        await this.leases.run(now, this.rooms.reports(), async (report) => {
-          const missing = await renewLease(this.env, host, report, now);
-          if (missing.length > 0 && report.kind === "room" && report.room !== null)
-            await this.rooms.rejoin(report.nsp, report.room, missing);
-        });
+      // Not awaited: the heartbeat's next alarm must not wait for renewal calls.
+      if (this.leases.due(now) && !this.renewing) {
+        this.renewing = true;
+        this.ctx.waitUntil(
+          this.renewLeases(now).finally(() => {
+            this.renewing = false;
+          }),
+        );
       }
     } finally {
       await this.hostAlarm.schedule();
     }
+  }
+
+  /** One lease renewal of every room, namespace and user this host has sockets in (cluster/lease.ts). */
+  private async renewLeases(now: number): Promise<void> {
+    const host = this.hostName;
+    await this.leases.run(now, this.rooms.reports(), async (report) => {
+      const missing = await renewLease(this.env, host, report, now);
+      if (missing.length > 0 && report.kind === "room" && report.room !== null) await this.rooms.rejoin(report.nsp, report.room, missing);
+    });
   }
 
   // ── RPC ────────────────────────────────────────────────────
