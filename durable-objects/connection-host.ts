@@ -14,7 +14,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { WireFrame } from "../protocol/engine-codec";
 import { mintSocketId } from "../protocol/ids";
 import { HOST_HEADER, POLL_CHANNEL_HEADER } from "../protocol/internal-headers";
-import { hostStub, roomStub, type EdgeioBindings } from "./bindings";
+import { hostStub, type EdgeioBindings } from "./bindings";
 import { configFrom, type EdgeioConfig, type TransportName } from "./config";
 import { LIMIT_MESSAGES, type LimitName } from "./engine/limits";
 import { HostStore } from "./host-store";
@@ -31,9 +31,11 @@ import { Sequence } from "./cluster/sequence";
 import { TestStall } from "./cluster/test-stall";
 import type { HostReply } from "./cluster/types";
 import { HostAlarm } from "./host-alarm";
-import { memberMetaOf } from "./presence/types";
+import { presenceConfigFrom } from "./presence/config";
+import { LeaseRenewal } from "./cluster/lease";
+import { renewLease, roomDirectoryOf } from "./host-rooms";
 import { ClientBridge } from "./socketio/client-bridge";
-import { RoomMembership } from "./socketio/room-membership";
+import { RoomMembership, type RoomReport } from "./socketio/room-membership";
 import { Server, type EdgeioApp } from "./socketio/server";
 import type { AckCollection, ClusterCalls, DisconnectReason, HostOp, HostRuntime } from "./socketio/types";
 
@@ -75,6 +77,9 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   private readonly hostAlarm: HostAlarm;
   private readonly bridge: ClientBridge;
   private readonly rooms: RoomMembership;
+  /** This host's leases on the rooms and namespaces it has sockets in (renewed by the alarm). */
+  private readonly leases: LeaseRenewal<RoomReport>;
+  private renewing = false;
   private readonly instanceId = crypto.randomUUID();
   private readonly work = new BilledWork();
   /** This host's fan-outs, in order per sender as Socket.IO keeps them (see cluster/sequence.ts). */
@@ -105,12 +110,16 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     this.bridge = new ClientBridge(io, this, this.store, this.engine, () => this.rooms, {
       namespacesPerSession: this.config.limits.namespacesPerSession,
       mintSocketId: () => mintSocketId(this.config.sidSecret, this.hostName),
-      registerSocket: async (nsp, socketId) => {
-        await roomStub(this.env, nsp, null).join(socketId, this.hostName);
-      },
+      // Host-level: only this host's first socket in a namespace reaches its directory.
+      registerSocket: (nsp, socketId) => this.rooms.registerSocket(nsp, socketId),
       afterConnect: () => this.hostAlarm.schedule(),
     });
-    this.rooms = new RoomMembership(this.store, (id) => this.bridge.live(id), this.roomDirectory(), this.config.limits.roomsPerSocket);
+    const directory = roomDirectoryOf(env, () => this.hostName);
+    this.rooms = new RoomMembership(this.store, (id) => this.bridge.live(id), directory, this.config.limits.roomsPerSocket);
+    this.leases = new LeaseRenewal(presenceConfigFrom(env as unknown as Record<string, unknown>).leaseMs, {
+      lastRenewal: () => this.store.getMeta<number>("lease_renewed_at"),
+      setLastRenewal: (at) => this.store.setMeta("lease_renewed_at", at),
+    });
     this.engine.listen(this.bridge);
     this.stall = new TestStall(this.config.environment === "test");
     this.ops = new HostOps({
@@ -214,9 +223,28 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
       this.hostAlarm.runDeadlines(now);
       // The stats counters reach SQLite here, with the heartbeat's own writes: at most once per alarm.
       this.store.flushCounters();
+      // Renewed from this alarm, which runs anyway while the host has sessions: no extra wake.
+      // Not awaited: the heartbeat's next alarm must not wait for renewal calls.
+      if (this.leases.due(now) && !this.renewing) {
+        this.renewing = true;
+        this.ctx.waitUntil(
+          this.renewLeases(now).finally(() => {
+            this.renewing = false;
+          }),
+        );
+      }
     } finally {
       await this.hostAlarm.schedule();
     }
+  }
+
+  /** One lease renewal of every room, namespace and user this host has sockets in (cluster/lease.ts). */
+  private async renewLeases(now: number): Promise<void> {
+    const host = this.hostName;
+    await this.leases.run(now, this.rooms.reports(), async (report) => {
+      const missing = await renewLease(this.env, host, report, now);
+      if (missing.length > 0 && report.kind === "room" && report.room !== null) await this.rooms.rejoin(report.nsp, report.room, missing);
+    });
   }
 
   // ── RPC ────────────────────────────────────────────────────
@@ -323,15 +351,6 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
       },
       apply: (op: HostOp) => this.ops.apply(op),
       collectAcks: (ackId: string) => this.ops.collectAcks(ackId),
-    };
-  }
-
-  /** The RoomDOs, as the room membership of this host's sockets sees them. */
-  private roomDirectory() {
-    return {
-      join: (nsp: string, room: string | null, socketId: string, data: unknown) =>
-        roomStub(this.env, nsp, room).join(socketId, this.hostName, memberMetaOf(data), room === null ? undefined : { nsp, room }),
-      leave: (nsp: string, room: string | null, socketId: string) => roomStub(this.env, nsp, room).leave(socketId),
     };
   }
 }

@@ -1,79 +1,126 @@
 /**
- * RoomDO: one per (namespace, room). Keeps the exact membership of a room across every
- * ConnectionHost, so a broadcast costs one call per host that has members, never one per
- * socket. `room = null` (the namespace room) lists every socket of a namespace.
+ * RoomDO: one per (namespace, room). Keeps which ConnectionHosts have members and how many
+ * (room-hosts.ts), so a broadcast costs one call per host that has members, never one per
+ * socket; per-socket membership stays on the hosts. `room = null` is the namespace's
+ * directory: the hosts that have sockets in the namespace. Hosts tell a room only on their
+ * 0→1 / 1→0 edges, plus one lease renewal per lease period from their heartbeat alarm.
  *
  * Presence: a member whose socket has `data.user` is a presence entry (user, device, joined
- * at, small state). Entries are aggregated per user; `presence:join` / `presence:leave` go to
- * the room only on a user's first connection / after its last one has been gone for the grace
- * period, `presence:update` when a device comes or goes or state changes. A lease, checked by
- * the alarm against the hosts' `aliveSockets`, removes members whose host forgot to leave
- * (a crash, an eviction), so no ghost stays online.
+ * at, small state), told to the room per connection. Entries are aggregated per user;
+ * `presence:join` / `presence:leave` go to the room only on a user's first connection / after
+ * its last one has been gone for the grace period, `presence:update` when a device comes or
+ * goes or state changes. Liveness is a host-level lease: each renewal lists the host's
+ * presence members (anything else of that host is a ghost), and a host that stops renewing
+ * (3 lease periods) is dropped with its members. The room never calls a host to ask, so no
+ * hibernated host is woken for presence.
  */
 import { clusterOf, eventOp } from "./cluster/cluster";
-import { deadSockets } from "./cluster/lease";
 import { matchesPattern } from "./presence/config";
 import { PresenceObject, type PresenceEnv } from "./presence/presence-object";
 import { fallbackDeviceIdOf, memberIdOf } from "./presence/ids";
 import { jsonBytes, MemberMetaSchema, type JoinResult, type MemberMeta, type PresenceSnapshot, type PresenceUser } from "./presence/types";
-import { metaOf, ROOM_SCHEMA, snapshotOf, type MemberRow } from "./presence/room-members";
+import { backfillMemberIds, metaOf, presencePage, ROOM_SCHEMA, upgradeMemberTable, type MemberRow } from "./presence/room-members";
+import { LeaseReportSchema, ROOM_HOSTS_SCHEMA, RoomHosts, type LeaseReport } from "./presence/room-hosts";
 import { queueWebhook } from "./webhooks/queue";
 
-/** Where a room lives; hosts pass it with each join so the RoomDO can announce into itself. */
+/** Where a room lives; hosts pass it so the RoomDO can announce into itself. */
 export interface RoomScope {
   nsp: string;
   room: string | null;
 }
 
-export class RoomDO extends PresenceObject {
-  constructor(ctx: DurableObjectState, env: PresenceEnv) {
-    super(ctx, env, { schema: ROOM_SCHEMA, metaTable: "room_meta" });
-    // Rooms created before presence existed have the three original columns only.
-    const columns = new Set(
-      this.sql
-        .exec<{ name: string }>("PRAGMA table_info(members)")
-        .toArray()
-        .map((c) => c.name),
-    );
-    for (const [column, type] of [
-      ["user_id", "TEXT"],
-      ["user_name", "TEXT"],
-      ["device_id", "TEXT"],
-      ["state", "TEXT"],
-      ["member_id", "TEXT"],
-    ] as const) {
-      if (!columns.has(column)) this.sql.exec(`ALTER TABLE members ADD COLUMN ${column} ${type}`);
-    }
-    this.sql.exec("CREATE INDEX IF NOT EXISTS members_by_user ON members (user_id)");
-    // Members stored before member ids existed: give them one (and no socket id as device id).
-    void ctx.blockConcurrencyWhile(() => this.backfillMemberIds());
-  }
+/** Clock slack between a host and a room: a member that joined this close to a renewal is kept. */
+const RENEWAL_SLACK_MS = 2_000;
 
-  private async backfillMemberIds(): Promise<void> {
-    const rows = this.sql
-      .exec<{ socket_id: string; device_id: string | null }>("SELECT socket_id, device_id FROM members WHERE member_id IS NULL")
-      .toArray();
-    for (const row of rows) {
-      const device = row.device_id === row.socket_id ? await fallbackDeviceIdOf(row.socket_id) : row.device_id;
-      this.sql.exec(
-        "UPDATE members SET member_id = ?, device_id = ? WHERE socket_id = ?",
-        await this.memberId(row.socket_id),
-        device,
-        row.socket_id,
-      );
-    }
+/** Calls a RoomDO received since it was constructed, by method (tests count work with it). */
+export interface RoomStats {
+  calls: Record<string, number>;
+  hosts: number;
+  presenceConnections: number;
+}
+
+export class RoomDO extends PresenceObject {
+  private readonly roomHosts: RoomHosts;
+  private readonly calls: Record<string, number> = {};
+
+  constructor(ctx: DurableObjectState, env: PresenceEnv) {
+    super(ctx, env, { schema: ROOM_SCHEMA + ROOM_HOSTS_SCHEMA, metaTable: "room_meta" });
+    this.roomHosts = new RoomHosts(this.sql);
+    upgradeMemberTable(this.sql);
+    // Rooms stored before host-level membership: their per-socket rows become host rows.
+    this.roomHosts.migrateFromMembers(Date.now());
+    // Members stored before member ids existed: give them one (and no socket id as device id).
+    void ctx.blockConcurrencyWhile(() => backfillMemberIds(this.sql, (socketId) => this.memberId(socketId)));
   }
 
   private memberId(socketId: string): Promise<string> {
     return memberIdOf(this.ctx.id.toString(), socketId);
   }
 
-  // ════════════════════════════ membership (ConnectionHost RPC) ════════════════════════════
+  private count(method: string): void {
+    this.calls[method] = (this.calls[method] ?? 0) + 1;
+  }
+
+  // ════════════════════════════ hosts (ConnectionHost RPC, on edges and renewals) ════════════════════════════
+  /** The host got its first socket here (no presence: presence members come through `join`). */
+  async addHost(host: string, scope?: RoomScope): Promise<void> {
+    this.count("addHost");
+    if (scope) this.rememberScope(scope);
+    this.roomHosts.add(host, Date.now());
+    await this.scheduleAlarm();
+  }
+
+  /** The host has no socket here any more: its row and any presence member it still had go. */
+  async removeHost(host: string): Promise<void> {
+    this.count("removeHost");
+    await this.dropHosts([host]);
+    await this.scheduleAlarm();
+  }
+
   /**
-   * Adds a socket. `meta` (from the socket's data) makes it a presence entry; `scope` names
-   * the room so presence events can be sent into it. Refuses beyond ROOM_MAX_MEMBERS.
+   * A host's lease renewal: its socket count here and its presence members. Presence members
+   * of that host missing from the list (and older than the report) are ghosts and leave.
+   * Answers the listed members the room does not have (lost joins, or a host dropped after
+   * missed renewals), so the host can join them again.
+   */
+  async renew(host: string, report: LeaseReport, scope?: RoomScope): Promise<{ missing: string[] }> {
+    this.count("renew");
+    const parsed = LeaseReportSchema.parse(report);
+    if (scope) this.rememberScope(scope);
+    this.roomHosts.renew(host, parsed.sockets, Date.now());
+    const listed = new Set(parsed.presence);
+    const ghosts = this.sql
+      .exec<{ socket_id: string; user_id: string | null }>(
+        "SELECT socket_id, user_id FROM members WHERE host = ? AND joined_at < ?",
+        host,
+        parsed.asOf - Math.min(RENEWAL_SLACK_MS, this.presenceConfig.leaseMs / 2),
+      )
+      .toArray()
+      .filter((row) => !listed.has(row.socket_id));
+    const users = new Set<string>();
+    for (const ghost of ghosts) {
+      this.sql.exec("DELETE FROM members WHERE socket_id = ?", ghost.socket_id);
+      if (ghost.user_id) users.add(ghost.user_id);
+    }
+    for (const user of users) await this.reconcile(user, Date.now());
+    await this.scheduleAlarm();
+    if (listed.size === 0) return { missing: [] };
+    const known = new Set(
+      this.sql
+        .exec<{ socket_id: string }>("SELECT socket_id FROM members WHERE host = ?", host)
+        .toArray()
+        .map((row) => row.socket_id),
+    );
+    return { missing: parsed.presence.filter((id) => !known.has(id)) };
+  }
+
+  // ════════════════════════════ presence members (ConnectionHost RPC, per presence connection) ════════════════════════════
+  /**
+   * Adds a presence member (`meta.user`) and makes sure its host is listed. `scope` names the
+   * room so presence events can be sent into it. Refuses beyond ROOM_MAX_MEMBERS if set.
    */
   async join(socketId: string, host: string, meta: MemberMeta = {}, scope?: RoomScope): Promise<JoinResult> {
+    this.count("join");
     const parsed = MemberMetaSchema.safeParse(meta);
     const member = parsed.success ? parsed.data : {};
     // Presence never shows a socket id (see presence/ids.ts). Hashing is the only await before
@@ -83,37 +130,48 @@ export class RoomDO extends PresenceObject {
       deviceId: member.user ? (member.deviceId ?? (await fallbackDeviceIdOf(socketId))) : null,
     }));
     if (scope) this.rememberScope(scope);
+    const now = Date.now();
+    if (!member.user) {
+      // Not a presence member: only its host matters here.
+      this.roomHosts.add(host, now);
+      await this.scheduleAlarm();
+      return { ok: true };
+    }
     const exists = this.sql.exec("SELECT 1 FROM members WHERE socket_id = ?", socketId).toArray().length > 0;
     if (exists) return { ok: true };
-    const named = this.scope()?.room != null;
-    if (named && this.size() >= this.presenceConfig.maxMembers) {
-      return { ok: false, error: "room_full", message: `the room has reached its limit of ${this.presenceConfig.maxMembers} members` };
+    const cap = this.presenceConfig.maxMembers;
+    if (cap !== null && this.scope()?.room != null && this.presenceConnections() >= cap) {
+      return { ok: false, error: "room_full", message: `the room has reached its limit of ${cap} members` };
     }
     if (member.state !== undefined && jsonBytes(member.state) > this.presenceConfig.maxStateBytes) {
       return { ok: false, error: "state_too_large", message: `presence state is limited to ${this.presenceConfig.maxStateBytes} bytes` };
     }
-    const now = Date.now();
+    this.roomHosts.add(host, now);
     this.sql.exec(
       "INSERT INTO members (socket_id, host, joined_at, user_id, user_name, device_id, state, member_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       socketId,
       host,
       now,
-      member.user?.id ?? null,
-      member.user?.name ?? null,
+      member.user.id,
+      member.user.name,
       deviceId,
       member.state === undefined ? null : JSON.stringify(member.state),
       memberId,
     );
-    if (member.user) await this.reconcile(member.user.id, now);
+    await this.reconcile(member.user.id, now);
     await this.scheduleAlarm();
     return { ok: true };
   }
 
-  async leave(socketId: string): Promise<void> {
+  /** A presence member left; `lastOfHost`: it was its host's last socket here (the host's row goes too). */
+  async leave(socketId: string, lastOfHost?: string): Promise<void> {
+    this.count("leave");
     const row = this.member(socketId);
-    if (!row) return;
-    this.sql.exec("DELETE FROM members WHERE socket_id = ?", socketId);
-    if (row.user_id) await this.reconcile(row.user_id, Date.now());
+    if (row) {
+      this.sql.exec("DELETE FROM members WHERE socket_id = ?", socketId);
+      if (row.user_id) await this.reconcile(row.user_id, Date.now());
+    }
+    if (lastOfHost) await this.dropHosts([lastOfHost]);
     await this.scheduleAlarm();
   }
 
@@ -122,6 +180,7 @@ export class RoomDO extends PresenceObject {
     socketId: string,
     state: unknown,
   ): Promise<{ ok: true } | { ok: false; error: "not_member" | "state_too_large"; message: string }> {
+    this.count("setState");
     const row = this.member(socketId);
     if (!row?.user_id) return { ok: false, error: "not_member", message: "the socket is not a presence member of this room" };
     if (jsonBytes(state) > this.presenceConfig.maxStateBytes) {
@@ -134,21 +193,39 @@ export class RoomDO extends PresenceObject {
 
   /** The hosts that currently have at least one member: the fan-out list. */
   hosts(): string[] {
-    return this.sql
-      .exec<{ host: string }>("SELECT DISTINCT host FROM members")
-      .toArray()
-      .map((row) => row.host);
+    this.count("hosts");
+    return this.roomHosts.list();
   }
 
+  /** Sockets in the room as the hosts last reported them (edges and renewals). */
   size(): number {
+    return this.roomHosts.sockets();
+  }
+
+  stats(): RoomStats {
+    return { calls: { ...this.calls }, hosts: this.roomHosts.count(), presenceConnections: this.presenceConnections() };
+  }
+
+  private presenceConnections(): number {
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM members").one().n;
   }
 
+  /** Removes hosts and every presence member they had; the users concerned are reconciled. */
+  private async dropHosts(hosts: string[]): Promise<void> {
+    const users = new Set<string>();
+    for (const host of hosts) {
+      this.roomHosts.remove(host);
+      const gone = this.sql.exec<{ user_id: string | null }>("DELETE FROM members WHERE host = ? RETURNING user_id", host).toArray();
+      for (const row of gone) if (row.user_id) users.add(row.user_id);
+    }
+    for (const user of users) await this.reconcile(user, Date.now());
+  }
+
   // ════════════════════════════ presence queries ════════════════════════════
-  /** Current presence (live connections, grouped per user) and counts. */
-  presence(): PresenceSnapshot {
-    const rows = this.sql.exec<MemberRow>("SELECT * FROM members WHERE user_id IS NOT NULL ORDER BY joined_at, socket_id").toArray();
-    return snapshotOf(rows, this.size());
+  /** Current presence (live connections grouped per user), one page of users, with exact counts. */
+  presence(page: { limit?: number; cursor?: string } = {}): PresenceSnapshot {
+    this.count("presence");
+    return presencePage(this.sql, page.limit, page.cursor);
   }
 
   // ════════════════════════════ edges ════════════════════════════
@@ -264,7 +341,7 @@ export class RoomDO extends PresenceObject {
   private announce(event: string, payload: unknown, except: string[]): void {
     const scope = this.announcing();
     if (!scope) return;
-    const hosts = this.hosts();
+    const hosts = this.roomHosts.list();
     if (hosts.length === 0) return;
     const op = eventOp({ nsp: scope.nsp, rooms: [scope.room], except }, event, payload);
     this.announceInOrder(() => clusterOf(this.env).applyOn(hosts, op));
@@ -282,23 +359,12 @@ export class RoomDO extends PresenceObject {
     for (const { user_id } of due) await this.reconcile(user_id, now);
   }
 
+  /** Hosts that stopped renewing (3 renewals missed, see leaseExpiryMs) are dropped with their presence members. */
   protected async checkLeases(now: number): Promise<void> {
-    const rows = this.sql
-      .exec<{ socket_id: string; host: string; joined_at: number }>(
-        "SELECT socket_id, host, joined_at FROM members WHERE joined_at <= ?",
-        now,
-      )
-      .toArray();
-    if (rows.length === 0) return;
-    const dead = await deadSockets(this.env, rows);
-    const users = new Set<string>();
-    for (const socketId of dead) {
-      const row = this.member(socketId);
-      if (!row || row.joined_at > now) continue;
-      this.sql.exec("DELETE FROM members WHERE socket_id = ?", socketId);
-      if (row.user_id) users.add(row.user_id);
-    }
-    for (const user of users) await this.reconcile(user, Date.now());
+    const expired = this.roomHosts.expired(now - this.leaseExpiryMs);
+    if (expired.length === 0) return;
+    console.warn(`edgeio: room lease expired for host(s) ${expired.join(", ")}`);
+    await this.dropHosts(expired);
   }
 
   protected async scheduleAlarm(): Promise<void> {
@@ -307,6 +373,6 @@ export class RoomDO extends PresenceObject {
         "SELECT MIN(at) AS at FROM (SELECT leave_due AS at FROM announced_users UNION ALL SELECT leave_due AS at FROM announced_devices)",
       )
       .one().at;
-    await this.schedule.schedule([due], this.size() > 0);
+    await this.schedule.schedule([due], this.roomHosts.count() > 0);
   }
 }

@@ -2,8 +2,12 @@
  * UserDO: one per user id. Every live connection of the user (socket id, namespace, device,
  * host, connect time), on every tab and device. Online/offline is announced per device and per
  * user only on the edges (first connection, last disconnection), the latter after the grace
- * period, so a page reload does not flap. A lease checked by the alarm against the hosts'
- * `aliveSockets` removes connections whose host never reported the disconnect.
+ * period, so a page reload does not flap. Liveness is a host-level lease: hosts renew, from the
+ * heartbeat alarm they already run, the user's connections they hold in its `user:<id>` room
+ * (one call per host per lease period; any other connection of that host is a ghost). Only a
+ * connection nobody renewed for 3 lease periods (an app that registers connections outside the
+ * `user:<id>` convention) is checked the old way, by asking its host (`aliveSockets`): a rare
+ * fallback, then again only every 3 periods.
  *
  * Device edges reach the user's other connections as `user:device:online` / `user:device:offline`
  * ({ user, deviceId }); user edges become `user.online` / `user.offline` webhooks.
@@ -27,6 +31,10 @@ export interface UserInfo {
   connections: number;
 }
 
+/** Clock slack between a host and a user object (see RoomDO). */
+const RENEWAL_SLACK_MS = 2_000;
+const RenewInput = z.array(z.string().min(1).max(256)).max(100_000);
+
 const ConnectInput = z.object({
   socketId: z.string().min(1).max(256),
   nsp: z.string().min(1).max(256),
@@ -42,6 +50,7 @@ interface ConnectionRow {
   device_id: string;
   host: string;
   connected_at: number;
+  renewed_at: number | null;
   [key: string]: SqlStorageValue;
 }
 
@@ -51,7 +60,8 @@ const SCHEMA = `
     nsp TEXT NOT NULL,
     device_id TEXT NOT NULL,
     host TEXT NOT NULL,
-    connected_at INTEGER NOT NULL
+    connected_at INTEGER NOT NULL,
+    renewed_at INTEGER
   );
   CREATE TABLE IF NOT EXISTS devices (device_id TEXT PRIMARY KEY, leave_due INTEGER);
 `;
@@ -59,6 +69,32 @@ const SCHEMA = `
 export class UserDO extends PresenceObject {
   constructor(ctx: DurableObjectState, env: PresenceEnv) {
     super(ctx, env, { schema: SCHEMA, metaTable: "user_meta" });
+    // Users stored before host leases: the column is added; their rows count from connected_at.
+    const columns = this.sql.exec<{ name: string }>("PRAGMA table_info(connections)").toArray();
+    if (!columns.some((c) => c.name === "renewed_at")) this.sql.exec("ALTER TABLE connections ADD COLUMN renewed_at INTEGER");
+  }
+
+  /**
+   * A host's lease renewal: `socketIds` are the user's connections it holds. Others of that host
+   * (older than the report, with a little clock slack) are ghosts and go.
+   */
+  async renew(host: string, socketIds: string[], asOf: number): Promise<void> {
+    const ids = RenewInput.parse(socketIds);
+    const now = Date.now();
+    this.sql.exec(
+      "UPDATE connections SET renewed_at = ? WHERE host = ? AND socket_id IN (SELECT value FROM json_each(?))",
+      now,
+      host,
+      JSON.stringify(ids),
+    );
+    const listed = new Set(ids);
+    const slack = Math.min(RENEWAL_SLACK_MS, this.presenceConfig.leaseMs / 2);
+    const ghosts = this.rows().filter((row) => row.host === host && !listed.has(row.socket_id) && row.connected_at < asOf - slack);
+    for (const ghost of ghosts) this.sql.exec("DELETE FROM connections WHERE socket_id = ?", ghost.socket_id);
+    if (ghosts.length > 0) {
+      await this.reconcile(now);
+      await this.scheduleAlarm();
+    }
   }
 
   // ════════════════════════════ connections (called by the app on connect/disconnect) ════════════════════════════
@@ -194,11 +230,17 @@ export class UserDO extends PresenceObject {
     return this.reconcile(now);
   }
 
+  /** The fallback: connections no host renewed for 3 renewals (see leaseExpiryMs) are checked with their host. */
   protected async checkLeases(now: number): Promise<void> {
-    const rows = this.rows().filter((row) => row.connected_at <= now);
-    const dead = await deadSockets(this.env, rows);
-    for (const socketId of dead) this.sql.exec("DELETE FROM connections WHERE socket_id = ? AND connected_at <= ?", socketId, now);
-    if (dead.length > 0) await this.reconcile(Date.now());
+    const stale = now - this.leaseExpiryMs;
+    const rows = this.rows().filter((row) => (row.renewed_at ?? row.connected_at) < stale);
+    if (rows.length === 0) return;
+    const dead = new Set(await deadSockets(this.env, rows));
+    for (const row of rows) {
+      if (dead.has(row.socket_id)) this.sql.exec("DELETE FROM connections WHERE socket_id = ? AND connected_at <= ?", row.socket_id, now);
+      else this.sql.exec("UPDATE connections SET renewed_at = ? WHERE socket_id = ?", now, row.socket_id);
+    }
+    if (dead.size > 0) await this.reconcile(Date.now());
   }
 
   protected async scheduleAlarm(): Promise<void> {

@@ -1,6 +1,7 @@
 /**
  * Which hosts hold sockets matching a target: the RoomDOs know each room's hosts, the
- * namespace RoomDO every host of a namespace, and a socket id names its own host.
+ * namespace's RoomDO (its directory: hosts register on their first socket there, never per
+ * socket) every host of a namespace, and a socket id names its own host.
  */
 
 import { hostOfSocketId, verifySocketId } from "../../protocol/ids";

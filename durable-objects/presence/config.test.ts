@@ -36,7 +36,7 @@ describe("parsePresenceConfig", () => {
     expect(parsePresenceConfig({})).toEqual({
       graceMs: 5_000,
       leaseMs: 60_000,
-      maxMembers: 10_000,
+      maxMembers: null,
       maxStateBytes: 1_024,
       silentRooms: ["user:*"],
     });

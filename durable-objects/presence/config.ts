@@ -8,9 +8,10 @@ import { commaList, ConfigError, issueList, perEnv, positiveInt } from "../../pr
 const PresenceConfigSchema = z.object({
   /** How long a member stays listed after its last connection left (a reload does not flap). */
   PRESENCE_GRACE_MS: z.coerce.number().int().min(0).default(5_000),
-  /** How often RoomDO and UserDO ask hosts which listed sockets are still alive. */
+  /** How often hosts renew their lease on the rooms they have members in (a room drops a host after 3 missed renewals). */
   PRESENCE_LEASE_MS: positiveInt(60_000),
-  ROOM_MAX_MEMBERS: positiveInt(10_000),
+  /** Optional cap on a room's presence connections (fan-out itself needs none); unset: no cap. */
+  ROOM_MAX_MEMBERS: z.coerce.number().int().positive().optional(),
   PRESENCE_MAX_STATE_BYTES: positiveInt(1_024),
   /** Rooms tracked for counts and leases but never announced (the per-user rooms by default). */
   PRESENCE_SILENT_ROOMS: commaList(["user:*"]),
@@ -19,7 +20,8 @@ const PresenceConfigSchema = z.object({
 export interface PresenceConfig {
   graceMs: number;
   leaseMs: number;
-  maxMembers: number;
+  /** null: no cap. */
+  maxMembers: number | null;
   maxStateBytes: number;
   silentRooms: string[];
 }
@@ -31,7 +33,7 @@ export function parsePresenceConfig(raw: Record<string, unknown>): PresenceConfi
   return {
     graceMs: c.PRESENCE_GRACE_MS,
     leaseMs: c.PRESENCE_LEASE_MS,
-    maxMembers: c.ROOM_MAX_MEMBERS,
+    maxMembers: c.ROOM_MAX_MEMBERS ?? null,
     maxStateBytes: c.PRESENCE_MAX_STATE_BYTES,
     silentRooms: c.PRESENCE_SILENT_ROOMS,
   };

@@ -7,6 +7,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { EdgeioBindings } from "../bindings";
 import { Sequence } from "../cluster/sequence";
 import type { Delivery } from "../cluster/types";
+import { configFrom } from "../config";
 import { AlarmSchedule } from "./alarm-schedule";
 import { type PresenceConfig, presenceConfigFrom } from "./config";
 import { MetaTable } from "./meta-table";
@@ -28,6 +29,15 @@ export abstract class PresenceObject extends DurableObject<PresenceEnv> {
     this.sql.exec(storage.schema);
     this.meta = new MetaTable(this.sql, storage.metaTable);
     this.schedule = new AlarmSchedule(ctx.storage, this.meta, this.presenceConfig.leaseMs);
+  }
+
+  /**
+   * How long a host may go without renewing before its entries here expire: 3 renewals. A host
+   * renews from its heartbeat alarm, so a renewal may come up to a ping round after it is due.
+   */
+  protected get leaseExpiryMs(): number {
+    const { pingInterval, pingTimeout } = configFrom(this.env);
+    return 3 * (this.presenceConfig.leaseMs + pingInterval + pingTimeout);
   }
 
   /** Starts an announcement once every earlier one has settled, so events leave in the order they were decided. */

@@ -35,8 +35,12 @@ export interface PresenceCounts {
 }
 
 export interface PresenceSnapshot {
+  /** One page of users (at most 1000), in order of each user's first connection. */
   presence: PresenceEntry[];
+  /** Exact, for the whole room: presence connections and distinct users. */
   counts: PresenceCounts;
+  /** Present when more users follow: pass it back as `cursor` for the next page. */
+  next?: string;
 }
 
 /** What a host tells a RoomDO about a joining socket; read from `socket.data.user` / `socket.data.presence`. */

@@ -27,7 +27,7 @@ export interface BridgeOptions {
   namespacesPerSession: number;
   /** A new socket id for this host (signed: see protocol/ids.ts). */
   mintSocketId(): Promise<string>;
-  /** Registers a connected socket with its namespace, before the client hears CONNECT. */
+  /** Registers a connected socket with its namespace (host-level: see room-membership.ts), before the client hears CONNECT. */
   registerSocket(nsp: string, socketId: string): Promise<void>;
   /** After a namespace connected (the host reschedules its alarm). */
   afterConnect(): Promise<void>;
@@ -317,7 +317,7 @@ export class ClientBridge implements EngineListener {
     namespace?.sockets.delete(socketId);
     await socket.close(reason);
     if (namespace) this.io.socketLeft(namespace);
-    await this.rooms().leaveDirectory(row.nsp, socketId, [...rooms, null]);
+    await this.rooms().leaveDirectory(row.nsp, socketId, [...rooms, null], socket.data);
   }
 }
 

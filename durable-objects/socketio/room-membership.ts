@@ -1,26 +1,46 @@
 /**
- * A socket's rooms on its host: the host's own record (SQLite, what broadcasts select from)
- * kept in step with the RoomDOs that tell other hosts where members are. Private rooms and
- * MAX_ROOMS_PER_SOCKET are enforced here, for every join path (socket.join and socketsJoin).
+ * A socket's rooms on its host: the host's own record (SQLite, what broadcasts select from) is
+ * the membership; the rooms (RoomDOs) only learn which hosts have members. A room hears from
+ * this host on its edges (first socket in, last socket out), and per socket only for sockets
+ * the directory tracks one by one (presence members). The namespace directory works the same
+ * way (`room = null`): registered on the host's first socket in a namespace, never per socket.
+ * Private rooms and MAX_ROOMS_PER_SOCKET are enforced here, for every join path.
  */
 import type { HostStore } from "../host-store";
-import { privateRoomRefusal, userIdOf } from "./private-rooms";
+import { EdgeOrder } from "./edge-order";
+import { privateRoomRefusal, userIdOf, userRoom } from "./private-rooms";
 import { RoomJoinError } from "./room-join-error";
 import type { Socket } from "./socket";
 
 /** The rooms' side of membership (RoomDOs), as the ConnectionHost provides it. */
 export interface RoomDirectory {
-  /** Adds the socket to `room` (null: the namespace itself); `data` is the socket's data, for presence. */
+  /** Whether a socket with this data is told to rooms one by one (presence); others count per host. */
+  tracksSocket(data: unknown): boolean;
+  /** Adds a tracked socket to `room` (the room lists this host too). */
   join(
     nsp: string,
-    room: string | null,
+    room: string,
     socketId: string,
     data: unknown,
   ): Promise<{ ok: true } | { ok: false; error: "room_full" | "state_too_large"; message: string }>;
-  leave(nsp: string, room: string | null, socketId: string): Promise<void>;
+  /** A tracked socket left; `lastOfHost`: this host has no other socket in the room. */
+  leave(nsp: string, room: string, socketId: string, lastOfHost: boolean): Promise<void>;
+  /** This host's first socket in `room` (null: the namespace). */
+  addHost(nsp: string, room: string | null): Promise<void>;
+  /** This host's last socket left `room` (null: the namespace). */
+  removeHost(nsp: string, room: string | null): Promise<void>;
 }
 
+/** What this host renews its lease on, once per lease period. */
+export type RoomReport =
+  /** One room (null: the namespace): this host's sockets there and the tracked ones. */
+  | { kind: "room"; nsp: string; room: string | null; sockets: number; tracked: string[] }
+  /** One user (UserDO): this host's sockets of that user, i.e. those in its `user:<id>` room. */
+  | { kind: "user"; userId: string; sockets: string[] };
+
 export class RoomMembership {
+  private readonly order = new EdgeOrder();
+
   constructor(
     private readonly store: HostStore,
     private readonly live: (socketId: string) => Socket | undefined,
@@ -45,17 +65,29 @@ export class RoomMembership {
     }
     const added = allowed.filter((room) => this.store.addRoom(socketId, room));
     for (const room of added) this.live(socketId)?.rooms.add(room);
-    const results = await Promise.all(
-      added
-        .filter((room) => room !== socketId)
-        .map(async (room) => ({ room, result: await this.directory.join(row.nsp, room, socketId, data) })),
-    );
+    const tracked = this.directory.tracksSocket(data);
+    // Edges are decided now, synchronously, so two joins racing on this host cannot both be "first".
+    const calls = added
+      .filter((room) => room !== socketId)
+      .map((room) => {
+        const first = !this.store.othersInRoom(row.nsp, room, socketId);
+        const result = this.order.run(keyOf(row.nsp, room), first, async () => {
+          if (tracked) return this.directory.join(row.nsp, room, socketId, data);
+          if (first) await this.directory.addHost(row.nsp, room);
+          return { ok: true } as const;
+        });
+        return result.then((outcome) => ({ room, result: outcome }));
+      });
+    const results = await Promise.all(calls);
     const refused = results.filter((entry) => !entry.result.ok);
     if (refused.length === 0) return;
     // A room that refused (full, oversize state) is not joined: undo it here and tell the caller why.
     for (const { room } of refused) {
       this.store.removeRoom(socketId, room);
       this.live(socketId)?.rooms.delete(room);
+      if (!this.store.othersInRoom(row.nsp, room, socketId)) {
+        await this.order.run(keyOf(row.nsp, room), true, () => this.directory.removeHost(row.nsp, room)).catch(logged(room));
+      }
     }
     const { result } = refused[0];
     throw new RoomJoinError(result.ok ? "room_full" : result.error, result.ok ? "refused" : result.message);
@@ -64,19 +96,91 @@ export class RoomMembership {
   async leave(socketId: string, rooms: string[]): Promise<void> {
     const row = this.store.socket(socketId);
     if (!row) return;
+    const data = this.live(socketId)?.data ?? JSON.parse(row.data);
     const removed = rooms.filter((room) => this.store.removeRoom(socketId, room));
     for (const room of removed) this.live(socketId)?.rooms.delete(room);
-    await this.leaveDirectory(row.nsp, socketId, removed);
+    await this.leaveDirectory(row.nsp, socketId, removed, data);
   }
 
-  /** Tells the RoomDOs the socket left these rooms (null: its namespace); failures are logged, not thrown. */
-  async leaveDirectory(nsp: string, socketId: string, rooms: Array<string | null>): Promise<void> {
+  /**
+   * A socket was registered in its namespace (stored already): the namespace directory hears
+   * only if it is this host's first socket there. Resolves once the directory lists this host.
+   */
+  registerSocket(nsp: string, socketId: string): Promise<void> {
+    const first = !this.store.othersInNamespace(nsp, socketId);
+    return this.order.run(keyOf(nsp, null), first, async () => {
+      if (first) await this.directory.addHost(nsp, null);
+    });
+  }
+
+  /**
+   * Tells the rooms the socket left these rooms (null: its namespace), after the host's record
+   * no longer has it: tracked sockets one by one, others only on this host's last-socket edge.
+   * Failures are logged, not thrown (the lease renewal repairs the rooms).
+   */
+  async leaveDirectory(nsp: string, socketId: string, rooms: Array<string | null>, data: unknown): Promise<void> {
+    const tracked = this.directory.tracksSocket(data);
     await Promise.all(
       rooms
         .filter((room) => room !== socketId)
-        .map((room) =>
-          this.directory.leave(nsp, room, socketId).catch((error: unknown) => console.error(`edgeio: leaving room ${room} failed`, error)),
-        ),
+        .map((room) => {
+          const last = room === null ? !this.store.othersInNamespace(nsp, socketId) : !this.store.othersInRoom(nsp, room, socketId);
+          if (!last && (room === null || !tracked)) return this.order.run(keyOf(nsp, room), false, async () => undefined);
+          return this.order
+            .run(keyOf(nsp, room), last, () =>
+              room !== null && tracked ? this.directory.leave(nsp, room, socketId, last) : this.directory.removeHost(nsp, room),
+            )
+            .catch(logged(room));
+        }),
     );
   }
+
+  /**
+   * Joins tracked sockets again that a room answered it does not have (a lost join, or this
+   * host dropped for missed renewals), if they are still in the room here.
+   */
+  async rejoin(nsp: string, room: string, socketIds: string[]): Promise<void> {
+    await Promise.all(
+      socketIds.map((socketId) => {
+        const row = this.store.socket(socketId);
+        if (!row || row.nsp !== nsp || !this.store.roomsOf(socketId).includes(room)) return undefined;
+        const data = this.live(socketId)?.data ?? JSON.parse(row.data);
+        if (!this.directory.tracksSocket(data)) return undefined;
+        return this.order.run(keyOf(nsp, room), false, () => this.directory.join(nsp, room, socketId, data)).catch(logged(room, "joining"));
+      }),
+    );
+  }
+
+  /**
+   * What this host renews: every namespace and room it has sockets in, with counts and tracked
+   * sockets, and every user whose sockets here are in their own `user:<id>` room.
+   */
+  reports(): RoomReport[] {
+    type Room = Extract<RoomReport, { kind: "room" }>;
+    const rooms = new Map<string, Room>();
+    const users = new Map<string, string[]>();
+    const dataOf = new Map<string, unknown>();
+    for (const { nsp, sockets } of this.store.namespaceCounts())
+      rooms.set(keyOf(nsp, null), { kind: "room", nsp, room: null, sockets, tracked: [] });
+    for (const member of this.store.roomMembers()) {
+      const key = keyOf(member.nsp, member.room);
+      const report = rooms.get(key) ?? { kind: "room", nsp: member.nsp, room: member.room, sockets: 0, tracked: [] };
+      rooms.set(key, report);
+      report.sockets += 1;
+      if (!dataOf.has(member.id)) dataOf.set(member.id, this.live(member.id)?.data ?? JSON.parse(member.data));
+      const data = dataOf.get(member.id);
+      if (this.directory.tracksSocket(data)) report.tracked.push(member.id);
+      const userId = userIdOf(data);
+      if (userId !== undefined && member.room === userRoom(userId)) users.set(userId, [...(users.get(userId) ?? []), member.id]);
+    }
+    return [...rooms.values(), ...[...users].map(([userId, sockets]) => ({ kind: "user" as const, userId, sockets }))];
+  }
+}
+
+function keyOf(nsp: string, room: string | null): string {
+  return JSON.stringify([nsp, room]);
+}
+
+function logged(room: string | null, action = "leaving") {
+  return (error: unknown) => console.error(`edgeio: ${action} room ${room ?? "(namespace)"} failed`, error);
 }

@@ -1,7 +1,8 @@
 /** Test helpers for presence inside workerd: a minimal raw Socket.IO client over WebSocket. */
-import { SELF } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { expect } from "vitest";
 import { fromBase64url } from "../../protocol/base64";
+import { HOST_HEADER } from "../../protocol/internal-headers";
 
 /** A minimal Socket.IO-over-WebSocket client that answers pings and records every event. */
 export class RawClient {
@@ -25,8 +26,14 @@ export class RawClient {
     });
   }
 
-  static async open(): Promise<RawClient> {
-    const response = await SELF.fetch("http://edgeio.test/socket.io/?EIO=4&transport=websocket", { headers: { Upgrade: "websocket" } });
+  /** A session through the Worker (which picks a host from the pool), or straight on host `host` as the Worker would forward it. */
+  static async open(host?: string): Promise<RawClient> {
+    const url = "http://edgeio.test/socket.io/?EIO=4&transport=websocket";
+    const response = host
+      ? await env.CONNECTION_HOST.get(env.CONNECTION_HOST.idFromName(host)).fetch(url, {
+          headers: { Upgrade: "websocket", [HOST_HEADER]: host },
+        })
+      : await SELF.fetch(url, { headers: { Upgrade: "websocket" } });
     expect(response.status).toBe(101);
     const ws = response.webSocket!;
     ws.accept();

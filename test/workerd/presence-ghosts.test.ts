@@ -1,7 +1,8 @@
 /**
  * No ghost presence, inside workerd (echo app; sockets take part in presence by setting
  * `data.user`). A host evicted with its WebSockets closed, and a member whose host never
- * reported a leave, each produce exactly one `presence:leave`, and presence ends up empty.
+ * reported a leave (dropped by the host's next lease renewal, which does not list it), each
+ * produce exactly one `presence:leave`, and presence ends up empty.
  */
 import { env, evictDurableObject } from "cloudflare:test";
 import { afterEach, expect, it } from "vitest";
@@ -41,7 +42,7 @@ it("announces the leave once when a host is evicted with its WebSockets closed",
   expect(leavesOf(observer, "ghost")).toBe(1);
   expect(joinsOf(observer, "ghost")).toBe(1);
   expect(await usersIn(room)).toEqual(["observer"]);
-});
+}, 20_000);
 
 it("expires by lease a member whose host never reported its leave", async () => {
   const room = "conversation:lease";
@@ -63,7 +64,19 @@ it("expires by lease a member whose host never reported its leave", async () => 
   await new Promise((r) => setTimeout(r, 2_000));
   expect(leavesOf(observer, "phantom")).toBe(1);
   expect((await presenceOf(room)).counts).toEqual({ connections: 1, users: 1 });
-});
+}, 20_000);
+
+it("joins again, at the host's next lease renewal, presence members a room lost", async () => {
+  const room = "conversation:rejoin";
+  const alice = await member("alice", room);
+  open.push(alice);
+  expect(await usersIn(room)).toEqual(["alice"]);
+  // What a room does to a host that missed its renewals: drops it with its members.
+  await roomStub(bindings, "/", room).removeHost(alice.host);
+  expect(await usersIn(room)).toEqual([]);
+  await eventually(async () => (await usersIn(room)).includes("alice"), "the renewal to join alice again");
+  expect((await presenceOf(room)).counts).toEqual({ connections: 1, users: 1 });
+}, 20_000);
 
 it("refuses oversize presence state with a clear error", async () => {
   const stub = roomStub(bindings, "/", "conversation:bounds");

@@ -2,7 +2,8 @@
  * UserDO inside workerd, with real host sockets (raw WebSocket clients of the echo app):
  * emit to a user reaches each connection once, disconnect-all reaches every connection,
  * device edges reach the user's other connections, and a connection its host no longer has
- * expires by lease so the user goes offline.
+ * expires: by the host's lease renewal (sockets in their user:<id> room), or by the fallback
+ * check with the host for connections nobody renews, after which the user goes offline.
  */
 import { env } from "cloudflare:test";
 import { afterEach, expect, it } from "vitest";
@@ -76,7 +77,33 @@ it("expires by lease a connection its host no longer has, then goes offline afte
     user: { id: "lee", name: "Lee" },
   });
   expect(await info("lee")).toMatchObject({ online: true, connections: 1 });
-  await eventually(async () => (await info("lee")).connections === 0, "the lease to expire the phantom");
+  // Nobody renews it (the raw client has no data.user): the fallback asks its host after 3 renewals.
+  await eventually(async () => (await info("lee")).connections === 0, "the lease to expire the phantom", 15_000);
   await eventually(async () => !(await info("lee")).online, "the user to go offline");
   expect(await info("lee")).toEqual({ id: "lee", name: "Lee", online: false, connections: 0, devices: [] });
-});
+}, 20_000);
+
+it("drops, at the host's lease renewal, a connection of the user its host does not hold", async () => {
+  // The default app's convention: data.user set, and the socket in its own user:<id> room.
+  const real = await RawClient.open();
+  open.push(real);
+  await real.call("set-data", "user", { id: "mo", name: "Mo" });
+  await real.call("join", "user:mo");
+  await register("mo", real, "laptop");
+  await userStub(bindings, "mo").addConnection({
+    socketId: `${real.socketId.split(".")[0]}.DDDDDDDDDDDDDDDDDDDD`,
+    nsp: "/",
+    deviceId: "ghost-device",
+    host: real.host,
+    user: { id: "mo", name: "Mo" },
+  });
+  expect(await info("mo")).toMatchObject({ online: true, connections: 2 });
+  await eventually(async () => (await info("mo")).connections === 1, "the renewal to drop the ghost");
+  expect(await info("mo")).toEqual({
+    id: "mo",
+    name: "Mo",
+    online: true,
+    connections: 1,
+    devices: [{ deviceId: "laptop", connections: 1 }],
+  });
+}, 20_000);

@@ -188,8 +188,9 @@ export function apiRoutes() {
     if (!param.ok) return param.response;
     const query = parsed(c, presenceQuerySchema, c.req.query());
     if (!query.ok) return query.response;
-    const { presence, counts } = await roomStub(c.env, query.value.namespace, param.value.room).presence();
-    return c.json({ namespace: query.value.namespace, room: param.value.room, presence, counts });
+    const { namespace, limit, cursor } = query.value;
+    const { presence, counts, next } = await roomStub(c.env, namespace, param.value.room).presence({ limit, cursor });
+    return c.json({ namespace, room: param.value.room, presence, counts, ...(next ? { next } : {}) });
   });
 
   api.get("/users/:id", async (c) => {

@@ -56,7 +56,13 @@ export const socketsJoinSchema = z.object({ ...selector, room: roomOrRooms }).st
 export const socketsLeaveSchema = socketsJoinSchema;
 export const disconnectSchema = z.object({ ...selector, close: z.boolean().default(false) }).strict();
 
-export const presenceQuerySchema = z.object({ namespace: namespaceSchema });
+export const presenceQuerySchema = z.object({
+  namespace: namespaceSchema,
+  /** Users per page (the room's counts are always exact, for the whole room). */
+  limit: z.coerce.number().int().min(1).max(1000).default(1000),
+  /** The previous page's `next`. */
+  cursor: z.string().min(1).max(2048).optional(),
+});
 export const roomParamSchema = z.object({ room: name });
 export const userParamSchema = z.object({ id: name });
 export const deliveriesQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
