@@ -32,6 +32,8 @@ export class SocketTables {
   /** Every socket row is in `rows` (a namespace-wide selection loaded them). */
   private allLoaded = false;
   private count: number | undefined;
+  /** Sockets per namespace (counted from SQLite once per instance, then kept in step). */
+  private perNamespace: Map<string, number> | undefined;
 
   constructor(protected readonly sql: CountingSql) {}
 
@@ -49,6 +51,7 @@ export class SocketTables {
     this.bySession.get(row.sid)?.push(row.id);
     this.roomsBySocket.set(row.id, new Set());
     if (this.count !== undefined) this.count += 1;
+    if (this.perNamespace) this.perNamespace.set(row.nsp, (this.perNamespace.get(row.nsp) ?? 0) + 1);
   }
 
   socket(id: string): SocketRow | null {
@@ -72,11 +75,30 @@ export class SocketTables {
     return ids.map((id) => this.rows.get(id)).filter((row): row is SocketRow => row !== undefined);
   }
 
-  /** Whether any socket of namespace `nsp` is on this host (memory first; else one read). */
+  /** Sockets of each namespace on this host (from memory after the first call). */
+  namespaceCounts(): Array<{ nsp: string; sockets: number }> {
+    if (!this.perNamespace) {
+      const rows = this.sql.exec<{ nsp: string; sockets: number }>("SELECT nsp, COUNT(*) AS sockets FROM sockets GROUP BY nsp").toArray();
+      this.perNamespace = new Map(rows.map((row) => [row.nsp, row.sockets]));
+    }
+    return [...this.perNamespace].filter(([, sockets]) => sockets > 0).map(([nsp, sockets]) => ({ nsp, sockets }));
+  }
+
+  /** Whether any socket of namespace `nsp` is on this host. */
   hasSocketsIn(nsp: string): boolean {
-    for (const row of this.rows.values()) if (row.nsp === nsp) return true;
-    if (this.allLoaded) return false;
-    return this.sql.exec("SELECT 1 FROM sockets WHERE nsp = ? LIMIT 1", nsp).toArray().length > 0;
+    return this.namespaceCounts().some((entry) => entry.nsp === nsp);
+  }
+
+  /** Whether another socket of `nsp` on this host is in `room` (from the cached members). */
+  othersInRoom(nsp: string, room: string, socketId: string): boolean {
+    for (const id of this.members(room)) if (id !== socketId && this.rows.get(id)?.nsp === nsp) return true;
+    return false;
+  }
+
+  /** Whether this host has a socket of `nsp` other than `socketId`. */
+  othersInNamespace(nsp: string, socketId: string): boolean {
+    const count = this.namespaceCounts().find((entry) => entry.nsp === nsp)?.sockets ?? 0;
+    return count - (this.socket(socketId)?.nsp === nsp ? 1 : 0) > 0;
   }
 
   socketCount(): number {
@@ -109,6 +131,7 @@ export class SocketTables {
         );
     }
     if (deleted && this.count !== undefined) this.count -= 1;
+    if (deleted && row && this.perNamespace) this.perNamespace.set(row.nsp, Math.max(0, (this.perNamespace.get(row.nsp) ?? 0) - 1));
   }
 
   /** A session created by this instance has no sockets yet: nothing to read. */

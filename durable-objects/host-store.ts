@@ -308,31 +308,6 @@ export class HostStore extends SocketTables {
   }
 
   // ── edges and lease reports (socketio/room-membership.ts) ─────
-  /** Whether another socket of `nsp` on this host is in `room` (an index probe, never a count). */
-  othersInRoom(nsp: string, room: string, socketId: string): boolean {
-    return (
-      this.sql
-        .exec(
-          `SELECT 1 FROM socket_rooms r JOIN sockets s ON s.id = r.socket_id
-           WHERE r.room = ? AND r.socket_id != ? AND s.nsp = ? LIMIT 1`,
-          room,
-          socketId,
-          nsp,
-        )
-        .toArray().length > 0
-    );
-  }
-
-  /** Whether this host has another socket in `nsp`. */
-  othersInNamespace(nsp: string, socketId: string): boolean {
-    return this.sql.exec("SELECT 1 FROM sockets WHERE nsp = ? AND id != ? LIMIT 1", nsp, socketId).toArray().length > 0;
-  }
-
-  /** Sockets per namespace (lease renewals, once per lease period). */
-  namespaceCounts(): Array<{ nsp: string; sockets: number }> {
-    return this.sql.exec<{ nsp: string; sockets: number }>("SELECT nsp, COUNT(*) AS sockets FROM sockets GROUP BY nsp").toArray();
-  }
-
   /** Every (socket, room) pair but a socket's own id, with the socket's data (lease renewals). */
   roomMembers(): Array<{ nsp: string; room: string; id: string; data: string }> {
     return this.sql
