@@ -126,8 +126,9 @@ export class RoomMembership {
         .map((room) => {
           const last = room === null ? !this.store.othersInNamespace(nsp, socketId) : !this.store.othersInRoom(nsp, room, socketId);
           if (!last && (room === null || !tracked)) return this.order.run(keyOf(nsp, room), false, async () => undefined);
+          // A tracked leave waits for every call in flight (its own join, a rejoin), so it never overtakes them.
           return this.order
-            .run(keyOf(nsp, room), last, () =>
+            .run(keyOf(nsp, room), last || (room !== null && tracked), () =>
               room !== null && tracked ? this.directory.leave(nsp, room, socketId, last) : this.directory.removeHost(nsp, room),
             )
             .catch(logged(room));
@@ -146,7 +147,8 @@ export class RoomMembership {
         if (!row || row.nsp !== nsp || !this.store.roomsOf(socketId).includes(room)) return undefined;
         const data = this.live(socketId)?.data ?? JSON.parse(row.data);
         if (!this.directory.tracksSocket(data)) return undefined;
-        return this.order.run(keyOf(nsp, room), false, () => this.directory.join(nsp, room, socketId, data)).catch(logged(room, "joining"));
+        // A barrier: a leave issued later must not overtake it (that would leave a ghost).
+        return this.order.run(keyOf(nsp, room), true, () => this.directory.join(nsp, room, socketId, data)).catch(logged(room, "joining"));
       }),
     );
   }
