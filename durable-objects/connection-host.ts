@@ -16,9 +16,9 @@ import { mintSocketId } from "../protocol/ids";
 import { HOST_HEADER, POLL_CHANNEL_HEADER } from "../protocol/internal-headers";
 import { hostStub, type EdgeioBindings } from "./bindings";
 import { configFrom, type EdgeioConfig, type TransportName } from "./config";
-import { LIMIT_MESSAGES, type LimitName } from "./engine/limits";
 import { HostStore } from "./host-store";
-import { BilledWork, type BilledWorkCounts, CountingSql } from "./billed-work";
+import { type HostStats, hostStatsOf } from "./host-stats";
+import { BilledWork, CountingSql } from "./billed-work";
 import { EngineSessions } from "./engine/sessions";
 import { Heartbeat } from "./engine/heartbeat";
 import { Eio3Heartbeat } from "./engine/heartbeat-v3";
@@ -39,6 +39,8 @@ import { RoomMembership, type RoomReport } from "./socketio/room-membership";
 import { Server, type EdgeioApp } from "./socketio/server";
 import type { AckCollection, ClusterCalls, DisconnectReason, HostOp, HostRuntime } from "./socketio/types";
 
+export type { HostStats } from "./host-stats";
+
 /** The RPC surface other hosts, RoomDOs and the Worker use. */
 export interface ConnectionHostApi {
   apply(op: HostOp): Promise<HostReply>;
@@ -49,23 +51,6 @@ export interface ConnectionHostApi {
   /** Which of these socket ids are still connected here (RoomDO/UserDO leases ask this). */
   aliveSockets(socketIds: string[]): string[];
   stats(): HostStats;
-}
-
-export interface HostStats {
-  host: string | null;
-  instanceId: string;
-  constructions: number;
-  wakes: number;
-  alarms: number;
-  sessions: number;
-  sockets: number;
-  webSockets: number;
-  /** Backpressure: volatile packets dropped because a session's transport was not writable. */
-  volatileDropped: number;
-  /** Sessions closed for a limit, by limit (README "Limits"). */
-  closedForLimits: Partial<Record<LimitName, number>>;
-  /** Billed work of this instance (in memory, since it was constructed): see billed-work.ts. */
-  work: BilledWorkCounts;
 }
 
 export class ConnectionHost extends DurableObject<EdgeioBindings> implements HostRuntime, ConnectionHostApi {
@@ -275,24 +260,11 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
 
   stats(): HostStats {
     this.work.invoked("stats");
-    this.store.flushCounters();
-    return {
-      host: this.store.getMeta<string>("name"),
+    return hostStatsOf(this.store, {
       instanceId: this.instanceId,
-      constructions: this.store.getMeta<number>("constructions") ?? 0,
-      wakes: this.store.getMeta<number>("wakes") ?? 0,
-      alarms: this.store.getMeta<number>("alarms") ?? 0,
-      sessions: this.store.sessionCount(),
-      sockets: this.store.socketCount(),
       webSockets: this.ctx.getWebSockets().length,
-      volatileDropped: this.store.getMeta<number>("volatile_dropped") ?? 0,
-      closedForLimits: Object.fromEntries(
-        (Object.keys(LIMIT_MESSAGES) as LimitName[])
-          .map((limit) => [limit, this.store.getMeta<number>(`closed_for:${limit}`) ?? 0])
-          .filter(([, count]) => count !== 0),
-      ),
       work: this.work.snapshot(),
-    };
+    });
   }
 
   // ── HostRuntime: what sockets and namespaces ask of their host ──

@@ -18,26 +18,17 @@ import { clusterOf, eventOp } from "./cluster/cluster";
 import { matchesPattern } from "./presence/config";
 import { PresenceObject, type PresenceEnv } from "./presence/presence-object";
 import { fallbackDeviceIdOf, memberIdOf } from "./presence/ids";
-import { jsonBytes, MemberMetaSchema, type JoinResult, type MemberMeta, type PresenceSnapshot, type PresenceUser } from "./presence/types";
-import { backfillMemberIds, metaOf, presencePage, ROOM_SCHEMA, upgradeMemberTable, type MemberRow } from "./presence/room-members";
+import { jsonBytes, MemberMetaSchema } from "./presence/types";
+import type { JoinResult, MemberMeta, PresenceSnapshot, PresenceUser, RoomScope, RoomStats } from "./presence/types";
+
+export type { RoomScope, RoomStats } from "./presence/types";
+import { backfillMemberIds, memberIdsOfHost, metaOf, presencePage, removeUnlisted } from "./presence/room-members";
+import { ROOM_SCHEMA, upgradeMemberTable, type MemberRow } from "./presence/room-members";
 import { LeaseReportSchema, ROOM_HOSTS_SCHEMA, RoomHosts, type LeaseReport } from "./presence/room-hosts";
 import { queueWebhook } from "./webhooks/queue";
 
-/** Where a room lives; hosts pass it so the RoomDO can announce into itself. */
-export interface RoomScope {
-  nsp: string;
-  room: string | null;
-}
-
 /** Clock slack between a host and a room: a member that joined this close to a renewal is kept. */
 const RENEWAL_SLACK_MS = 2_000;
-
-/** Calls a RoomDO received since it was constructed, by method (tests count work with it). */
-export interface RoomStats {
-  calls: Record<string, number>;
-  hosts: number;
-  presenceConnections: number;
-}
 
 export class RoomDO extends PresenceObject {
   private readonly roomHosts: RoomHosts;
@@ -89,28 +80,11 @@ export class RoomDO extends PresenceObject {
     if (scope) this.rememberScope(scope);
     this.roomHosts.renew(host, parsed.sockets, Date.now());
     const listed = new Set(parsed.presence);
-    const ghosts = this.sql
-      .exec<{ socket_id: string; user_id: string | null }>(
-        "SELECT socket_id, user_id FROM members WHERE host = ? AND joined_at < ?",
-        host,
-        parsed.asOf - Math.min(RENEWAL_SLACK_MS, this.presenceConfig.leaseMs / 2),
-      )
-      .toArray()
-      .filter((row) => !listed.has(row.socket_id));
-    const users = new Set<string>();
-    for (const ghost of ghosts) {
-      this.sql.exec("DELETE FROM members WHERE socket_id = ?", ghost.socket_id);
-      if (ghost.user_id) users.add(ghost.user_id);
-    }
-    for (const user of users) await this.reconcile(user, Date.now());
+    const joinedBefore = parsed.asOf - Math.min(RENEWAL_SLACK_MS, this.presenceConfig.leaseMs / 2);
+    for (const user of removeUnlisted(this.sql, host, listed, joinedBefore)) await this.reconcile(user, Date.now());
     await this.scheduleAlarm();
     if (listed.size === 0) return { missing: [] };
-    const known = new Set(
-      this.sql
-        .exec<{ socket_id: string }>("SELECT socket_id FROM members WHERE host = ?", host)
-        .toArray()
-        .map((row) => row.socket_id),
-    );
+    const known = memberIdsOfHost(this.sql, host);
     return { missing: parsed.presence.filter((id) => !known.has(id)) };
   }
 

@@ -143,3 +143,34 @@ export async function backfillMemberIds(sql: SqlStorage, memberId: (socketId: st
     sql.exec("UPDATE members SET member_id = ?, device_id = ? WHERE socket_id = ?", await memberId(row.socket_id), device, row.socket_id);
   }
 }
+
+/**
+ * Lease renewal: removes the presence members of `host` that joined before `joinedBefore` and
+ * are not in its list (ghosts); returns the users they belonged to.
+ */
+export function removeUnlisted(sql: SqlStorage, host: string, listed: Set<string>, joinedBefore: number): Set<string> {
+  const ghosts = sql
+    .exec<{ socket_id: string; user_id: string | null }>(
+      "SELECT socket_id, user_id FROM members WHERE host = ? AND joined_at < ?",
+      host,
+      joinedBefore,
+    )
+    .toArray()
+    .filter((row) => !listed.has(row.socket_id));
+  const users = new Set<string>();
+  for (const ghost of ghosts) {
+    sql.exec("DELETE FROM members WHERE socket_id = ?", ghost.socket_id);
+    if (ghost.user_id) users.add(ghost.user_id);
+  }
+  return users;
+}
+
+/** The socket ids of a host's presence members. */
+export function memberIdsOfHost(sql: SqlStorage, host: string): Set<string> {
+  return new Set(
+    sql
+      .exec<{ socket_id: string }>("SELECT socket_id FROM members WHERE host = ?", host)
+      .toArray()
+      .map((row) => row.socket_id),
+  );
+}

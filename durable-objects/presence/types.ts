@@ -92,3 +92,16 @@ export type JoinResult = { ok: true } | { ok: false; error: "room_full" | "state
 export function jsonBytes(value: unknown): number {
   return new TextEncoder().encode(JSON.stringify(value ?? null)).byteLength;
 }
+
+/** Where a room lives; hosts pass it so the RoomDO can announce into itself. */
+export interface RoomScope {
+  nsp: string;
+  room: string | null;
+}
+
+/** Calls a RoomDO received since it was constructed, by method (tests count work with it). */
+export interface RoomStats {
+  calls: Record<string, number>;
+  hosts: number;
+  presenceConnections: number;
+}

@@ -10,22 +10,14 @@ import { RoomJoinError } from "./room-join-error";
 import { assertEmittable } from "./emittable";
 import { type EventMiddleware, runEventMiddlewares } from "./event-middleware";
 import { type AnyListener, CatchAllListeners } from "./catch-all";
-import { type TimeoutEmitter, timeoutEmitter } from "./timeout-emitter";
+import { EventListeners, type Listener } from "./event-listeners";
+import { type TimeoutBroadcasts, type TimeoutEmitter, timeoutEmitter, withTimeoutBroadcasts } from "./timeout-emitter";
 import type * as T from "./typed-events";
 import { privateRoomRefusal, userIdOf } from "./private-rooms";
 import type { DisconnectReason, Handshake, HostRuntime } from "./types";
 
-// biome-ignore lint/suspicious/noExplicitAny: handlers declare their own argument types, as with Socket.IO's `socket.on`
-export type Listener = (...args: any[]) => unknown;
+export type { Listener } from "./event-listeners";
 type AckCallback = (...args: unknown[]) => void;
-
-/** `socket.timeout(ms).broadcast` / `.to(room)`: broadcasts that collect every client's ack. */
-interface SocketTimeoutBroadcasts {
-  readonly broadcast: BroadcastOperator;
-  to(room: RoomArg): BroadcastOperator;
-  in(room: RoomArg): BroadcastOperator;
-  except(room: RoomArg): BroadcastOperator;
-}
 
 export interface SocketInit {
   id: string;
@@ -56,7 +48,7 @@ export class Socket<
   readonly sid: string;
   readonly nsp: string;
 
-  private readonly listeners = new Map<string, Listener[]>();
+  private readonly listeners = new EventListeners();
   private readonly pendingAcks = new Map<number, AckCallback>();
   private readonly eventMiddlewares: EventMiddleware[] = [];
   private readonly anyListeners = new CatchAllListeners();
@@ -87,9 +79,7 @@ export class Socket<
     event: Ev,
     listener: T.ReservedOrUserListener<T.SocketReservedEvents, ListenEvents, Ev>,
   ): this {
-    const list = this.listeners.get(event) ?? [];
-    list.push(listener as Listener);
-    this.listeners.set(event, list);
+    this.listeners.add(event, listener as Listener);
     return this;
   }
 
@@ -105,13 +95,7 @@ export class Socket<
   }
 
   off(event?: string, listener?: Listener): this {
-    if (event === undefined) this.listeners.clear();
-    else if (listener === undefined) this.listeners.delete(event);
-    else
-      this.listeners.set(
-        event,
-        (this.listeners.get(event) ?? []).filter((l) => l !== listener),
-      );
+    this.listeners.remove(event, listener);
     return this;
   }
 
@@ -120,7 +104,7 @@ export class Socket<
   }
 
   listenerCount(event: string): number {
-    return this.listeners.get(event)?.length ?? 0;
+    return this.listeners.of(event).length;
   }
 
   /** Per-event middleware: `next(err)` refuses the event and emits "error" on this socket. */
@@ -192,22 +176,13 @@ export class Socket<
   }
 
   /** `socket.timeout(ms).emit(ev, ..., (err, ...res) => …)` and `.emitWithAck(ev, ...)`. */
-  timeout(ms: number): TimeoutEmitter<EmitEvents> & SocketTimeoutBroadcasts {
-    const operator = () => this.operator();
+  timeout(ms: number): TimeoutEmitter<EmitEvents> & TimeoutBroadcasts {
     const emitter = timeoutEmitter<EmitEvents>(
       (event, ...args) => this.emitUntyped(event, ...args),
       this.runtime.scheduleDeadline.bind(this.runtime),
       ms,
     );
-    return Object.assign(emitter, {
-      // socket.timeout(ms).broadcast / .to(room): a broadcast collecting every client's ack (across hosts).
-      get broadcast() {
-        return operator().timeout(ms);
-      },
-      to: (room: RoomArg) => operator().timeout(ms).to(room),
-      in: (room: RoomArg) => operator().timeout(ms).to(room),
-      except: (room: RoomArg) => operator().timeout(ms).except(room),
-    });
+    return withTimeoutBroadcasts(emitter, () => this.operator().timeout(ms));
   }
 
   emitWithAck<Ev extends T.EventNamesWithAck<EmitEvents>>(
@@ -366,7 +341,7 @@ export class Socket<
   }
 
   private async invoke(event: string, args: unknown[], before = JSON.stringify(this.data ?? null)): Promise<void> {
-    const results = [...(this.listeners.get(event) ?? [])].map(async (listener) => {
+    const results = [...this.listeners.of(event)].map(async (listener) => {
       try {
         await listener(...args);
       } catch (error) {

@@ -3,6 +3,7 @@
  * callback gets Socket.IO's `Error("operation has timed out")` when the client does not answer
  * in time. The deadline is driven by the host's alarm (no setTimeout in a Durable Object).
  */
+import type { BroadcastOperator, RoomArg } from "./broadcast-operator";
 import type {
   AllButLast,
   DecorateAcknowledgements,
@@ -54,4 +55,24 @@ export function timeoutEmitter<EmitEvents extends EventsMap>(
       emit(event, ...args, (error: Error | null, response: unknown) => (error ? reject(error) : resolve(response)));
     });
   return { emit, emitWithAck } as TimeoutEmitter<EmitEvents>;
+}
+
+/** `socket.timeout(ms).broadcast` / `.to(room)`: broadcasts that collect every client's ack (across hosts). */
+export interface TimeoutBroadcasts {
+  readonly broadcast: BroadcastOperator;
+  to(room: RoomArg): BroadcastOperator;
+  in(room: RoomArg): BroadcastOperator;
+  except(room: RoomArg): BroadcastOperator;
+}
+
+/** Adds the broadcast forms to a socket's timeout emitter; `timed()` is the socket's broadcast operator with the timeout. */
+export function withTimeoutBroadcasts<E extends object>(emitter: E, timed: () => BroadcastOperator): E & TimeoutBroadcasts {
+  return Object.assign(emitter, {
+    get broadcast() {
+      return timed();
+    },
+    to: (room: RoomArg) => timed().to(room),
+    in: (room: RoomArg) => timed().to(room),
+    except: (room: RoomArg) => timed().except(room),
+  });
 }
