@@ -12,7 +12,8 @@ import type { LimitName } from "../engine/limits";
 import type { HostStore, SocketRow } from "../host-store";
 import type { CloseFrame, CloseReason, EngineListener, HandshakeRecord } from "../engine/types";
 import type { RoomMembership } from "./room-membership";
-import type { Middleware, MiddlewareError, Namespace, Server } from "./server";
+import type { Namespace, Server } from "./server";
+import { runMiddlewares } from "./connect-middlewares";
 import { Socket } from "./socket";
 import type { DisconnectReason, Handshake, HostRuntime, RemoteSocketDetails } from "./types";
 
@@ -336,23 +337,4 @@ function authOf(auth: unknown): Record<string, unknown> {
 function handshakeOf(stored: string, auth: unknown): Handshake {
   const record = JSON.parse(stored) as HandshakeRecord;
   return { ...record, auth: auth && typeof auth === "object" ? (auth as Record<string, unknown>) : {} };
-}
-
-async function runMiddlewares(middlewares: readonly Middleware[], socket: Socket): Promise<MiddlewareError | undefined> {
-  for (const middleware of middlewares) {
-    const error = await new Promise<MiddlewareError | undefined>((resolve) => {
-      try {
-        const result = middleware(socket, resolve);
-        if (result instanceof Promise) result.catch((e: unknown) => resolve(asError(e)));
-      } catch (e) {
-        resolve(asError(e));
-      }
-    });
-    if (error) return error;
-  }
-  return undefined;
-}
-
-function asError(value: unknown): MiddlewareError {
-  return value instanceof Error ? value : new Error(String(value));
 }
