@@ -170,12 +170,10 @@ export class RoomDO extends PresenceObject {
     this.count("hosts");
     return this.roomHosts.list();
   }
-
   /** Sockets in the room as the hosts last reported them (edges and renewals). */
   size(): number {
     return this.roomHosts.sockets();
   }
-
   stats(): RoomStats {
     return { calls: { ...this.calls }, hosts: this.roomHosts.count(), presenceConnections: this.presenceConnections() };
   }

@@ -156,19 +156,19 @@ export class Socket<
     // Throws before anything is queued: a name or argument clients cannot decode never leaves.
     assertEmittable(event, args, { ack: true });
     if (this.replaying || !this.connected) return false;
+    const last = args[args.length - 1];
+    const ack = typeof last === "function" ? (last as AckCallback) : undefined;
     const packet: { type: PacketType; nsp: string; data: unknown[]; id?: number } = {
       type: PacketType.EVENT,
       nsp: this.nsp,
-      data: [event, ...args],
+      data: [event, ...(ack ? args.slice(0, -1) : args)],
     };
-    const last = args[args.length - 1];
-    if (typeof last === "function") {
-      packet.data = [event, ...args.slice(0, -1)];
+    if (ack) {
       if (this.pendingAcks.size >= this.runtime.maxPendingAcks) {
         throw new Error(`edgeio: socket ${this.id} already awaits ${this.pendingAcks.size} acknowledgements (MAX_PENDING_ACKS)`);
       }
       packet.id = this.nextAckId++;
-      this.pendingAcks.set(packet.id, last as AckCallback);
+      this.pendingAcks.set(packet.id, ack);
     }
     this.anyOutgoingListeners.notify(event, packet.data.slice(1), this.id);
     this.runtime.sendFrames(this.sid, encodePacket(packet), volatile);
@@ -204,11 +204,8 @@ export class Socket<
     return this;
   }
 
-  /**
-   * Accepted for compatibility, without effect: WebSocket compression (permessage-deflate) is
-   * negotiated by the runtime per connection with no per-message switch, and polling responses
-   * are compressed (or not) by Cloudflare's edge.
-   */
+  /** Accepted, without effect: the runtime negotiates WebSocket compression per connection (no
+   * per-message switch), and Cloudflare's edge compresses polling responses. */
   compress(_compress: boolean): this {
     return this;
   }
@@ -243,15 +240,12 @@ export class Socket<
   to(room: RoomArg): T.TypedBroadcastOperator<EmitEvents, SocketData> {
     return this.operator().to(room);
   }
-
   in(room: RoomArg): T.TypedBroadcastOperator<EmitEvents, SocketData> {
     return this.to(room);
   }
-
   except(room: RoomArg): T.TypedBroadcastOperator<EmitEvents, SocketData> {
     return this.operator().except(room);
   }
-
   get broadcast(): T.TypedBroadcastOperator<EmitEvents, SocketData> {
     return this.operator();
   }

@@ -3,6 +3,7 @@
  * `socket.io-client-v2`. It ships no types: the small surface the tests use is typed here.
  */
 import { createRequire } from "node:module";
+import { upgraded } from "./clients";
 
 type Listener = (...args: never[]) => void;
 
@@ -66,14 +67,7 @@ export function emitV2(socket: SocketV2, event: string, ...args: unknown[]): Pro
 
 /** Resolves once a polling 2.x client has upgraded to WebSocket. */
 export function upgradedV2(socket: SocketV2, timeoutMs = 5000): Promise<void> {
-  if (socket.io.engine.transport.name === "websocket") return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("no upgrade")), timeoutMs);
-    socket.io.engine.once("upgrade", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+  return upgraded(socket, timeoutMs);
 }
 
 /** The ConnectionHost of a 2.x client: its socket id on "/" is the (host-naming) Engine.IO sid. */

@@ -51,8 +51,13 @@ export async function nextEvent<T = unknown>(socket: Socket, event: string, time
   return (await nextEventArgs(socket, event, timeoutMs))[0] as T;
 }
 
+/** What `upgraded` needs of a client: its Engine.IO socket (socket.io-client 4.x and 2.x alike). */
+interface UpgradingClient {
+  io: { engine: { transport: { name: string }; once(event: "upgrade", listener: () => void): unknown } };
+}
+
 /** Resolves when the upgrade to WebSocket has happened (or immediately if already there). */
-export function upgraded(socket: Socket, timeoutMs = 5000): Promise<void> {
+export function upgraded(socket: UpgradingClient, timeoutMs = 5000): Promise<void> {
   if (socket.io.engine.transport.name === "websocket") return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("no upgrade")), timeoutMs);
