@@ -9,7 +9,7 @@ import { execSync } from "node:child_process";
 import { cpus, loadavg, totalmem, release, type } from "node:os";
 import { resolve } from "node:path";
 import { parseOptions, type BenchOptions, type StartableSystem } from "./lib/options.ts";
-import { descendants } from "./lib/proc.ts";
+import { descendants } from "../test/helpers/proc.ts";
 import { sleep } from "./lib/stats.ts";
 import { LoadPool } from "./load/pool.ts";
 import { EmptyResultSchema } from "./load/protocol.ts";

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import type { BenchOptions } from "./lib/options.ts";
-import { sumCpu, sumRss } from "./lib/proc.ts";
+import { sumCpu, sumRss } from "../test/helpers/proc.ts";
 import { nowMs, sleep, summarize, type Summary } from "./lib/stats.ts";
 import { workBetween, type Work } from "./lib/work.ts";
 import type { LoadPool } from "./load/pool.ts";

@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { startService } from "../../test/helpers/service.ts";
-import { commandLine, descendants } from "../lib/proc.ts";
+import { commandLine, descendants } from "../../test/helpers/proc.ts";
 import { snapshotSources } from "./snapshot.ts";
 import type { RunningSystem, WakeStats } from "./types.ts";
 

@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startService, type RunningService } from "../../test/helpers/service.ts";
-import { commandLine, descendants, listeningPorts } from "../lib/proc.ts";
+import { commandLine, descendants, listeningPorts } from "../../test/helpers/proc.ts";
 import { WorkCountersSchema, type WorkCounters } from "../lib/work.ts";
 import { coloOf, hostStats, PRODUCTION_PRESENCE, START_TIMEOUT_MS } from "./edgeio.ts";
 import { snapshotSources, type Snapshot } from "./snapshot.ts";

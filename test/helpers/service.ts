@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { commandLine, descendants, listeningPorts } from "./proc";
 
 export interface RunningService {
   url: string;
@@ -17,6 +18,11 @@ export interface RunningService {
   output(): string;
   /** The local state directory (`--persist-to`): Durable Object storage lives under it. */
   stateDir: string;
+  /**
+   * The runtime's own address, past wrangler's dev proxy (the second workerd in front of the
+   * Worker): for clients that must not depend on the proxy, e.g. while the proxy is attacked.
+   */
+  runtimeUrl(): Promise<string>;
 }
 
 export interface ServiceOptions {
@@ -121,6 +127,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     port,
     stateDir: state,
     output: () => output,
+    runtimeUrl: () => findRuntimeUrl(child.pid!),
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once("exit", r));
@@ -131,4 +138,23 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
       rmSync(state, { recursive: true, force: true });
     },
   };
+}
+
+/** wrangler dev runs two workerd processes; the runtime is the one with an inspector, and its entry port answers a handshake. */
+async function findRuntimeUrl(wranglerPid: number): Promise<string> {
+  const runtime = descendants(wranglerPid).find(
+    (pid) => /\/workerd\s/.test(`${commandLine(pid)} `) && commandLine(pid).includes("--inspector-addr"),
+  );
+  if (runtime === undefined) throw new Error(`no workerd runtime below wrangler ${wranglerPid}`);
+  for (const port of listeningPorts(runtime)) {
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      const response = await fetch(`${url}/socket.io/?EIO=4&transport=polling`, { signal: AbortSignal.timeout(5000) });
+      const body = await response.text();
+      if (response.status === 200 && body.startsWith("0{")) return url;
+    } catch {
+      // the inspector or the debug port
+    }
+  }
+  throw new Error(`no port of workerd ${runtime} answers an Engine.IO handshake`);
 }
