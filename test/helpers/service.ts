@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { commandLine, descendants, listeningPorts } from "./proc";
+import { commandLine, descendants, listeningPorts } from "./proc.ts";
 
 export interface RunningService {
   url: string;
