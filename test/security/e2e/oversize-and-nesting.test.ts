@@ -159,6 +159,8 @@ async function oversizeAttack(target: string | (() => Promise<string>), options:
   return answered;
 }
 
+const ECHO_PACE_MS = 20;
+
 /** Acked echoes on the control socket, one after another, until stopped; counts failures. */
 interface EchoLoop {
   stop(): Promise<{ ok: number; failed: number; errors: string[] }>;
@@ -177,6 +179,9 @@ function echoLoop(socket: Socket): EchoLoop {
         const answer: unknown = await socket.timeout(5000).emitWithAck("echo", i);
         if (answer === i) ok++;
         else throw new Error(`echo ${i} answered ${answer}`);
+        // Paced under PACKET_RATE_PER_SECOND (100): unpaced, a fast host lets this loop exceed
+        // the session's packet budget and the limiter (rightly) closes the control session.
+        await new Promise((r) => setTimeout(r, ECHO_PACE_MS));
       } catch (error) {
         failed++;
         errors.push((error as Error).message);
