@@ -31,6 +31,8 @@ import { Sequence } from "./cluster/sequence";
 import { TestStall } from "./cluster/test-stall";
 import type { HostReply } from "./cluster/types";
 import { HostAlarm } from "./host-alarm";
+import { HostConflation } from "./cluster/host-conflation";
+import { ConflationStore } from "./conflation-store";
 import { presenceConfigFrom } from "./presence/config";
 import { LeaseRenewal } from "./cluster/lease";
 import { renewLease, roomDirectoryOf } from "./host-rooms";
@@ -71,13 +73,15 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   private readonly fanoutChain = new Sequence();
   /** Applies the cluster's operations to this host's sockets (cluster/host-ops.ts). */
   private readonly ops: HostOps;
+  private readonly conflation: HostConflation; // conflated emits held for this host's sockets
   private readonly stall: TestStall;
   readonly cluster: ClusterCalls;
 
   constructor(ctx: DurableObjectState, env: EdgeioBindings, app: EdgeioApp) {
     super(ctx, env);
     this.config = configFrom(env);
-    this.store = new HostStore(new CountingSql(ctx.storage.sql, this.work));
+    const sql = new CountingSql(ctx.storage.sql, this.work);
+    this.store = new HostStore(sql);
     this.store.bumpMeta("constructions");
     // A client's pong (v3 host: the client's ping) is answered by the runtime without waking this
     // object; the heartbeat reads the auto-response timestamp to tell live peers from dead ones.
@@ -107,6 +111,11 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     });
     this.engine.listen(this.bridge);
     this.stall = new TestStall(this.config.environment === "test");
+    this.conflation = new HostConflation({
+      storage: new ConflationStore(sql, this.store),
+      deliver: (op) => void this.ops.apply(op).catch((error: unknown) => console.error("edgeio: conflated emit failed", error)),
+      scheduleDeadline: (at, fire) => this.scheduleDeadline(at, fire),
+    });
     this.ops = new HostOps({
       select: (nsp, rooms, except) => this.store.select(nsp, rooms, except),
       send: (sid, frames, volatile) => this.engine.send(sid, frames, volatile),
@@ -118,6 +127,7 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
       ready: (socketId) => this.bridge.ready(socketId),
       namespace: (nsp) => io.namespace(nsp),
       scheduleDeadline: (at, fire) => this.scheduleDeadline(at, fire),
+      conflation: this.conflation,
     });
     this.cluster = clusterCalls({
       cluster: clusterOf(env),
@@ -205,6 +215,7 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     const now = Date.now();
     try {
       this.heartbeat.run(now);
+      this.conflation.load(); // after an eviction: held conflated values come back, due now or later
       this.hostAlarm.runDeadlines(now);
       // The stats counters reach SQLite here, with the heartbeat's own writes: at most once per alarm.
       this.store.flushCounters();

@@ -6,7 +6,7 @@
  */
 import { encodePacket, PacketType } from "../../protocol/socketio-codec";
 import { type EdgeioBindings, hostStub } from "../bindings";
-import type { HostOp, Target } from "../socketio/types";
+import type { EmitOp, HostOp, Target } from "../socketio/types";
 import { type HostCall, startApply } from "./apply";
 import { hostsFor } from "./hosts";
 import type { ApplyOptions, Delivery, HostResult } from "./types";
@@ -50,7 +50,7 @@ export function clusterOf(env: EdgeioBindings): Cluster {
 }
 
 /** An `emit` of `event` with `args`, encoded once for every host. */
-export function eventOp(target: Target, event: string, ...args: unknown[]): HostOp {
+export function eventOp(target: Target, event: string, ...args: unknown[]): EmitOp {
   return { kind: "emit", target, frames: encodePacket({ type: PacketType.EVENT, nsp: target.nsp, data: [event, ...args] }) };
 }
 

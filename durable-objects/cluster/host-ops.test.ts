@@ -11,6 +11,8 @@ function fakeHost(ids: string[], listeners: Record<string, Array<(...args: unkno
   const acks = new Map<string, AckCallback>();
   const deadlines: Array<{ at: number; fire: () => void; cancelled: boolean }> = [];
   const sent: Array<{ id: string; event: string; args: unknown[] }> = [];
+  const conflation = { offered: [] as unknown[], commits: 0 };
+  const frames: Array<{ sid: string; frames: unknown[] }> = [];
   const socketOf = (id: string) =>
     ({
       id,
@@ -24,7 +26,7 @@ function fakeHost(ids: string[], listeners: Record<string, Array<(...args: unkno
     }) as unknown as Socket;
   const context: HostOpContext = {
     select: () => ids.map((id) => ({ id, sid: `sid-${id}` })),
-    send: () => {},
+    send: (sid, sentFrames) => frames.push({ sid, frames: sentFrames }),
     join: async () => {},
     leave: async () => {},
     closeSession: () => {},
@@ -37,11 +39,15 @@ function fakeHost(ids: string[], listeners: Record<string, Array<(...args: unkno
       deadlines.push(deadline);
       return () => (deadline.cancelled = true);
     },
+    conflation: {
+      offer: (op) => conflation.offered.push(op),
+      commit: () => conflation.commits++,
+    },
   };
   const fireDeadlines = () => {
     for (const deadline of deadlines.splice(0)) if (!deadline.cancelled) deadline.fire();
   };
-  return { ops: new HostOps(context), acks, sent, fireDeadlines };
+  return { ops: new HostOps(context), acks, sent, fireDeadlines, conflation, frames };
 }
 
 const target = { nsp: "/", rooms: ["room"], except: [] };
@@ -113,5 +119,16 @@ describe("TestStall", () => {
     stall.set(false);
     await held;
     expect(passed).toBe(true);
+  });
+
+  it("applies a batch of emits in order, one count per emit, and commits held conflated values once", async () => {
+    const { ops, frames, conflation } = fakeHost(["s1", "s2"]);
+    const plain = (frame: string) => ({ kind: "emit" as const, target, frames: [frame] });
+    const conflated = { ...plain("c"), conflate: { key: "AAPL", intervalMs: 100, event: "quote" } };
+    const reply = await ops.apply({ kind: "batch", target, ops: [plain("a"), conflated, plain("b")] });
+    expect(reply).toEqual({ matched: 6, matchedEach: [2, 2, 2] });
+    expect(frames.map((f) => `${f.sid}:${f.frames[0]}`)).toEqual(["sid-s1:a", "sid-s2:a", "sid-s1:b", "sid-s2:b"]);
+    expect(conflation.offered).toEqual([conflated]);
+    expect(conflation.commits).toBe(1);
   });
 });

@@ -6,7 +6,7 @@
 import type { WireFrame } from "../../protocol/engine-codec";
 import type { Namespace } from "../socketio/server";
 import type { Listener, Socket } from "../socketio/socket";
-import type { AckCollection, DisconnectReason, HostOp, HostReply, RemoteSocketDetails } from "../socketio/types";
+import type { AckCollection, DisconnectReason, EmitOp, HostOp, HostReply, RemoteSocketDetails } from "../socketio/types";
 
 /** What applying an operation needs from the host (the ConnectionHost provides it). */
 export interface HostOpContext {
@@ -23,6 +23,8 @@ export interface HostOpContext {
   namespace(nsp: string): Namespace | undefined;
   /** Calls `fire` once `at` has passed (the host's alarm; no setTimeout in Durable Objects). */
   scheduleDeadline(at: number, fire: () => void): () => void;
+  /** Conflated emits (host-conflation.ts): `offer` sends or holds each, `commit` persists what was held. */
+  conflation: { offer(op: EmitOp): void; commit(): void };
 }
 
 /** How long a host keeps gathered answers nobody collected (the caller gave up or is gone). */
@@ -36,11 +38,13 @@ export class HostOps {
 
   async apply(op: HostOp): Promise<HostReply> {
     if (op.kind === "serverEmit") return this.serverEmit(op);
+    if (op.kind === "batch") return this.batch(op.ops);
     const { nsp, rooms, except } = op.target;
     const selected = this.host.select(nsp, rooms, except);
     switch (op.kind) {
       case "emit":
-        for (const socket of selected) this.host.send(socket.sid, op.frames, op.volatile === true);
+        this.emit(op, selected);
+        this.host.conflation.commit();
         break;
       case "join":
         await Promise.all(selected.map((socket) => this.host.join(socket.id, op.rooms)));
@@ -63,6 +67,23 @@ export class HostOps {
         break;
     }
     return { matched: selected.length };
+  }
+
+  /** A batch of emits, in order; held conflated values are persisted once, at the end. */
+  private batch(ops: EmitOp[]): HostReply {
+    const matchedEach = ops.map((op) => {
+      const selected = this.host.select(op.target.nsp, op.target.rooms, op.target.except);
+      this.emit(op, selected);
+      return selected.length;
+    });
+    this.host.conflation.commit();
+    return { matched: matchedEach.reduce((sum, n) => sum + n, 0), matchedEach };
+  }
+
+  private emit(op: EmitOp, selected: Array<{ sid: string }>): void {
+    // A conflated emit is sent or held by the conflation, which selects again when it sends.
+    if (op.conflate) this.host.conflation.offer(op);
+    else for (const socket of selected) this.host.send(socket.sid, op.frames, op.volatile === true);
   }
 
   /** The answers gathered for `ackId`, once every socket answered or timed out; then forgotten. */

@@ -131,3 +131,30 @@ describe("serverSideEmit", () => {
     expect(io.of("/").connectionListeners).toHaveLength(1);
   });
 });
+
+describe("conflate", () => {
+  it("marks the emit with its key, interval and event, keeping target and flags", async () => {
+    const { runtime, fanouts } = fakeRuntime({});
+    new BroadcastOperator(runtime, "/feed").to("quotes").volatile.conflate("AAPL", 100).emit("quote", { bid: 1 });
+    expect(fanouts).toHaveLength(1);
+    expect(fanouts[0].op).toMatchObject({
+      kind: "emit",
+      target: { nsp: "/feed", rooms: ["quotes"], except: [] },
+      volatile: true,
+      conflate: { key: "AAPL", intervalMs: 100, event: "quote" },
+    });
+    new BroadcastOperator(runtime, "/feed").to("quotes").emit("quote", { bid: 2 });
+    expect(fanouts[1].op).not.toHaveProperty("conflate");
+  });
+
+  it("refuses an interval out of range, an empty key and an acknowledgement, before sending anything", () => {
+    const { runtime, fanouts } = fakeRuntime({});
+    const op = new BroadcastOperator(runtime, "/").to("quotes");
+    expect(() => op.conflate("AAPL", 9)).toThrow(/10–60000/);
+    expect(() => op.conflate("AAPL", 60_001)).toThrow(/10–60000/);
+    expect(() => op.conflate("AAPL", 100.5)).toThrow(/integer/);
+    expect(() => op.conflate("", 100)).toThrow(/key/);
+    expect(() => op.conflate("AAPL", 100).emit("quote", 1, () => {})).toThrow(/acknowledgement/);
+    expect(fanouts).toEqual([]);
+  });
+});

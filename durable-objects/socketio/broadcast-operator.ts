@@ -1,4 +1,5 @@
 /** `to(room).except(id).emit(…)` and friends, mirroring Socket.IO's BroadcastOperator. */
+import { type ConflateOption, conflateProblem } from "../../protocol/conflation";
 import { encodePacket, PacketType } from "../../protocol/socketio-codec";
 import { assertEmittable } from "./emittable";
 import { type FetchedSockets, RemoteSocket, withFailures } from "./remote-socket";
@@ -16,6 +17,8 @@ export interface BroadcastFlags {
   timeout?: number;
   /** A RemoteSocket's operator: the ack callback gets the one response, not an array. */
   expectSingleResponse?: boolean;
+  /** Latest value per key, at most once per interval per member (cluster/host-conflation.ts). */
+  conflate?: ConflateOption;
 }
 
 /** Without `timeout(ms)`, a broadcast with an ack waits this long (Socket.IO times out at once). */
@@ -66,6 +69,17 @@ export class BroadcastOperator {
     return this.withFlags({ timeout: ms });
   }
 
+  /**
+   * Conflates the next emit: each host keeps only the latest value per (target, event, `key`)
+   * and sends it to its sockets at most once per `intervalMs` (10–60000); the first value of a
+   * quiet key goes out at once, the last one always goes out. No acknowledgement.
+   */
+  conflate(key: string, intervalMs: number): BroadcastOperator {
+    const problem = conflateProblem(key, intervalMs);
+    if (problem) throw new TypeError(`edgeio: conflate(key, ms): ${problem}`);
+    return this.withFlags({ conflate: { key, intervalMs } });
+  }
+
   get target(): Target {
     return { nsp: this.nsp, rooms: [...this.rooms], except: [...this.exceptRooms] };
   }
@@ -81,12 +95,14 @@ export class BroadcastOperator {
     assertEmittable(event, args, { ack: true });
     const last = args[args.length - 1];
     if (typeof last === "function") {
+      if (this.flags.conflate) throw new TypeError("edgeio: a conflated emit cannot take an acknowledgement");
       this.emitWithAckCallback(event, args.slice(0, -1), last as BroadcastAck);
       return true;
     }
     const frames = encodePacket({ type: PacketType.EVENT, nsp: this.nsp, data: [event, ...args] });
+    const conflate = this.flags.conflate ? { conflate: { ...this.flags.conflate, event } } : {};
     void this.runtime.fanout(
-      { kind: "emit", target: this.target, frames, volatile: this.flags.volatile === true },
+      { kind: "emit", target: this.target, frames, volatile: this.flags.volatile === true, ...conflate },
       { local: this.flags.local },
     );
     return true;

@@ -1,4 +1,5 @@
 /** Types shared by the handler API, the ConnectionHost and the fan-out across hosts. */
+import type { ConflateOption } from "../../protocol/conflation";
 import type { WireFrame } from "../../protocol/engine-codec";
 import type { CloseReason, HandshakeRecord } from "../engine/types";
 
@@ -13,7 +14,7 @@ export interface Target {
 
 /** An operation every host with matching sockets applies to its own sockets. */
 export type HostOp =
-  | { kind: "emit"; target: Target; frames: WireFrame[]; volatile?: boolean }
+  | EmitOp
   | { kind: "join"; target: Target; rooms: string[] }
   | { kind: "leave"; target: Target; rooms: string[] }
   | { kind: "disconnect"; target: Target; close: boolean }
@@ -26,7 +27,26 @@ export type HostOp =
    */
   | { kind: "emitWithAck"; target: Target; ackId: string; event: string; args: unknown[]; timeoutMs: number }
   /** serverSideEmit: the namespace's own listeners (`io.on(event, …)`) run once on each host. */
-  | { kind: "serverEmit"; target: Target; event: string; args: unknown[]; ackTimeoutMs?: number };
+  | { kind: "serverEmit"; target: Target; event: string; args: unknown[]; ackTimeoutMs?: number }
+  /**
+   * Several emits in one call (POST /v1/emit/batch: one call per host, not per emit), applied
+   * in order; each has its own target, so `target` is only the first one's. The reply's
+   * `matchedEach` has each emit's count.
+   */
+  | { kind: "batch"; target: Target; ops: EmitOp[] };
+
+/**
+ * An emit, encoded once for every host. With `conflate`, each host keeps only the latest value
+ * per (target, event, key) and sends at most one per interval (cluster/host-conflation.ts);
+ * `event` names the stream then.
+ */
+export interface EmitOp {
+  kind: "emit";
+  target: Target;
+  frames: WireFrame[];
+  volatile?: boolean;
+  conflate?: ConflateOption & { event: string };
+}
 
 /** What fetchSockets learns of one socket on some host (RPC-serialisable). */
 export interface RemoteSocketDetails {
@@ -44,6 +64,8 @@ export interface HostReply {
   matched: number;
   sockets?: RemoteSocketDetails[];
   responses?: unknown[];
+  /** A batch: how many sockets each of its emits matched, in order. */
+  matchedEach?: number[];
 }
 
 /** The answers a host gathered for one broadcast with acknowledgements. */

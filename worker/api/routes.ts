@@ -9,7 +9,7 @@ import type { z } from "zod";
 import { BodyTooLargeError, readBoundedText } from "../../protocol/bounded-body";
 import { JsonTooDeepError, MAX_JSON_DEPTH, parseJsonWithDepth } from "../../protocol/json-limits";
 import { roomStub, userStub, type EdgeioBindings } from "../../durable-objects/bindings";
-import { clusterOf, eventOp, matchedCount } from "../../durable-objects/cluster/cluster";
+import { clusterOf, matchedCount } from "../../durable-objects/cluster/cluster";
 import type { HostOp, Target } from "../../durable-objects/socketio/types";
 import { webhookShards } from "../../durable-objects/webhooks/queue";
 import { ConfigError } from "../../protocol/config-vars";
@@ -17,9 +17,11 @@ import { authenticate, bearerToken, type Principal } from "./auth";
 import { webhookConfigFrom } from "../../durable-objects/webhooks/config";
 import { apiConfigFrom, type ApiConfig } from "./config";
 import { apiError } from "./errors";
+import { batchRoomsProblem, emitOpOf, publishBatch } from "./batch";
 import {
   deliveriesQuerySchema,
   disconnectSchema,
+  emitBatchSchema,
   emitSchema,
   presenceQuerySchema,
   roomParamSchema,
@@ -160,9 +162,16 @@ export function apiRoutes() {
   api.post("/emit", async (c) => {
     const input = await body(c, emitSchema);
     if (!input.ok) return input.response;
-    const { event, args } = input.value;
-    const target = targetOf(input.value);
-    return run(c, eventOp(target, event, ...args));
+    return run(c, emitOpOf(input.value));
+  });
+
+  // Many emits, one request (one count against the rate limiter), one call per host.
+  api.post("/emit/batch", async (c) => {
+    const input = await body(c, emitBatchSchema);
+    if (!input.ok) return input.response;
+    const problem = batchRoomsProblem(input.value.emits);
+    if (problem) return apiError(c, "invalid_request", problem, { issues: [{ path: ["emits"], code: "too_big", message: problem }] });
+    return c.json(await publishBatch(c.env, input.value.emits));
   });
 
   api.post("/sockets/join", async (c) => {

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { eventNameProblem } from "../../durable-objects/socketio/emittable";
 import { BinaryMarkerError, decodeBinaryMarkers } from "../../protocol/binary-markers";
+import { CONFLATE_MAX_INTERVAL_MS, CONFLATE_MAX_KEY_LENGTH, CONFLATE_MIN_INTERVAL_MS } from "../../protocol/conflation";
 
 const name = z.string().min(1).max(256);
 const nameList = (max: number) => z.array(name).max(max);
@@ -26,6 +27,13 @@ const selector = {
   except: nameList(1000).default([]),
 };
 
+const conflateSchema = z
+  .object({
+    key: z.string().min(1).max(CONFLATE_MAX_KEY_LENGTH),
+    interval_ms: z.number().int().min(CONFLATE_MIN_INTERVAL_MS).max(CONFLATE_MAX_INTERVAL_MS),
+  })
+  .strict();
+
 export const emitSchema = z
   .object({
     ...selector,
@@ -49,8 +57,16 @@ export const emitSchema = z
       }),
     /** Accepted for API parity; every broadcast is fire-and-forget already. */
     volatile: z.boolean().default(false),
+    /** Latest value per key, at most once per interval per member (docs/http-api.md#conflated-feeds). */
+    conflate: conflateSchema.optional(),
   })
   .strict();
+
+/** Most emits in one POST /v1/emit/batch (the body limit, API_MAX_BODY, applies too). */
+export const MAX_BATCH_EMITS = 1000;
+
+/** All or nothing: one invalid emit refuses the whole batch (issues name it: ["emits", i, …]). */
+export const emitBatchSchema = z.object({ emits: z.array(emitSchema).min(1).max(MAX_BATCH_EMITS) }).strict();
 
 export const socketsJoinSchema = z.object({ ...selector, room: roomOrRooms }).strict();
 export const socketsLeaveSchema = socketsJoinSchema;
