@@ -47,6 +47,7 @@ export default defineConfig({
             "worker/**/*.test.ts",
             "durable-objects/**/*.test.ts",
             "packages/*/*.test.ts",
+            "emitter/src/**/*.test.ts",
           ],
           environment: "node",
         },

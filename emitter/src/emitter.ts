@@ -7,7 +7,7 @@
  */
 import { encodeArgs } from "./binary.js";
 import { assertEmittable } from "./emittable.js";
-import { EmitterError } from "./errors.js";
+import { EmitterError, InvalidEmitError } from "./errors.js";
 import { request, type TransportOptions } from "./http.js";
 
 export interface EmitterOptions {
@@ -38,6 +38,26 @@ export interface OperationResult {
   sockets: number;
 }
 
+/** What POST /v1/emit/batch answers: per emit, in order, and in total. */
+export interface BatchResult {
+  ok: true;
+  emits: number;
+  /** ConnectionHosts called: one call each for the whole batch. */
+  hosts: number;
+  sockets: number;
+  results: Array<{ rooms: number; hosts: number; sockets: number }>;
+}
+
+/** One emit of a batch, made by `operator.prepare(event, ...args)` (validated and encoded already). */
+export interface PreparedEmit {
+  readonly body: Readonly<Record<string, unknown>>;
+}
+
+/** The service's bounds (protocol/conflation.ts, worker/api/schemas.ts), checked here before any request. */
+export const CONFLATE_MIN_INTERVAL_MS = 10;
+export const CONFLATE_MAX_INTERVAL_MS = 60_000;
+export const MAX_BATCH_EMITS = 1000;
+
 export type RoomArg = string | readonly string[];
 export type UserArg = string | number | ReadonlyArray<string | number>;
 
@@ -51,6 +71,7 @@ interface Selection {
   users: ReadonlySet<string>;
   except: ReadonlySet<string>;
   volatile: boolean;
+  conflate?: { key: string; interval_ms: number };
 }
 
 /** An immutable target: each call returns a new operator, so a base operator can be reused. */
@@ -88,6 +109,23 @@ export class BroadcastOperator {
     return this.with({ volatile: true });
   }
 
+  /**
+   * Conflates the next emit: only the latest value per `key` (for this target and event) is
+   * kept, and each member gets at most one per `intervalMs` (10–60000). Throws InvalidEmitError
+   * at once for a bad key or interval.
+   */
+  conflate(key: string, intervalMs: number): BroadcastOperator {
+    if (typeof key !== "string" || key.length < 1 || key.length > 256) {
+      throw new InvalidEmitError("conflate(key, intervalMs): the key must be a string of 1–256 characters");
+    }
+    if (!Number.isInteger(intervalMs) || intervalMs < CONFLATE_MIN_INTERVAL_MS || intervalMs > CONFLATE_MAX_INTERVAL_MS) {
+      throw new InvalidEmitError(
+        `conflate(key, intervalMs): the interval must be an integer of ${CONFLATE_MIN_INTERVAL_MS}–${CONFLATE_MAX_INTERVAL_MS} ms`,
+      );
+    }
+    return this.with({ conflate: { key, interval_ms: intervalMs } });
+  }
+
   private selector() {
     return {
       namespace: this.selection.namespace,
@@ -103,13 +141,22 @@ export class BroadcastOperator {
    * promise rejects with an ApiError or NetworkError if the service refuses or is down.
    */
   emit(event: string, ...args: unknown[]): Promise<OperationResult> {
+    return request<OperationResult>(this.transport, "POST", "/v1/emit", this.prepare(event, ...args).body);
+  }
+
+  /** The emit `emit(event, ...args)` would send, for `emitter.batch([...])`; throws as `emit` does. */
+  prepare(event: string, ...args: unknown[]): PreparedEmit {
     assertEmittable(event, args);
-    return request<OperationResult>(this.transport, "POST", "/v1/emit", {
-      ...this.selector(),
-      event,
-      args: args.map(encodeArgs),
-      volatile: this.selection.volatile,
-    });
+    const { conflate } = this.selection;
+    return {
+      body: {
+        ...this.selector(),
+        event,
+        args: args.map(encodeArgs),
+        volatile: this.selection.volatile,
+        ...(conflate ? { conflate } : {}),
+      },
+    };
   }
 
   /** Makes the matching sockets join these rooms, on every host. */
@@ -161,6 +208,20 @@ export class Emitter {
     });
   }
 
+  /**
+   * Sends many emits in one request (POST /v1/emit/batch: one request against the rate limit,
+   * one call per host). All or nothing: the service refuses the whole batch if one emit is
+   * invalid. 1–1000 emits, else InvalidEmitError at once.
+   *
+   *   await emitter.batch(quotes.map((q) => emitter.to("quotes").conflate(q.symbol, 100).prepare("quote", q)));
+   */
+  batch(emits: readonly PreparedEmit[]): Promise<BatchResult> {
+    if (!Array.isArray(emits) || emits.length < 1 || emits.length > MAX_BATCH_EMITS) {
+      throw new InvalidEmitError(`batch(emits) takes 1–${MAX_BATCH_EMITS} prepared emits`);
+    }
+    return request<BatchResult>(this.transport, "POST", "/v1/emit/batch", { emits: emits.map((emit) => emit.body) });
+  }
+
   /** An emitter for another namespace (same URL and key). */
   of(namespace: string): Emitter {
     return new Emitter({ ...this.transport }, namespace);
@@ -180,6 +241,12 @@ export class Emitter {
   }
   get volatile(): BroadcastOperator {
     return this.root.volatile;
+  }
+  conflate(key: string, intervalMs: number): BroadcastOperator {
+    return this.root.conflate(key, intervalMs);
+  }
+  prepare(event: string, ...args: unknown[]): PreparedEmit {
+    return this.root.prepare(event, ...args);
   }
   /** Emits to every socket of the namespace. */
   emit(event: string, ...args: unknown[]): Promise<OperationResult> {

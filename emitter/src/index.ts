@@ -1,6 +1,13 @@
 /** @edgeio/emitter: publish to edgeio from any backend, and verify its webhooks. */
-export { Emitter, BroadcastOperator, RESERVED_EVENTS } from "./emitter.js";
-export type { EmitterOptions, OperationResult, RoomArg, UserArg } from "./emitter.js";
+export {
+  Emitter,
+  BroadcastOperator,
+  RESERVED_EVENTS,
+  CONFLATE_MIN_INTERVAL_MS,
+  CONFLATE_MAX_INTERVAL_MS,
+  MAX_BATCH_EMITS,
+} from "./emitter.js";
+export type { EmitterOptions, OperationResult, RoomArg, UserArg, BatchResult, PreparedEmit } from "./emitter.js";
 export {
   EmitterError,
   InvalidEmitError,
