@@ -45,7 +45,8 @@ export interface BatchResult {
   /** ConnectionHosts called: one call each for the whole batch. */
   hosts: number;
   sockets: number;
-  results: Array<{ rooms: number; hosts: number; sockets: number }>;
+  /** `superseded`: a later conflated emit of the same stream in this batch replaced it (not sent). */
+  results: Array<{ rooms: number; hosts: number; sockets: number; superseded?: true }>;
 }
 
 /** One emit of a batch, made by `operator.prepare(event, ...args)` (validated and encoded already). */

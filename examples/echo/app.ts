@@ -73,6 +73,11 @@ export default defineApp((io, env) => {
     socket.on("disconnect-me", (close: boolean) => socket.disconnect(close));
     socket.on("close-transport", () => socket.conn.close());
     socket.on("transport", (ack: (name: string) => void) => ack(socket.conn.transport.name));
+    // Conflated feeds (test/e2e/feeds.test.ts): `count` updates of one key, conflated per host.
+    socket.on("conflate-burst", (room: string, key: string, ms: number, count: number, ack?: () => void) => {
+      for (let i = 0; i < count; i++) io.to(room).conflate(key, ms).emit("tick", { key, seq: i });
+      ack?.();
+    });
     socket.on("volatile-burst", (count: number, ack?: () => void) => {
       for (let i = 0; i < count; i++) socket.volatile.emit("tick", i);
       ack?.();

@@ -6,6 +6,7 @@
 import { userRoom } from "../../durable-objects/socketio/private-rooms";
 import type { EdgeioBindings } from "../../durable-objects/bindings";
 import { clusterOf, eventOp } from "../../durable-objects/cluster/cluster";
+import { streamOf } from "../../durable-objects/cluster/host-conflation";
 import type { EmitOp, Target } from "../../durable-objects/socketio/types";
 import type { z } from "zod";
 import type { emitSchema } from "./schemas";
@@ -19,6 +20,8 @@ export interface EmitResult {
   rooms: number;
   hosts: number;
   sockets: number;
+  /** A later conflated emit of the same stream in this batch replaced it: it is not sent. */
+  superseded?: true;
 }
 
 export interface BatchResult {
@@ -41,6 +44,23 @@ export function emitOpOf(input: EmitInput): EmitOp {
   if (input.volatile) op.volatile = true;
   if (input.conflate) op.conflate = { key: input.conflate.key, intervalMs: input.conflate.interval_ms, event: input.event };
   return op;
+}
+
+/**
+ * A batch is one instant: of several conflated emits of one stream (target, event, key) only
+ * the last can ever be delivered, so the others are dropped here rather than by every host.
+ */
+function supersededOf(ops: EmitOp[]): Set<number> {
+  const streams = ops.map((op) => (op.conflate ? streamOf(op) : null));
+  const last = new Map<string, number>();
+  streams.forEach((stream, index) => {
+    if (stream !== null) last.set(stream, index);
+  });
+  const superseded = new Set<number>();
+  streams.forEach((stream, index) => {
+    if (stream !== null && last.get(stream) !== index) superseded.add(index);
+  });
+  return superseded;
 }
 
 /** The lookups a batch needs: one per distinct (namespace, room), or per namespace for whole-namespace emits. */
@@ -70,7 +90,9 @@ export async function publishBatch(env: EdgeioBindings, inputs: EmitInput[]): Pr
 
   // Each host's share of the batch, in order, remembering which item each op is.
   const perHost = new Map<string, Array<{ index: number; op: EmitOp }>>();
+  const superseded = supersededOf(ops);
   const results: EmitResult[] = ops.map((op, index) => {
+    if (superseded.has(index)) return { rooms: op.target.rooms.length, hosts: 0, sockets: 0, superseded: true };
     const hosts = new Set<string>();
     for (const key of lookupsOf([op.target]).keys()) for (const host of hostsOf.get(key) ?? []) hosts.add(host);
     for (const host of hosts) {
