@@ -40,8 +40,8 @@ export function targetOf(input: { namespace: string; rooms: string[]; users: str
 
 /** The emit operation of one request item (conflated when it asks to be). */
 export function emitOpOf(input: EmitInput): EmitOp {
+  // `volatile` stays what /v1/emit always made it: accepted for parity, without effect.
   const op = eventOp(targetOf(input), input.event, ...input.args);
-  if (input.volatile) op.volatile = true;
   if (input.conflate) op.conflate = { key: input.conflate.key, intervalMs: input.conflate.interval_ms, event: input.event };
   return op;
 }
