@@ -124,7 +124,7 @@ describe("POST /v1/shutdown", () => {
 describe("the client-shim on server:shutdown", () => {
   it("reconnects each client after the delay, spread over the jitter window", async () => {
     const BASE = 1000;
-    const shims: Array<{ socket: EdgeSocket; told?: number; chosen?: number; back?: number }> = [];
+    const shims: Array<{ socket: EdgeSocket; told?: number; chosen?: number; back?: number; reason?: string }> = [];
     for (let i = 0; i < 20; i++) {
       const entry: (typeof shims)[number] = {
         socket: connectShim(service.url, {
@@ -145,7 +145,10 @@ describe("the client-shim on server:shutdown", () => {
         shims.map(({ socket }) => new Promise<void>((ok) => (socket.connected ? ok() : socket.once("connect", () => ok())))),
       );
       const firstIds = shims.map((s) => s.socket.id);
-      for (const entry of shims) entry.socket.on("connect", () => (entry.back ??= Date.now()));
+      for (const entry of shims) {
+        entry.socket.on("connect", () => (entry.back ??= Date.now()));
+        entry.socket.on("disconnect", (reason) => (entry.reason ??= reason));
+      }
 
       const { json } = await shutdown({ reconnect_delay_ms: BASE });
       expect(json.sockets).toBe(20);
@@ -153,10 +156,19 @@ describe("the client-shim on server:shutdown", () => {
 
       const waits = shims.map((s) => s.back! - s.told!);
       expect(waits.every(Number.isFinite)).toBe(true); // every client told, every client back
-      for (const { chosen } of shims) expect(chosen! >= BASE && chosen! <= 2 * BASE, `chosen ${chosen}`).toBe(true);
-      // None before the base delay; the spread covers a good part of the 1 s jitter window.
-      for (const wait of waits) expect(wait).toBeGreaterThanOrEqual(BASE);
-      expect(Math.max(...waits) - Math.min(...waits)).toBeGreaterThanOrEqual(0.3 * BASE);
+      // Each waits base × (1 + random × shutdownJitter), here 1–2 s, and comes back no earlier.
+      const chosen = shims.map((s) => s.chosen!);
+      for (const [i, wait] of waits.entries()) {
+        expect(chosen[i] >= BASE && chosen[i] <= 2 * BASE, `chosen ${chosen[i]}`).toBe(true);
+        expect(wait).toBeGreaterThanOrEqual(chosen[i]);
+      }
+      // The spread covers a good part of the 1 s jitter window (20 uniform draws).
+      expect(Math.max(...chosen) - Math.min(...chosen)).toBeGreaterThanOrEqual(0.5 * BASE);
+      expect(Math.max(...waits) - Math.min(...waits)).toBeGreaterThanOrEqual(0.5 * BASE);
+      // The transport was closed (recoverable), not the namespace left ("io client disconnect"),
+      // and the Manager's own reconnection is back on.
+      expect(new Set(shims.map((s) => s.reason))).toEqual(new Set(["forced close"]));
+      expect(shims.every((s) => s.socket.io.reconnection())).toBe(true);
       // Back on the real server as new sockets.
       expect(shims.every((s, i) => s.socket.connected && s.socket.id !== firstIds[i])).toBe(true);
     } finally {
