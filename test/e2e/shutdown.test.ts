@@ -9,6 +9,7 @@ import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import type { Socket } from "socket.io-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { Emitter } from "../../emitter/src/index";
 import { connect as connectShim, type EdgeSocket } from "../../client-shim/src/index";
 import { connectOnOtherHost, hostOf, sleep } from "../helpers/clients";
 import { startService, type RunningService } from "../helpers/service";
@@ -87,9 +88,9 @@ describe("POST /v1/shutdown", () => {
     for (const delay of delays) expect(delay >= 1000 && delay <= 1500, `delay ${delay}`).toBe(true);
     expect(new Set(delays).size).toBeGreaterThan(1);
 
-    // Only the namespaces asked for.
-    const third = await shutdown({ reconnect_delay_ms: 0, namespaces: ["/"] });
-    expect(third.json).toMatchObject({ ok: true, hosts: 3, sockets: 3, failed: 0 });
+    // Only the namespaces asked for, through the emitter.
+    const third = await new Emitter({ url: service.url, apiKey: KEY }).shutdown({ reconnectDelayMs: 0, namespaces: ["/"] });
+    expect(third).toMatchObject({ ok: true, hosts: 3, sockets: 3, failed: 0 });
     await settle(root, 2);
     for (const { told } of root) expect(told).toHaveLength(2);
     for (const { told } of dyn) expect(told).toHaveLength(2);
