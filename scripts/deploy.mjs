@@ -80,7 +80,12 @@ async function announceShutdown() {
   }
   const text = await response.text();
   if (!response.ok) fail(`POST ${endpoint} answered ${response.status}: ${text} (not deploying; --skip-shutdown deploys anyway)`, 1);
-  const result = JSON.parse(text);
+  let result;
+  try {
+    result = JSON.parse(text);
+  } catch {
+    fail(`POST ${endpoint} did not answer JSON (is EDGEIO_URL an edgeio deployment?): ${text.slice(0, 200)}`, 1);
+  }
   console.log(
     `deploy: server:shutdown sent to ${result.sockets} socket(s) on ${result.hosts} host(s); ` +
       `reconnect_delay_ms ${result.reconnect_delay_ms} + up to ${result.jitter_ms} ms jitter; ${result.failed} host(s) failed`,
