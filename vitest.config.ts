@@ -48,6 +48,7 @@ export default defineConfig({
             "durable-objects/**/*.test.ts",
             "packages/*/*.test.ts",
             "emitter/src/**/*.test.ts",
+            "emitter/test/**/*.test.ts",
           ],
           environment: "node",
         },

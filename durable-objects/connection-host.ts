@@ -36,6 +36,8 @@ import { ConflationStore } from "./conflation-store";
 import { presenceConfigFrom } from "./presence/config";
 import { LeaseRenewal } from "./cluster/lease";
 import { renewLease, roomDirectoryOf } from "./host-rooms";
+import { HostRegistration } from "./host-registry";
+import { type ShutdownNotice, tellSockets } from "./shutdown";
 import { ClientBridge } from "./socketio/client-bridge";
 import { RoomMembership, type RoomReport } from "./socketio/room-membership";
 import { Server, type EdgeioApp } from "./socketio/server";
@@ -53,6 +55,7 @@ export interface ConnectionHostApi {
   /** Which of these socket ids are still connected here (RoomDO/UserDO leases ask this). */
   aliveSockets(socketIds: string[]): string[];
   stats(): HostStats;
+  shutdown(notice: ShutdownNotice): Promise<HostReply>;
 }
 
 export class ConnectionHost extends DurableObject<EdgeioBindings> implements HostRuntime, ConnectionHostApi {
@@ -67,6 +70,7 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   /** This host's leases on the rooms and namespaces it has sockets in (renewed by the alarm). */
   private readonly leases: LeaseRenewal<RoomReport>;
   private renewing = false;
+  private readonly registration: HostRegistration; // in the registry of hosts with sockets (shutdown)
   private readonly instanceId = crypto.randomUUID();
   private readonly work = new BilledWork();
   /** This host's fan-outs, in order per sender as Socket.IO keeps them (see cluster/sequence.ts). */
@@ -96,11 +100,12 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
       () => this.work.alarmWritten(),
     );
     const io = new Server(this);
+    this.registration = new HostRegistration(env, this, this.store);
     this.bridge = new ClientBridge(io, this, this.store, this.engine, () => this.rooms, {
       namespacesPerSession: this.config.limits.namespacesPerSession,
       mintSocketId: () => mintSocketId(this.config.sidSecret, this.hostName),
       // Host-level: only this host's first socket in a namespace reaches its directory.
-      registerSocket: (nsp, socketId) => this.rooms.registerSocket(nsp, socketId),
+      registerSocket: (nsp, socketId) => this.registration.alongside(this.rooms.registerSocket(nsp, socketId)),
       afterConnect: () => this.hostAlarm.schedule(),
     });
     const directory = roomDirectoryOf(env, () => this.hostName);
@@ -237,6 +242,7 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   /** One lease renewal of every room, namespace and user this host has sockets in (cluster/lease.ts). */
   private async renewLeases(now: number): Promise<void> {
     const host = this.hostName;
+    this.ctx.waitUntil(this.registration.renew(now)); // never rejects
     await this.leases.run(now, this.rooms.reports(), async (report) => {
       const missing = await renewLease(this.env, host, report, now);
       if (missing.length > 0 && report.kind === "room" && report.room !== null) await this.rooms.rejoin(report.nsp, report.room, missing);
@@ -255,6 +261,11 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     this.work.invoked("rpc");
     await this.stall.pass();
     return this.ops.collectAcks(ackId);
+  }
+
+  shutdown(notice: ShutdownNotice): Promise<HostReply> {
+    this.work.invoked("rpc");
+    return this.stall.pass().then(() => tellSockets(this.store, (sid, frames) => this.engine.send(sid, frames), notice));
   }
 
   testStall(stalled: boolean): void {

@@ -122,6 +122,9 @@ export function persistentDeviceId(): string {
   }
 }
 
+/** A Manager's own reconnection setting while a shutdown wait has it paused (shared by the sockets it multiplexes). */
+const pausedReconnection = new WeakMap<object, boolean>();
+
 const countsOf = (presence: PresenceEntry[]): PresenceCounts => ({
   users: presence.length,
   connections: presence.reduce((sum, entry) => sum + entry.metas.length, 0),
@@ -189,9 +192,16 @@ export function connect<Listen extends EventsMap = EventsMap, Emit extends Event
 
   // A disconnect() by the app during a shutdown wait cancels the scheduled reconnect.
   let shutdownTimer: ReturnType<typeof setTimeout> | undefined;
+  const manager = raw.io;
+  const endShutdownWait = () => {
+    clearTimeout(shutdownTimer);
+    const reconnection = pausedReconnection.get(manager);
+    pausedReconnection.delete(manager);
+    if (reconnection !== undefined) manager.reconnection(reconnection);
+  };
   const disconnect = raw.disconnect.bind(raw);
   raw.disconnect = raw.close = () => {
-    clearTimeout(shutdownTimer);
+    endShutdownWait();
     return disconnect();
   };
 
@@ -200,9 +210,18 @@ export function connect<Listen extends EventsMap = EventsMap, Emit extends Event
     // Jitter spreads the reconnects of every client the closing server had.
     const delay = Math.round(base * (1 + Math.random() * shutdownJitter));
     onServerShutdown?.(delay);
-    disconnect();
-    clearTimeout(shutdownTimer);
-    shutdownTimer = setTimeout(() => raw.connect(), delay);
+    endShutdownWait();
+    // The transport is closed, not the namespace left: to the server the connection dropped
+    // ("transport close"), which connection-state recovery restores on the reconnect, while a
+    // namespace disconnect would end the session for good. The Manager's own reconnection
+    // waits meanwhile, so the reconnect comes after `delay`, not after its backoff.
+    pausedReconnection.set(manager, manager.reconnection());
+    manager.reconnection(false);
+    manager.engine?.close();
+    shutdownTimer = setTimeout(() => {
+      endShutdownWait();
+      raw.connect();
+    }, delay);
   });
 
   // Room-scoped events carry their room; route them to that room's listeners.

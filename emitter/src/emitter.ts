@@ -59,6 +59,31 @@ export const CONFLATE_MIN_INTERVAL_MS = 10;
 export const CONFLATE_MAX_INTERVAL_MS = 60_000;
 export const MAX_BATCH_EMITS = 1000;
 
+/** What to tell clients in `emitter.shutdown()` (POST /v1/shutdown). */
+export interface ShutdownOptions {
+  /** The smallest delay a socket is told, ms (0–600000; the service's default 5000). */
+  reconnectDelayMs?: number;
+  /** Each socket's delay adds a uniform random 0..jitterMs (0–600000, default 0; the client-shim adds its own). */
+  jitterMs?: number;
+  /** Only the sockets of these namespaces (default: every namespace, whatever the emitter's). */
+  namespaces?: readonly string[];
+}
+
+/** What the service answers for `shutdown()`. */
+export interface ShutdownResult {
+  /** False when some host was not reached (see `failures`). */
+  ok: boolean;
+  /** ConnectionHosts that answered. */
+  hosts: number;
+  /** Sockets told `server:shutdown`. */
+  sockets: number;
+  /** Hosts that failed or did not answer in time; their clients were not told. */
+  failed: number;
+  failures: Array<{ host: string; error: string }>;
+  reconnect_delay_ms: number;
+  jitter_ms: number;
+}
+
 export type RoomArg = string | readonly string[];
 export type UserArg = string | number | ReadonlyArray<string | number>;
 
@@ -261,5 +286,18 @@ export class Emitter {
   }
   disconnectSockets(close = false): Promise<OperationResult> {
     return this.root.disconnectSockets(close);
+  }
+
+  /**
+   * Orderly redeploys: tells every connected socket, on every host and in every namespace
+   * (or `namespaces`), `server:shutdown { reconnect_delay_ms }`. Needs a full API key. A retry
+   * after a lost answer may tell clients twice; the client-shim then simply restarts its wait.
+   */
+  shutdown(options: ShutdownOptions = {}): Promise<ShutdownResult> {
+    return request(this.transport, "POST", "/v1/shutdown", {
+      reconnect_delay_ms: options.reconnectDelayMs,
+      jitter_ms: options.jitterMs,
+      namespaces: options.namespaces ? [...options.namespaces] : undefined,
+    });
   }
 }

@@ -7,7 +7,16 @@ export {
   CONFLATE_MAX_INTERVAL_MS,
   MAX_BATCH_EMITS,
 } from "./emitter.js";
-export type { EmitterOptions, OperationResult, RoomArg, UserArg, BatchResult, PreparedEmit } from "./emitter.js";
+export type {
+  EmitterOptions,
+  OperationResult,
+  RoomArg,
+  UserArg,
+  BatchResult,
+  PreparedEmit,
+  ShutdownOptions,
+  ShutdownResult,
+} from "./emitter.js";
 export {
   EmitterError,
   InvalidEmitError,

@@ -12,6 +12,7 @@ import { roomStub, userStub, type EdgeioBindings } from "../../durable-objects/b
 import { clusterOf, matchedCount } from "../../durable-objects/cluster/cluster";
 import type { HostOp, Target } from "../../durable-objects/socketio/types";
 import { webhookShards } from "../../durable-objects/webhooks/queue";
+import { announceShutdown } from "../../durable-objects/shutdown";
 import { ConfigError } from "../../protocol/config-vars";
 import { authenticate, bearerToken, type Principal } from "./auth";
 import { webhookConfigFrom } from "../../durable-objects/webhooks/config";
@@ -25,6 +26,7 @@ import {
   emitSchema,
   presenceQuerySchema,
   roomParamSchema,
+  shutdownSchema,
   socketsJoinSchema,
   socketsLeaveSchema,
   userParamSchema,
@@ -190,6 +192,16 @@ export function apiRoutes() {
     const input = await body(c, disconnectSchema);
     if (!input.ok) return input.response;
     return run(c, { kind: "disconnect", target: targetOf(input.value), close: input.value.close });
+  });
+
+  // Orderly redeploys (docs/http-api.md): every connected socket hears `server:shutdown`.
+  api.post("/shutdown", async (c) => {
+    const input = await body(c, shutdownSchema);
+    if (!input.ok) return input.response;
+    const { reconnect_delay_ms, jitter_ms, namespaces } = input.value;
+    const result = await announceShutdown(c.env, { reconnectDelayMs: reconnect_delay_ms, jitterMs: jitter_ms, namespaces });
+    const { hosts, sockets, failures } = result;
+    return c.json({ ok: failures.length === 0, hosts, sockets, failed: failures.length, failures, reconnect_delay_ms, jitter_ms });
   });
 
   api.get("/rooms/:room/presence", async (c) => {

@@ -72,6 +72,27 @@ export const socketsJoinSchema = z.object({ ...selector, room: roomOrRooms }).st
 export const socketsLeaveSchema = socketsJoinSchema;
 export const disconnectSchema = z.object({ ...selector, close: z.boolean().default(false) }).strict();
 
+/** POST /v1/shutdown: what every connected socket is told (`server:shutdown { reconnect_delay_ms }`). */
+export const shutdownSchema = z
+  .object({
+    /** The smallest delay a socket is told, ms (at most 10 minutes). */
+    reconnect_delay_ms: z.number().int().min(0).max(600_000).default(5_000),
+    /** Each socket's delay adds a uniform random 0..jitter_ms (0: the same delay for all; the client-shim adds its own jitter). */
+    jitter_ms: z.number().int().min(0).max(600_000).default(0),
+    /** Only these namespaces (their sockets on every host); absent: every namespace. */
+    namespaces: z
+      .array(
+        z
+          .string()
+          .regex(/^\/[^\s]*$/, "must start with /")
+          .max(256),
+      )
+      .min(1)
+      .max(100)
+      .optional(),
+  })
+  .strict();
+
 export const presenceQuerySchema = z.object({
   namespace: namespaceSchema,
   /** Users per page (the room's counts are always exact, for the whole room). */
