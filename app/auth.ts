@@ -5,7 +5,10 @@
  * can never be checked against an RSA public key (the HS/RS confusion attack). Keys named by the
  * token itself (`jwk`, `jku`, `x5u`, `x5c` headers) are never used. Tokens over MAX_TOKEN_BYTES are
  * refused before parsing; `iat` in the future is refused like `nbf` (jose checks it only with
- * maxTokenAge).
+ * maxTokenAge). The user id is the JWT_USER_CLAIM claim (default `sub`).
+ *
+ * Also the default app's connect middleware: a JWT, else the auth webhook (auth-webhook.ts,
+ * session cookies), else a guest when ALLOW_GUESTS, else a refusal naming what to send.
  */
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWSHeaderParameters, type FlattenedJWSInput } from "jose";
 import { z } from "zod";
