@@ -35,6 +35,8 @@ describe("JWT_USER_CLAIM", () => {
     const bySub = authenticator();
     expect(await bySub.verify(await sign({ sub: "u-7" }))).toMatchObject({ ok: true, user: { id: "u-7" } });
     expect(await bySub.verify(await sign({ userId: "u-7" }))).toMatchObject({ ok: false, code: "invalid_claims" });
+    // RFC 7519: `sub` is a string; a number there is refused (only a custom claim may be an integer).
+    expect(await bySub.verify(await sign({ sub: 42 }))).toMatchObject({ ok: false, code: "invalid_claims" });
     for (const userId of ["", "a\u0000b", "x".repeat(257), 1.5, true, ["u"]]) {
       expect(await authenticator({ JWT_USER_CLAIM: "userId" }).verify(await sign({ userId }))).toMatchObject({ code: "invalid_claims" });
     }

@@ -15,7 +15,7 @@ import { z } from "zod";
 import type { AuthConfig } from "./config";
 import type { Middleware } from "../durable-objects/socketio/server";
 import type { Handshake } from "../durable-objects/socketio/types";
-import { DisplayName, unauthorized, UserIdValue, type AuthFailureCode, type AuthUser } from "./auth-user";
+import { DisplayName, unauthorized, UserId, UserIdValue, type AuthFailureCode, type AuthUser } from "./auth-user";
 import type { AuthWebhook } from "./auth-webhook";
 
 export type { AuthFailureCode, AuthUser } from "./auth-user";
@@ -66,7 +66,8 @@ export class Authenticator {
         return { ok: false, code: "token_not_yet_valid", message: 'the token\'s "iat" lies in the future' };
       }
       // JWT_USER_CLAIM: "sub" by default, or the claim an existing backend puts its user id in ("userId").
-      const id = UserIdValue.safeParse(payload[config.userClaim]);
+      // `sub` is a string by RFC 7519; a claim of the backend's own (userId) may be an integer.
+      const id = (config.userClaim === "sub" ? UserId : UserIdValue).safeParse(payload[config.userClaim]);
       if (!id.success) return { ok: false, code: "invalid_claims", message: `the token has no usable "${config.userClaim}" claim` };
       return { ok: true, user: this.userOf(id.data, payload), claims: payload };
     } catch (error) {
