@@ -148,6 +148,11 @@ describe("AuthWebhook", () => {
     expect(calls).toHaveLength(1);
     expect(await hook.authenticate(requestOf(hook, { headers: { cookie: "sid=b" } }))).toMatchObject({ user: { id: "user-of-b" } });
     expect(calls).toHaveLength(2);
+    // Each caller gets its own copy: changing one socket's user does not change the cache.
+    const first = await hook.authenticate(requestOf(hook, { headers: { cookie: "sid=a" } }));
+    if (first.ok) first.user.id = "changed";
+    expect(await hook.authenticate(requestOf(hook, { headers: { cookie: "sid=a" } }))).toMatchObject({ user: { id: "user-of-a" } });
+    expect(calls).toHaveLength(2);
   });
 
   it("sends one request for concurrent handshakes with the same credential", async () => {

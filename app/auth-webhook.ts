@@ -131,16 +131,18 @@ export class AuthWebhook {
   async authenticate(request: AuthWebhookRequest): Promise<WebhookAuthResult> {
     const { type: _type, cookies: _cookies, ...credential } = request;
     const key = await sha256Hex(`${this.config.url}\n${JSON.stringify(credential)}`);
+    // Copies: each socket gets its own socket.data.user, so an app mutating it cannot change the cache.
     const cached = this.cache.get(key);
-    if (cached) return { ok: true, user: cached };
+    if (cached) return { ok: true, user: structuredClone(cached) };
     let pending = inFlight.get(key);
     if (!pending) {
       pending = this.ask(request).finally(() => inFlight.delete(key));
       inFlight.set(key, pending);
     }
     const result = await pending;
-    if (result.ok) this.cache.set(key, result.user);
-    return result;
+    if (!result.ok) return result;
+    this.cache.set(key, result.user);
+    return { ok: true, user: structuredClone(result.user) };
   }
 
   private async ask(request: AuthWebhookRequest): Promise<WebhookAuthResult> {
