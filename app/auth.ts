@@ -5,41 +5,25 @@
  * can never be checked against an RSA public key (the HS/RS confusion attack). Keys named by the
  * token itself (`jwk`, `jku`, `x5u`, `x5c` headers) are never used. Tokens over MAX_TOKEN_BYTES are
  * refused before parsing; `iat` in the future is refused like `nbf` (jose checks it only with
- * maxTokenAge).
+ * maxTokenAge). The user id is the JWT_USER_CLAIM claim (default `sub`).
+ *
+ * Also the default app's connect middleware: a JWT, else the auth webhook (auth-webhook.ts,
+ * session cookies), else a guest when ALLOW_GUESTS, else a refusal naming what to send.
  */
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWSHeaderParameters, type FlattenedJWSInput } from "jose";
 import { z } from "zod";
 import type { AuthConfig } from "./config";
-import type { Middleware, MiddlewareError } from "../durable-objects/socketio/server";
+import type { Middleware } from "../durable-objects/socketio/server";
 import type { Handshake } from "../durable-objects/socketio/types";
+import { DisplayName, unauthorized, UserId, UserIdValue, type AuthFailureCode, type AuthUser } from "./auth-user";
+import type { AuthWebhook } from "./auth-webhook";
 
-export type AuthFailureCode =
-  | "token_required"
-  | "token_expired"
-  | "token_not_yet_valid"
-  | "invalid_token"
-  | "invalid_claims"
-  | "auth_unavailable";
-
-export interface AuthUser {
-  id: string;
-  name: string;
-  guest?: true;
-  [claim: string]: unknown;
-}
+export type { AuthFailureCode, AuthUser } from "./auth-user";
 
 export type AuthResult = { ok: true; user: AuthUser; claims: JWTPayload } | { ok: false; code: AuthFailureCode; message: string };
 
 /** A compact JWS this long is no identity token; refusing it early bounds the work an attacker causes. */
 export const MAX_TOKEN_BYTES = 8 * 1024;
-
-/** The user id: a non-empty string of at most 256 characters without control characters. */
-const Subject = z
-  .string()
-  .min(1)
-  .max(256)
-  .refine((sub) => ![...sub].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f), "no control characters");
-const DisplayName = z.string().trim().min(1).max(100);
 
 const jwksCache = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
 
@@ -60,6 +44,11 @@ export class Authenticator {
     this.secret = config.secret ? new TextEncoder().encode(config.secret) : null;
   }
 
+  /** False when no algorithm is enabled (no JWT_SECRET nor JWKS): then a token can only be the webhook's business. */
+  get configured(): boolean {
+    return this.config.algorithms.length > 0;
+  }
+
   /** Verifies a compact JWT and maps its claims to a user. Never throws. */
   async verify(token: string): Promise<AuthResult> {
     const { config } = this;
@@ -76,9 +65,11 @@ export class Authenticator {
       if (typeof payload.iat === "number" && payload.iat > Date.now() / 1000 + config.clockTolerance) {
         return { ok: false, code: "token_not_yet_valid", message: 'the token\'s "iat" lies in the future' };
       }
-      const sub = Subject.safeParse(payload.sub);
-      if (!sub.success) return { ok: false, code: "invalid_claims", message: 'the token has no usable "sub" claim' };
-      return { ok: true, user: this.userOf(sub.data, payload), claims: payload };
+      // JWT_USER_CLAIM: "sub" by default, or the claim an existing backend puts its user id in ("userId").
+      // `sub` is a string by RFC 7519; a claim of the backend's own (userId) may be an integer.
+      const id = (config.userClaim === "sub" ? UserId : UserIdValue).safeParse(payload[config.userClaim]);
+      if (!id.success) return { ok: false, code: "invalid_claims", message: `the token has no usable "${config.userClaim}" claim` };
+      return { ok: true, user: this.userOf(id.data, payload), claims: payload };
     } catch (error) {
       return failure(error);
     }
@@ -102,7 +93,7 @@ export class Authenticator {
       .find((r) => r.success);
     const user: AuthUser = { id, name: named?.success ? named.data : id };
     for (const claim of this.config.userClaims) {
-      if (claim !== "id" && claim !== "name" && claims[claim] !== undefined) user[claim] = claims[claim];
+      if (claim !== "id" && claim !== "name" && claim !== "guest" && claims[claim] !== undefined) user[claim] = claims[claim];
     }
     return user;
   }
@@ -136,40 +127,56 @@ export function tokenOf(handshake: Handshake): string | null {
   return typeof query === "string" && query.length > 0 ? query : null;
 }
 
-function unauthorized(code: AuthFailureCode, message: string): MiddlewareError {
-  const error = new Error("unauthorized") as MiddlewareError;
-  error.data = { code, message };
-  return error;
-}
-
 const GuestAuth = z.object({ name: DisplayName.optional() }).passthrough();
 
 export interface AuthMiddlewareOptions {
-  /** Accept connections without a token as guests (`guest:<random>` ids). A bad token is refused either way. */
+  /** Accept connections without any credential as guests (`guest:<random>` ids). A bad credential is refused either way. */
   allowGuests: boolean;
+  /** Asked for the user when the handshake carries no JWT (session cookies): AUTH_WEBHOOK_URL. */
+  webhook?: AuthWebhook | null;
+}
+
+/** The CONNECT_ERROR message when nothing identifies the client and guests are not allowed. */
+export function missingCredentialMessage(webhook: boolean): string {
+  return webhook
+    ? "no credential: send a JWT in auth.token, the Authorization header or ?token=, or a session cookie handled by AUTH_WEBHOOK_URL"
+    : "no credential: send a JWT in auth.token, the Authorization header or ?token= (cookies are not read: AUTH_WEBHOOK_URL is not configured; guests need ALLOW_GUESTS=true)";
 }
 
 /**
- * A namespace middleware: sets `socket.data.user` ({ id, name, ...chosen claims }) or
- * refuses the CONNECT with `{"message":"unauthorized","data":{"code":…}}`.
+ * A namespace middleware: sets `socket.data.user` ({ id, name, ...chosen claims }) or refuses
+ * the CONNECT with `{"message":"unauthorized","data":{"code","message"}}`. In order: a JWT
+ * (when JWT verification is configured, or no webhook is); else the auth webhook, when one is
+ * configured and the handshake carries anything it could read; else a guest, when allowed.
  */
 export function authMiddleware(authenticator: Authenticator, options: AuthMiddlewareOptions): Middleware {
+  const { webhook = null } = options;
   return async (socket, next) => {
     const token = tokenOf(socket.handshake);
-    if (!token) {
-      if (!options.allowGuests) return next(unauthorized("token_required", "a token is required"));
-      const guest = GuestAuth.safeParse(socket.handshake.auth);
-      const id = `guest:${crypto.randomUUID()}`;
-      socket.data.user = {
-        id,
-        name: guest.success && guest.data.name ? guest.data.name : `guest-${id.slice(6, 12)}`,
-        guest: true,
-      } satisfies AuthUser;
+    if (token && (authenticator.configured || !webhook)) {
+      const result = await authenticator.verify(token);
+      if (!result.ok) return next(unauthorized(result.code, result.message));
+      socket.data.user = result.user;
       return next();
     }
-    const result = await authenticator.verify(token);
-    if (!result.ok) return next(unauthorized(result.code, result.message));
-    socket.data.user = result.user;
+    if (webhook) {
+      const material = webhook.material(socket.handshake, socket.nsp);
+      if (!material.ok) return next(unauthorized(material.code, material.message));
+      if (material.hasCredential) {
+        const result = await webhook.authenticate(material.request);
+        if (!result.ok) return next(unauthorized(result.code, result.message));
+        socket.data.user = result.user;
+        return next();
+      }
+    }
+    if (!options.allowGuests) return next(unauthorized("token_required", missingCredentialMessage(webhook !== null)));
+    const guest = GuestAuth.safeParse(socket.handshake.auth);
+    const id = `guest:${crypto.randomUUID()}`;
+    socket.data.user = {
+      id,
+      name: guest.success && guest.data.name ? guest.data.name : `guest-${id.slice(6, 12)}`,
+      guest: true,
+    } satisfies AuthUser;
     next();
   };
 }

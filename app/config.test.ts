@@ -8,12 +8,15 @@ const JWKS = "https://idp.example/.well-known/jwks.json";
 const issuesOf = (raw: Record<string, unknown>) => expectIssues(() => parseAppConfig(raw));
 
 describe("parseAppConfig", () => {
-  it("has development defaults: the dev JWT secret with HS256, guests, the default policy", () => {
+  it("has development defaults: the dev JWT secret with HS256, no guests, the default policy", () => {
     const config = parseAppConfig({ ENVIRONMENT: "development" });
     expect(config.auth).toMatchObject({
       secret: DEV_JWT_SECRET,
       algorithms: ["HS256"],
-      allowGuests: true,
+      // Guests only when ALLOW_GUESTS says so, in development too.
+      allowGuests: false,
+      userClaim: "sub",
+      webhook: null,
       clockTolerance: 30,
       jwksUrl: null,
     });
@@ -90,6 +93,12 @@ describe("parseAppConfig", () => {
       JOIN_WEBHOOK_SECRET: "short",
       RATE_LIMIT_BURST: 0,
       RATE_LIMIT_PER_SECOND: -1,
+      JWT_USER_CLAIM: "user id",
+      AUTH_WEBHOOK_URL: "ftp://auth.example",
+      AUTH_WEBHOOK_HEADERS: "x-ok, bad header",
+      AUTH_WEBHOOK_TIMEOUT_MS: 60_000,
+      AUTH_WEBHOOK_CACHE_TTL_MS: 3_600_000,
+      AUTH_WEBHOOK_CACHE_SIZE: -1,
     });
     const fields = issues.map((issue) => issue.split(/[.:]/)[0]);
     for (const field of [
@@ -100,8 +109,57 @@ describe("parseAppConfig", () => {
       "JOIN_WEBHOOK_SECRET",
       "RATE_LIMIT_BURST",
       "RATE_LIMIT_PER_SECOND",
+      "JWT_USER_CLAIM",
+      "AUTH_WEBHOOK_URL",
+      "AUTH_WEBHOOK_HEADERS",
+      "AUTH_WEBHOOK_TIMEOUT_MS",
+      "AUTH_WEBHOOK_CACHE_TTL_MS",
+      "AUTH_WEBHOOK_CACHE_SIZE",
     ]) {
       expect(fields).toContain(field);
     }
+  });
+});
+
+describe("auth for existing backends", () => {
+  const WEBHOOK_SECRET = "a-webhook-secret-0123456789";
+
+  it("reads the user-id claim and the auth webhook with its bounds", () => {
+    const config = parseAppConfig({
+      ENVIRONMENT: "test",
+      JWT_USER_CLAIM: "https://example.com/uid",
+      AUTH_WEBHOOK_URL: "https://app.example/edgeio/auth",
+      AUTH_WEBHOOK_HEADERS: "X-Tenant, x-csrf-token",
+      AUTH_WEBHOOK_CACHE_TTL_MS: "0",
+      WEBHOOK_SECRET,
+    });
+    expect(config.auth.userClaim).toBe("https://example.com/uid");
+    expect(config.auth.webhook).toEqual({
+      url: "https://app.example/edgeio/auth",
+      secret: WEBHOOK_SECRET,
+      headers: ["x-tenant", "x-csrf-token"],
+      timeoutMs: 3_000,
+      cacheTtlMs: 0,
+      cacheSize: 1_000,
+    });
+  });
+
+  it("needs the webhook signing secret for the auth webhook, and signs the join webhook with it", () => {
+    expect(issuesOf({ ENVIRONMENT: "test", AUTH_WEBHOOK_URL: "https://app.example/auth" })).toEqual([
+      expect.stringMatching(/^WEBHOOK_SECRET: must be at least 16 characters when AUTH_WEBHOOK_URL is set/),
+    ]);
+    const hooked = { ENVIRONMENT: "test", JOIN_POLICY: { "x:*": "webhook" }, JOIN_WEBHOOK_URL: "https://app.example/join" };
+    expect(parseAppConfig({ ...hooked, WEBHOOK_SECRET }).joinWebhook?.secret).toBe(WEBHOOK_SECRET);
+    expect(parseAppConfig({ ...hooked, WEBHOOK_SECRET, JOIN_WEBHOOK_SECRET: "join-only-secret-0123" }).joinWebhook?.secret).toBe(
+      "join-only-secret-0123",
+    );
+  });
+
+  it("refuses more than 16 forwarded headers and claim names with spaces", () => {
+    const many = Array.from({ length: 17 }, (_, i) => `x-h${i}`).join(",");
+    expect(issuesOf({ ENVIRONMENT: "test", AUTH_WEBHOOK_HEADERS: many })).toEqual([expect.stringMatching(/^AUTH_WEBHOOK_HEADERS: /)]);
+    expect(issuesOf({ ENVIRONMENT: "test", JWT_USER_CLAIM: "user id" })).toEqual([
+      "JWT_USER_CLAIM: a claim name is printable ASCII without spaces",
+    ]);
   });
 });

@@ -25,6 +25,25 @@ const flag = z
 
 const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 
+/** A claim name: printable, no spaces (namespaced claims such as "https://example.com/uid" are fine). */
+const ClaimName = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[\x21-\x7e]+$/, "a claim name is printable ASCII without spaces");
+
+/** Header names the auth webhook may receive besides `cookie` (lower-cased; a few at most). */
+const HeaderNames = commaList([]).pipe(
+  z
+    .array(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9-]+$/, "header names are letters, digits and -")
+        .transform((name) => name.toLowerCase()),
+    )
+    .max(16, "at most 16 headers"),
+);
+
 /** JOIN_POLICY: `{"stream:*":"open","conversation:*":"claim"}`, a JSON string or an object (TOML table). */
 const JoinPolicySchema = z
   .union([z.string(), z.record(z.string(), z.unknown())])
@@ -54,9 +73,20 @@ const AppConfigSchema = z
     JWT_AUDIENCE: z.string().min(1).optional(),
     /** Seconds of clock skew tolerated on exp/nbf/iat. */
     JWT_CLOCK_TOLERANCE: nonNegativeInt(30),
+    /** The claim that holds the user id (e.g. "userId"); validated like `sub`. */
+    JWT_USER_CLAIM: ClaimName.default("sub"),
     /** Extra claims copied into socket.data.user (the JOIN_CLAIM claim is always copied). */
     JWT_USER_CLAIMS: commaList(["roles"]),
     ALLOW_GUESTS: flag,
+    /** Asked for the user when a handshake has no JWT (session cookies): see app/auth-webhook.ts. */
+    AUTH_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+    AUTH_WEBHOOK_HEADERS: HeaderNames,
+    AUTH_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(3_000),
+    /** How long an answer is reused (0: never); bounded so a revoked session stops working soon. */
+    AUTH_WEBHOOK_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(30_000),
+    AUTH_WEBHOOK_CACHE_SIZE: z.coerce.number().int().min(0).max(100_000).default(1_000),
+    /** The webhook signing secret (also the WebhookDO's): signs the auth and join webhooks. */
+    WEBHOOK_SECRET: z.string().optional(),
     JOIN_POLICY: JoinPolicySchema,
     JOIN_CLAIM: z.string().min(1).default("rooms"),
     JOIN_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -79,6 +109,13 @@ const AppConfigSchema = z
         ctx.addIssue({ code: "custom", path: ["JWT_ALGORITHMS"], message: `${alg} needs JWT_JWKS_URL` });
       }
     }
+    if (c.AUTH_WEBHOOK_URL && (c.WEBHOOK_SECRET ?? "").length < 16) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["WEBHOOK_SECRET"],
+        message: "must be at least 16 characters when AUTH_WEBHOOK_URL is set (it signs the auth webhook)",
+      });
+    }
     const rules = Object.values(c.JOIN_POLICY ?? {});
     if (rules.includes("webhook") && !c.JOIN_WEBHOOK_URL) {
       ctx.addIssue({ code: "custom", path: ["JOIN_POLICY"], message: 'a "webhook" rule needs JOIN_WEBHOOK_URL' });
@@ -95,8 +132,23 @@ export interface AuthConfig {
   issuer?: string;
   audience?: string;
   clockTolerance: number;
+  /** The claim holding the user id (JWT_USER_CLAIM, default "sub"). */
+  userClaim: string;
   userClaims: string[];
   allowGuests: boolean;
+  /** The authentication webhook (AUTH_WEBHOOK_URL), or null. */
+  webhook: AuthWebhookConfig | null;
+}
+
+export interface AuthWebhookConfig {
+  url: string;
+  /** WEBHOOK_SECRET: the request is signed like every edgeio webhook. */
+  secret: string;
+  /** Headers forwarded besides `cookie` (lower-case names). */
+  headers: string[];
+  timeoutMs: number;
+  cacheTtlMs: number;
+  cacheSize: number;
 }
 
 export interface AppConfig {
@@ -136,14 +188,32 @@ export function parseAppConfig(raw: Record<string, unknown>): AppConfig {
       issuer: c.JWT_ISSUER,
       audience: c.JWT_AUDIENCE,
       clockTolerance: c.JWT_CLOCK_TOLERANCE,
+      userClaim: c.JWT_USER_CLAIM,
       userClaims: [...new Set([...c.JWT_USER_CLAIMS, c.JOIN_CLAIM])],
-      allowGuests: c.ALLOW_GUESTS ?? !production,
+      // Guests only when asked for, in development too: a client whose credential the app cannot
+      // read (a cookie without AUTH_WEBHOOK_URL) must get an error, not silently become a guest.
+      allowGuests: c.ALLOW_GUESTS ?? false,
+      webhook: c.AUTH_WEBHOOK_URL
+        ? {
+            url: c.AUTH_WEBHOOK_URL,
+            secret: c.WEBHOOK_SECRET ?? "",
+            headers: c.AUTH_WEBHOOK_HEADERS,
+            timeoutMs: c.AUTH_WEBHOOK_TIMEOUT_MS,
+            cacheTtlMs: c.AUTH_WEBHOOK_CACHE_TTL_MS,
+            cacheSize: c.AUTH_WEBHOOK_CACHE_SIZE,
+          }
+        : null,
     },
     presence: presenceConfigFrom(raw),
     joinPolicy: Object.entries(policy).map(([pattern, rule]) => ({ pattern, rule })),
     joinClaim: c.JOIN_CLAIM,
+    // One signature format for every webhook: JOIN_WEBHOOK_SECRET, if set, only overrides the key.
     joinWebhook: c.JOIN_WEBHOOK_URL
-      ? { url: c.JOIN_WEBHOOK_URL, secret: c.JOIN_WEBHOOK_SECRET ?? null, timeoutMs: c.JOIN_WEBHOOK_TIMEOUT_MS }
+      ? {
+          url: c.JOIN_WEBHOOK_URL,
+          secret: c.JOIN_WEBHOOK_SECRET ?? (c.WEBHOOK_SECRET ? c.WEBHOOK_SECRET : null),
+          timeoutMs: c.JOIN_WEBHOOK_TIMEOUT_MS,
+        }
       : null,
     relayEvents: c.RELAY_EVENTS,
     rateLimit: { burst: c.RATE_LIMIT_BURST, perSecond: c.RATE_LIMIT_PER_SECOND },

@@ -1,6 +1,6 @@
 /**
  * The default application, served by `npm run dev` / `wrangler deploy` without writing code:
- * namespace "/" with JWT or guest access, a `user:{id}` room per user, `room:join` / `room:leave`
+ * namespace "/" with JWT, auth-webhook (session cookie) or opt-in guest access, a `user:{id}` room per user, `room:join` / `room:leave`
  * under a join policy with presence in the ack, `presence:set` / `presence:list`, relay of an
  * allowlist of events, a per-connection rate limit, and `POST /dev/token` while the development
  * JWT secret is in use. See docs/default-app.md.
@@ -14,6 +14,7 @@ import { installClientEventWebhooks } from "../durable-objects/webhooks/client-e
 import type { Socket } from "../durable-objects/socketio/socket";
 import { hostOfSocketId } from "../protocol/ids";
 import { authMiddleware, Authenticator, type AuthUser } from "./auth";
+import { AuthWebhook } from "./auth-webhook";
 import { appConfigFrom } from "./config";
 import { devTokenRoutes } from "./dev-token";
 import { createJoinPolicy, RoomName, userRoom } from "./join-policy";
@@ -40,7 +41,9 @@ export default defineApp(
     // Client events listed in WEBHOOK_CLIENT_EVENTS go to the backend (off without WEBHOOK_URLS).
     installClientEventWebhooks(io, rawEnv);
 
-    nsp.use(authMiddleware(authenticator, { allowGuests: config.auth.allowGuests }));
+    // A JWT, else the auth webhook (session cookies), else a guest when ALLOW_GUESTS; else refused.
+    const webhook = config.auth.webhook ? new AuthWebhook(config.auth.webhook, config.joinClaim) : null;
+    nsp.use(authMiddleware(authenticator, { allowGuests: config.auth.allowGuests, webhook }));
     // One device per connection unless the client names its device (e.g. an id kept in localStorage).
     nsp.use((socket, next) => {
       const device = DeviceId.safeParse(socket.handshake.auth.deviceId);

@@ -50,7 +50,9 @@ export function devTokenRoutes(http: AppHttp): void {
       return c.json(errorBody("invalid_request", 'the body must be {"name"} with an optional expiresIn', issueList(body.error)), 400);
     const { name, expiresIn } = body.data;
     const id = devUserId(name);
-    let jwt = new SignJWT({ name })
+    // The id also goes in JWT_USER_CLAIM when that is not `sub`, so the demo works with it set.
+    const claims = config.auth.userClaim === "sub" ? { name } : { name, [config.auth.userClaim]: id };
+    let jwt = new SignJWT(claims)
       .setProtectedHeader({ alg: "HS256", typ: "JWT" })
       .setSubject(id)
       .setIssuedAt()

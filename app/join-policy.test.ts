@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { hmacHex } from "../protocol/hmac";
+import { verifyWebhookSignature } from "../emitter/src/webhook";
 import type { AuthUser } from "./auth";
 import { parseAppConfig } from "./config";
 import { createJoinPolicy, RoomName } from "./join-policy";
@@ -94,7 +94,18 @@ describe("webhook rule", () => {
       room: "private:1",
       user: { id: "alice", name: "Alice", guest: false },
     });
-    expect(calls[0].headers.get("x-edgeio-signature")).toBe(`sha256=${await hmacHex(hookVars.JOIN_WEBHOOK_SECRET, body)}`);
+    // The one format of every edgeio webhook: t=…,v1=HMAC-SHA256(t + "." + body).
+    const signature = calls[0].headers.get("x-edgeio-signature");
+    expect(signature).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+    expect(await verifyWebhookSignature(hookVars.JOIN_WEBHOOK_SECRET, signature, body)).toBe(true);
+    expect(await verifyWebhookSignature("another-secret-0123456789", signature, body)).toBe(false);
+  });
+
+  it("signs with WEBHOOK_SECRET when JOIN_WEBHOOK_SECRET is unset", async () => {
+    const calls = stubFetch(() => Response.json({ allow: true }));
+    const WEBHOOK_SECRET = "shared-webhook-secret-0123";
+    await policyOf({ ...hookVars, JOIN_WEBHOOK_SECRET: undefined, WEBHOOK_SECRET })("/", "private:1", alice);
+    expect(await verifyWebhookSignature(WEBHOOK_SECRET, calls[0].headers.get("x-edgeio-signature"), await calls[0].text())).toBe(true);
   });
 
   it("refuses on allow:false, an error status, a malformed answer or a network failure", async () => {

@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { userRoom } from "../durable-objects/socketio/private-rooms";
 import { readWebhookAnswer } from "../durable-objects/webhooks/answer";
-import { hmacHex } from "../protocol/hmac";
+import { SIGNATURE_HEADER, signatureHeader } from "../durable-objects/webhooks/signature";
 import type { AuthUser } from "./auth";
 import { matchesPattern, type AppConfig } from "./config";
 
@@ -37,7 +37,8 @@ export function createJoinPolicy(config: AppConfig) {
       user: { id: user.id, name: user.name, guest: user.guest === true },
     });
     const headers: Record<string, string> = { "content-type": "application/json" };
-    if (hook.secret) headers["x-edgeio-signature"] = `sha256=${await hmacHex(hook.secret, body)}`;
+    // The format every edgeio webhook uses (verifyWebhookSignature from @edgeio/emitter checks it).
+    if (hook.secret) headers[SIGNATURE_HEADER] = await signatureHeader(hook.secret, body);
     try {
       const response = await fetch(hook.url, { method: "POST", headers, body, signal: AbortSignal.timeout(hook.timeoutMs) });
       if (!response.ok) {

@@ -2,6 +2,8 @@
  * JWT authentication of the default app with real socket.io-client: HS256 with a secret,
  * RS256 from a JWKS served by a local HTTP server, and the classic attacks (expired, wrong
  * signature, alg none, HS256 signed with the RSA public key) each refused with a clear code.
+ * Guests are not configured (ALLOW_GUESTS unset), in development: a client without a credential —
+ * a cookie alone, without AUTH_WEBHOOK_URL — is refused with an error naming what to send.
  */
 import { createServer, type Server } from "node:http";
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
@@ -38,7 +40,6 @@ beforeAll(async () => {
       JWT_ISSUER: ISSUER,
       JWT_AUDIENCE: AUDIENCE,
       JWT_USER_CLAIMS: "roles",
-      ALLOW_GUESTS: "false",
     },
   });
 });
@@ -52,7 +53,7 @@ const claims = (extra: Record<string, unknown> = {}) => ({ sub: "ada", name: "Ad
 function signed(
   alg: "HS256" | "RS256",
   key: Uint8Array | CryptoKey,
-  payload = claims(),
+  payload: Record<string, unknown> = claims(),
   options: { kid?: string; exp?: number | string } = {},
 ) {
   return new SignJWT(payload)
@@ -114,6 +115,23 @@ describe("refused tokens", () => {
 
   it("refuses a connection without a token when guests are not allowed", async () => {
     expect(await refusedWith({})).toBe("token_required");
+  });
+
+  it("refuses a cookie-only client with an error naming the missing credential, not as a guest", async () => {
+    for (const transports of [["polling"], ["websocket"]]) {
+      const error = await connectError(service.url, { transports, extraHeaders: { cookie: "connect.sid=s%3Asession-1" } });
+      expect(error.data).toEqual({
+        code: "token_required",
+        message: expect.stringMatching(/^no credential: send a JWT in auth\.token, the Authorization header or \?token=.*AUTH_WEBHOOK_URL/),
+      });
+    }
+  });
+
+  it('refuses a token whose user id is in "userId" while JWT_USER_CLAIM is the default "sub"', async () => {
+    const { sub: _sub, ...rest } = claims();
+    const token = await signed("HS256", secret, { ...rest, userId: "ada" });
+    const error = await connectError(service.url, { auth: { token } });
+    expect(error.data).toEqual({ code: "invalid_claims", message: 'the token has no usable "sub" claim' });
   });
 
   it("refuses an expired token", async () => {

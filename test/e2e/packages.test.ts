@@ -117,7 +117,7 @@ describe("packages from their tarballs", () => {
 /**
  * Runs inside the scratch project, so every import resolves through that project's node_modules
  * and the packages' `exports`: one plain socket.io-client over long-polling, one client-shim
- * socket over WebSocket (with a development JWT) in the same room, then an emit through
+ * socket over WebSocket (each with a development JWT) in the same room, then an emit through
  * @edgeio/emitter reaching both.
  */
 const CHECK_SCRIPT = `
@@ -128,12 +128,13 @@ const [url, apiKey] = process.argv.slice(2);
 const once = (socket, event) => new Promise((resolve) => socket.once(event, resolve));
 const timeout = setTimeout(() => { console.error("check timed out"); process.exit(1); }, 20000);
 
-const plain = io(url, { transports: ["polling"], reconnection: false, auth: { name: "Plain" } });
+// Development JWTs for both: guests are off unless ALLOW_GUESTS=true.
+const tokenFor = async (name) => (await (await fetch(url + "/dev/token", { method: "POST", body: JSON.stringify({ name }) })).json()).token;
+const plain = io(url, { transports: ["polling"], reconnection: false, auth: { token: await tokenFor("Plain") } });
 await once(plain, "welcome");
 const join = await plain.emitWithAck("room:join", "lobby");
 
-const { token } = await (await fetch(url + "/dev/token", { method: "POST", body: JSON.stringify({ name: "Shim" }) })).json();
-const shim = connect(url, { transports: ["websocket"], reconnection: false, token });
+const shim = connect(url, { transports: ["websocket"], reconnection: false, token: await tokenFor("Shim") });
 await once(shim, "welcome");
 const lobby = shim.room("lobby");
 const joined = await lobby.join();

@@ -90,6 +90,8 @@ describe("configuration", () => {
     expect(app.environment).toBe("production");
     expect(app.auth.allowGuests).toBe(false);
     expect(app.auth.secret).toBeNull();
-    expect(parseAppConfig({ ENVIRONMENT: "development" }).auth.allowGuests).toBe(true);
+    // Guests are opt-in everywhere (ALLOW_GUESTS), development included.
+    expect(parseAppConfig({ ENVIRONMENT: "development" }).auth.allowGuests).toBe(false);
+    expect(parseAppConfig({ ENVIRONMENT: "development", ALLOW_GUESTS: "true" }).auth.allowGuests).toBe(true);
   });
 });

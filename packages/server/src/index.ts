@@ -14,10 +14,13 @@ export { RoomJoinError } from "../../../durable-objects/socketio/room-join-error
 // JWT verification (jose; algorithms pinned, JWKS or a shared secret) as a namespace middleware.
 export { Authenticator, authMiddleware, tokenOf, MAX_TOKEN_BYTES } from "../../../app/auth";
 export type { AuthFailureCode, AuthMiddlewareOptions, AuthResult, AuthUser } from "../../../app/auth";
+// The authentication webhook (AUTH_WEBHOOK_URL: session cookies answered by your backend), for authMiddleware's `webhook`.
+export { AuthWebhook } from "../../../app/auth-webhook";
+export type { AuthWebhookRequest } from "../../../app/auth-webhook";
 export { appConfigFrom, parseAppConfig, DEFAULT_JOIN_POLICY, JWT_ALGORITHMS } from "../../../app/config";
 /** `POST /dev/token {name}`: development JWTs, served only while the development secret is in use. */
 export { devTokenRoutes, devUserId } from "../../../app/dev-token";
-export type { AppConfig, AuthConfig, JoinRule, JwtAlgorithm } from "../../../app/config";
+export type { AppConfig, AuthConfig, AuthWebhookConfig, JoinRule, JwtAlgorithm } from "../../../app/config";
 export type { Middleware, MiddlewareError } from "../../../durable-objects/socketio/server";
 
 // Per-connection rate limiting, join policies, the event relay.

@@ -314,8 +314,10 @@ describe("Authenticator algorithm pinning (in Node)", () => {
     jwksCooldownMs: 0,
     algorithms: [],
     clockTolerance: TOLERANCE,
+    userClaim: "sub",
     userClaims: [],
     allowGuests: false,
+    webhook: null,
   };
   const rsOnly = () => new Authenticator({ ...base, jwksUrl: `${keyServerUrl}/.well-known/jwks.json`, algorithms: ["RS256"] });
   const codeOf = async (authenticator: Authenticator, token: string) => {

@@ -28,7 +28,8 @@ export default defineApp(
     const limiter = new RateLimiter(config.rateLimit);
 
     // A JWT (auth.token, `Authorization: Bearer` or ?token=) sets socket.data.user; without one a
-    // guest, when guests are allowed (the default outside production).
+    // guest only when ALLOW_GUESTS=true (off by default, in development too); else a clear
+    // connect_error. Session cookies: pass `webhook: new AuthWebhook(config.auth.webhook, …)`.
     io.use(authMiddleware(new Authenticator(config.auth), { allowGuests: config.auth.allowGuests }));
 
     io.on("connection", async (socket) => {

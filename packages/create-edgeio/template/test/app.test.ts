@@ -30,21 +30,26 @@ async function connect(options: Parameters<typeof io>[1] = {}): Promise<{ socket
   return { socket, welcome };
 }
 
+/** A development token (POST /dev/token, served by `npm run dev`): guests are off unless ALLOW_GUESTS=true. */
+async function tokenFor(name: string): Promise<string> {
+  const response = await fetch(`${server.url}/dev/token`, { method: "POST", body: JSON.stringify({ name }) });
+  return ((await response.json()) as { token: string }).token;
+}
+
 const nextEvent = (socket: Socket, event: string) => new Promise<any>((resolve) => socket.once(event, resolve));
 
 describe("the app", () => {
   it("relays a room message between a WebSocket client and a long-polling client", async () => {
-    const { token } = await (await fetch(`${server.url}/dev/token`, { method: "POST", body: JSON.stringify({ name: "Ada" }) })).json();
-    const ada = await connect({ transports: ["websocket"], auth: { token } });
+    const ada = await connect({ transports: ["websocket"], auth: { token: await tokenFor("Ada") } });
     expect(ada.welcome.user).toEqual({ id: "dev:ada", name: "Ada" });
-    const guest = await connect({ transports: ["polling"], auth: { name: "Bob" } });
-    expect(guest.welcome.user.name).toBe("Bob");
+    const bob = await connect({ transports: ["polling"], auth: { token: await tokenFor("Bob") } });
+    expect(bob.welcome.user.name).toBe("Bob");
 
     expect(await ada.socket.emitWithAck("room:join", "lobby")).toMatchObject({ ok: true, room: "lobby" });
-    const joined = await guest.socket.emitWithAck("room:join", "lobby");
+    const joined = await bob.socket.emitWithAck("room:join", "lobby");
     expect(joined.counts).toEqual({ connections: 2, users: 2 });
 
-    const received = nextEvent(guest.socket, "message");
+    const received = nextEvent(bob.socket, "message");
     ada.socket.emit("message", "lobby", "hello");
     expect(await received).toEqual({ room: "lobby", text: "hello", user: { id: "dev:ada", name: "Ada" } });
 
@@ -54,7 +59,7 @@ describe("the app", () => {
   });
 
   it("delivers what a backend publishes with the HTTP API, to a room and to a user", async () => {
-    const { socket, welcome } = await connect();
+    const { socket, welcome } = await connect({ auth: { token: await tokenFor("Cleo") } });
     await socket.emitWithAck("room:join", "news");
     const publish = (target: object, event: string) =>
       fetch(`${server.url}/v1/emit`, {
@@ -70,6 +75,13 @@ describe("the app", () => {
     const notice = nextEvent(socket, "notice");
     expect((await publish({ users: [welcome.user.id] }, "notice")).status).toBe(200);
     expect(await notice).toEqual({ title: "edgeio app created" });
+  });
+
+  it("refuses a client without a credential (guests are opt-in: ALLOW_GUESTS=true)", async () => {
+    const socket = io(server.url, { reconnection: false, auth: { name: "Guest" } });
+    clients.push(socket);
+    const error: any = await new Promise((resolve) => socket.once("connect_error", resolve));
+    expect(error.data).toMatchObject({ code: "token_required" });
   });
 
   it("refuses an invalid token", async () => {
