@@ -47,6 +47,7 @@ export default defineConfig({
             "worker/**/*.test.ts",
             "durable-objects/**/*.test.ts",
             "packages/*/*.test.ts",
+            "emitter/test/**/*.test.ts",
           ],
           environment: "node",
         },

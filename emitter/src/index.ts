@@ -1,6 +1,6 @@
 /** @edgeio/emitter: publish to edgeio from any backend, and verify its webhooks. */
-export { Emitter, BroadcastOperator, RESERVED_EVENTS } from "./emitter.js";
-export type { EmitterOptions, OperationResult, RoomArg, UserArg } from "./emitter.js";
+export { Emitter, BroadcastOperator, MAX_NAMESPACES, RESERVED_EVENTS } from "./emitter.js";
+export type { EmitterOptions, NamespaceArg, OperationResult, RoomArg, UserArg } from "./emitter.js";
 export {
   EmitterError,
   InvalidEmitError,

@@ -9,7 +9,8 @@ import type { z } from "zod";
 import { BodyTooLargeError, readBoundedText } from "../../protocol/bounded-body";
 import { JsonTooDeepError, MAX_JSON_DEPTH, parseJsonWithDepth } from "../../protocol/json-limits";
 import { roomStub, userStub, type EdgeioBindings } from "../../durable-objects/bindings";
-import { clusterOf, eventOp, matchedCount } from "../../durable-objects/cluster/cluster";
+import { eventOp } from "../../durable-objects/cluster/cluster";
+import { applyInNamespaces } from "../../durable-objects/cluster/namespaces";
 import type { HostOp, Target } from "../../durable-objects/socketio/types";
 import { webhookShards } from "../../durable-objects/webhooks/queue";
 import { ConfigError } from "../../protocol/config-vars";
@@ -42,6 +43,11 @@ type ApiContext = Context<{ Bindings: ApiEnv; Variables: Vars }>;
 function targetOf(selector: Selector): Target {
   const rooms = new Set([...selector.rooms, ...selector.users.map(userRoom)]);
   return { nsp: selector.namespace, rooms: [...rooms], except: [...new Set(selector.except)] };
+}
+
+/** The selector's namespaces: `namespaces` when given, else `[namespace]`. */
+function namespacesOf(selector: Selector): string[] {
+  return selector.namespaces ?? [selector.namespace];
 }
 
 function zodIssues(error: z.ZodError) {
@@ -127,9 +133,10 @@ async function requireFullAccess(c: ApiContext, next: Next) {
   return next();
 }
 
-async function run(c: ApiContext, op: HostOp) {
-  const results = await clusterOf(c.env).apply(op).results;
-  return c.json({ ok: true, rooms: op.target.rooms.length, hosts: results.length, sockets: matchedCount(results) });
+/** `opFor(target)` in each of the selector's namespaces (one fan-out each), answers summed. */
+async function runIn(c: ApiContext, selector: Selector, opFor: (target: Target) => HostOp) {
+  const { nsp: _nsp, ...selection } = targetOf(selector);
+  return c.json({ ok: true, ...(await applyInNamespaces(c.env, namespacesOf(selector), selection, opFor)) });
 }
 
 export function apiRoutes() {
@@ -161,26 +168,25 @@ export function apiRoutes() {
     const input = await body(c, emitSchema);
     if (!input.ok) return input.response;
     const { event, args } = input.value;
-    const target = targetOf(input.value);
-    return run(c, eventOp(target, event, ...args));
+    return runIn(c, input.value, (target) => eventOp(target, event, ...args));
   });
 
   api.post("/sockets/join", async (c) => {
     const input = await body(c, socketsJoinSchema);
     if (!input.ok) return input.response;
-    return run(c, { kind: "join", target: targetOf(input.value), rooms: input.value.room });
+    return runIn(c, input.value, (target) => ({ kind: "join", target, rooms: input.value.room }));
   });
 
   api.post("/sockets/leave", async (c) => {
     const input = await body(c, socketsLeaveSchema);
     if (!input.ok) return input.response;
-    return run(c, { kind: "leave", target: targetOf(input.value), rooms: input.value.room });
+    return runIn(c, input.value, (target) => ({ kind: "leave", target, rooms: input.value.room }));
   });
 
   api.post("/sockets/disconnect", async (c) => {
     const input = await body(c, disconnectSchema);
     if (!input.ok) return input.response;
-    return run(c, { kind: "disconnect", target: targetOf(input.value), close: input.value.close });
+    return runIn(c, input.value, (target) => ({ kind: "disconnect", target, close: input.value.close }));
   });
 
   api.get("/rooms/:room/presence", async (c) => {

@@ -2,22 +2,32 @@
 import { z } from "zod";
 import { eventNameProblem } from "../../durable-objects/socketio/emittable";
 import { BinaryMarkerError, decodeBinaryMarkers } from "../../protocol/binary-markers";
+import { MAX_TARGET_NAMESPACES } from "../../durable-objects/cluster/namespaces";
 
 const name = z.string().min(1).max(256);
 const nameList = (max: number) => z.array(name).max(max);
 const roomOrRooms = z.union([name, nameList(100).min(1)]).transform((value) => (typeof value === "string" ? [value] : value));
 
-export const namespaceSchema = z
+const namespaceName = z
   .string()
   .regex(/^\/[^\s]*$/, "must start with /")
-  .max(256)
-  .default("/");
+  .max(256);
+export const namespaceSchema = namespaceName.default("/");
+
+/** Several namespaces at once (`namespaces: ["/", "/admin"]`), instead of `namespace`. */
+const namespaceList = z
+  .array(namespaceName)
+  .min(1)
+  .max(MAX_TARGET_NAMESPACES)
+  .refine((list) => new Set(list).size === list.length, "must not repeat a namespace");
 
 export const userIdSchema = z.union([name, z.number().int().transform(String)]);
 
 /** Which sockets an operation targets, as `io.of(namespace).to(rooms).except(except)`. */
 const selector = {
   namespace: namespaceSchema,
+  /** Instead of `namespace`: the same operation in each of these namespaces. */
+  namespaces: namespaceList.optional(),
   /** Any of these rooms (a socket id is a room too); with `users` empty too: every socket. */
   rooms: nameList(100).default([]),
   /** Every connection of these users (the room `user:<id>`). */
@@ -26,35 +36,46 @@ const selector = {
   except: nameList(1000).default([]),
 };
 
-export const emitSchema = z
-  .object({
-    ...selector,
-    // The same check as every server-side emit (durable-objects/socketio/emittable.ts).
-    event: name.superRefine((event, ctx) => {
-      const problem = eventNameProblem(event);
-      if (problem !== null) ctx.addIssue({ code: "custom", message: problem });
-    }),
-    args: z
-      .array(z.json())
-      .max(64)
-      .default([])
-      .transform((args, ctx) => {
-        try {
-          return decodeBinaryMarkers(args) as unknown[];
-        } catch (error) {
-          if (!(error instanceof BinaryMarkerError)) throw error;
-          ctx.addIssue({ code: "custom", path: error.path, message: error.message });
-          return z.NEVER;
-        }
-      }),
-    /** Accepted for API parity; every broadcast is fire-and-forget already. */
-    volatile: z.boolean().default(false),
-  })
-  .strict();
+/** `namespace` and `namespaces` are alternatives: both given is ambiguous, so refused. */
+function oneNamespaceField(raw: unknown, ctx: z.RefinementCtx): void {
+  const body = raw as { namespace?: unknown; namespaces?: unknown } | null;
+  if (body && typeof body === "object" && body.namespace !== undefined && body.namespaces !== undefined) {
+    ctx.addIssue({ code: "custom", path: ["namespaces"], message: "give either namespace or namespaces, not both" });
+  }
+}
+const exclusiveNamespaces = <S extends z.ZodType>(schema: S) => z.unknown().superRefine(oneNamespaceField).pipe(schema);
 
-export const socketsJoinSchema = z.object({ ...selector, room: roomOrRooms }).strict();
+export const emitSchema = exclusiveNamespaces(
+  z
+    .object({
+      ...selector,
+      // The same check as every server-side emit (durable-objects/socketio/emittable.ts).
+      event: name.superRefine((event, ctx) => {
+        const problem = eventNameProblem(event);
+        if (problem !== null) ctx.addIssue({ code: "custom", message: problem });
+      }),
+      args: z
+        .array(z.json())
+        .max(64)
+        .default([])
+        .transform((args, ctx) => {
+          try {
+            return decodeBinaryMarkers(args) as unknown[];
+          } catch (error) {
+            if (!(error instanceof BinaryMarkerError)) throw error;
+            ctx.addIssue({ code: "custom", path: error.path, message: error.message });
+            return z.NEVER;
+          }
+        }),
+      /** Accepted for API parity; every broadcast is fire-and-forget already. */
+      volatile: z.boolean().default(false),
+    })
+    .strict(),
+);
+
+export const socketsJoinSchema = exclusiveNamespaces(z.object({ ...selector, room: roomOrRooms }).strict());
 export const socketsLeaveSchema = socketsJoinSchema;
-export const disconnectSchema = z.object({ ...selector, close: z.boolean().default(false) }).strict();
+export const disconnectSchema = exclusiveNamespaces(z.object({ ...selector, close: z.boolean().default(false) }).strict());
 
 export const presenceQuerySchema = z.object({
   namespace: namespaceSchema,
@@ -67,4 +88,4 @@ export const roomParamSchema = z.object({ room: name });
 export const userParamSchema = z.object({ id: name });
 export const deliveriesQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
 
-export type Selector = { namespace: string; rooms: string[]; users: string[]; except: string[] };
+export type Selector = { namespace: string; namespaces?: string[]; rooms: string[]; users: string[]; except: string[] };
