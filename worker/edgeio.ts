@@ -22,6 +22,8 @@ export { WebhookDO } from "../durable-objects/webhooks/webhook-do";
 export { installClientEventWebhooks } from "../durable-objects/webhooks/client-events";
 export { defineApp } from "../durable-objects/socketio/server";
 export { ConfigError } from "../protocol/config-vars";
+/** The hooks' emitter, for app code that has an env but no socket (HTTP routes, `waitUntil` work). */
+export { clusterEmitter } from "../durable-objects/lifecycle/cluster-emitter";
 export type {
   HookContext,
   HookEmitter,
