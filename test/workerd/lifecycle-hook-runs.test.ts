@@ -6,6 +6,9 @@
  */
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { EdgeioBindings } from "../../durable-objects/bindings";
+import { MAX_TARGET_NAMESPACES } from "../../durable-objects/cluster/namespaces";
+import { clusterEmitter } from "../../durable-objects/lifecycle/cluster-emitter";
 import { HookRuns, MAX_ATTEMPTS } from "../../durable-objects/lifecycle/hook-runs";
 import type { LifecycleHooks } from "../../durable-objects/lifecycle/types";
 
@@ -106,5 +109,22 @@ describe("lifecycle hook runs", () => {
       expect(runs.nextDue()).toBeNull();
       expect(sql.exec("SELECT name FROM sqlite_master WHERE name = 'lifecycle_hook_calls'").toArray()).toEqual([]);
     });
+  });
+});
+
+describe("the hooks' emitter", () => {
+  const emitter = () => clusterEmitter(env as unknown as EdgeioBindings);
+
+  it("refuses bad targets and unsendable events before sending anything", () => {
+    expect(() => emitter().of([])).toThrow(RangeError);
+    expect(() => emitter().of(Array.from({ length: MAX_TARGET_NAMESPACES + 1 }, (_, i) => `/n${i}`))).toThrow(/1 to 16 namespaces/);
+    expect(() => emitter().to("")).toThrow(TypeError);
+    expect(() => emitter().of(["/", "/admin"]).emit("connect")).toThrow(/reserved/);
+    expect(() => emitter().emit("ok", () => {})).toThrow(TypeError);
+  });
+
+  it("answers per namespace, summed (no sockets here: 0 of each)", async () => {
+    const result = await emitter().of(["/", "admin", "/admin"]).to("nobody-is-here").emit("ping");
+    expect(result).toEqual({ rooms: 1, hosts: 0, sockets: 0 });
   });
 });
