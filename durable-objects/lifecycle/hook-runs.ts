@@ -39,12 +39,15 @@ export interface HookRunsHost {
 
 export class HookRuns {
   private chain: Promise<void> = Promise.resolve();
+  /** Without hooks there is no table, and nothing is ever stored, read or run. */
+  private readonly enabled: boolean;
 
   constructor(
     private readonly hooks: LifecycleHooks,
     private readonly host: HookRunsHost,
   ) {
-    if (Object.keys(hooks).length > 0) host.sql.exec(SCHEMA);
+    this.enabled = Object.values(hooks).some((hook) => typeof hook === "function");
+    if (this.enabled) host.sql.exec(SCHEMA);
   }
 
   /** Stores a call of `hook` (if the app has it) and starts it in the background. Synchronous: commits with the caller's writes. */
@@ -61,12 +64,12 @@ export class HookRuns {
 
   /** The alarm: runs the calls that are due (retries, and calls whose first run never ended). */
   runDue(now: number): Promise<void> {
-    return this.drain(now);
+    return this.enabled ? this.drain(now) : Promise.resolve();
   }
 
   /** When the earliest stored call is due (null: none). */
   nextDue(): number | null {
-    if (Object.keys(this.hooks).length === 0) return null;
+    if (!this.enabled) return null;
     return this.host.sql.exec<{ at: number | null }>("SELECT MIN(due) AS at FROM lifecycle_hook_calls").one().at;
   }
 
