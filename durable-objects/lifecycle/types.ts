@@ -67,7 +67,8 @@ export interface LifecycleEvents {
 export type LifecycleHookName = keyof LifecycleEvents;
 
 export type LifecycleHooks = {
-  [K in LifecycleHookName]?: (event: LifecycleEvents[K], context: HookContext) => void | Promise<void>;
+  /** The result is awaited (a returned promise counts) and otherwise ignored. */
+  [K in LifecycleHookName]?: (event: LifecycleEvents[K], context: HookContext) => unknown;
 };
 
 export const LIFECYCLE_HOOK_NAMES: readonly LifecycleHookName[] = [
