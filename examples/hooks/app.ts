@@ -46,12 +46,14 @@ export default defineApp(
       async deviceDisconnected({ user, deviceId }, { emitter }) {
         await emitter.of("/admin").emit("device:offline", { user: user.id, deviceId });
       },
-      // Both namespaces at once: the dashboard, and the room's own members on `/`.
+      // Into the room itself (the RoomDO running the hook is asked for its own hosts).
       async roomOccupied({ nsp, room }, { emitter }) {
-        await emitter.of(["/admin", nsp]).emit("room:occupied", { room });
+        await emitter.of("/admin").emit("room:occupied", { room });
+        await emitter.of(nsp).to(room).emit("room:occupied", { room });
       },
-      async roomVacated({ room }, { emitter }) {
-        await emitter.of("/admin").emit("room:vacated", { room });
+      // Both namespaces at once: the dashboard, and every socket of the room's namespace.
+      async roomVacated({ nsp, room }, { emitter }) {
+        await emitter.of(["/admin", nsp]).emit("room:vacated", { room });
       },
       // A hook that fails on its first run, in rooms named `flaky:*`: the call is retried (at least once).
       async memberAdded({ room, user }, { emitter, attempt }) {

@@ -86,20 +86,22 @@ describe("lifecycle hooks", () => {
     expect(heardOf("device:offline", "ann").map((h) => h.payload.deviceId)).toEqual(["phone", "laptop"]);
   });
 
-  it("roomOccupied and roomVacated fire once per edge, into /admin and (of([...])) the room's namespace", async () => {
+  it("roomOccupied and roomVacated fire once per edge, into /admin, the room itself and (of([...])) its namespace", async () => {
     const bob = await user("bob", "b1");
     const cid = await user("cid", "c1");
+    const occupiedInRoom = nextEvent(bob, "room:occupied");
     await bob.emitWithAck("join", "lobby:1");
-    const occupiedOnSlash = nextEvent(bob, "room:occupied");
     await cid.emitWithAck("join", "lobby:1");
     await until(() => heardOf("room:occupied", "lobby:1").length === 1, "lobby:1 occupied");
-    expect(await occupiedOnSlash).toEqual({ room: "lobby:1" });
+    expect(await occupiedInRoom).toEqual({ room: "lobby:1" });
 
     await bob.emitWithAck("leave", "lobby:1");
     await sleep(SETTLE_MS);
     expect(heardOf("room:vacated", "lobby:1")).toEqual([]); // cid is still there
+    const vacatedOnSlash = nextEvent(bob, "room:vacated", 8_000); // bob is out of the room, still on "/"
     cid.close();
     await until(() => heardOf("room:vacated", "lobby:1").length === 1, "lobby:1 vacated");
+    expect(await vacatedOnSlash).toEqual({ room: "lobby:1" });
     await sleep(SETTLE_MS);
     expect(heardOf("room:occupied", "lobby:1")).toHaveLength(1);
     expect(heardOf("room:vacated", "lobby:1")).toHaveLength(1);
