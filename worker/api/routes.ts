@@ -22,6 +22,7 @@ import {
   deliveriesQuerySchema,
   disconnectSchema,
   emitSchema,
+  namespaceConflict,
   presenceQuerySchema,
   roomParamSchema,
   socketsJoinSchema,
@@ -86,6 +87,8 @@ async function body<S extends z.ZodType>(
 ): Promise<{ ok: true; value: z.output<S> } | { ok: false; response: Response }> {
   const json = await readJson(c);
   if (!json.ok) return json;
+  const conflict = namespaceConflict(json.value);
+  if (conflict) return { ok: false, response: apiError(c, "invalid_request", "the request body is invalid", { issues: [conflict] }) };
   const result = schema.safeParse(json.value);
   if (!result.success)
     return { ok: false, response: apiError(c, "invalid_request", "the request body is invalid", { issues: zodIssues(result.error) }) };

@@ -36,46 +36,46 @@ const selector = {
   except: nameList(1000).default([]),
 };
 
-/** `namespace` and `namespaces` are alternatives: both given is ambiguous, so refused. */
-function oneNamespaceField(raw: unknown, ctx: z.RefinementCtx): void {
-  const body = raw as { namespace?: unknown; namespaces?: unknown } | null;
-  if (body && typeof body === "object" && body.namespace !== undefined && body.namespaces !== undefined) {
-    ctx.addIssue({ code: "custom", path: ["namespaces"], message: "give either namespace or namespaces, not both" });
-  }
+/**
+ * `namespace` and `namespaces` are alternatives: a body with both is ambiguous, so refused (an
+ * issue on `namespaces`, or null). Checked on the raw body, where a defaulted `namespace` is not
+ * there yet, so the schemas stay plain objects.
+ */
+export function namespaceConflict(body: unknown): { path: string[]; code: "custom"; message: string } | null {
+  const value = body as { namespace?: unknown; namespaces?: unknown } | null;
+  if (!value || typeof value !== "object" || value.namespace === undefined || value.namespaces === undefined) return null;
+  return { path: ["namespaces"], code: "custom", message: "give either namespace or namespaces, not both" };
 }
-const exclusiveNamespaces = <S extends z.ZodType>(schema: S) => z.unknown().superRefine(oneNamespaceField).pipe(schema);
 
-export const emitSchema = exclusiveNamespaces(
-  z
-    .object({
-      ...selector,
-      // The same check as every server-side emit (durable-objects/socketio/emittable.ts).
-      event: name.superRefine((event, ctx) => {
-        const problem = eventNameProblem(event);
-        if (problem !== null) ctx.addIssue({ code: "custom", message: problem });
+export const emitSchema = z
+  .object({
+    ...selector,
+    // The same check as every server-side emit (durable-objects/socketio/emittable.ts).
+    event: name.superRefine((event, ctx) => {
+      const problem = eventNameProblem(event);
+      if (problem !== null) ctx.addIssue({ code: "custom", message: problem });
+    }),
+    args: z
+      .array(z.json())
+      .max(64)
+      .default([])
+      .transform((args, ctx) => {
+        try {
+          return decodeBinaryMarkers(args) as unknown[];
+        } catch (error) {
+          if (!(error instanceof BinaryMarkerError)) throw error;
+          ctx.addIssue({ code: "custom", path: error.path, message: error.message });
+          return z.NEVER;
+        }
       }),
-      args: z
-        .array(z.json())
-        .max(64)
-        .default([])
-        .transform((args, ctx) => {
-          try {
-            return decodeBinaryMarkers(args) as unknown[];
-          } catch (error) {
-            if (!(error instanceof BinaryMarkerError)) throw error;
-            ctx.addIssue({ code: "custom", path: error.path, message: error.message });
-            return z.NEVER;
-          }
-        }),
-      /** Accepted for API parity; every broadcast is fire-and-forget already. */
-      volatile: z.boolean().default(false),
-    })
-    .strict(),
-);
+    /** Accepted for API parity; every broadcast is fire-and-forget already. */
+    volatile: z.boolean().default(false),
+  })
+  .strict();
 
-export const socketsJoinSchema = exclusiveNamespaces(z.object({ ...selector, room: roomOrRooms }).strict());
+export const socketsJoinSchema = z.object({ ...selector, room: roomOrRooms }).strict();
 export const socketsLeaveSchema = socketsJoinSchema;
-export const disconnectSchema = exclusiveNamespaces(z.object({ ...selector, close: z.boolean().default(false) }).strict());
+export const disconnectSchema = z.object({ ...selector, close: z.boolean().default(false) }).strict();
 
 export const presenceQuerySchema = z.object({
   namespace: namespaceSchema,
