@@ -25,7 +25,7 @@ export type { RoomScope, RoomStats } from "./presence/types";
 import { backfillMemberIds, memberIdsOfHost, metaOf, presencePage, removeUnlisted } from "./presence/room-members";
 import { ROOM_SCHEMA, upgradeMemberTable, type MemberRow } from "./presence/room-members";
 import { LeaseReportSchema, ROOM_HOSTS_SCHEMA, RoomHosts, type LeaseReport } from "./presence/room-hosts";
-import { queueWebhook } from "./webhooks/queue";
+import type { LifecycleHooks } from "./lifecycle/types";
 
 /** Clock slack between a host and a room: a member that joined this close to a renewal is kept. */
 const RENEWAL_SLACK_MS = 2_000;
@@ -34,8 +34,8 @@ export class RoomDO extends PresenceObject {
   private readonly roomHosts: RoomHosts;
   private readonly calls: Record<string, number> = {};
 
-  constructor(ctx: DurableObjectState, env: PresenceEnv) {
-    super(ctx, env, { schema: ROOM_SCHEMA + ROOM_HOSTS_SCHEMA, metaTable: "room_meta" });
+  constructor(ctx: DurableObjectState, env: PresenceEnv, hooks?: LifecycleHooks) {
+    super(ctx, env, { schema: ROOM_SCHEMA + ROOM_HOSTS_SCHEMA, metaTable: "room_meta" }, hooks);
     this.roomHosts = new RoomHosts(this.sql);
     upgradeMemberTable(this.sql);
     // Rooms stored before host-level membership: their per-socket rows become host rows.
@@ -250,8 +250,8 @@ export class RoomDO extends PresenceObject {
       const user = { id: userId, name: announced.name };
       const vacated = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM announced_users").one().n === 0;
       this.announce("presence:leave", { room: scope.room, user }, []);
-      await queueWebhook(this.env, "member.removed", { nsp: scope.nsp, room: scope.room, user });
-      if (vacated) await queueWebhook(this.env, "room.vacated", { nsp: scope.nsp, room: scope.room });
+      await this.edge("memberRemoved", { nsp: scope.nsp, room: scope.room, user }, "member.removed");
+      if (vacated) await this.edge("roomVacated", { nsp: scope.nsp, room: scope.room }, "room.vacated");
       return;
     }
 
@@ -267,8 +267,8 @@ export class RoomDO extends PresenceObject {
         { room: scope.room, user, metas: live.map(metaOf) },
         live.map((row) => row.socket_id),
       );
-      if (occupied) await queueWebhook(this.env, "room.occupied", { nsp: scope.nsp, room: scope.room });
-      await queueWebhook(this.env, "member.added", { nsp: scope.nsp, room: scope.room, user });
+      if (occupied) await this.edge("roomOccupied", { nsp: scope.nsp, room: scope.room }, "room.occupied");
+      await this.edge("memberAdded", { nsp: scope.nsp, room: scope.room, user }, "member.added");
       return;
     }
 
@@ -345,6 +345,6 @@ export class RoomDO extends PresenceObject {
         "SELECT MIN(at) AS at FROM (SELECT leave_due AS at FROM announced_users UNION ALL SELECT leave_due AS at FROM announced_devices)",
       )
       .one().at;
-    await this.schedule.schedule([due], this.roomHosts.count() > 0);
+    await this.schedule.schedule([due, this.hookRuns.nextDue()], this.roomHosts.count() > 0);
   }
 }

@@ -10,7 +10,8 @@
  * fallback, then again only every 3 periods.
  *
  * Device edges reach the user's other connections as `user:device:online` / `user:device:offline`
- * ({ user, deviceId }); user edges become `user.online` / `user.offline` webhooks.
+ * ({ user, deviceId }); user edges become `user.online` / `user.offline` webhooks. The app's
+ * lifecycle hooks (userOnline/Offline, deviceConnected/Disconnected) run here, on the same edges.
  */
 import { allOf } from "./cluster/apply";
 import { clusterOf, eventOp } from "./cluster/cluster";
@@ -20,7 +21,7 @@ import { PresenceObject, type PresenceEnv } from "./presence/presence-object";
 import type { HostOp, Target } from "./socketio/types";
 import { fallbackDeviceIdOf } from "./presence/ids";
 import { PresenceUserSchema, type PresenceUser } from "./presence/types";
-import { queueWebhook } from "./webhooks/queue";
+import type { LifecycleHooks } from "./lifecycle/types";
 import { z } from "zod";
 
 export interface UserInfo {
@@ -67,8 +68,8 @@ const SCHEMA = `
 `;
 
 export class UserDO extends PresenceObject {
-  constructor(ctx: DurableObjectState, env: PresenceEnv) {
-    super(ctx, env, { schema: SCHEMA, metaTable: "user_meta" });
+  constructor(ctx: DurableObjectState, env: PresenceEnv, hooks?: LifecycleHooks) {
+    super(ctx, env, { schema: SCHEMA, metaTable: "user_meta" }, hooks);
     // Users stored before host leases: the column is added; their rows count from connected_at.
     const columns = this.sql.exec<{ name: string }>("PRAGMA table_info(connections)").toArray();
     if (!columns.some((c) => c.name === "renewed_at")) this.sql.exec("ALTER TABLE connections ADD COLUMN renewed_at INTEGER");
@@ -172,8 +173,10 @@ export class UserDO extends PresenceObject {
       if (due > now) return;
       this.meta.set("online", "0");
       this.meta.set("offline_due", null);
+      // Every device still announced goes with the user (device hooks see each device leave once).
+      for (const device of announced) this.hookRuns.record("deviceDisconnected", { user, deviceId: device.device_id });
       this.sql.exec("DELETE FROM devices");
-      await queueWebhook(this.env, "user.offline", { user });
+      await this.edge("userOffline", { user }, "user.offline");
       return;
     }
 
@@ -182,13 +185,16 @@ export class UserDO extends PresenceObject {
       this.meta.set("online", "1");
       this.sql.exec("DELETE FROM devices");
       for (const device of liveDevices) this.sql.exec("INSERT INTO devices (device_id) VALUES (?)", device);
-      await queueWebhook(this.env, "user.online", { user, devices: [...liveDevices] });
+      const webhook = this.edge("userOnline", { user, devices: [...liveDevices] }, "user.online");
+      for (const device of liveDevices) this.hookRuns.record("deviceConnected", { user, deviceId: device });
+      await webhook;
       return;
     }
     const known = new Set(announced.map((d) => d.device_id));
     for (const device of liveDevices) {
       if (known.has(device)) continue;
       this.sql.exec("INSERT INTO devices (device_id) VALUES (?)", device);
+      this.hookRuns.record("deviceConnected", { user, deviceId: device });
       const others = rows.filter((row) => row.device_id !== device);
       this.announce(others, "user:device:online", { user, deviceId: device });
     }
@@ -201,6 +207,7 @@ export class UserDO extends PresenceObject {
       if (device.leave_due === null) this.sql.exec("UPDATE devices SET leave_due = ? WHERE device_id = ?", due, device.device_id);
       if (due > now) continue;
       this.sql.exec("DELETE FROM devices WHERE device_id = ?", device.device_id);
+      this.hookRuns.record("deviceDisconnected", { user, deviceId: device.device_id });
       this.announce(rows, "user:device:offline", { user, deviceId: device.device_id });
     }
   }
@@ -245,7 +252,7 @@ export class UserDO extends PresenceObject {
 
   protected async scheduleAlarm(): Promise<void> {
     const deviceDue = this.sql.exec<{ at: number | null }>("SELECT MIN(leave_due) AS at FROM devices").one().at;
-    await this.schedule.schedule([deviceDue, this.meta.number("offline_due")], this.rows().length > 0);
+    await this.schedule.schedule([deviceDue, this.meta.number("offline_due"), this.hookRuns.nextDue()], this.rows().length > 0);
   }
 
   // ════════════════════════════ storage helpers ════════════════════════════

@@ -5,6 +5,7 @@
  */
 import { Hono } from "hono";
 import { createConnectionHost } from "../durable-objects/connection-host";
+import { createRoomDO, createUserDO } from "../durable-objects/presence-classes";
 import { hostStub, type EdgeioBindings } from "../durable-objects/bindings";
 import type { EdgeioApp } from "../durable-objects/socketio/server";
 import { configFrom, type EdgeioConfig } from "../durable-objects/config";
@@ -21,6 +22,16 @@ export { WebhookDO } from "../durable-objects/webhooks/webhook-do";
 export { installClientEventWebhooks } from "../durable-objects/webhooks/client-events";
 export { defineApp } from "../durable-objects/socketio/server";
 export { ConfigError } from "../protocol/config-vars";
+/** The hooks' emitter, for app code that has an env but no socket (HTTP routes, `waitUntil` work). */
+export { clusterEmitter } from "../durable-objects/lifecycle/cluster-emitter";
+export type {
+  HookContext,
+  HookEmitter,
+  HookOperationResult,
+  HookUser,
+  LifecycleEvents,
+  LifecycleHooks,
+} from "../durable-objects/lifecycle/types";
 export type { AppHttp, AppOptions, EdgeioApp, Server, Namespace, ParentNamespace, ServerOptions } from "../durable-objects/socketio/server";
 export type { DefaultEventsMap, EventsMap, TypedBroadcastOperator } from "../durable-objects/socketio/typed-events";
 export type { EventMiddleware, EventPacket } from "../durable-objects/socketio/event-middleware";
@@ -75,6 +86,9 @@ const apps = new WeakMap<object, Hono<{ Bindings: Env }>>();
 export function createWorker(app: EdgeioApp) {
   return {
     ConnectionHost: createConnectionHost(app),
+    // Bound to the app's lifecycle hooks: the entry exports them as RoomDO / UserDO.
+    RoomDO: createRoomDO(app.hooks),
+    UserDO: createUserDO(app.hooks),
     handler: {
       fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> {
         let http = apps.get(env);

@@ -5,7 +5,7 @@ import { createWorker } from "./edgeio";
 const worker = createWorker(defaultApp);
 
 export class ConnectionHost extends worker.ConnectionHost {}
-export { RoomDO } from "./edgeio";
-export { UserDO } from "./edgeio";
+export class RoomDO extends worker.RoomDO {}
+export class UserDO extends worker.UserDO {}
 export { WebhookDO } from "./edgeio";
 export default worker.handler;

@@ -8,6 +8,9 @@ import type { EdgeioBindings } from "../bindings";
 import { Sequence } from "../cluster/sequence";
 import type { Delivery } from "../cluster/types";
 import { configFrom } from "../config";
+import { HookRuns } from "../lifecycle/hook-runs";
+import type { LifecycleEvents, LifecycleHookName, LifecycleHooks } from "../lifecycle/types";
+import { queueWebhook, type WebhookEventType } from "../webhooks/queue";
 import { AlarmSchedule } from "./alarm-schedule";
 import { type PresenceConfig, presenceConfigFrom } from "./config";
 import { MetaTable } from "./meta-table";
@@ -20,15 +23,35 @@ export abstract class PresenceObject extends DurableObject<PresenceEnv> {
   protected readonly meta: MetaTable;
   protected readonly schedule: AlarmSchedule;
   private readonly announcements = new Sequence();
+  /** The app's lifecycle hooks for the edges this object decides (createWorker passes them in). */
+  protected readonly hookRuns: HookRuns;
 
-  /** `schema`: the object's own tables (CREATE … IF NOT EXISTS); `metaTable`: its key/value table's name. */
-  constructor(ctx: DurableObjectState, env: PresenceEnv, storage: { schema: string; metaTable: string }) {
+  /**
+   * `schema`: the object's own tables (CREATE … IF NOT EXISTS); `metaTable`: its key/value table's
+   * name; `hooks`: the app's lifecycle hooks (none for the classes exported as they are).
+   */
+  constructor(ctx: DurableObjectState, env: PresenceEnv, storage: { schema: string; metaTable: string }, hooks: LifecycleHooks = {}) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.presenceConfig = presenceConfigFrom(env);
     this.sql.exec(storage.schema);
     this.meta = new MetaTable(this.sql, storage.metaTable);
     this.schedule = new AlarmSchedule(ctx.storage, this.meta, this.presenceConfig.leaseMs);
+    this.hookRuns = new HookRuns(hooks, {
+      sql: this.sql,
+      env,
+      waitUntil: (promise) => ctx.waitUntil(promise),
+      reschedule: () => this.scheduleAlarm(),
+    });
+  }
+
+  /**
+   * An edge this object decided: the app's hook is stored (synchronously, so it commits with the
+   * decision) and run, and the webhook of the same name, if any, is queued.
+   */
+  protected edge<K extends LifecycleHookName>(hook: K, event: LifecycleEvents[K], webhook?: WebhookEventType): Promise<void> {
+    this.hookRuns.record(hook, event);
+    return webhook ? queueWebhook(this.env, webhook, event as unknown as Record<string, unknown>) : Promise.resolve();
   }
 
   /**
@@ -49,6 +72,7 @@ export abstract class PresenceObject extends DurableObject<PresenceEnv> {
     const now = Date.now();
     try {
       await this.applyDeadlines(now);
+      await this.hookRuns.runDue(now);
       if (this.schedule.takeLeaseCheck(now)) await this.checkLeases(now);
     } finally {
       await this.scheduleAlarm();

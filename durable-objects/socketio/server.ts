@@ -13,6 +13,7 @@ import type { FetchedSockets } from "./remote-socket";
 import type { Listener, Socket } from "./socket";
 import type { DefaultEventsMap, EventNames, EventParams, EventsMap, TypedBroadcastOperator } from "./typed-events";
 import type { HostRuntime } from "./types";
+import type { LifecycleHooks } from "../lifecycle/types";
 
 export { type ConnectionListener, type Middleware, type MiddlewareError, Namespace, SERVER_SIDE_ACK_TIMEOUT_MS } from "./namespace";
 export { ParentNamespace } from "./parent-namespace";
@@ -201,12 +202,21 @@ export interface AppOptions {
   validate?: (env: AppEnv) => void;
   /** Socket.IO server options that apply here (`cleanupEmptyChildNamespaces`). */
   server?: ServerOptions;
+  /**
+   * Presence and connection lifecycle hooks (`userOnline`, `userOffline`, `deviceConnected`,
+   * `deviceDisconnected`, `roomOccupied`, `roomVacated`, `memberAdded`, `memberRemoved`), run in
+   * the RoomDO / UserDO that decides each edge, at least once (lifecycle/hook-runs.ts). Their
+   * context's `emitter` reaches any namespace, room or user. Needs the Worker entry to export
+   * `worker.RoomDO` / `worker.UserDO` (README "Handler API").
+   */
+  hooks?: LifecycleHooks;
 }
 
 export interface EdgeioApp {
   setup(io: Server, env: AppEnv): void;
   routes?: (http: AppHttp) => void;
   validate?: (env: AppEnv) => void;
+  hooks?: LifecycleHooks;
 }
 
 /**

@@ -4,6 +4,7 @@
  *   const emitter = new Emitter({ url: "https://realtime.example.com", apiKey });
  *   await emitter.to("conversation:42").emit("message:new", msg);
  *   await emitter.of("/admin").user("7").except("room:muted").emit("notification", n);
+ *   await emitter.of(["/", "/admin"]).emit("maintenance", at); // several namespaces, one request
  */
 import { encodeArgs } from "./binary.js";
 import { assertEmittable } from "./emittable.js";
@@ -85,14 +86,30 @@ export interface ShutdownResult {
 }
 
 export type RoomArg = string | readonly string[];
+export type NamespaceArg = string | readonly string[];
+
+/** At most this many namespaces in one operation (the service refuses more). */
+export const MAX_NAMESPACES = 16;
 export type UserArg = string | number | ReadonlyArray<string | number>;
 
 export { RESERVED_EVENTS } from "./emittable.js";
 
 const list = <T>(value: T | readonly T[]): T[] => (Array.isArray(value) ? [...(value as readonly T[])] : [value as T]);
 
+/** Normalized namespaces ("chat" → "/chat"), deduplicated; throws EmitterError for an empty list, too many or a non-string. */
+function namespacesOf(value: NamespaceArg): string[] {
+  const items = list<string>(value);
+  if (items.some((item) => typeof item !== "string" || item === "")) throw new EmitterError("namespaces must be non-empty strings");
+  const unique = [...new Set(items.map((item) => (item.startsWith("/") ? item : `/${item}`)))];
+  if (unique.length === 0 || unique.length > MAX_NAMESPACES) {
+    throw new EmitterError(`of() takes 1 to ${MAX_NAMESPACES} namespaces, got ${unique.length}`);
+  }
+  return unique;
+}
+
 interface Selection {
-  namespace: string;
+  /** One namespace is sent as `namespace`, several as `namespaces`. */
+  namespaces: readonly string[];
   rooms: ReadonlySet<string>;
   users: ReadonlySet<string>;
   except: ReadonlySet<string>;
@@ -153,8 +170,9 @@ export class BroadcastOperator {
   }
 
   private selector() {
+    const { namespaces } = this.selection;
     return {
-      namespace: this.selection.namespace,
+      ...(namespaces.length === 1 ? { namespace: namespaces[0] } : { namespaces: [...namespaces] }),
       rooms: [...this.selection.rooms],
       users: [...this.selection.users],
       except: [...this.selection.except],
@@ -204,11 +222,12 @@ export class BroadcastOperator {
 export class Emitter {
   private readonly transport: TransportOptions;
   private readonly root: BroadcastOperator;
+  /** The first (or only) target namespace. */
+  readonly namespace: string;
+  /** Every target namespace (`of(["/", "/admin"])`: both). */
+  readonly namespaces: readonly string[];
 
-  constructor(
-    options: EmitterOptions,
-    readonly namespace = "/",
-  ) {
+  constructor(options: EmitterOptions, namespace: NamespaceArg = "/") {
     if (!options || typeof options.url !== "string" || !/^https?:\/\//.test(options.url)) {
       throw new EmitterError("Emitter needs { url: 'https://…' }");
     }
@@ -224,9 +243,10 @@ export class Emitter {
       timeoutMs: options.timeoutMs ?? 10_000,
       fetch: (...args) => fetchImpl(...args),
     };
-    this.namespace = namespace.startsWith("/") ? namespace : `/${namespace}`;
+    this.namespaces = namespacesOf(namespace);
+    this.namespace = this.namespaces[0];
     this.root = new BroadcastOperator(this.transport, {
-      namespace: this.namespace,
+      namespaces: this.namespaces,
       rooms: new Set(),
       users: new Set(),
       except: new Set(),
@@ -248,8 +268,8 @@ export class Emitter {
     return request<BatchResult>(this.transport, "POST", "/v1/emit/batch", { emits: emits.map((emit) => emit.body) });
   }
 
-  /** An emitter for another namespace (same URL and key). */
-  of(namespace: string): Emitter {
+  /** An emitter for another namespace, or several at once (same URL and key): `of(["/", "/admin"])`. */
+  of(namespace: NamespaceArg): Emitter {
     return new Emitter({ ...this.transport }, namespace);
   }
 

@@ -2,6 +2,7 @@
 export {
   Emitter,
   BroadcastOperator,
+  MAX_NAMESPACES,
   RESERVED_EVENTS,
   CONFLATE_MIN_INTERVAL_MS,
   CONFLATE_MAX_INTERVAL_MS,
@@ -9,6 +10,7 @@ export {
 } from "./emitter.js";
 export type {
   EmitterOptions,
+  NamespaceArg,
   OperationResult,
   RoomArg,
   UserArg,

@@ -5,7 +5,7 @@ import app from "./app";
 const worker = createWorker(app);
 
 export class ConnectionHost extends worker.ConnectionHost {}
-export { RoomDO } from "../../worker/edgeio";
-export { UserDO } from "../../worker/edgeio";
+export class RoomDO extends worker.RoomDO {}
+export class UserDO extends worker.UserDO {}
 export { WebhookDO } from "../../worker/edgeio";
 export default worker.handler;

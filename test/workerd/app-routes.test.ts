@@ -4,11 +4,19 @@
  */
 import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { createWorker, defineApp } from "../../worker/edgeio";
+import { roomStub, type EdgeioBindings } from "../../durable-objects/bindings";
+import { clusterEmitter, createWorker, defineApp } from "../../worker/edgeio";
 
 const app = defineApp(() => {}, {
   routes: (http) => {
     http.get("/hello", (c) => c.json({ hello: String(c.env.ENVIRONMENT) }));
+    // What the issue's team needed: its own health route, reading the cluster through the bindings.
+    http.get("/health/websocket", async (c) => {
+      const env = c.env as unknown as EdgeioBindings;
+      const hosts = await roomStub(env, "/", null).hosts();
+      const reached = await clusterEmitter(env).of(["/", "/admin"]).emit("health:ping");
+      return c.json({ ok: true, hosts: hosts.length, reached: reached.sockets });
+    });
     // Tries to take over the Engine.IO endpoint and the HTTP API: both must stay the core's.
     http.all("/socket.io/", (c) => c.text("shadowed"));
     http.all("/v1/*", (c) => c.text("shadowed"));
@@ -29,6 +37,13 @@ describe("app routes", () => {
     const response = await fetchApp("/hello");
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ hello: "test" });
+  });
+
+  it("a custom GET /health/websocket reaches the Durable Objects and the cluster", async () => {
+    const response = await fetchApp("/health/websocket");
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ ok: true, hosts: expect.any(Number), reached: expect.any(Number) });
+    expect((await fetchApp("/health/websocket", { method: "POST" })).status).toBe(404);
   });
 
   it("cannot shadow the Engine.IO endpoint or /v1", async () => {

@@ -9,9 +9,10 @@ import { clusterOf, eventOp } from "../../durable-objects/cluster/cluster";
 import { streamOf } from "../../durable-objects/cluster/host-conflation";
 import type { EmitOp, Target } from "../../durable-objects/socketio/types";
 import type { z } from "zod";
-import type { emitSchema } from "./schemas";
+import type { emitBatchSchema } from "./schemas";
 
-export type EmitInput = z.output<typeof emitSchema>;
+/** One emit of a batch: a /v1/emit body with one `namespace` (a /v1/emit body fits it too). */
+export type BatchEmitInput = z.output<typeof emitBatchSchema>["emits"][number];
 
 /** Distinct rooms (per namespace) a batch may target: each costs one RoomDO call. */
 export const MAX_BATCH_ROOMS = 256;
@@ -39,9 +40,9 @@ export function targetOf(input: { namespace: string; rooms: string[]; users: str
 }
 
 /** The emit operation of one request item (conflated when it asks to be). */
-export function emitOpOf(input: EmitInput): EmitOp {
+export function emitOpOf(input: BatchEmitInput, target: Target = targetOf(input)): EmitOp {
   // `volatile` stays what /v1/emit always made it: accepted for parity, without effect.
-  const op = eventOp(targetOf(input), input.event, ...input.args);
+  const op = eventOp(target, input.event, ...input.args);
   if (input.conflate) op.conflate = { key: input.conflate.key, intervalMs: input.conflate.interval_ms, event: input.event };
   return op;
 }
@@ -76,14 +77,14 @@ function lookupsOf(targets: Target[]): Map<string, Target> {
 }
 
 /** Too many distinct rooms for one batch: the message, else null. */
-export function batchRoomsProblem(inputs: EmitInput[]): string | null {
+export function batchRoomsProblem(inputs: BatchEmitInput[]): string | null {
   const count = lookupsOf(inputs.map(targetOf)).size;
   return count > MAX_BATCH_ROOMS ? `a batch may target at most ${MAX_BATCH_ROOMS} distinct rooms (got ${count})` : null;
 }
 
-export async function publishBatch(env: EdgeioBindings, inputs: EmitInput[]): Promise<BatchResult> {
+export async function publishBatch(env: EdgeioBindings, inputs: BatchEmitInput[]): Promise<BatchResult> {
   const cluster = clusterOf(env);
-  const ops = inputs.map(emitOpOf);
+  const ops = inputs.map((input) => emitOpOf(input));
   const lookups = lookupsOf(ops.map((op) => op.target));
   const hostsOf = new Map<string, Set<string>>();
   await Promise.all([...lookups].map(async ([key, target]) => hostsOf.set(key, await cluster.hostsFor(target))));

@@ -9,7 +9,7 @@ import type { z } from "zod";
 import { BodyTooLargeError, readBoundedText } from "../../protocol/bounded-body";
 import { JsonTooDeepError, MAX_JSON_DEPTH, parseJsonWithDepth } from "../../protocol/json-limits";
 import { roomStub, userStub, type EdgeioBindings } from "../../durable-objects/bindings";
-import { clusterOf, matchedCount } from "../../durable-objects/cluster/cluster";
+import { applyInNamespaces } from "../../durable-objects/cluster/namespaces";
 import type { HostOp, Target } from "../../durable-objects/socketio/types";
 import { webhookShards } from "../../durable-objects/webhooks/queue";
 import { announceShutdown } from "../../durable-objects/shutdown";
@@ -24,6 +24,7 @@ import {
   disconnectSchema,
   emitBatchSchema,
   emitSchema,
+  namespaceConflict,
   presenceQuerySchema,
   roomParamSchema,
   shutdownSchema,
@@ -46,6 +47,11 @@ type ApiContext = Context<{ Bindings: ApiEnv; Variables: Vars }>;
 function targetOf(selector: Selector): Target {
   const rooms = new Set([...selector.rooms, ...selector.users.map(userRoom)]);
   return { nsp: selector.namespace, rooms: [...rooms], except: [...new Set(selector.except)] };
+}
+
+/** The selector's namespaces: `namespaces` when given, else `[namespace]`. */
+function namespacesOf(selector: Selector): string[] {
+  return selector.namespaces ?? [selector.namespace];
 }
 
 function zodIssues(error: z.ZodError) {
@@ -84,6 +90,8 @@ async function body<S extends z.ZodType>(
 ): Promise<{ ok: true; value: z.output<S> } | { ok: false; response: Response }> {
   const json = await readJson(c);
   if (!json.ok) return json;
+  const conflict = namespaceConflict(json.value);
+  if (conflict) return { ok: false, response: apiError(c, "invalid_request", "the request body is invalid", { issues: [conflict] }) };
   const result = schema.safeParse(json.value);
   if (!result.success)
     return { ok: false, response: apiError(c, "invalid_request", "the request body is invalid", { issues: zodIssues(result.error) }) };
@@ -131,9 +139,10 @@ async function requireFullAccess(c: ApiContext, next: Next) {
   return next();
 }
 
-async function run(c: ApiContext, op: HostOp) {
-  const results = await clusterOf(c.env).apply(op).results;
-  return c.json({ ok: true, rooms: op.target.rooms.length, hosts: results.length, sockets: matchedCount(results) });
+/** `opFor(target)` in each of the selector's namespaces (one fan-out each), answers summed. */
+async function runIn(c: ApiContext, selector: Selector, opFor: (target: Target) => HostOp) {
+  const { nsp: _nsp, ...selection } = targetOf(selector);
+  return c.json({ ok: true, ...(await applyInNamespaces(c.env, namespacesOf(selector), selection, opFor)) });
 }
 
 export function apiRoutes() {
@@ -164,7 +173,7 @@ export function apiRoutes() {
   api.post("/emit", async (c) => {
     const input = await body(c, emitSchema);
     if (!input.ok) return input.response;
-    return run(c, emitOpOf(input.value));
+    return runIn(c, input.value, (target) => emitOpOf(input.value, target));
   });
 
   // Many emits, one request (one count against the rate limiter), one call per host.
@@ -179,19 +188,19 @@ export function apiRoutes() {
   api.post("/sockets/join", async (c) => {
     const input = await body(c, socketsJoinSchema);
     if (!input.ok) return input.response;
-    return run(c, { kind: "join", target: targetOf(input.value), rooms: input.value.room });
+    return runIn(c, input.value, (target) => ({ kind: "join", target, rooms: input.value.room }));
   });
 
   api.post("/sockets/leave", async (c) => {
     const input = await body(c, socketsLeaveSchema);
     if (!input.ok) return input.response;
-    return run(c, { kind: "leave", target: targetOf(input.value), rooms: input.value.room });
+    return runIn(c, input.value, (target) => ({ kind: "leave", target, rooms: input.value.room }));
   });
 
   api.post("/sockets/disconnect", async (c) => {
     const input = await body(c, disconnectSchema);
     if (!input.ok) return input.response;
-    return run(c, { kind: "disconnect", target: targetOf(input.value), close: input.value.close });
+    return runIn(c, input.value, (target) => ({ kind: "disconnect", target, close: input.value.close }));
   });
 
   // Orderly redeploys (docs/http-api.md): every connected socket hears `server:shutdown`.

@@ -5,5 +5,7 @@ import app from "./app";
 const worker = createWorker(app);
 
 export class ConnectionHost extends worker.ConnectionHost {}
-export { RoomDO, UserDO, WebhookDO } from "@edgeio/server";
+export class RoomDO extends worker.RoomDO {} // runs the app's lifecycle hooks (defineApp({ hooks }))
+export class UserDO extends worker.UserDO {}
+export { WebhookDO } from "@edgeio/server";
 export default worker.handler;
