@@ -47,7 +47,6 @@ export default defineConfig({
             "worker/**/*.test.ts",
             "durable-objects/**/*.test.ts",
             "packages/*/*.test.ts",
-            "emitter/src/**/*.test.ts",
             "emitter/test/**/*.test.ts",
           ],
           environment: "node",

@@ -1,7 +1,7 @@
 /** The emitter's conflation option and batched publish: what it sends, and what it refuses before sending. */
 import { describe, expect, it } from "vitest";
-import { Emitter } from "./emitter.js";
-import { InvalidEmitError, ValidationError } from "./errors.js";
+import { Emitter } from "../src/emitter.js";
+import { InvalidEmitError, ValidationError } from "../src/errors.js";
 
 /** An emitter whose fetch records each request and answers `answer`. */
 function recording(answer: unknown = { ok: true, rooms: 1, hosts: 1, sockets: 1 }, status = 200) {
