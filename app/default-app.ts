@@ -15,6 +15,7 @@ import type { Socket } from "../durable-objects/socketio/socket";
 import { hostOfSocketId } from "../protocol/ids";
 import { authMiddleware, Authenticator, type AuthUser } from "./auth";
 import { appConfigFrom } from "./config";
+import { RECOVERABLE_REASONS, recoveryOptionFromEnv } from "../durable-objects/recovery/options";
 import { devTokenRoutes } from "./dev-token";
 import { createJoinPolicy, RoomName, userRoom } from "./join-policy";
 import { RateLimiter } from "./rate-limit";
@@ -39,6 +40,11 @@ export default defineApp(
     const nsp = io.of("/");
     // Client events listed in WEBHOOK_CLIENT_EVENTS go to the backend (off without WEBHOOK_URLS).
     installClientEventWebhooks(io, rawEnv);
+    // Connection-state recovery (RECOVERY_MAX_DISCONNECTION_MS): the user's connection ends when the window does.
+    io.on("recovery:expired", async (expired) => {
+      const userId = (expired.data as { user?: { id?: string } } | null)?.user?.id;
+      if (userId) await userStub(env, userId).removeConnection(expired.id);
+    });
 
     nsp.use(authMiddleware(authenticator, { allowGuests: config.auth.allowGuests }));
     // One device per connection unless the client names its device (e.g. an id kept in localStorage).
@@ -123,8 +129,10 @@ export default defineApp(
 
       installRelay(socket, config.relayEvents, guard);
 
-      socket.on("disconnect", async () => {
+      socket.on("disconnect", async (reason: string) => {
         limiter.forget(socket.id);
+        // With recovery, a transport drop is provisional: the user stays connected until "recovery:expired".
+        if (io.recovery && RECOVERABLE_REASONS.has(reason)) return;
         await userStub(env, user.id)
           .removeConnection(socket.id)
           .catch((error: unknown) => console.error("edgeio: UserDO disconnect failed", error));
@@ -132,7 +140,7 @@ export default defineApp(
 
       // After an eviction the handler is replayed only to re-register listeners: no side effects.
       if (socket.restored) return;
-      await socket.join(userRoom(user.id));
+      if (!socket.recovered) await socket.join(userRoom(user.id));
       await userStub(env, user.id).addConnection({
         socketId: socket.id,
         nsp: socket.nsp,
@@ -144,7 +152,11 @@ export default defineApp(
       socket.emit("session", { user: who, deviceId: socket.data.presence.deviceId, guest: user.guest === true });
     });
   },
-  { routes: devTokenRoutes, validate: (env) => void appConfigFrom(env) },
+  {
+    routes: devTokenRoutes,
+    validate: (env) => void appConfigFrom(env),
+    server: (env) => ({ connectionStateRecovery: recoveryOptionFromEnv(env) }),
+  },
 );
 
 /** Wraps a handler in the connection's rate limit; beyond it the client gets `edgeio:error`. */

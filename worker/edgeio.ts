@@ -12,7 +12,7 @@ import { configIssues } from "../protocol/config-vars";
 import { errorResponse } from "../protocol/http-errors";
 import { engineCors } from "./cors";
 import { handleEngineRequest } from "./engine-route";
-import { hostName } from "../protocol/ids";
+import { hostName, verifySid } from "../protocol/ids";
 import { mountAppRoutes, mountFeatureRoutes } from "./routes";
 
 export { RoomDO } from "../durable-objects/room";
@@ -22,6 +22,7 @@ export { installClientEventWebhooks } from "../durable-objects/webhooks/client-e
 export { defineApp } from "../durable-objects/socketio/server";
 export { ConfigError } from "../protocol/config-vars";
 export type { AppHttp, AppOptions, EdgeioApp, Server, Namespace, ParentNamespace, ServerOptions } from "../durable-objects/socketio/server";
+export type { ConnectionStateRecoveryOptions, ExpiredSocket } from "../durable-objects/recovery/options";
 export type { DefaultEventsMap, EventsMap, TypedBroadcastOperator } from "../durable-objects/socketio/typed-events";
 export type { EventMiddleware, EventPacket } from "../durable-objects/socketio/event-middleware";
 export type { NamespaceMatcher } from "../durable-objects/socketio/dynamic-namespaces";
@@ -58,6 +59,16 @@ function buildHttpApp(config: EdgeioConfig, app: EdgeioApp) {
     if (!host || host.length > 256) return errorResponse(400, "bad_request", "host is required");
     await hostStub(c.env, host).testStall(c.req.query("stalled") !== "0");
     return c.json({ host, stalled: c.req.query("stalled") !== "0" });
+  });
+
+  // Tests only: end a session as a dropped connection would (`?sid=…`; connection-state recovery tests).
+  http.post("/_edgeio/test/drop", async (c) => {
+    if (config.environment !== "test") return c.notFound();
+    const sid = c.req.query("sid") ?? "";
+    const host = await verifySid(config.sidSecret, sid);
+    if (!host) return errorResponse(400, "bad_request", "a valid sid is required");
+    await hostStub(c.env, host).testDrop(sid);
+    return c.json({ host, dropped: sid });
   });
 
   // Last, so the app's own routes (defineApp's `routes` option) cannot shadow the core ones.

@@ -24,7 +24,9 @@ function fakeHost(ids: string[], listeners: Record<string, Array<(...args: unkno
     }) as unknown as Socket;
   const context: HostOpContext = {
     select: () => ids.map((id) => ({ id, sid: `sid-${id}` })),
-    send: () => {},
+    deliver: () => {},
+    mark: (frames) => frames,
+    forward: async () => [],
     join: async () => {},
     leave: async () => {},
     closeSession: () => {},

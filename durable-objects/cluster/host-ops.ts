@@ -11,7 +11,12 @@ import type { AckCollection, DisconnectReason, HostOp, HostReply, RemoteSocketDe
 /** What applying an operation needs from the host (the ConnectionHost provides it). */
 export interface HostOpContext {
   select(nsp: string, rooms: string[], except: string[]): Array<{ id: string; sid: string }>;
-  send(sid: string, frames: WireFrame[], volatile: boolean): void;
+  /** Sends frames to one socket (a suspended one's go to its recovery log). */
+  deliver(socket: { id: string; sid: string }, frames: WireFrame[], volatile: boolean): void;
+  /** The frames of one emit as this host sends them (with a recovery offset when recovery is on). */
+  mark(frames: WireFrame[], volatile: boolean): WireFrame[];
+  /** The same operation on the hosts of sockets named by id that recovered elsewhere (recovery forwards). */
+  forward(op: HostOp): Promise<HostReply[]>;
   join(socketId: string, rooms: string[]): Promise<void>;
   leave(socketId: string, rooms: string[]): Promise<void>;
   closeSession(sid: string, reason: DisconnectReason): void;
@@ -39,9 +44,11 @@ export class HostOps {
     const { nsp, rooms, except } = op.target;
     const selected = this.host.select(nsp, rooms, except);
     switch (op.kind) {
-      case "emit":
-        for (const socket of selected) this.host.send(socket.sid, op.frames, op.volatile === true);
+      case "emit": {
+        const frames = selected.length > 0 ? this.host.mark(op.frames, op.volatile === true) : op.frames;
+        for (const socket of selected) this.host.deliver(socket, frames, op.volatile === true);
         break;
+      }
       case "join":
         await Promise.all(selected.map((socket) => this.host.join(socket.id, op.rooms)));
         break;
@@ -56,13 +63,16 @@ export class HostOps {
         break;
       case "fetch": {
         const sockets = selected.map((socket) => this.host.describe(socket.id)).filter((s) => s !== null);
+        const forwarded = await this.host.forward(op);
+        for (const reply of forwarded) sockets.push(...(reply.sockets ?? []));
         return { matched: sockets.length, sockets };
       }
       case "emitWithAck":
         await this.startAcks(op, selected);
-        break;
+        return { matched: selected.length };
     }
-    return { matched: selected.length };
+    const forwarded = await this.host.forward(op);
+    return { matched: forwarded.reduce((sum, reply) => sum + reply.matched, selected.length) };
   }
 
   /** The answers gathered for `ackId`, once every socket answered or timed out; then forgotten. */

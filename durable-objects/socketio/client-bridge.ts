@@ -11,11 +11,14 @@ import { authFromHandshakeQuery, connectErrorDataV4, connectPacketV4, parseConne
 import type { LimitName } from "../engine/limits";
 import type { HostStore, SocketRow } from "../host-store";
 import type { CloseFrame, CloseReason, EngineListener, HandshakeRecord } from "../engine/types";
+import type { Resumed, SessionRecovery } from "../recovery/session-recovery";
+import { authOf, childKey, handshakeOf, isV4Protocol } from "./handshake";
+import { SocketExit } from "./socket-exit";
 import type { RoomMembership } from "./room-membership";
 import type { Namespace, Server } from "./server";
 import { runMiddlewares } from "./connect-middlewares";
 import { Socket } from "./socket";
-import type { DisconnectReason, Handshake, HostRuntime, RemoteSocketDetails } from "./types";
+import type { DisconnectReason, HostRuntime, RemoteSocketDetails } from "./types";
 
 /** What the bridge needs from the Engine.IO layer below it. */
 export interface EngineLink {
@@ -32,6 +35,8 @@ export interface BridgeOptions {
   registerSocket(nsp: string, socketId: string): Promise<void>;
   /** After a namespace connected (the host reschedules its alarm). */
   afterConnect(): Promise<void>;
+  /** Connection-state recovery (durable-objects/recovery/). */
+  recovery: SessionRecovery;
 }
 
 export class ClientBridge implements EngineListener {
@@ -42,6 +47,8 @@ export class ClientBridge implements EngineListener {
   private readonly replays = new Map<string, Promise<void>>();
   /** Namespaces each session is connecting right now (middlewares running). */
   private readonly connecting = new Map<string, Set<string>>();
+  private readonly exit: SocketExit;
+  private readonly recovery: SessionRecovery;
 
   constructor(
     private readonly io: Server,
@@ -50,7 +57,19 @@ export class ClientBridge implements EngineListener {
     private readonly engine: EngineLink,
     private readonly rooms: () => RoomMembership,
     private readonly options: BridgeOptions,
-  ) {}
+  ) {
+    this.recovery = options.recovery;
+    this.exit = new SocketExit({
+      io,
+      store,
+      recovery: options.recovery,
+      rooms,
+      send: (sid, frames) => engine.send(sid, frames),
+      restore: (row) => this.restoreSocket(row),
+      drop: (socketId) => this.liveSockets.delete(socketId),
+      namespaceOf: (name) => this.namespaceOf(name),
+    });
+  }
 
   live(socketId: string): Socket | undefined {
     return this.liveSockets.get(socketId);
@@ -59,7 +78,7 @@ export class ClientBridge implements EngineListener {
   /** The Socket of `socketId` (rebuilt after an eviction), once its "connection" replay is over. */
   async ready(socketId: string): Promise<Socket | undefined> {
     const row = this.store.socket(socketId);
-    if (!row) return undefined;
+    if (!row || this.recovery.isSuspended(socketId)) return undefined;
     const socket = this.restoreSocket(row);
     await this.replays.get(socketId);
     return socket.connected ? socket : undefined;
@@ -102,7 +121,10 @@ export class ClientBridge implements EngineListener {
   }
 
   onClose(sid: string, reason: CloseReason): void {
-    for (const row of this.store.socketsOfSession(sid)) void this.removeSocket(row.id, reason, false);
+    for (const row of this.store.socketsOfSession(sid)) {
+      if (this.recovery.recoverable(reason)) void this.exit.suspend(row, reason);
+      else void this.removeSocket(row.id, reason, false);
+    }
     this.decoders.delete(sid);
   }
 
@@ -202,18 +224,23 @@ export class ClientBridge implements EngineListener {
   }
 
   private async connectSocket(sid: string, handshake: string, namespace: Namespace, nspName: string, auth: unknown): Promise<void> {
+    // Connection-state recovery: a `pid` in the auth may bring a dropped socket back (docs/recovery.md).
+    const resumed = await this.recovery.resume(nspName, auth);
     const socket = new Socket(this.runtime, {
-      id: await this.options.mintSocketId(),
+      id: resumed?.socketId ?? (await this.options.mintSocketId()),
       sid,
       nsp: nspName,
       handshake: handshakeOf(handshake, auth),
-      data: {},
-      rooms: [],
+      data: resumed ? JSON.parse(resumed.data) : {},
+      rooms: resumed?.rooms ?? [],
       restored: false,
+      recovered: resumed !== null,
     });
 
-    const failure = await runMiddlewares(namespace.middlewares, socket);
+    const skip = resumed !== null && this.io.recovery?.skipMiddlewares === true;
+    const failure = skip ? null : await runMiddlewares(namespace.middlewares, socket);
     const v4Protocol = isV4Protocol(handshake);
+    // Refused or gone: a socket suspended here stays suspended for its window (one taken over is lost).
     if (!this.store.session(sid)) return;
     if (failure) {
       const data: { message: string; data?: unknown } = { message: failure.message };
@@ -223,25 +250,39 @@ export class ClientBridge implements EngineListener {
       return;
     }
 
-    this.store.insertSocket({
+    const pid = v4Protocol ? undefined : await this.recovery.pidOf(socket.id);
+    // From here to the CONNECT and missed packets of a resumed socket, no await: nothing sent in between is lost or reordered.
+    const packets = resumed?.local ? this.recovery.takeLocal(resumed.socketId) : (resumed?.packets ?? []);
+    if (!packets) return this.connectSocket(sid, handshake, namespace, nspName, { ...authOf(auth), pid: undefined });
+    const stored = {
       id: socket.id,
       sid,
       nsp: nspName,
       auth: JSON.stringify(socket.handshake.auth),
       data: JSON.stringify(socket.data ?? {}),
-      connected_at: Date.now(),
-    });
+    };
+    if (resumed?.local) this.store.rebindSocket(stored);
+    else this.store.insertSocket({ ...stored, connected_at: Date.now() });
     // The child's parent, so that a host rebuilt after an eviction can rebuild the child.
     if (namespace.parent) this.store.setMeta(childKey(nspName), namespace.parent.index);
     this.store.clearConnectDeadline(sid);
     this.liveSockets.set(socket.id, socket);
     namespace.sockets.set(socket.id, socket);
+    const connect = v4Protocol ? connectPacketV4(nspName) : { type: PacketType.CONNECT, nsp: nspName, data: { sid: socket.id, pid } };
+    if (resumed) for (const frames of [encodePacket(connect), ...packets]) this.engine.send(sid, frames);
     // Registered before the client hears "connected", so it misses no broadcast after that.
     await this.options.registerSocket(nspName, socket.id);
-    const connect = v4Protocol ? connectPacketV4(nspName) : { type: PacketType.CONNECT, nsp: nspName, data: { sid: socket.id } };
-    this.engine.send(sid, encodePacket(connect));
+    if (resumed && !resumed.local) await this.rejoin(resumed);
+    if (!resumed) this.engine.send(sid, encodePacket(connect));
     await this.runConnectionListeners(socket);
     await this.options.afterConnect();
+  }
+
+  /** A socket taken over from another host joins its rooms here (directories included). */
+  private async rejoin(resumed: Resumed): Promise<void> {
+    await this.rooms()
+      .join(resumed.socketId, resumed.rooms)
+      .catch((error: unknown) => console.error(`edgeio: recovered socket ${resumed.socketId} could not rejoin every room`, error));
   }
 
   /** Runs "connection" listeners; for a restored socket, as a replay without side effects. */
@@ -305,36 +346,17 @@ export class ClientBridge implements EngineListener {
   }
 
   /** Disconnects one socket from its namespace: listeners, rooms, storage. */
-  async removeSocket(socketId: string, reason: DisconnectReason, notifyClient: boolean): Promise<void> {
-    const row = this.store.socket(socketId);
-    if (!row) return;
-    const socket = this.restoreSocket(row);
-    const rooms = this.store.roomsOf(socketId);
-    if (notifyClient) this.engine.send(row.sid, encodePacket({ type: PacketType.DISCONNECT, nsp: row.nsp }));
-    this.store.deleteSocket(socketId);
-    this.liveSockets.delete(socketId);
-    const namespace = this.namespaceOf(row.nsp);
-    if (namespace?.parent && !this.store.hasSocketsIn(row.nsp)) this.store.deleteMeta(childKey(row.nsp));
-    namespace?.sockets.delete(socketId);
-    await socket.close(reason);
-    if (namespace) this.io.socketLeft(namespace);
-    await this.rooms().leaveDirectory(row.nsp, socketId, [...rooms, null], socket.data);
+  removeSocket(socketId: string, reason: DisconnectReason, notifyClient: boolean): Promise<void> {
+    return this.exit.remove(socketId, reason, notifyClient);
   }
-}
 
-/** Whether the session speaks the Socket.IO v4 protocol (socket.io-client 2.x, Engine.IO v3). */
-function isV4Protocol(storedHandshake: string): boolean {
-  return (JSON.parse(storedHandshake) as HandshakeRecord).query.EIO === "3";
-}
+  /** Ends recovery windows that ran out (the host's alarm): rooms left, `recovery:expired` once each. */
+  async expireRecoveries(now: number): Promise<void> {
+    await Promise.all(this.recovery.expire(now).map((row) => this.exit.finalize(row.socket_id, "expired", row)));
+  }
 
-/** host_meta key of a child namespace's parent index. */
-const childKey = (nsp: string) => `child_nsp:${nsp}`;
-
-function authOf(auth: unknown): Record<string, unknown> {
-  return auth && typeof auth === "object" && !Array.isArray(auth) ? (auth as Record<string, unknown>) : {};
-}
-
-function handshakeOf(stored: string, auth: unknown): Handshake {
-  const record = JSON.parse(stored) as HandshakeRecord;
-  return { ...record, auth: auth && typeof auth === "object" ? (auth as Record<string, unknown>) : {} };
+  /** A suspended socket's log overflowed: its recovery ends now. */
+  endRecovery(socketId: string): Promise<void> {
+    return this.exit.finalize(socketId, "overflow");
+  }
 }

@@ -1,0 +1,20 @@
+/** Small readings of what a ConnectionHost stored about a session's handshake (client-bridge.ts). */
+import type { HandshakeRecord } from "../engine/types";
+import type { Handshake } from "./types";
+
+/** Whether the session speaks the Socket.IO v4 protocol (socket.io-client 2.x, Engine.IO v3). */
+export function isV4Protocol(storedHandshake: string): boolean {
+  return (JSON.parse(storedHandshake) as HandshakeRecord).query.EIO === "3";
+}
+
+/** host_meta key of a child namespace's parent index. */
+export const childKey = (nsp: string) => `child_nsp:${nsp}`;
+
+export function authOf(auth: unknown): Record<string, unknown> {
+  return auth && typeof auth === "object" && !Array.isArray(auth) ? (auth as Record<string, unknown>) : {};
+}
+
+export function handshakeOf(stored: string, auth: unknown): Handshake {
+  const record = JSON.parse(stored) as HandshakeRecord;
+  return { ...record, auth: auth && typeof auth === "object" ? (auth as Record<string, unknown>) : {} };
+}
