@@ -269,12 +269,20 @@ export class ClientBridge implements EngineListener {
     this.liveSockets.set(socket.id, socket);
     namespace.sockets.set(socket.id, socket);
     const connect = v4Protocol ? connectPacketV4(nspName) : { type: PacketType.CONNECT, nsp: nspName, data: { sid: socket.id, pid } };
-    if (resumed) for (const frames of [encodePacket(connect), ...packets]) this.engine.send(sid, frames);
+    let opened = () => {};
+    if (resumed) {
+      // Its client may send events at once: they wait, as after an eviction, for the "connection" listeners.
+      this.replays.set(socket.id, new Promise<void>((resolve) => (opened = resolve)));
+      for (const frames of [encodePacket(connect), ...packets]) this.engine.send(sid, frames);
+    }
     // Registered before the client hears "connected", so it misses no broadcast after that.
     await this.options.registerSocket(nspName, socket.id);
     if (resumed && !resumed.local) await this.rejoin(resumed);
     if (!resumed) this.engine.send(sid, encodePacket(connect));
-    await this.runConnectionListeners(socket);
+    await this.runConnectionListeners(socket).finally(() => {
+      this.replays.delete(socket.id);
+      opened();
+    });
     await this.options.afterConnect();
   }
 
