@@ -75,7 +75,7 @@ describe("connection-state recovery in workerd", () => {
     await until(async () => (await loggedOn(home)) === 2, "tick 2 in the log");
 
     client.connect(); // the same client object: CONNECT carries its pid and last offset
-    await new Promise((resolve) => client.once("connect", resolve));
+    await new Promise<void>((resolve) => client.once("connect", () => resolve()));
     expect(client.id).toBe(id);
     expect(client.recovered).toBe(true);
     const state = (await client.timeout(ACK_MS).emitWithAck("whoami-recovery")) as { rooms: string[]; data: unknown; recovered: boolean };
