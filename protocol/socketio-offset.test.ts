@@ -7,7 +7,9 @@ import { takesOffset, withOffset } from "./socketio-offset";
 function decoded(frame: string): unknown[] {
   let data: unknown[] = [];
   const decoder = new Decoder();
-  decoder.on("decoded", (packet: { data: unknown[] }) => (data = packet.data));
+  decoder.on("decoded", (packet: { data: unknown[] }) => {
+    data = packet.data;
+  });
   decoder.add(frame.slice(1));
   return data;
 }
