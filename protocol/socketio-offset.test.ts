@@ -1,4 +1,4 @@
-import { Decoder } from "socket.io-parser";
+import { Decoder, type Packet } from "socket.io-parser";
 import { describe, expect, it } from "vitest";
 import { encodePacket, PacketType } from "./socketio-codec";
 import { takesOffset, withOffset } from "./socketio-offset";
@@ -7,8 +7,8 @@ import { takesOffset, withOffset } from "./socketio-offset";
 function decoded(frame: string): unknown[] {
   let data: unknown[] = [];
   const decoder = new Decoder();
-  decoder.on("decoded", (packet: { data: unknown[] }) => {
-    data = packet.data;
+  decoder.on("decoded", (packet: Packet) => {
+    data = packet.data as unknown[];
   });
   decoder.add(frame.slice(1));
   return data;
