@@ -31,10 +31,18 @@ async function post(path: string, body?: unknown): Promise<Record<string, unknow
   return (await response.json()) as Record<string, unknown>;
 }
 
-/** Resolves once `check` holds, polling every 20 ms (rejects after `ms`). */
-async function until(check: () => boolean, ms = 8000, what = "condition"): Promise<void> {
+async function get(path: string): Promise<Record<string, unknown>> {
+  const response = await fetch(`${service.url}${path}`, { headers: { Authorization: `Bearer ${KEY}` } });
+  expect(response.status).toBe(200);
+  return (await response.json()) as Record<string, unknown>;
+}
+
+/** Resolves once `check` holds, polling every 20 ms (rejects after `ms`); `refresh` runs before each check. */
+async function until(check: () => boolean, ms = 8000, what = "condition", refresh?: () => Promise<void>): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!check()) {
+  for (;;) {
+    await refresh?.();
+    if (check()) return;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -109,23 +117,39 @@ describe.each(["websocket", "polling"] as const)("connection-state recovery over
 });
 
 describe("when the window ends without a reconnect", () => {
-  it("fires recovery:expired once, and the client then gets a fresh socket", async () => {
+  it("keeps presence while recoverable, then fires recovery:expired once; the client then gets a fresh socket", async () => {
     const room = `recovery-expiry-${Math.random().toString(36).slice(2)}`;
     const watcher = await connect(service.url, { transports: ["websocket"] });
     await watcher.timeout(5000).emitWithAck("join", "recovery-watch");
     const expired: Array<{ id: string; reason: string; rooms: string[] }> = [];
     watcher.on("recovery:expired", (event: { id: string; reason: string; rooms: string[] }) => expired.push(event));
     const client = await connect(service.url, { transports: ["websocket"] });
+    // A socket with data.user is a presence member of the rooms it joins.
+    await client.timeout(5000).emitWithAck("set-data", "user", { id: "recovering-user", name: "R" });
     await client.timeout(5000).emitWithAck("join", room);
     const oldId = client.id!;
+    const connections = async () => ((await get(`/v1/rooms/${room}/presence`)).counts as { connections: number }).connections;
+    expect(await connections()).toBe(1);
 
     const gone = new Promise((resolve) => client.once("disconnect", resolve));
     await post(`/_edgeio/test/drop?sid=${encodeURIComponent(client.io.engine.id)}`);
     await gone;
     // Within the window the socket is still counted in its room (its events are kept for it).
     expect(await post("/v1/emit", { event: "tick", rooms: [room], args: ["http", 1] })).toMatchObject({ sockets: 1 });
+    // Longer than the presence grace (PRESENCE_GRACE_MS, 200 ms in the echo config), shorter than the window: no flap.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(await connections()).toBe(1);
     await until(() => expired.some((event) => event.id === oldId), WINDOW_MS + 5000, "recovery:expired");
     expect(await post("/v1/emit", { event: "tick", rooms: [room], args: ["http", 2] })).toMatchObject({ sockets: 0 });
+    let left = -1;
+    await until(
+      () => left === 0,
+      5000,
+      "the presence member to leave",
+      async () => {
+        left = await connections();
+      },
+    );
 
     client.connect(); // the same client object: it sends its pid and offset, too late
     await new Promise<void>((resolve) => client.once("connect", () => resolve()));
