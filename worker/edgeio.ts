@@ -23,6 +23,8 @@ export { defineApp } from "../durable-objects/socketio/server";
 export { ConfigError } from "../protocol/config-vars";
 export type { AppHttp, AppOptions, EdgeioApp, Server, Namespace, ParentNamespace, ServerOptions } from "../durable-objects/socketio/server";
 export type { ConnectionStateRecoveryOptions, ExpiredSocket } from "../durable-objects/recovery/options";
+/** Connection-state recovery from vars (RECOVERY_MAX_DISCONNECTION_MS, RECOVERY_SKIP_MIDDLEWARES): `server: (env) => ({ connectionStateRecovery: recoveryOptionFromEnv(env) })`. */
+export { recoveryOptionFromEnv } from "../durable-objects/recovery/options";
 export type { DefaultEventsMap, EventsMap, TypedBroadcastOperator } from "../durable-objects/socketio/typed-events";
 export type { EventMiddleware, EventPacket } from "../durable-objects/socketio/event-middleware";
 export type { NamespaceMatcher } from "../durable-objects/socketio/dynamic-namespaces";

@@ -11,8 +11,8 @@ import { authFromHandshakeQuery, connectErrorDataV4, connectPacketV4, parseConne
 import type { LimitName } from "../engine/limits";
 import type { HostStore, SocketRow } from "../host-store";
 import type { CloseFrame, CloseReason, EngineListener, HandshakeRecord } from "../engine/types";
-import type { Resumed, SessionRecovery } from "../recovery/session-recovery";
-import { authOf, childKey, handshakeOf, isV4Protocol } from "./handshake";
+import type { SessionRecovery } from "../recovery/session-recovery";
+import { authOf, childKey, describeStored, handshakeOf, isV4Protocol } from "./handshake";
 import { SocketExit } from "./socket-exit";
 import type { RoomMembership } from "./room-membership";
 import type { Namespace, Server } from "./server";
@@ -65,6 +65,7 @@ export class ClientBridge implements EngineListener {
       recovery: options.recovery,
       rooms,
       send: (sid, frames) => engine.send(sid, frames),
+      close: (sid, reason) => engine.close(sid, reason),
       restore: (row) => this.restoreSocket(row),
       drop: (socketId) => this.liveSockets.delete(socketId),
       namespaceOf: (name) => this.namespaceOf(name),
@@ -86,15 +87,7 @@ export class ClientBridge implements EngineListener {
 
   /** What fetchSockets reports of a socket of this host, read without rebuilding it. */
   describe(socketId: string): RemoteSocketDetails | null {
-    const row = this.store.socket(socketId);
-    const session = row && this.store.session(row.sid);
-    if (!row || !session) return null;
-    return {
-      id: row.id,
-      handshake: handshakeOf(session.handshake, JSON.parse(row.auth)),
-      rooms: [...new Set([row.id, ...this.store.roomsOf(row.id)])],
-      data: this.liveSockets.get(socketId)?.data ?? JSON.parse(row.data),
-    };
+    return describeStored(this.store, socketId, this.liveSockets.get(socketId));
   }
 
   // ── from the Engine.IO layer ───────────────────────────────
@@ -135,15 +128,7 @@ export class ClientBridge implements EngineListener {
   // ── session-wide operations the app asks for ───────────────
   /** Ends the whole Engine.IO session of a socket. */
   closeSession(sid: string, reason: DisconnectReason): void {
-    // Like Socket.IO's disconnect(true): each namespace hears 41 first, so the client knows
-    // the server ended it ("io server disconnect") and does not reconnect.
-    if (reason === "server namespace disconnect") {
-      const session = this.store.session(sid);
-      if (!session || session.closing) return;
-      for (const row of this.store.socketsOfSession(sid))
-        this.engine.send(sid, encodePacket({ type: PacketType.DISCONNECT, nsp: row.nsp }));
-    }
-    this.engine.close(sid, reason === "client namespace disconnect" ? "transport close" : reason);
+    this.exit.closeSession(sid, reason);
   }
 
   // ── Socket.IO packets ──────────────────────────────────────
@@ -254,13 +239,8 @@ export class ClientBridge implements EngineListener {
     // From here to the CONNECT and missed packets of a resumed socket, no await: nothing sent in between is lost or reordered.
     const packets = resumed?.local ? this.recovery.takeLocal(resumed.socketId) : (resumed?.packets ?? []);
     if (!packets) return this.connectSocket(sid, handshake, namespace, nspName, { ...authOf(auth), pid: undefined });
-    const stored = {
-      id: socket.id,
-      sid,
-      nsp: nspName,
-      auth: JSON.stringify(socket.handshake.auth),
-      data: JSON.stringify(socket.data ?? {}),
-    };
+    const [authJson, dataJson] = [JSON.stringify(socket.handshake.auth), JSON.stringify(socket.data ?? {})];
+    const stored = { id: socket.id, sid, nsp: nspName, auth: authJson, data: dataJson };
     if (resumed?.local) this.store.rebindSocket(stored);
     else this.store.insertSocket({ ...stored, connected_at: Date.now() });
     // The child's parent, so that a host rebuilt after an eviction can rebuild the child.
@@ -277,20 +257,14 @@ export class ClientBridge implements EngineListener {
     }
     // Registered before the client hears "connected", so it misses no broadcast after that.
     await this.options.registerSocket(nspName, socket.id);
-    if (resumed && !resumed.local) await this.rejoin(resumed);
+    // A socket taken over from another host joins its rooms here (directories included).
+    if (resumed && !resumed.local) await this.rooms().join(socket.id, resumed.rooms).catch(logRejoin(socket.id));
     if (!resumed) this.engine.send(sid, encodePacket(connect));
     await this.runConnectionListeners(socket).finally(() => {
       this.replays.delete(socket.id);
       opened();
     });
     await this.options.afterConnect();
-  }
-
-  /** A socket taken over from another host joins its rooms here (directories included). */
-  private async rejoin(resumed: Resumed): Promise<void> {
-    await this.rooms()
-      .join(resumed.socketId, resumed.rooms)
-      .catch((error: unknown) => console.error(`edgeio: recovered socket ${resumed.socketId} could not rejoin every room`, error));
   }
 
   /** Runs "connection" listeners; for a restored socket, as a replay without side effects. */
@@ -367,4 +341,8 @@ export class ClientBridge implements EngineListener {
   endRecovery(socketId: string): Promise<void> {
     return this.exit.finalize(socketId, "overflow");
   }
+}
+
+function logRejoin(socketId: string) {
+  return (error: unknown) => console.error(`edgeio: recovered socket ${socketId} could not rejoin every room`, error);
 }

@@ -3,10 +3,9 @@
  * end-to-end tests check (acks both ways, binary, rooms, namespaces with auth, disconnects),
  * so it doubles as the test fixture. Run it with `npm run dev:echo`.
  */
-import { defineApp, installClientEventWebhooks } from "../../worker/edgeio";
+import { defineApp, installClientEventWebhooks, recoveryOptionFromEnv } from "../../worker/edgeio";
 import { installServerApiFixtures } from "./server-api";
 import { installRecoveryFixtures } from "./recovery";
-import { recoveryOptionFromEnv } from "../../durable-objects/recovery/options";
 
 export default defineApp(
   (io, env) => {
