@@ -132,6 +132,18 @@ export class SessionRecovery {
     return taken ? { local: false, ...taken } : null;
   }
 
+  /**
+   * Packets after the one carrying `offset` (the client's last), or all of them: a log may begin
+   * with packets that were queued for the client when its transport dropped, and it may have
+   * received some of those (Socket.IO's offset semantics).
+   */
+  since(packets: WireFrame[][], offset: unknown): WireFrame[][] {
+    if (typeof offset !== "string") return packets;
+    const needle = `,${JSON.stringify(offset)}]`;
+    const index = packets.findIndex(([frame]) => typeof frame === "string" && frame.endsWith(needle));
+    return index < 0 ? packets : packets.slice(index + 1);
+  }
+
   /** The missed packets of a socket resuming here; null if its window ended meanwhile. */
   takeLocal(socketId: string): WireFrame[][] | null {
     return this.store.take(socketId)?.packets ?? null;

@@ -237,7 +237,8 @@ export class ClientBridge implements EngineListener {
 
     const pid = v4Protocol ? undefined : await this.recovery.pidOf(socket.id);
     // From here to the CONNECT and missed packets of a resumed socket, no await: nothing sent in between is lost or reordered.
-    const packets = resumed?.local ? this.recovery.takeLocal(resumed.socketId) : (resumed?.packets ?? []);
+    const logged = resumed?.local ? this.recovery.takeLocal(resumed.socketId) : (resumed?.packets ?? []);
+    const packets = logged && this.recovery.since(logged, authOf(auth).offset);
     if (!packets) return this.connectSocket(sid, handshake, namespace, nspName, { ...authOf(auth), pid: undefined });
     const [authJson, dataJson] = [JSON.stringify(socket.handshake.auth), JSON.stringify(socket.data ?? {})];
     const stored = { id: socket.id, sid, nsp: nspName, auth: authJson, data: dataJson };

@@ -74,6 +74,10 @@ export class SocketExit {
   async suspend(row: SocketRow, reason: DisconnectReason): Promise<void> {
     const socket = this.bridge.restore(row);
     this.bridge.recovery.suspend(row.id, row.nsp);
+    // Events still queued for a long-poll (the session's queue is dropped next) start the log; the
+    // client's offset tells on resume which of them it had already received.
+    for (const frame of queuedEventsOf(this.bridge.store.peek(row.sid).frames, row.nsp))
+      this.bridge.recovery.intercept(row.id, [frame], false);
     this.bridge.drop(row.id);
     this.bridge.namespaceOf(row.nsp)?.sockets.delete(row.id);
     await socket.close(reason);
@@ -121,4 +125,10 @@ export class SocketExit {
     if (namespace?.parent && !store.hasSocketsIn(row.nsp)) store.deleteMeta(childKey(row.nsp));
     namespace?.sockets.delete(row.id);
   }
+}
+
+/** The text EVENT frames of namespace `nsp` in a session's polling queue (binary ones are not kept). */
+function queuedEventsOf(frames: string[], nsp: string): string[] {
+  const head = nsp === "/" ? "42" : `42${nsp},`;
+  return frames.filter((frame) => frame.startsWith(head) && (nsp !== "/" || frame[2] !== "/"));
 }

@@ -8,7 +8,7 @@
 import { env, evictDurableObject, runInDurableObject, SELF } from "cloudflare:test";
 import type { Socket } from "socket.io-client";
 import { afterEach, describe, expect, it } from "vitest";
-import { connectNamespace, emitWithAck, hostOf, nextEvent, WebSocketSession } from "./engine-client";
+import { connectNamespace, emitWithAck, hostOf, nextEvent, PollingSession, WebSocketSession } from "./engine-client";
 import { connectInWorker } from "./in-worker-client";
 
 const HOSTS = ["local:0", "local:1", "local:2", "local:3"];
@@ -125,6 +125,38 @@ describe("connection-state recovery in workerd", () => {
     expect((await nextEvent(conn, "tick")).slice(0, 1)).toEqual([2]);
     sender.emit("to-room", id, "tick", 3); // a socket id names its home, which forwards
     expect((await nextEvent(conn, "tick")).slice(0, 1)).toEqual([3]);
+    conn.close();
+    sender.close();
+  }, 60_000);
+
+  it("keeps what was queued for a long-poll when it dropped, after the client's last offset", async () => {
+    await setRecovery(true);
+    const room = `queued-${crypto.randomUUID()}`;
+    const sender = await connectInWorker("/", { mode: "websocket" });
+    const polling = (await PollingSession.handshake()).start();
+    const { sid: id, pid } = JSON.parse((await connectNamespace(polling, "/")).slice(2)) as { sid: string; pid: string };
+    await emitWithAck(polling, ["join", room]);
+    await polling.stop(); // no GET held from now on: what is sent waits in the session's queue
+    const home = hostOf(id);
+    const queued = () =>
+      runInDurableObject(stubOf(home), (_instance, state) =>
+        state.storage.sql.exec("SELECT frame FROM outbox WHERE sid = ? AND frame LIKE '42%' ORDER BY seq", polling.sid).toArray(),
+      );
+    for (const n of [1, 2, 3]) sender.emit("to-room", room, "tick", n);
+    await until(async () => (await queued()).length === 3, "three queued ticks");
+    // Say the client had received tick 1 (its offset is the last argument) before the drop.
+    const [first] = (await queued()) as Array<{ frame: string }>;
+    const offset = (JSON.parse(first.frame.slice(2)) as unknown[]).at(-1);
+    const response = await SELF.fetch(`http://edgeio.test/_edgeio/test/drop?sid=${encodeURIComponent(polling.sid)}`, { method: "POST" });
+    expect(response.status).toBe(200);
+    expect(await loggedOn(home)).toBe(3);
+
+    const conn = await WebSocketSession.handshake();
+    expect(JSON.parse((await connectNamespace(conn, "/", { pid, offset })).slice(2))).toEqual({ sid: id, pid });
+    expect((await nextEvent(conn, "tick")).slice(0, 1)).toEqual([2]);
+    expect((await nextEvent(conn, "tick")).slice(0, 1)).toEqual([3]);
+    await emitWithAck(conn, ["echo", "after"]);
+    expect(conn.inbox.log.filter((frame) => typeof frame === "string" && frame.startsWith('42["tick"'))).toHaveLength(2);
     conn.close();
     sender.close();
   }, 60_000);
