@@ -213,7 +213,7 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
       this.heartbeat.run(now);
       this.hostAlarm.runDeadlines(now);
       // Recovery windows that ran out: their sockets leave their rooms (RoomDO calls, not awaited here).
-      if (this.recovery.enabled) this.ctx.waitUntil(this.bridge.expireRecoveries(now));
+      this.ctx.waitUntil(this.bridge.expireRecoveries(now));
       // The stats counters reach SQLite here, with the heartbeat's own writes: at most once per alarm.
       this.store.flushCounters();
       // Renewed from this alarm, which runs anyway while the host has sessions: no extra wake.

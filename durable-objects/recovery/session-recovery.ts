@@ -44,6 +44,9 @@ export interface RecoveryHost {
   overflowed(socketId: string): void;
 }
 
+/** host_meta key set once a host has suspended a socket. */
+const USED_KEY = "recovery_used";
+
 export class SessionRecovery {
   private storeInstance: RecoveryStore | undefined;
   /** Offsets: unique per host instance and increasing (the client only echoes the last one). */
@@ -89,6 +92,7 @@ export class SessionRecovery {
   suspend(socketId: string, nsp: string): void {
     const config = this.config();
     if (!config) return;
+    this.host.sockets.setMeta(USED_KEY, 1);
     this.store.suspend(socketId, nsp, Date.now(), config.maxDisconnectionDuration);
     this.host.scheduleAlarm();
   }
@@ -177,8 +181,9 @@ export class SessionRecovery {
 
   /** Ends the windows that are over (forgotten here at once, so each ends exactly once). */
   expire(now: number): SuspendedSocket[] {
-    if (!this.enabled) return [];
-    const ended = this.store.expired(now);
+    if (!this.enabled && !this.leftovers()) return [];
+    // Recovery switched off since (a new deployment): the windows it left end now.
+    const ended = this.store.expired(this.enabled ? now : Number.POSITIVE_INFINITY);
     for (const row of ended) this.store.forget(row.socket_id);
     return ended;
   }
@@ -192,7 +197,13 @@ export class SessionRecovery {
   }
 
   nextExpiry(): number | null {
-    return this.enabled ? this.store.nextExpiry() : null;
+    if (this.enabled) return this.store.nextExpiry();
+    return this.leftovers() && this.store.nextExpiry() !== null ? Date.now() : null;
+  }
+
+  /** Whether this host ever suspended a socket (host_meta, read anyway: no cost when recovery never ran). */
+  private leftovers(): boolean {
+    return this.host.sockets.getMeta<number>(USED_KEY) !== null;
   }
 
   /** A socket whose id names this host is gone for good elsewhere: its forward goes. */
@@ -227,10 +238,6 @@ export class SessionRecovery {
   /** Whether a socket whose id names this host lives on another host now (it counts as alive here). */
   hasForward(socketId: string): boolean {
     return this.enabled && this.store.forwardOf(socketId) !== undefined;
-  }
-
-  suspendedCount(): number {
-    return this.enabled ? this.store.count() : 0;
   }
 
   private isHomeOf(socketId: string): boolean {

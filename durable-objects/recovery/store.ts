@@ -131,10 +131,6 @@ export class RecoveryStore {
     return next;
   }
 
-  count(): number {
-    return this.suspended.size;
-  }
-
   forwardOf(socketId: string): string | undefined {
     return this.forwards.get(socketId);
   }
