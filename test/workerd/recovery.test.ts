@@ -15,8 +15,8 @@ const HOSTS = ["local:0", "local:1", "local:2", "local:3"];
 const stubOf = (host: string) => env.CONNECTION_HOST.get(env.CONNECTION_HOST.idFromName(host));
 const ACK_MS = 8000;
 
-async function setRecovery(on: boolean): Promise<void> {
-  await Promise.all(HOSTS.map((host) => stubOf(host).testRecovery(on ? { maxDisconnectionDuration: 30_000 } : null)));
+async function setRecovery(on: boolean, bounds: { maxPackets?: number } = {}): Promise<void> {
+  await Promise.all(HOSTS.map((host) => stubOf(host).testRecovery(on ? { maxDisconnectionDuration: 30_000, ...bounds } : null)));
 }
 
 afterEach(() => setRecovery(false));
@@ -159,5 +159,28 @@ describe("connection-state recovery in workerd", () => {
     expect(conn.inbox.log.filter((frame) => typeof frame === "string" && frame.startsWith('42["tick"'))).toHaveLength(2);
     conn.close();
     sender.close();
+  }, 60_000);
+
+  it("ends recovery when the log would pass its bound: recovery:expired with reason overflow, then a fresh socket", async () => {
+    await setRecovery(true, { maxPackets: 2 });
+    const room = `overflow-${crypto.randomUUID()}`;
+    const watcher = await connectInWorker("/", { mode: "websocket" });
+    await watcher.timeout(ACK_MS).emitWithAck("join", "recovery-watch");
+    const expired: Array<{ id: string; reason: string }> = [];
+    watcher.on("recovery:expired", (event: { id: string; reason: string }) => expired.push(event));
+    const sender = await connectInWorker("/", { mode: "websocket" });
+    const { client } = await preparedClient(room, sender);
+    const id = client.id!;
+    await drop(client);
+    for (const n of [1, 2, 3]) sender.emit("to-room", room, "tick", n);
+    await until(() => expired.some((event) => event.id === id), "recovery:expired");
+    expect(expired.filter((event) => event.id === id)).toEqual([{ id, reason: "overflow", rooms: [room] }]);
+    expect(await loggedOn(hostOf(id))).toBe(0);
+
+    client.connect();
+    await new Promise<void>((resolve) => client.once("connect", () => resolve()));
+    expect(client.id).not.toBe(id);
+    expect(client.recovered).toBe(false);
+    for (const socket of [client, sender, watcher]) socket.close();
   }, 60_000);
 });
