@@ -4,7 +4,9 @@
  * ENVIRONMENT=test hooks (switch recovery on one host, persisted so it survives eviction).
  */
 import { type EdgeioBindings, hostStub } from "../bindings";
+import { withTimeout } from "../cluster/apply";
 import { clusterOf } from "../cluster/cluster";
+import { DEFAULT_HOST_TIMEOUT_MS } from "../cluster/types";
 import type { HostStore } from "../host-store";
 import type { RoomMembership } from "../socketio/room-membership";
 import type { Server } from "../socketio/server";
@@ -30,7 +32,12 @@ export function recoveryHostOf(host: () => RecoveryHostParts, env: EdgeioBinding
       return host().store;
     },
     sidSecret,
-    takeFrom: (name, socketId, nsp, taker) => hostStub(env, name).takeRecovery(socketId, nsp, taker),
+    // Bounded like every cross-host call: a stuck host costs a fresh socket, not a hung CONNECT.
+    takeFrom: async (name, socketId, nsp, taker) => {
+      const outcome = await withTimeout(hostStub(env, name).takeRecovery(socketId, nsp, taker), DEFAULT_HOST_TIMEOUT_MS);
+      if (!outcome.ok) throw new Error(`takeRecovery on ${name}: ${outcome.error}`);
+      return outcome.value;
+    },
     dropForwardAt: (home, socketId) => hostStub(env, home).dropRecoveryForward(socketId),
     leaveDirectories: (nsp, socketId, rooms, data) => host().rooms.leaveDirectory(nsp, socketId, [...rooms, null], data),
     scheduleAlarm: () => void host().alarm.schedule(),

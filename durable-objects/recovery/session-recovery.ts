@@ -125,13 +125,14 @@ export class SessionRecovery {
       if (!row || suspended.nsp !== nsp || suspended.expires_at <= Date.now()) return null;
       return { local: true, socketId, data: row.data, rooms: this.host.sockets.roomsOf(socketId).filter((room) => room !== socketId) };
     }
-    const taken =
-      home === this.host.hostName
-        ? await this.handOver(socketId, nsp, this.host.hostName)
-        : await this.host.takeFrom(home, socketId, nsp, this.host.hostName).catch((error: unknown) => {
-            console.error(`edgeio: recovery of ${socketId} from ${home} failed`, error);
-            return null;
-          });
+    const self = this.host.hostName;
+    // A host that fails or is unreachable means a fresh socket, never a hung CONNECT.
+    const taken = await (home === self ? this.handOver(socketId, nsp, self) : this.host.takeFrom(home, socketId, nsp, self)).catch(
+      (error: unknown) => {
+        console.error(`edgeio: recovery of ${socketId} through ${home} failed`, error);
+        return null;
+      },
+    );
     if (taken && home === this.host.hostName) this.store.dropForward(socketId);
     return taken ? { local: false, ...taken } : null;
   }
