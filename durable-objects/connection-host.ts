@@ -12,7 +12,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { WireFrame } from "../protocol/engine-codec";
-import { mintSocketId } from "../protocol/ids";
+import { isEio3Host, mintSocketId } from "../protocol/ids";
 import { HOST_HEADER, POLL_CHANNEL_HEADER } from "../protocol/internal-headers";
 import { hostStub, type EdgeioBindings } from "./bindings";
 import { configFrom, type EdgeioConfig, type TransportName } from "./config";
@@ -23,7 +23,6 @@ import { EngineSessions } from "./engine/sessions";
 import { Heartbeat } from "./engine/heartbeat";
 import { Eio3Heartbeat } from "./engine/heartbeat-v3";
 import { autoResponseOf } from "./engine/framing";
-import { isEio3Host } from "../protocol/ids";
 import { clusterOf } from "./cluster/cluster";
 import { clusterCalls } from "./cluster/gather";
 import { HostOps } from "./cluster/host-ops";
