@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { environmentSchema, type Environment } from "../durable-objects/config";
 import { presenceConfigFrom, type PresenceConfig } from "../durable-objects/presence/config";
+import { recoveryEnvSchema } from "../durable-objects/recovery/options";
 import { commaList, ConfigError, issueList, perEnv, positiveInt } from "../protocol/config-vars";
 
 export { matchesPattern } from "../durable-objects/presence/config";
@@ -96,6 +97,8 @@ const AppConfigSchema = z
     /** Token bucket per connection: RATE_LIMIT_BURST events at once, refilled at RATE_LIMIT_PER_SECOND. */
     RATE_LIMIT_BURST: positiveInt(30),
     RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(10),
+    /** Connection-state recovery for the default app (0: off); see durable-objects/recovery/options.ts. */
+    ...recoveryEnvSchema.shape,
   })
   .superRefine((c, ctx) => {
     if (c.ENVIRONMENT === "production" && c.JWT_SECRET === DEV_JWT_SECRET) {

@@ -16,6 +16,7 @@ import { hostOfSocketId } from "../protocol/ids";
 import { authMiddleware, Authenticator, type AuthUser } from "./auth";
 import { AuthWebhook } from "./auth-webhook";
 import { appConfigFrom } from "./config";
+import { RECOVERABLE_REASONS, recoveryOptionFromEnv } from "../durable-objects/recovery/options";
 import { devTokenRoutes } from "./dev-token";
 import { createJoinPolicy, RoomName, userRoom } from "./join-policy";
 import { RateLimiter } from "./rate-limit";
@@ -40,6 +41,11 @@ export default defineApp(
     const nsp = io.of("/");
     // Client events listed in WEBHOOK_CLIENT_EVENTS go to the backend (off without WEBHOOK_URLS).
     installClientEventWebhooks(io, rawEnv);
+    // Connection-state recovery (RECOVERY_MAX_DISCONNECTION_MS): the user's connection ends when the window does.
+    io.on("recovery:expired", async (expired) => {
+      const userId = (expired.data as { user?: { id?: string } } | null)?.user?.id;
+      if (userId) await userStub(env, userId).removeConnection(expired.id);
+    });
 
     // A JWT, else the auth webhook (session cookies), else a guest when ALLOW_GUESTS; else refused.
     const webhook = config.auth.webhook ? new AuthWebhook(config.auth.webhook, config.joinClaim) : null;
@@ -126,8 +132,10 @@ export default defineApp(
 
       installRelay(socket, config.relayEvents, guard);
 
-      socket.on("disconnect", async () => {
+      socket.on("disconnect", async (reason: string) => {
         limiter.forget(socket.id);
+        // With recovery, a transport drop is provisional: the user stays connected until "recovery:expired".
+        if (io.recovery && RECOVERABLE_REASONS.has(reason)) return;
         await userStub(env, user.id)
           .removeConnection(socket.id)
           .catch((error: unknown) => console.error("edgeio: UserDO disconnect failed", error));
@@ -135,7 +143,7 @@ export default defineApp(
 
       // After an eviction the handler is replayed only to re-register listeners: no side effects.
       if (socket.restored) return;
-      await socket.join(userRoom(user.id));
+      if (!socket.recovered) await socket.join(userRoom(user.id));
       await userStub(env, user.id).addConnection({
         socketId: socket.id,
         nsp: socket.nsp,
@@ -147,7 +155,11 @@ export default defineApp(
       socket.emit("session", { user: who, deviceId: socket.data.presence.deviceId, guest: user.guest === true });
     });
   },
-  { routes: devTokenRoutes, validate: (env) => void appConfigFrom(env) },
+  {
+    routes: devTokenRoutes,
+    validate: (env) => void appConfigFrom(env),
+    server: (env) => ({ connectionStateRecovery: recoveryOptionFromEnv(env) }),
+  },
 );
 
 /** Wraps a handler in the connection's rate limit; beyond it the client gets `edgeio:error`. */

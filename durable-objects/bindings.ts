@@ -1,5 +1,5 @@
 /** The Durable Object bindings every edgeio Worker declares (see wrangler.toml). */
-import type { ConnectionHostApi } from "./connection-host";
+import type { ConnectionHostApi } from "./host-api";
 import type { RoomDO } from "./room";
 import type { UserDO } from "./user";
 import type { WebhookDO } from "./webhooks/webhook-do";

@@ -12,7 +12,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { WireFrame } from "../protocol/engine-codec";
-import { mintSocketId } from "../protocol/ids";
+import { isEio3Host, mintSocketId } from "../protocol/ids";
 import { HOST_HEADER, POLL_CHANNEL_HEADER } from "../protocol/internal-headers";
 import { hostStub, type EdgeioBindings } from "./bindings";
 import { configFrom, type EdgeioConfig, type TransportName } from "./config";
@@ -23,7 +23,6 @@ import { EngineSessions } from "./engine/sessions";
 import { Heartbeat } from "./engine/heartbeat";
 import { Eio3Heartbeat } from "./engine/heartbeat-v3";
 import { autoResponseOf } from "./engine/framing";
-import { isEio3Host } from "../protocol/ids";
 import { clusterOf } from "./cluster/cluster";
 import { clusterCalls } from "./cluster/gather";
 import { HostOps } from "./cluster/host-ops";
@@ -42,21 +41,14 @@ import { ClientBridge } from "./socketio/client-bridge";
 import { RoomMembership, type RoomReport } from "./socketio/room-membership";
 import { Server, type EdgeioApp } from "./socketio/server";
 import type { AckCollection, ClusterCalls, DisconnectReason, HostOp, HostRuntime } from "./socketio/types";
+import type { ConnectionStateRecoveryOptions } from "./recovery/options";
+import { type HandedOver, SessionRecovery } from "./recovery/session-recovery";
+import type { ConnectionHostApi } from "./host-api";
+import { forwardOp, recoveryHostOf, TestRecovery } from "./recovery/host-hooks";
 
 export type { HostStats } from "./host-stats";
 
-/** The RPC surface other hosts, RoomDOs and the Worker use. */
-export interface ConnectionHostApi {
-  apply(op: HostOp): Promise<HostReply>;
-  /** The acknowledgements gathered for a broadcast `apply`'d with `emitWithAck` (cluster/gather.ts). */
-  collectAcks(ackId: string): Promise<AckCollection>;
-  /** ENVIRONMENT=test only: `apply`/`collectAcks` stop answering until called with false. */
-  testStall(stalled: boolean): void;
-  /** Which of these socket ids are still connected here (RoomDO/UserDO leases ask this). */
-  aliveSockets(socketIds: string[]): string[];
-  stats(): HostStats;
-  shutdown(notice: ShutdownNotice): Promise<HostReply>;
-}
+export type { ConnectionHostApi } from "./host-api";
 
 export class ConnectionHost extends DurableObject<EdgeioBindings> implements HostRuntime, ConnectionHostApi {
   private readonly store: HostStore;
@@ -79,6 +71,8 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   private readonly ops: HostOps;
   private readonly conflation: HostConflation; // conflated emits held for this host's sockets
   private readonly stall: TestStall;
+  private readonly recovery: SessionRecovery;
+  private readonly testRecoveryHook: TestRecovery;
   readonly cluster: ClusterCalls;
 
   constructor(ctx: DurableObjectState, env: EdgeioBindings, app: EdgeioApp) {
@@ -96,17 +90,21 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     this.heartbeatV3 = new Eio3Heartbeat(this.store, this.config, this.engine);
     this.hostAlarm = new HostAlarm(
       ctx.storage,
-      (now) => this.heartbeat.dueTimes(now),
+      (now) => [...this.heartbeat.dueTimes(now), ...[this.recovery.nextExpiry()].filter((at) => at !== null)],
       () => this.work.alarmWritten(),
     );
     const io = new Server(this);
     this.registration = new HostRegistration(env, this, this.store);
+    const parts = () => ({ hostName: this.hostName, store: this.store, rooms: this.rooms, alarm: this.hostAlarm, bridge: this.bridge });
+    this.recovery = new SessionRecovery(() => io.recovery, sql, recoveryHostOf(parts, env, this.config.sidSecret));
+    this.testRecoveryHook = new TestRecovery(this.config.environment === "test", this.store, io);
     this.bridge = new ClientBridge(io, this, this.store, this.engine, () => this.rooms, {
       namespacesPerSession: this.config.limits.namespacesPerSession,
       mintSocketId: () => mintSocketId(this.config.sidSecret, this.hostName),
       // Host-level: only this host's first socket in a namespace reaches its directory.
       registerSocket: (nsp, socketId) => this.registration.alongside(this.rooms.registerSocket(nsp, socketId)),
       afterConnect: () => this.hostAlarm.schedule(),
+      recovery: this.recovery,
     });
     const directory = roomDirectoryOf(env, () => this.hostName);
     this.rooms = new RoomMembership(this.store, (id) => this.bridge.live(id), directory, this.config.limits.roomsPerSocket);
@@ -123,7 +121,11 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     });
     this.ops = new HostOps({
       select: (nsp, rooms, except) => this.store.select(nsp, rooms, except),
-      send: (sid, frames, volatile) => this.engine.send(sid, frames, volatile),
+      // A suspended socket's frames go to its recovery log.
+      deliver: (socket, frames, volatile) =>
+        this.recovery.intercept(socket.id, frames, volatile) || this.engine.send(socket.sid, frames, volatile),
+      mark: (frames, volatile) => this.recovery.mark(frames, volatile),
+      forward: (op) => forwardOp(env, this.recovery, op),
       join: (socketId, rooms) => this.rooms.join(socketId, rooms),
       leave: (socketId, rooms) => this.rooms.leave(socketId, rooms),
       closeSession: (sid, reason) => this.bridge.closeSession(sid, reason),
@@ -141,6 +143,7 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
       sequence: this.fanoutChain,
     });
     app.setup(io, env as unknown as Record<string, unknown>);
+    this.testRecoveryHook.restore();
   }
 
   get hostName(): string {
@@ -222,6 +225,8 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
       this.heartbeat.run(now);
       this.conflation.load(); // after an eviction: held conflated values come back, due now or later
       this.hostAlarm.runDeadlines(now);
+      // Recovery windows that ran out: their sockets leave their rooms (RoomDO calls, not awaited here).
+      this.ctx.waitUntil(this.bridge.expireRecoveries(now));
       // The stats counters reach SQLite here, with the heartbeat's own writes: at most once per alarm.
       this.store.flushCounters();
       // Renewed from this alarm, which runs anyway while the host has sessions: no extra wake.
@@ -276,8 +281,28 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     this.work.invoked("rpc");
     return socketIds.filter((id) => {
       const row = this.store.socket(id);
-      return row !== null && this.store.session(row.sid)?.closing === 0;
+      if (row === null) return this.recovery.hasForward(id);
+      return this.store.session(row.sid)?.closing === 0 || this.recovery.isSuspended(id);
     });
+  }
+
+  takeRecovery(socketId: string, nsp: string, taker: string): Promise<HandedOver | null> {
+    this.work.invoked("rpc");
+    return this.recovery.handOver(socketId, nsp, taker);
+  }
+
+  dropRecoveryForward(socketId: string): void {
+    this.work.invoked("rpc");
+    this.recovery.dropForward(socketId);
+  }
+
+  testDrop(sid: string): void {
+    this.testRecoveryHook.check();
+    this.engine.fail(sid, "transport error");
+  }
+
+  testRecovery(options: ConnectionStateRecoveryOptions | null): void {
+    this.testRecoveryHook.set(options);
   }
 
   stats(): HostStats {
@@ -291,7 +316,7 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
 
   // ── HostRuntime: what sockets and namespaces ask of their host ──
   sendFrames(sid: string, frames: WireFrame[], volatile = false): void {
-    this.engine.send(sid, frames, volatile);
+    this.engine.send(sid, this.recovery.mark(frames, volatile), volatile);
   }
 
   transportOf(sid: string): string {

@@ -54,6 +54,21 @@ export class SocketTables {
     if (this.perNamespace) this.perNamespace.set(row.nsp, (this.perNamespace.get(row.nsp) ?? 0) + 1);
   }
 
+  /** A recovered socket's row moves to its new session (connection-state recovery). */
+  rebindSocket(row: Omit<SocketRow, "connected_at">): void {
+    const current = this.socket(row.id);
+    if (!current) return;
+    this.sql.exec("UPDATE sockets SET sid = ?, auth = ?, data = ? WHERE id = ?", row.sid, row.auth, row.data, row.id);
+    const before = this.bySession.get(current.sid);
+    if (before)
+      this.bySession.set(
+        current.sid,
+        before.filter((id) => id !== row.id),
+      );
+    Object.assign(current, row);
+    this.bySession.get(row.sid)?.push(row.id);
+  }
+
   socket(id: string): SocketRow | null {
     const cached = this.rows.get(id);
     if (cached) return cached;

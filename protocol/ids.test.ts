@@ -1,6 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { base64url } from "./base64";
-import { hostName, hostOfSocketId, isEio3Host, mintSid, mintSocketId, randomToken, verifySid, verifySocketId } from "./ids";
+import {
+  hostName,
+  hostOfSocketId,
+  isEio3Host,
+  mintPid,
+  mintSid,
+  mintSocketId,
+  randomToken,
+  verifyPid,
+  verifySid,
+  verifySocketId,
+} from "./ids";
 
 const SECRET = "unit-test-secret-0123456789";
 const OTHER = "another-secret-0123456789";
@@ -121,5 +132,19 @@ describe("mintSocketId / verifySocketId / hostOfSocketId", () => {
     expect(hostOfSocketId(`${encodeHost("fra:12345")}.${"A".repeat(20)}`)).toBeNull();
     expect(hostOfSocketId(`a+b.${"A".repeat(20)}`)).toBeNull();
     expect(hostOfSocketId(`${"A".repeat(65)}.${"A".repeat(20)}`)).toBeNull();
+  });
+});
+
+describe("mintPid / verifyPid (connection-state recovery)", () => {
+  it("names the socket and its home host; forged, altered or foreign pids are refused", async () => {
+    const socketId = await mintSocketId("secret-secret-secret", "fra:3");
+    const pid = await mintPid("secret-secret-secret", socketId);
+    expect(pid.startsWith(`${socketId}.`)).toBe(true);
+    expect(await verifyPid("secret-secret-secret", pid)).toEqual({ socketId, home: "fra:3" });
+    expect(await verifyPid("another-secret-secret", pid)).toBeNull();
+    expect(await verifyPid("secret-secret-secret", `${pid.slice(0, -1)}${pid.endsWith("A") ? "B" : "A"}`)).toBeNull();
+    expect(await verifyPid("secret-secret-secret", `${socketId}.`)).toBeNull();
+    expect(await verifyPid("secret-secret-secret", socketId)).toBeNull();
+    for (const bad of [undefined, 42, {}, "x".repeat(500)]) expect(await verifyPid("secret-secret-secret", bad)).toBeNull();
   });
 });

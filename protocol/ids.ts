@@ -108,3 +108,25 @@ export async function verifySocketId(secret: string, room: string): Promise<stri
   const expected = await socketTag(secret, room.slice(0, split));
   return constantTimeEqual(expected, room.slice(split)) ? host : null;
 }
+
+/**
+ * Connection-state recovery's private session id (Socket.IO's `pid`): `<socket id>.<mac>`, mac =
+ * first 12 bytes of HMAC-SHA256(secret, "pid:<socket id>"). Only the socket's own client hears
+ * it (in its CONNECT reply); knowing a socket id (rooms expose them) does not give its pid. It
+ * names the socket, and through it the socket's home host, so any host can find the state.
+ */
+export async function mintPid(secret: string, socketId: string): Promise<string> {
+  return `${socketId}.${base64url((await hmacBytes(secret, `pid:${socketId}`)).slice(0, 12))}`;
+}
+
+/** The socket id a pid names and its home host, or null (malformed or forged). */
+export async function verifyPid(secret: string, pid: unknown): Promise<{ socketId: string; home: string } | null> {
+  if (typeof pid !== "string" || pid.length > 120) return null;
+  const cut = pid.lastIndexOf(".");
+  if (cut < 0) return null;
+  const socketId = pid.slice(0, cut);
+  const home = await verifySocketId(secret, socketId);
+  if (!home) return null;
+  const expected = base64url((await hmacBytes(secret, `pid:${socketId}`)).slice(0, 12));
+  return constantTimeEqual(expected, pid.slice(cut + 1)) ? { socketId, home } : null;
+}

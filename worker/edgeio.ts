@@ -13,7 +13,7 @@ import { configIssues } from "../protocol/config-vars";
 import { errorResponse } from "../protocol/http-errors";
 import { engineCors } from "./cors";
 import { handleEngineRequest } from "./engine-route";
-import { hostName } from "../protocol/ids";
+import { hostName, verifySid } from "../protocol/ids";
 import { mountAppRoutes, mountFeatureRoutes } from "./routes";
 
 export { RoomDO } from "../durable-objects/room";
@@ -33,6 +33,9 @@ export type {
   LifecycleHooks,
 } from "../durable-objects/lifecycle/types";
 export type { AppHttp, AppOptions, EdgeioApp, Server, Namespace, ParentNamespace, ServerOptions } from "../durable-objects/socketio/server";
+export type { ConnectionStateRecoveryOptions, ExpiredSocket } from "../durable-objects/recovery/options";
+/** Connection-state recovery from vars (RECOVERY_MAX_DISCONNECTION_MS, RECOVERY_SKIP_MIDDLEWARES): `server: (env) => ({ connectionStateRecovery: recoveryOptionFromEnv(env) })`. */
+export { recoveryOptionFromEnv } from "../durable-objects/recovery/options";
 export type { DefaultEventsMap, EventsMap, TypedBroadcastOperator } from "../durable-objects/socketio/typed-events";
 export type { EventMiddleware, EventPacket } from "../durable-objects/socketio/event-middleware";
 export type { NamespaceMatcher } from "../durable-objects/socketio/dynamic-namespaces";
@@ -69,6 +72,16 @@ function buildHttpApp(config: EdgeioConfig, app: EdgeioApp) {
     if (!host || host.length > 256) return errorResponse(400, "bad_request", "host is required");
     await hostStub(c.env, host).testStall(c.req.query("stalled") !== "0");
     return c.json({ host, stalled: c.req.query("stalled") !== "0" });
+  });
+
+  // Tests only: end a session as a dropped connection would (`?sid=…`; connection-state recovery tests).
+  http.post("/_edgeio/test/drop", async (c) => {
+    if (config.environment !== "test") return c.notFound();
+    const sid = c.req.query("sid") ?? "";
+    const host = await verifySid(config.sidSecret, sid);
+    if (!host) return errorResponse(400, "bad_request", "a valid sid is required");
+    await hostStub(c.env, host).testDrop(sid);
+    return c.json({ host, dropped: sid });
   });
 
   // Last, so the app's own routes (defineApp's `routes` option) cannot shadow the core ones.

@@ -26,7 +26,9 @@ function fakeHost(ids: string[], listeners: Record<string, Array<(...args: unkno
     }) as unknown as Socket;
   const context: HostOpContext = {
     select: () => ids.map((id) => ({ id, sid: `sid-${id}` })),
-    send: (sid, sentFrames) => frames.push({ sid, frames: sentFrames }),
+    deliver: (socket, sentFrames) => frames.push({ sid: socket.sid, frames: sentFrames }),
+    mark: (frames) => frames,
+    forward: async () => [],
     join: async () => {},
     leave: async () => {},
     closeSession: () => {},

@@ -11,7 +11,12 @@ import type { AckCollection, DisconnectReason, EmitOp, HostOp, HostReply, Remote
 /** What applying an operation needs from the host (the ConnectionHost provides it). */
 export interface HostOpContext {
   select(nsp: string, rooms: string[], except: string[]): Array<{ id: string; sid: string }>;
-  send(sid: string, frames: WireFrame[], volatile: boolean): void;
+  /** Sends frames to one socket (a suspended one's go to its recovery log). */
+  deliver(socket: { id: string; sid: string }, frames: WireFrame[], volatile: boolean): void;
+  /** The frames of one emit as this host sends them (with a recovery offset when recovery is on). */
+  mark(frames: WireFrame[], volatile: boolean): WireFrame[];
+  /** The same operation on the hosts of sockets named by id that recovered elsewhere (recovery forwards). */
+  forward(op: HostOp): Promise<HostReply[]>;
   join(socketId: string, rooms: string[]): Promise<void>;
   leave(socketId: string, rooms: string[]): Promise<void>;
   closeSession(sid: string, reason: DisconnectReason): void;
@@ -60,30 +65,38 @@ export class HostOps {
         break;
       case "fetch": {
         const sockets = selected.map((socket) => this.host.describe(socket.id)).filter((s) => s !== null);
+        const forwarded = await this.host.forward(op);
+        for (const reply of forwarded) sockets.push(...(reply.sockets ?? []));
         return { matched: sockets.length, sockets };
       }
       case "emitWithAck":
         await this.startAcks(op, selected);
-        break;
+        return { matched: selected.length };
     }
-    return { matched: selected.length };
+    const forwarded = await this.host.forward(op);
+    return { matched: forwarded.reduce((sum, reply) => sum + reply.matched, selected.length) };
   }
 
   /** A batch of emits, in order; held conflated values are persisted once, at the end. */
-  private batch(ops: EmitOp[]): HostReply {
+  private async batch(ops: EmitOp[]): Promise<HostReply> {
     const matchedEach = ops.map((op) => {
       const selected = this.host.select(op.target.nsp, op.target.rooms, op.target.except);
       this.emit(op, selected);
       return selected.length;
     });
     this.host.conflation.commit();
+    const forwarded = await Promise.all(ops.map((op) => this.host.forward(op)));
+    forwarded.forEach((replies, i) => {
+      for (const reply of replies) matchedEach[i] += reply.matched;
+    });
     return { matched: matchedEach.reduce((sum, n) => sum + n, 0), matchedEach };
   }
 
-  private emit(op: EmitOp, selected: Array<{ sid: string }>): void {
+  private emit(op: EmitOp, selected: Array<{ id: string; sid: string }>): void {
     // A conflated emit is sent or held by the conflation, which selects again when it sends.
-    if (op.conflate) this.host.conflation.offer(op);
-    else for (const socket of selected) this.host.send(socket.sid, op.frames, op.volatile === true);
+    if (op.conflate) return this.host.conflation.offer(op);
+    const frames = selected.length > 0 ? this.host.mark(op.frames, op.volatile === true) : op.frames;
+    for (const socket of selected) this.host.deliver(socket, frames, op.volatile === true);
   }
 
   /** The answers gathered for `ackId`, once every socket answered or timed out; then forgotten. */

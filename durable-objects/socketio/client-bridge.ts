@@ -11,11 +11,14 @@ import { authFromHandshakeQuery, connectErrorDataV4, connectPacketV4, parseConne
 import type { LimitName } from "../engine/limits";
 import type { HostStore, SocketRow } from "../host-store";
 import type { CloseFrame, CloseReason, EngineListener, HandshakeRecord } from "../engine/types";
+import type { SessionRecovery } from "../recovery/session-recovery";
+import { authOf, childKey, describeStored, handshakeOf, isV4Protocol } from "./handshake";
+import { SocketExit } from "./socket-exit";
 import type { RoomMembership } from "./room-membership";
 import type { Namespace, Server } from "./server";
 import { runMiddlewares } from "./connect-middlewares";
 import { Socket } from "./socket";
-import type { DisconnectReason, Handshake, HostRuntime, RemoteSocketDetails } from "./types";
+import type { DisconnectReason, HostRuntime, RemoteSocketDetails } from "./types";
 
 /** What the bridge needs from the Engine.IO layer below it. */
 export interface EngineLink {
@@ -32,6 +35,8 @@ export interface BridgeOptions {
   registerSocket(nsp: string, socketId: string): Promise<void>;
   /** After a namespace connected (the host reschedules its alarm). */
   afterConnect(): Promise<void>;
+  /** Connection-state recovery (durable-objects/recovery/). */
+  recovery: SessionRecovery;
 }
 
 export class ClientBridge implements EngineListener {
@@ -42,6 +47,8 @@ export class ClientBridge implements EngineListener {
   private readonly replays = new Map<string, Promise<void>>();
   /** Namespaces each session is connecting right now (middlewares running). */
   private readonly connecting = new Map<string, Set<string>>();
+  private readonly exit: SocketExit;
+  private readonly recovery: SessionRecovery;
 
   constructor(
     private readonly io: Server,
@@ -50,7 +57,20 @@ export class ClientBridge implements EngineListener {
     private readonly engine: EngineLink,
     private readonly rooms: () => RoomMembership,
     private readonly options: BridgeOptions,
-  ) {}
+  ) {
+    this.recovery = options.recovery;
+    this.exit = new SocketExit({
+      io,
+      store,
+      recovery: options.recovery,
+      rooms,
+      send: (sid, frames) => engine.send(sid, frames),
+      close: (sid, reason) => engine.close(sid, reason),
+      restore: (row) => this.restoreSocket(row),
+      drop: (socketId) => this.liveSockets.delete(socketId),
+      namespaceOf: (name) => this.namespaceOf(name),
+    });
+  }
 
   live(socketId: string): Socket | undefined {
     return this.liveSockets.get(socketId);
@@ -59,7 +79,7 @@ export class ClientBridge implements EngineListener {
   /** The Socket of `socketId` (rebuilt after an eviction), once its "connection" replay is over. */
   async ready(socketId: string): Promise<Socket | undefined> {
     const row = this.store.socket(socketId);
-    if (!row) return undefined;
+    if (!row || this.recovery.isSuspended(socketId)) return undefined;
     const socket = this.restoreSocket(row);
     await this.replays.get(socketId);
     return socket.connected ? socket : undefined;
@@ -67,15 +87,7 @@ export class ClientBridge implements EngineListener {
 
   /** What fetchSockets reports of a socket of this host, read without rebuilding it. */
   describe(socketId: string): RemoteSocketDetails | null {
-    const row = this.store.socket(socketId);
-    const session = row && this.store.session(row.sid);
-    if (!row || !session) return null;
-    return {
-      id: row.id,
-      handshake: handshakeOf(session.handshake, JSON.parse(row.auth)),
-      rooms: [...new Set([row.id, ...this.store.roomsOf(row.id)])],
-      data: this.liveSockets.get(socketId)?.data ?? JSON.parse(row.data),
-    };
+    return describeStored(this.store, socketId, this.liveSockets.get(socketId));
   }
 
   // ── from the Engine.IO layer ───────────────────────────────
@@ -102,7 +114,10 @@ export class ClientBridge implements EngineListener {
   }
 
   onClose(sid: string, reason: CloseReason): void {
-    for (const row of this.store.socketsOfSession(sid)) void this.removeSocket(row.id, reason, false);
+    for (const row of this.store.socketsOfSession(sid)) {
+      if (this.recovery.recoverable(reason)) void this.exit.suspend(row, reason);
+      else void this.removeSocket(row.id, reason, false);
+    }
     this.decoders.delete(sid);
   }
 
@@ -113,15 +128,7 @@ export class ClientBridge implements EngineListener {
   // ── session-wide operations the app asks for ───────────────
   /** Ends the whole Engine.IO session of a socket. */
   closeSession(sid: string, reason: DisconnectReason): void {
-    // Like Socket.IO's disconnect(true): each namespace hears 41 first, so the client knows
-    // the server ended it ("io server disconnect") and does not reconnect.
-    if (reason === "server namespace disconnect") {
-      const session = this.store.session(sid);
-      if (!session || session.closing) return;
-      for (const row of this.store.socketsOfSession(sid))
-        this.engine.send(sid, encodePacket({ type: PacketType.DISCONNECT, nsp: row.nsp }));
-    }
-    this.engine.close(sid, reason === "client namespace disconnect" ? "transport close" : reason);
+    this.exit.closeSession(sid, reason);
   }
 
   // ── Socket.IO packets ──────────────────────────────────────
@@ -202,18 +209,23 @@ export class ClientBridge implements EngineListener {
   }
 
   private async connectSocket(sid: string, handshake: string, namespace: Namespace, nspName: string, auth: unknown): Promise<void> {
+    // Connection-state recovery: a `pid` in the auth may bring a dropped socket back (docs/recovery.md).
+    const resumed = await this.recovery.resume(nspName, auth);
     const socket = new Socket(this.runtime, {
-      id: await this.options.mintSocketId(),
+      id: resumed?.socketId ?? (await this.options.mintSocketId()),
       sid,
       nsp: nspName,
       handshake: handshakeOf(handshake, auth),
-      data: {},
-      rooms: [],
+      data: resumed ? JSON.parse(resumed.data) : {},
+      rooms: resumed?.rooms ?? [],
       restored: false,
+      recovered: resumed !== null,
     });
 
-    const failure = await runMiddlewares(namespace.middlewares, socket);
+    const skip = resumed !== null && this.io.recovery?.skipMiddlewares === true;
+    const failure = skip ? null : await runMiddlewares(namespace.middlewares, socket);
     const v4Protocol = isV4Protocol(handshake);
+    // Refused or gone: a socket suspended here stays suspended for its window (one taken over is lost).
     if (!this.store.session(sid)) return;
     if (failure) {
       const data: { message: string; data?: unknown } = { message: failure.message };
@@ -223,24 +235,36 @@ export class ClientBridge implements EngineListener {
       return;
     }
 
-    this.store.insertSocket({
-      id: socket.id,
-      sid,
-      nsp: nspName,
-      auth: JSON.stringify(socket.handshake.auth),
-      data: JSON.stringify(socket.data ?? {}),
-      connected_at: Date.now(),
-    });
+    const pid = v4Protocol ? undefined : await this.recovery.pidOf(socket.id);
+    // From here to the CONNECT and missed packets of a resumed socket, no await: nothing sent in between is lost or reordered.
+    const logged = resumed?.local ? this.recovery.takeLocal(resumed.socketId) : (resumed?.packets ?? []);
+    const packets = logged && this.recovery.since(logged, authOf(auth).offset);
+    if (!packets) return this.connectSocket(sid, handshake, namespace, nspName, { ...authOf(auth), pid: undefined });
+    const [authJson, dataJson] = [JSON.stringify(socket.handshake.auth), JSON.stringify(socket.data ?? {})];
+    const stored = { id: socket.id, sid, nsp: nspName, auth: authJson, data: dataJson };
+    if (resumed?.local) this.store.rebindSocket(stored);
+    else this.store.insertSocket({ ...stored, connected_at: Date.now() });
     // The child's parent, so that a host rebuilt after an eviction can rebuild the child.
     if (namespace.parent) this.store.setMeta(childKey(nspName), namespace.parent.index);
     this.store.clearConnectDeadline(sid);
     this.liveSockets.set(socket.id, socket);
     namespace.sockets.set(socket.id, socket);
+    const connect = v4Protocol ? connectPacketV4(nspName) : { type: PacketType.CONNECT, nsp: nspName, data: { sid: socket.id, pid } };
+    let opened = () => {};
+    if (resumed) {
+      // Its client may send events at once: they wait, as after an eviction, for the "connection" listeners.
+      this.replays.set(socket.id, new Promise<void>((resolve) => (opened = resolve)));
+      for (const frames of [encodePacket(connect), ...packets]) this.engine.send(sid, frames);
+    }
     // Registered before the client hears "connected", so it misses no broadcast after that.
     await this.options.registerSocket(nspName, socket.id);
-    const connect = v4Protocol ? connectPacketV4(nspName) : { type: PacketType.CONNECT, nsp: nspName, data: { sid: socket.id } };
-    this.engine.send(sid, encodePacket(connect));
-    await this.runConnectionListeners(socket);
+    // A socket taken over from another host joins its rooms here (directories included).
+    if (resumed && !resumed.local) await this.rooms().join(socket.id, resumed.rooms).catch(logRejoin(socket.id));
+    if (!resumed) this.engine.send(sid, encodePacket(connect));
+    await this.runConnectionListeners(socket).finally(() => {
+      this.replays.delete(socket.id);
+      opened();
+    });
     await this.options.afterConnect();
   }
 
@@ -305,36 +329,21 @@ export class ClientBridge implements EngineListener {
   }
 
   /** Disconnects one socket from its namespace: listeners, rooms, storage. */
-  async removeSocket(socketId: string, reason: DisconnectReason, notifyClient: boolean): Promise<void> {
-    const row = this.store.socket(socketId);
-    if (!row) return;
-    const socket = this.restoreSocket(row);
-    const rooms = this.store.roomsOf(socketId);
-    if (notifyClient) this.engine.send(row.sid, encodePacket({ type: PacketType.DISCONNECT, nsp: row.nsp }));
-    this.store.deleteSocket(socketId);
-    this.liveSockets.delete(socketId);
-    const namespace = this.namespaceOf(row.nsp);
-    if (namespace?.parent && !this.store.hasSocketsIn(row.nsp)) this.store.deleteMeta(childKey(row.nsp));
-    namespace?.sockets.delete(socketId);
-    await socket.close(reason);
-    if (namespace) this.io.socketLeft(namespace);
-    await this.rooms().leaveDirectory(row.nsp, socketId, [...rooms, null], socket.data);
+  removeSocket(socketId: string, reason: DisconnectReason, notifyClient: boolean): Promise<void> {
+    return this.exit.remove(socketId, reason, notifyClient);
+  }
+
+  /** Ends recovery windows that ran out (the host's alarm): rooms left, `recovery:expired` once each. */
+  async expireRecoveries(now: number): Promise<void> {
+    await Promise.all(this.recovery.expire(now).map((row) => this.exit.finalize(row.socket_id, "expired", row)));
+  }
+
+  /** A suspended socket's log overflowed: its recovery ends now. */
+  endRecovery(socketId: string): Promise<void> {
+    return this.exit.finalize(socketId, "overflow");
   }
 }
 
-/** Whether the session speaks the Socket.IO v4 protocol (socket.io-client 2.x, Engine.IO v3). */
-function isV4Protocol(storedHandshake: string): boolean {
-  return (JSON.parse(storedHandshake) as HandshakeRecord).query.EIO === "3";
-}
-
-/** host_meta key of a child namespace's parent index. */
-const childKey = (nsp: string) => `child_nsp:${nsp}`;
-
-function authOf(auth: unknown): Record<string, unknown> {
-  return auth && typeof auth === "object" && !Array.isArray(auth) ? (auth as Record<string, unknown>) : {};
-}
-
-function handshakeOf(stored: string, auth: unknown): Handshake {
-  const record = JSON.parse(stored) as HandshakeRecord;
-  return { ...record, auth: auth && typeof auth === "object" ? (auth as Record<string, unknown>) : {} };
+function logRejoin(socketId: string) {
+  return (error: unknown) => console.error(`edgeio: recovered socket ${socketId} could not rejoin every room`, error);
 }

@@ -14,6 +14,13 @@ import type { Listener, Socket } from "./socket";
 import type { DefaultEventsMap, EventNames, EventParams, EventsMap, TypedBroadcastOperator } from "./typed-events";
 import type { HostRuntime } from "./types";
 import type { LifecycleHooks } from "../lifecycle/types";
+import {
+  type ConnectionStateRecoveryOptions,
+  type ExpiredSocket,
+  RECOVERY_EXPIRED_EVENT,
+  type RecoveryConfig,
+  recoveryConfigOf,
+} from "../recovery/options";
 
 export { type ConnectionListener, type Middleware, type MiddlewareError, Namespace, SERVER_SIDE_ACK_TIMEOUT_MS } from "./namespace";
 export { ParentNamespace } from "./parent-namespace";
@@ -22,6 +29,11 @@ export { ParentNamespace } from "./parent-namespace";
 export interface ServerOptions {
   /** Forget a child namespace of a parent (regex / function) once its last socket here left. */
   cleanupEmptyChildNamespaces?: boolean;
+  /**
+   * Socket.IO's connection-state recovery: a socket dropped by its transport comes back with
+   * its id, rooms, `socket.data` and the packets it missed (docs/recovery.md).
+   */
+  connectionStateRecovery?: ConnectionStateRecoveryOptions;
 }
 
 export class Server<
@@ -34,12 +46,30 @@ export class Server<
   private readonly namespaces = new Map<string, Namespace>();
   private readonly parents: ParentNamespace[] = [];
   private options: ServerOptions = {};
+  private recoveryConfig: RecoveryConfig | null = null;
+  private readonly expiredListeners: Array<(socket: ExpiredSocket) => unknown> = [];
 
   constructor(private readonly runtime: HostRuntime) {}
 
   /** Applies `defineApp`'s server options (before the app's setup runs). */
   configure(options: ServerOptions): void {
     this.options = { ...options };
+    this.recoveryConfig = recoveryConfigOf(options.connectionStateRecovery);
+  }
+
+  /** ENVIRONMENT=test only (the host's `testRecovery`): recovery switched after the app's setup. */
+  configureRecovery(options: ConnectionStateRecoveryOptions | undefined): void {
+    this.configure({ ...this.options, connectionStateRecovery: options });
+  }
+
+  /** Connection-state recovery as configured (null: off). */
+  get recovery(): RecoveryConfig | null {
+    return this.recoveryConfig;
+  }
+
+  /** `io.on("recovery:expired", …)` listeners: a disconnected socket's window ended without a reconnect. */
+  recoveryExpiredListeners(): ReadonlyArray<(socket: ExpiredSocket) => unknown> {
+    return this.expiredListeners;
   }
 
   /**
@@ -133,9 +163,11 @@ export class Server<
     return this;
   }
   on(event: "connection" | "connect", listener: ConnectionListener<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>): this;
+  on(event: typeof RECOVERY_EXPIRED_EVENT, listener: (socket: ExpiredSocket) => unknown): this;
   on(event: string, listener: Listener): this;
   on(event: string, listener: Listener): this {
-    (this.of("/") as Namespace).on(event, listener);
+    if (event === RECOVERY_EXPIRED_EVENT) this.expiredListeners.push(listener as (socket: ExpiredSocket) => unknown);
+    else (this.of("/") as Namespace).on(event, listener);
     return this;
   }
   fetchSockets(): Promise<FetchedSockets> {
@@ -200,8 +232,11 @@ export interface AppOptions {
    * (README "Configuration") instead of failing inside a Durable Object.
    */
   validate?: (env: AppEnv) => void;
-  /** Socket.IO server options that apply here (`cleanupEmptyChildNamespaces`). */
-  server?: ServerOptions;
+  /**
+   * Socket.IO server options that apply here (`cleanupEmptyChildNamespaces`,
+   * `connectionStateRecovery`); a function reads them from the Worker's env.
+   */
+  server?: ServerOptions | ((env: AppEnv) => ServerOptions);
   /**
    * Presence and connection lifecycle hooks (`userOnline`, `userOffline`, `deviceConnected`,
    * `deviceDisconnected`, `roomOccupied`, `roomVacated`, `memberAdded`, `memberRemoved`), run in
@@ -234,7 +269,7 @@ export function defineApp<
   return {
     ...rest,
     setup: (io, env) => {
-      io.configure(server ?? {});
+      io.configure((typeof server === "function" ? server(env) : server) ?? {});
       setup(io as unknown as Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, env);
     },
   };

@@ -27,6 +27,8 @@ export interface SocketInit {
   data: unknown;
   rooms: string[];
   restored: boolean;
+  /** Connection-state recovery brought it back: same id, rooms, data; missed packets sent. */
+  recovered?: boolean;
 }
 
 export class Socket<
@@ -44,6 +46,8 @@ export class Socket<
   connected = true;
   /** True when this object was rebuilt after the host was evicted or hibernated. */
   readonly restored: boolean;
+  /** Socket.IO's `socket.recovered`: this connection resumed a dropped one (docs/recovery.md). */
+  readonly recovered: boolean;
   /** Engine.IO session id this socket belongs to. */
   readonly sid: string;
   readonly nsp: string;
@@ -71,6 +75,7 @@ export class Socket<
     this.data = init.data as SocketData;
     this.rooms = new Set([init.id, ...init.rooms]);
     this.restored = init.restored;
+    this.recovered = init.recovered === true;
     this.replaying = init.restored;
   }
 
@@ -204,8 +209,7 @@ export class Socket<
     return this;
   }
 
-  /** Accepted, without effect: the runtime negotiates WebSocket compression per connection (no
-   * per-message switch), and Cloudflare's edge compresses polling responses. */
+  /** Accepted, without effect: the runtime compresses per connection, Cloudflare's edge polling responses. */
   compress(_compress: boolean): this {
     return this;
   }
@@ -310,10 +314,7 @@ export class Socket<
     return this.invoke(name, rest, before);
   }
 
-  /**
-   * Runs "disconnecting" (rooms still filled), leaves every room, then runs "disconnect", as
-   * Socket.IO's `_onclose`.
-   */
+  /** Runs "disconnecting" (rooms still filled), leaves every room, then "disconnect", as Socket.IO's `_onclose`. */
   async close(reason: DisconnectReason): Promise<void> {
     if (!this.connected) return;
     await this.invoke("disconnecting", [reason]);

@@ -1,0 +1,28 @@
+/** The ConnectionHost's RPC surface: what other hosts, RoomDOs, UserDOs and the Worker call. */
+import type { HostStats } from "./host-stats";
+import type { HostReply } from "./cluster/types";
+import type { ConnectionStateRecoveryOptions } from "./recovery/options";
+import type { HandedOver } from "./recovery/session-recovery";
+import type { ShutdownNotice } from "./shutdown";
+import type { AckCollection, HostOp } from "./socketio/types";
+
+/** The RPC surface other hosts, RoomDOs and the Worker use. */
+export interface ConnectionHostApi {
+  apply(op: HostOp): Promise<HostReply>;
+  /** The acknowledgements gathered for a broadcast `apply`'d with `emitWithAck` (cluster/gather.ts). */
+  collectAcks(ackId: string): Promise<AckCollection>;
+  /** ENVIRONMENT=test only: `apply`/`collectAcks` stop answering until called with false. */
+  testStall(stalled: boolean): void;
+  /** Which of these socket ids are still connected here (RoomDO/UserDO leases ask this). */
+  aliveSockets(socketIds: string[]): string[];
+  stats(): HostStats;
+  /** Orderly redeploys: `server:shutdown` to every socket of this host (shutdown.ts). */
+  shutdown(notice: ShutdownNotice): Promise<HostReply>;
+  /** Connection-state recovery: hands a suspended socket to the host its client came back through. */
+  takeRecovery(socketId: string, nsp: string, taker: string): Promise<HandedOver | null>;
+  /** A socket whose id names this host is gone for good on the host it recovered on. */
+  dropRecoveryForward(socketId: string): void;
+  /** ENVIRONMENT=test only: end a session as a transport failure would / switch recovery on this host. */
+  testDrop(sid: string): void;
+  testRecovery(options: ConnectionStateRecoveryOptions | null): void;
+}
