@@ -31,6 +31,7 @@ import { Sequence } from "./cluster/sequence";
 import { TestStall } from "./cluster/test-stall";
 import type { HostReply } from "./cluster/types";
 import { HostAlarm } from "./host-alarm";
+import { type HostLoadReporter, hostLoadReporter } from "./stats/host-load";
 import { presenceConfigFrom } from "./presence/config";
 import { LeaseRenewal } from "./cluster/lease";
 import { renewLease, roomDirectoryOf } from "./host-rooms";
@@ -67,6 +68,8 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   private renewing = false;
   private readonly instanceId = crypto.randomUUID();
   private readonly work = new BilledWork();
+  /** This host's load report to the cluster's stats (stats/host-load.ts), sent from the alarm. */
+  private readonly load: HostLoadReporter;
   /** This host's fan-outs, in order per sender as Socket.IO keeps them (see cluster/sequence.ts). */
   private readonly fanoutChain = new Sequence();
   /** Applies the cluster's operations to this host's sockets (cluster/host-ops.ts). */
@@ -88,9 +91,10 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     this.heartbeatV3 = new Eio3Heartbeat(this.store, this.config, this.engine);
     this.hostAlarm = new HostAlarm(
       ctx.storage,
-      (now) => this.heartbeat.dueTimes(now),
+      (now) => [...this.heartbeat.dueTimes(now), this.load.alarmAt(now) ?? []].flat(),
       () => this.work.alarmWritten(),
     );
+    this.load = hostLoadReporter(env, this.store, (at) => void this.hostAlarm.advance(at));
     const io = new Server(this);
     this.bridge = new ClientBridge(io, this, this.store, this.engine, () => this.rooms, {
       namespacesPerSession: this.config.limits.namespacesPerSession,
@@ -208,6 +212,8 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
       this.hostAlarm.runDeadlines(now);
       // The stats counters reach SQLite here, with the heartbeat's own writes: at most once per alarm.
       this.store.flushCounters();
+      const report = this.load.onAlarm(now, this.hostName);
+      if (report) this.ctx.waitUntil(report);
       // Renewed from this alarm, which runs anyway while the host has sessions: no extra wake.
       // Not awaited: the heartbeat's next alarm must not wait for renewal calls.
       if (this.leases.due(now) && !this.renewing) {

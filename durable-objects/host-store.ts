@@ -149,6 +149,7 @@ export class HostStore extends SocketTables {
     this.queueSizes.set(sid, { frames: 0, bytes: 0 });
     this.newSessionSockets(sid);
     if (this.sessionTotal !== undefined) this.sessionTotal += 1;
+    this.onLoadChange();
   }
 
   session(sid: string): SessionRow | null {
@@ -247,6 +248,7 @@ export class HostStore extends SocketTables {
     this.sessionRows.delete(sid);
     this.forgetSessionSockets(sid);
     if (deleted && this.sessionTotal !== undefined) this.sessionTotal -= 1;
+    if (deleted) this.onLoadChange();
   }
 
   // ── long-polling queue ─────────────────────────────────────
