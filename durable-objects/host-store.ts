@@ -196,6 +196,7 @@ export class HostStore extends SocketTables {
   markClosing(sid: string, now: number): void {
     const closing = Math.max(now, 1);
     this.update(sid, { closing }, "UPDATE sessions SET closing = ? WHERE sid = ?", closing);
+    this.onLoadChange(); // a closing session is no longer a connection (stats/host-load.ts)
   }
 
   recordPong(sid: string, now: number): void {

@@ -89,7 +89,8 @@ export class HostLoadReporter {
     return {
       host,
       at: now,
-      sessions: this.store.sessionCount(),
+      // Open sessions: one being closed (waiting to deliver its close) is no longer a connection.
+      sessions: this.store.sessions().filter((session) => session.closing === 0).length,
       namespaces: this.store.namespaceCounts().map(({ nsp, sockets }) => ({ nsp, sockets, rooms: rooms.perNamespace.get(nsp) ?? 0 })),
       users: users.ids,
       userCount: users.count,

@@ -3,10 +3,10 @@
  * end-to-end tests check (acks both ways, binary, rooms, namespaces with auth, disconnects),
  * so it doubles as the test fixture. Run it with `npm run dev:echo`.
  */
-import { defineApp, installClientEventWebhooks } from "../../worker/edgeio";
+import { clusterStats, defineApp, installClientEventWebhooks, type EdgeioApp } from "../../worker/edgeio";
 import { installServerApiFixtures } from "./server-api";
 
-export default defineApp((io, env) => {
+const app = defineApp((io, env) => {
   installClientEventWebhooks(io, env);
   installServerApiFixtures(io);
   io.on("connection", (socket) => {
@@ -155,3 +155,12 @@ export default defineApp((io, env) => {
     socket.on("whoami", (ack: (who: unknown) => void) => ack({ id: socket.id, role: socket.data.role, auth: socket.handshake.auth }));
   });
 });
+
+// The app's own HTTP route (as `defineApp(setup, { routes })` would add it): the cluster's
+// numbers for a monitor (issue 15). It answers without a key: a real app would protect it.
+export default {
+  ...app,
+  routes: (http) => {
+    http.get("/health/websocket", async (c) => c.json(await clusterStats(c.env)));
+  },
+} satisfies EdgeioApp;
