@@ -7,7 +7,7 @@
  * A host that reports no sessions is removed; one that stops reporting (crashed, or its state
  * lost) is aged out after `expiryMs` (3 lease periods, as rooms do).
  */
-import { type ClusterStats, type HostLoad, HostLoadSchema, type HostLoadSummary } from "./types";
+import { type ClusterStats, type HostLoad, HostLoadSchema, type HostLoadSummary, type ReportAnswer } from "./types";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS cluster_hosts (
@@ -37,9 +37,11 @@ export class ClusterLoad {
     sql.exec(SCHEMA);
   }
 
-  /** One host's report (validated: it is input). */
-  record(input: HostLoad, now: number): void {
-    const report = HostLoadSchema.parse(input);
+  /** One host's report (validated: it is input; an invalid one is refused, with zod's issues). */
+  record(input: HostLoad, now: number): ReportAnswer {
+    const parsed = HostLoadSchema.safeParse(input);
+    if (!parsed.success) return { ok: false, error: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") };
+    const report = parsed.data;
     this.expire(now);
     const previous = this.sql
       .exec<{ at: number }>("SELECT json_extract(report, '$.at') AS at FROM cluster_hosts WHERE host = ?", report.host)
@@ -56,6 +58,7 @@ export class ClusterLoad {
     }
     this.startedAt(now);
     if (report.messages.in > 0 || report.messages.out > 0) this.countMessages(report.messages, now);
+    return { ok: true };
   }
 
   read(now: number): ClusterStats {

@@ -8,14 +8,14 @@ import { PresenceObject } from "../presence/presence-object";
 export type { PresenceEnv } from "../presence/presence-object";
 import { ClusterLoad } from "./aggregate";
 import { statsConfigFrom } from "./config";
-import type { ClusterStats, HostLoad } from "./types";
+import type { ClusterStats, HostLoad, ReportAnswer } from "./types";
 
 export abstract class StatsAggregatorObject extends PresenceObject {
   private clusterLoad: ClusterLoad | undefined;
 
   /** A ConnectionHost's load report (host-load.ts sends it from its alarm). */
-  reportLoad(report: HostLoad): void {
-    this.aggregate().record(report, Date.now());
+  reportLoad(report: HostLoad): ReportAnswer {
+    return this.aggregate().record(report, Date.now());
   }
 
   /** The hosts' last reports, added up (`/v1/stats`, `/v1/metrics`, `clusterStats(env)`). */

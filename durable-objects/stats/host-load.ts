@@ -110,5 +110,6 @@ export function hostLoadReporter(env: EdgeioBindings, store: HostStore, wake: (a
       DEFAULT_HOST_TIMEOUT_MS,
     );
     if (!outcome.ok) throw new Error(outcome.error);
+    if (!outcome.value.ok) throw new Error(`the aggregator refused the report: ${outcome.value.error}`);
   });
 }

@@ -29,6 +29,12 @@ export const HostLoadSchema = z.object({
 });
 export type HostLoad = z.infer<typeof HostLoadSchema>;
 
+/** The aggregator's answer to a report: refused (with zod's issues) when invalid. */
+export interface ReportAnswer {
+  ok: boolean;
+  error?: string;
+}
+
 export interface HostLoadSummary {
   host: string;
   connections: number;
