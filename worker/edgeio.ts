@@ -14,6 +14,7 @@ import { engineCors } from "./cors";
 import { handleEngineRequest } from "./engine-route";
 import { hostName } from "../protocol/ids";
 import { mountAppRoutes, mountFeatureRoutes } from "./routes";
+import { statsConfigFrom } from "../durable-objects/stats/config";
 
 export { RoomDO } from "../durable-objects/room";
 export { UserDO } from "../durable-objects/user";
@@ -83,7 +84,11 @@ export function createWorker(app: EdgeioApp) {
         let http = apps.get(env);
         if (!http) {
           // The core's and the app's configuration, checked together so one answer names every bad field.
-          const issues = [...configIssues(() => configFrom(env)), ...configIssues(() => app.validate?.(env))];
+          const issues = [
+            ...configIssues(() => configFrom(env)),
+            ...configIssues(() => statsConfigFrom(env)),
+            ...configIssues(() => app.validate?.(env)),
+          ];
           if (issues.length > 0) {
             console.error(`edgeio: invalid configuration:\n  - ${issues.join("\n  - ")}`);
             return errorResponse(500, "invalid_configuration", "the service's configuration is invalid", issues);

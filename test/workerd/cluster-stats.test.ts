@@ -213,6 +213,14 @@ describe("cluster stats", () => {
     for (const host of HOSTS) expect((await hostStub(host).stats()).work.invocations.rpc).toBe(0);
   });
 
+  it("an invalid STATS_REPORT_MS answers 500 invalid_configuration naming it", async () => {
+    const response = await request("/v1/stats", READ_KEY, { ...baseEnv, STATS_REPORT_MS: "5" } as unknown as WorkerEnv);
+    expect(response.status).toBe(500);
+    const body = (await response.json()) as { error: { code: string; issues: string[] } };
+    expect(body.error.code).toBe("invalid_configuration");
+    expect(body.error.issues.join("\n")).toMatch(/^STATS_REPORT_MS:/m);
+  });
+
   it("a host whose sockets all left is dropped within a report interval", async () => {
     for (const c of clients.filter((c) => c.host === HOSTS[0])) c.close();
     await eventually(async () => !(await stats()).hosts.some((h) => h.host === HOSTS[0]), "the emptied host to go");
