@@ -39,11 +39,19 @@ export class SocketTables {
   readonly messages = { in: 0, out: 0 };
   /** Called when the host's load changes (sessions, sockets, rooms, socket.data, messages): the load reporter listens. */
   onLoadChange: () => void = () => undefined;
+  /** Bumped on every change but messages (in memory, per instance). */
+  structureVersion = 0;
 
   constructor(protected readonly sql: CountingSql) {}
 
   countMessages(direction: "in" | "out", count: number): void {
     this.messages[direction] += count;
+    this.onLoadChange();
+  }
+
+  /** Counts a change of sessions, sockets, rooms or socket.data (the load report recomputes users and rooms only then). */
+  protected structureChanged(): void {
+    this.structureVersion += 1;
     this.onLoadChange();
   }
 
@@ -62,7 +70,7 @@ export class SocketTables {
     this.roomsBySocket.set(row.id, new Set());
     if (this.count !== undefined) this.count += 1;
     if (this.perNamespace) this.perNamespace.set(row.nsp, (this.perNamespace.get(row.nsp) ?? 0) + 1);
-    this.onLoadChange();
+    this.structureChanged();
   }
 
   socket(id: string): SocketRow | null {
@@ -123,7 +131,7 @@ export class SocketTables {
     if (!row || row.data === data) return;
     this.sql.exec("UPDATE sockets SET data = ? WHERE id = ?", data, id);
     row.data = data;
-    this.onLoadChange();
+    this.structureChanged();
   }
 
   deleteSocket(id: string): void {
@@ -144,7 +152,7 @@ export class SocketTables {
     }
     if (deleted && this.count !== undefined) this.count -= 1;
     if (deleted && row && this.perNamespace) this.perNamespace.set(row.nsp, Math.max(0, (this.perNamespace.get(row.nsp) ?? 0) - 1));
-    if (deleted) this.onLoadChange();
+    if (deleted) this.structureChanged();
   }
 
   /** A session created by this instance has no sockets yet: nothing to read. */
@@ -167,7 +175,7 @@ export class SocketTables {
     const added = this.sql.exec("INSERT OR IGNORE INTO socket_rooms (socket_id, room) VALUES (?, ?)", socketId, room).rowsWritten > 0;
     rooms.add(room);
     this.membersByRoom.get(room)?.add(socketId);
-    if (added) this.onLoadChange();
+    if (added) this.structureChanged();
     return added;
   }
 
@@ -177,7 +185,7 @@ export class SocketTables {
     const removed = this.sql.exec("DELETE FROM socket_rooms WHERE socket_id = ? AND room = ?", socketId, room).rowsWritten > 0;
     rooms.delete(room);
     this.membersByRoom.get(room)?.delete(socketId);
-    if (removed) this.onLoadChange();
+    if (removed) this.structureChanged();
     return removed;
   }
 

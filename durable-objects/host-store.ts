@@ -149,7 +149,7 @@ export class HostStore extends SocketTables {
     this.queueSizes.set(sid, { frames: 0, bytes: 0 });
     this.newSessionSockets(sid);
     if (this.sessionTotal !== undefined) this.sessionTotal += 1;
-    this.onLoadChange();
+    this.structureChanged();
   }
 
   session(sid: string): SessionRow | null {
@@ -196,7 +196,7 @@ export class HostStore extends SocketTables {
   markClosing(sid: string, now: number): void {
     const closing = Math.max(now, 1);
     this.update(sid, { closing }, "UPDATE sessions SET closing = ? WHERE sid = ?", closing);
-    this.onLoadChange(); // a closing session is no longer a connection (stats/host-load.ts)
+    this.structureChanged(); // a closing session is no longer a connection (stats/host-load.ts)
   }
 
   recordPong(sid: string, now: number): void {
@@ -249,7 +249,7 @@ export class HostStore extends SocketTables {
     this.sessionRows.delete(sid);
     this.forgetSessionSockets(sid);
     if (deleted && this.sessionTotal !== undefined) this.sessionTotal -= 1;
-    if (deleted) this.onLoadChange();
+    if (deleted) this.structureChanged();
   }
 
   // ── long-polling queue ─────────────────────────────────────

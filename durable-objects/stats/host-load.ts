@@ -19,6 +19,9 @@ import { statsConfigFrom } from "./config";
 import { statsStub } from "./stub";
 import { MAX_IDS_PER_REPORT, type HostLoad } from "./types";
 
+type DistinctUsers = ReturnType<HostStore["distinctUsers"]>;
+type DistinctRooms = ReturnType<HostStore["distinctRooms"]>;
+
 export interface LoadReporterOptions {
   reportMs: number;
   keepaliveMs: number;
@@ -28,6 +31,8 @@ export class HostLoadReporter {
   /** When the pending changes must be reported (null: none; in memory, see the README's staleness note). */
   private dueAt: number | null = null;
   private sending = false;
+  /** Users and rooms as last read, and the store's structure version they were read at. */
+  private distinct: { version: number; users: DistinctUsers; rooms: DistinctRooms } | null = null;
 
   constructor(
     private readonly store: HostStore,
@@ -79,10 +84,16 @@ export class HostLoadReporter {
     this.wake(this.dueAt);
   }
 
-  /** The report: counts from memory, distinct users and rooms from one SQL pass each. */
+  /**
+   * The report: counts from memory; distinct users and rooms from one SQL pass each, only when
+   * sockets, rooms or socket.data changed since they were last read (not for messages alone).
+   */
   private build(now: number, host: string): HostLoad {
-    const users = this.store.distinctUsers(MAX_IDS_PER_REPORT);
-    const rooms = this.store.distinctRooms(MAX_IDS_PER_REPORT);
+    if (this.distinct?.version !== this.store.structureVersion) {
+      const version = this.store.structureVersion;
+      this.distinct = { version, users: this.store.distinctUsers(MAX_IDS_PER_REPORT), rooms: this.store.distinctRooms(MAX_IDS_PER_REPORT) };
+    }
+    const { users, rooms } = this.distinct;
     const messages = { ...this.store.messages };
     this.store.messages.in = 0;
     this.store.messages.out = 0;
