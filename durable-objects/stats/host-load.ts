@@ -59,7 +59,15 @@ export class HostLoadReporter {
     const changed = this.dueAt !== null && now >= this.dueAt;
     const keepalive = this.store.sessionCount() > 0 && (last === null || now - last >= this.options.keepaliveMs);
     if (!changed && !keepalive) return null;
-    const report = this.build(now, host);
+    let report: HostLoad;
+    try {
+      report = this.build(now, host);
+    } catch (error) {
+      // Never in the way of the rest of the alarm (heartbeats, lease renewals): tried again next interval.
+      console.error("edgeio: building the load report failed", error);
+      this.dueAt = now + this.options.reportMs;
+      return null;
+    }
     this.dueAt = null;
     // Written here, in the alarm, never on an event's path.
     this.store.setMeta("stats_reported_at", now);
