@@ -32,6 +32,7 @@ import type { HostReply } from "./cluster/types";
 import { HostAlarm } from "./host-alarm";
 import { HostConflation } from "./cluster/host-conflation";
 import { ConflationStore } from "./conflation-store";
+import { type HostLoadReporter, hostLoadReporter } from "./stats/host-load";
 import { presenceConfigFrom } from "./presence/config";
 import { LeaseRenewal } from "./cluster/lease";
 import { renewLease, roomDirectoryOf } from "./host-rooms";
@@ -65,6 +66,8 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   private readonly registration: HostRegistration; // in the registry of hosts with sockets (shutdown)
   private readonly instanceId = crypto.randomUUID();
   private readonly work = new BilledWork();
+  /** This host's load report to the cluster's stats (stats/host-load.ts), sent from the alarm. */
+  private readonly load: HostLoadReporter;
   /** This host's fan-outs, in order per sender as Socket.IO keeps them (see cluster/sequence.ts). */
   private readonly fanoutChain = new Sequence();
   /** Applies the cluster's operations to this host's sockets (cluster/host-ops.ts). */
@@ -90,9 +93,13 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     this.heartbeatV3 = new Eio3Heartbeat(this.store, this.config, this.engine);
     this.hostAlarm = new HostAlarm(
       ctx.storage,
-      (now) => [...this.heartbeat.dueTimes(now), ...[this.recovery.nextExpiry()].filter((at) => at !== null)],
+      (now) =>
+        [...this.heartbeat.dueTimes(now), this.recovery.nextExpiry(), this.load.alarmAt(now)].filter(
+          (at): at is number => typeof at === "number",
+        ),
       () => this.work.alarmWritten(),
     );
+    this.load = hostLoadReporter(env, this.store, (at) => void this.hostAlarm.advance(at));
     const io = new Server(this);
     this.registration = new HostRegistration(env, this, this.store);
     const parts = () => ({ hostName: this.hostName, store: this.store, rooms: this.rooms, alarm: this.hostAlarm, bridge: this.bridge });
@@ -229,6 +236,8 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
       this.ctx.waitUntil(this.bridge.expireRecoveries(now));
       // The stats counters reach SQLite here, with the heartbeat's own writes: at most once per alarm.
       this.store.flushCounters();
+      const report = this.load.onAlarm(now, this.hostName);
+      if (report) this.ctx.waitUntil(report);
       // Renewed from this alarm, which runs anyway while the host has sessions: no extra wake.
       // Not awaited: the heartbeat's next alarm must not wait for renewal calls.
       if (this.leases.due(now) && !this.renewing) {

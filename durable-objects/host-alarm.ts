@@ -61,6 +61,19 @@ export class HostAlarm {
     return this.pending;
   }
 
+  /**
+   * Moves a set alarm earlier, to `at`; never sets one where none is (whether the host needs an
+   * alarm at all is the heartbeat's and the deadlines' call, made by `schedule`).
+   */
+  async advance(at: number): Promise<void> {
+    if (this.scheduled === undefined) this.scheduled = await this.storage.getAlarm();
+    const current = this.scheduled;
+    if (current === null || current <= at) return;
+    this.scheduled = at;
+    this.onWrite();
+    await setAlarmAt(this.storage, at, current);
+  }
+
   private async compute(): Promise<void> {
     let next: number | null = null;
     for (const at of this.dueTimes(Date.now())) if (next === null || at < next) next = at;

@@ -35,7 +35,25 @@ export class SocketTables {
   /** Sockets per namespace (counted from SQLite once per instance, then kept in step). */
   private perNamespace: Map<string, number> | undefined;
 
+  /** Engine.IO message packets received / sent since the last load report (in memory; stats/host-load.ts takes them). */
+  readonly messages = { in: 0, out: 0 };
+  /** Called when the host's load changes (sessions, sockets, rooms, socket.data, messages): the load reporter listens. */
+  onLoadChange: () => void = () => undefined;
+  /** Bumped on every change but messages (in memory, per instance). */
+  structureVersion = 0;
+
   constructor(protected readonly sql: CountingSql) {}
+
+  countMessages(direction: "in" | "out", count: number): void {
+    this.messages[direction] += count;
+    this.onLoadChange();
+  }
+
+  /** Counts a change of sessions, sockets, rooms or socket.data (the load report recomputes users and rooms only then). */
+  protected structureChanged(): void {
+    this.structureVersion += 1;
+    this.onLoadChange();
+  }
 
   insertSocket(row: SocketRow): void {
     this.sql.exec(
@@ -52,6 +70,7 @@ export class SocketTables {
     this.roomsBySocket.set(row.id, new Set());
     if (this.count !== undefined) this.count += 1;
     if (this.perNamespace) this.perNamespace.set(row.nsp, (this.perNamespace.get(row.nsp) ?? 0) + 1);
+    this.structureChanged();
   }
 
   /** A recovered socket's row moves to its new session (connection-state recovery). */
@@ -127,6 +146,7 @@ export class SocketTables {
     if (!row || row.data === data) return;
     this.sql.exec("UPDATE sockets SET data = ? WHERE id = ?", data, id);
     row.data = data;
+    this.structureChanged();
   }
 
   deleteSocket(id: string): void {
@@ -147,6 +167,7 @@ export class SocketTables {
     }
     if (deleted && this.count !== undefined) this.count -= 1;
     if (deleted && row && this.perNamespace) this.perNamespace.set(row.nsp, Math.max(0, (this.perNamespace.get(row.nsp) ?? 0) - 1));
+    if (deleted) this.structureChanged();
   }
 
   /** A session created by this instance has no sockets yet: nothing to read. */
@@ -169,6 +190,7 @@ export class SocketTables {
     const added = this.sql.exec("INSERT OR IGNORE INTO socket_rooms (socket_id, room) VALUES (?, ?)", socketId, room).rowsWritten > 0;
     rooms.add(room);
     this.membersByRoom.get(room)?.add(socketId);
+    if (added) this.structureChanged();
     return added;
   }
 
@@ -178,7 +200,40 @@ export class SocketTables {
     const removed = this.sql.exec("DELETE FROM socket_rooms WHERE socket_id = ? AND room = ?", socketId, room).rowsWritten > 0;
     rooms.delete(room);
     this.membersByRoom.get(room)?.delete(socketId);
+    if (removed) this.structureChanged();
     return removed;
+  }
+
+  /**
+   * Distinct user ids (`data.user.id`) of this host's sockets: the ids while there are at most
+   * `limit`, else null, and the count. One SQL pass, run by the load report (stats/host-load.ts).
+   */
+  distinctUsers(limit: number): { ids: string[] | null; count: number } {
+    const from = "FROM sockets WHERE json_valid(data) AND json_type(data, '$.user.id') = 'text'";
+    const ids = this.sql.exec<{ id: string }>(`SELECT DISTINCT json_extract(data, '$.user.id') AS id ${from} LIMIT ?`, limit + 1).toArray();
+    if (ids.length <= limit) return { ids: ids.map((row) => row.id), count: ids.length };
+    return {
+      ids: null,
+      count: this.sql.exec<{ n: number }>(`SELECT COUNT(DISTINCT json_extract(data, '$.user.id')) AS n ${from}`).one().n,
+    };
+  }
+
+  /** Distinct rooms per namespace (own-id rooms left out), as `JSON.stringify([nsp, room])` while at most `limit`. */
+  distinctRooms(limit: number): { ids: string[] | null; perNamespace: Map<string, number> } {
+    const from = "FROM socket_rooms r JOIN sockets s ON s.id = r.socket_id WHERE r.room != r.socket_id";
+    const rows = this.sql
+      .exec<{ nsp: string; room: string }>(`SELECT DISTINCT s.nsp AS nsp, r.room AS room ${from} LIMIT ?`, limit + 1)
+      .toArray();
+    const perNamespace = new Map<string, number>();
+    if (rows.length <= limit) {
+      for (const row of rows) perNamespace.set(row.nsp, (perNamespace.get(row.nsp) ?? 0) + 1);
+      return { ids: rows.map((row) => JSON.stringify([row.nsp, row.room])), perNamespace };
+    }
+    const counts = this.sql
+      .exec<{ nsp: string; n: number }>(`SELECT s.nsp AS nsp, COUNT(DISTINCT r.room) AS n ${from} GROUP BY s.nsp`)
+      .toArray();
+    for (const row of counts) perNamespace.set(row.nsp, row.n);
+    return { ids: null, perNamespace };
   }
 
   /**

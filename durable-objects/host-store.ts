@@ -149,6 +149,7 @@ export class HostStore extends SocketTables {
     this.queueSizes.set(sid, { frames: 0, bytes: 0 });
     this.newSessionSockets(sid);
     if (this.sessionTotal !== undefined) this.sessionTotal += 1;
+    this.structureChanged();
   }
 
   session(sid: string): SessionRow | null {
@@ -195,6 +196,7 @@ export class HostStore extends SocketTables {
   markClosing(sid: string, now: number): void {
     const closing = Math.max(now, 1);
     this.update(sid, { closing }, "UPDATE sessions SET closing = ? WHERE sid = ?", closing);
+    this.structureChanged(); // a closing session is no longer a connection (stats/host-load.ts)
   }
 
   recordPong(sid: string, now: number): void {
@@ -247,6 +249,7 @@ export class HostStore extends SocketTables {
     this.sessionRows.delete(sid);
     this.forgetSessionSockets(sid);
     if (deleted && this.sessionTotal !== undefined) this.sessionTotal -= 1;
+    if (deleted) this.structureChanged();
   }
 
   // ── long-polling queue ─────────────────────────────────────

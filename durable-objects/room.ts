@@ -16,7 +16,7 @@
  */
 import { clusterOf, eventOp } from "./cluster/cluster";
 import { matchesPattern } from "./presence/config";
-import { PresenceObject, type PresenceEnv } from "./presence/presence-object";
+import { StatsAggregatorObject, type PresenceEnv } from "./stats/aggregator-object";
 import { fallbackDeviceIdOf, memberIdOf } from "./presence/ids";
 import { jsonBytes, MemberMetaSchema } from "./presence/types";
 import type { JoinResult, MemberMeta, PresenceSnapshot, PresenceUser, RoomScope, RoomStats } from "./presence/types";
@@ -30,7 +30,7 @@ import type { LifecycleHooks } from "./lifecycle/types";
 /** Clock slack between a host and a room: a member that joined this close to a renewal is kept. */
 const RENEWAL_SLACK_MS = 2_000;
 
-export class RoomDO extends PresenceObject {
+export class RoomDO extends StatsAggregatorObject {
   private readonly roomHosts: RoomHosts;
   private readonly calls: Record<string, number> = {};
 

@@ -15,6 +15,7 @@ import { engineCors } from "./cors";
 import { handleEngineRequest } from "./engine-route";
 import { hostName, verifySid } from "../protocol/ids";
 import { mountAppRoutes, mountFeatureRoutes } from "./routes";
+import { statsConfigFrom } from "../durable-objects/stats/config";
 
 export { RoomDO } from "../durable-objects/room";
 export { UserDO } from "../durable-objects/user";
@@ -32,6 +33,9 @@ export type {
   LifecycleEvents,
   LifecycleHooks,
 } from "../durable-objects/lifecycle/types";
+export { clusterStats } from "../durable-objects/stats/stub";
+export { prometheusText } from "../durable-objects/stats/prometheus";
+export type { ClusterStats, HostLoadSummary } from "../durable-objects/stats/types";
 export type { AppHttp, AppOptions, EdgeioApp, Server, Namespace, ParentNamespace, ServerOptions } from "../durable-objects/socketio/server";
 export type { ConnectionStateRecoveryOptions, ExpiredSocket } from "../durable-objects/recovery/options";
 /** Connection-state recovery from vars (RECOVERY_MAX_DISCONNECTION_MS, RECOVERY_SKIP_MIDDLEWARES): `server: (env) => ({ connectionStateRecovery: recoveryOptionFromEnv(env) })`. */
@@ -107,7 +111,11 @@ export function createWorker(app: EdgeioApp) {
         let http = apps.get(env);
         if (!http) {
           // The core's and the app's configuration, checked together so one answer names every bad field.
-          const issues = [...configIssues(() => configFrom(env)), ...configIssues(() => app.validate?.(env))];
+          const issues = [
+            ...configIssues(() => configFrom(env)),
+            ...configIssues(() => statsConfigFrom(env)),
+            ...configIssues(() => app.validate?.(env)),
+          ];
           if (issues.length > 0) {
             console.error(`edgeio: invalid configuration:\n  - ${issues.join("\n  - ")}`);
             return errorResponse(500, "invalid_configuration", "the service's configuration is invalid", issues);

@@ -94,7 +94,10 @@ export class HostOps {
 
   private emit(op: EmitOp, selected: Array<{ id: string; sid: string }>): void {
     // A conflated emit is sent or held by the conflation, which selects again when it sends.
-    if (op.conflate) return this.host.conflation.offer(op);
+    if (op.conflate) {
+      this.host.conflation.offer(op);
+      return;
+    }
     const frames = selected.length > 0 ? this.host.mark(op.frames, op.volatile === true) : op.frames;
     for (const socket of selected) this.host.deliver(socket, frames, op.volatile === true);
   }

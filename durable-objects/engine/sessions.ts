@@ -138,9 +138,10 @@ export class EngineSessions implements SessionControl {
         // A v3 client's ping (over polling, or with data: plain "2" on a WebSocket is answered
         // by the runtime's auto-response). Its time is what the v3 heartbeat checks.
         this.store.recordPong(sid, Date.now());
-        this.send(sid, [encodeText("pong", typeof packet.data === "string" ? packet.data : "")]);
+        this.transmit(sid, [encodeText("pong", typeof packet.data === "string" ? packet.data : "")]);
         return;
       case "message":
+        this.store.countMessages("in", 1);
         this.listener?.onMessage(sid, packet.data ?? "");
         return;
       case "close":
@@ -155,13 +156,19 @@ export class EngineSessions implements SessionControl {
     this.fail(sid, "parse error");
   }
 
-  /** Sends frames to a session on whichever transport it is on now. */
+  /** Sends message frames to a session on whichever transport it is on now (counted for the load report). */
   send(sid: string, frames: WireFrame[], volatile = false): void {
+    if (this.transmit(sid, frames, volatile)) this.store.countMessages("out", frames.length);
+  }
+
+  /** Whether the frames went out (or were queued) on the session's transport. */
+  private transmit(sid: string, frames: WireFrame[], volatile = false): boolean {
     const session = this.store.session(sid);
-    if (!session || session.closing) return;
+    if (!session || session.closing) return false;
     const result =
       session.transport === "websocket" ? this.websocket.send(sid, frames, volatile) : this.polling.send(sid, frames, volatile);
     if (result === "dropped") this.store.bumpMeta("volatile_dropped");
+    return result === "sent";
   }
 
   transportOf(sid: string): TransportName {

@@ -3,7 +3,7 @@
  * end-to-end tests check (acks both ways, binary, rooms, namespaces with auth, disconnects),
  * so it doubles as the test fixture. Run it with `npm run dev:echo`.
  */
-import { defineApp, installClientEventWebhooks, recoveryOptionFromEnv } from "../../worker/edgeio";
+import { clusterStats, defineApp, installClientEventWebhooks, recoveryOptionFromEnv } from "../../worker/edgeio";
 import { installServerApiFixtures } from "./server-api";
 import { installRecoveryFixtures } from "./recovery";
 
@@ -169,5 +169,10 @@ export default defineApp(
   {
     // RECOVERY_MAX_DISCONNECTION_MS > 0 turns connection-state recovery on (off by default).
     server: (env) => ({ connectionStateRecovery: recoveryOptionFromEnv(env) }),
+    // The app's own HTTP route: the cluster's numbers for a monitor (issue 15). It answers
+    // without a key: a real app would protect it.
+    routes: (http) => {
+      http.get("/health/websocket", async (c) => c.json(await clusterStats(c.env)));
+    },
   },
 );

@@ -13,6 +13,8 @@ import { applyInNamespaces } from "../../durable-objects/cluster/namespaces";
 import type { HostOp, Target } from "../../durable-objects/socketio/types";
 import { webhookShards } from "../../durable-objects/webhooks/queue";
 import { announceShutdown } from "../../durable-objects/shutdown";
+import { clusterStats } from "../../durable-objects/stats/stub";
+import { PROMETHEUS_CONTENT_TYPE, prometheusText } from "../../durable-objects/stats/prometheus";
 import { ConfigError } from "../../protocol/config-vars";
 import { authenticate, bearerToken, type Principal } from "./auth";
 import { webhookConfigFrom } from "../../durable-objects/webhooks/config";
@@ -229,6 +231,10 @@ export function apiRoutes() {
     const info = await userStub(c.env, param.value.id).info(param.value.id);
     return c.json({ ...info, id: param.value.id });
   });
+
+  // Cluster metrics: one call to the stats aggregator, none to any host (docs/http-api.md).
+  api.get("/stats", async (c) => c.json(await clusterStats(c.env)));
+  api.get("/metrics", async (c) => c.body(prometheusText(await clusterStats(c.env)), 200, { "Content-Type": PROMETHEUS_CONTENT_TYPE }));
 
   api.get("/webhooks/deliveries", async (c) => {
     const query = parsed(c, deliveriesQuerySchema, c.req.query());

@@ -4,7 +4,8 @@
  * declarations, so the sources stay where the rest of the repository edits them.
  */
 
-// The Worker, the app definition and the Durable Object classes wrangler.toml binds.
+// The Worker, the app definition and the Durable Object classes wrangler.toml binds; with them
+// `clusterStats(env)` (what GET /v1/stats answers, for an app's own health route) and `prometheusText`.
 export * from "../../../worker/edgeio";
 export { default as defaultApp } from "../../../app/default-app";
 export type { EdgeioBindings } from "../../../durable-objects/bindings";
