@@ -22,24 +22,23 @@ import { BilledWork, CountingSql } from "./billed-work";
 import { EngineSessions } from "./engine/sessions";
 import { Heartbeat } from "./engine/heartbeat";
 import { Eio3Heartbeat } from "./engine/heartbeat-v3";
-import { autoResponseOf } from "./engine/framing";
+import { autoResponsePairOf } from "./engine/framing";
 import { clusterOf } from "./cluster/cluster";
 import { clusterCalls } from "./cluster/gather";
 import { HostOps } from "./cluster/host-ops";
-import { Sequence } from "./cluster/sequence";
 import { TestStall } from "./cluster/test-stall";
 import type { HostReply } from "./cluster/types";
 import { HostAlarm } from "./host-alarm";
 import { HostConflation } from "./cluster/host-conflation";
 import { ConflationStore } from "./conflation-store";
 import { type HostLoadReporter, hostLoadReporter } from "./stats/host-load";
-import { presenceConfigFrom } from "./presence/config";
-import { LeaseRenewal } from "./cluster/lease";
-import { renewLease, roomDirectoryOf } from "./host-rooms";
+import { roomDirectoryOf } from "./host-rooms";
+import { HostLeases } from "./host-leases";
+import { HostFanout } from "./host-fanout";
 import { HostRegistration } from "./host-registry";
 import { type ShutdownNotice, tellSockets } from "./shutdown";
 import { ClientBridge } from "./socketio/client-bridge";
-import { RoomMembership, type RoomReport } from "./socketio/room-membership";
+import { RoomMembership } from "./socketio/room-membership";
 import { Server, type EdgeioApp } from "./socketio/server";
 import type { AckCollection, ClusterCalls, DisconnectReason, HostOp, HostRuntime } from "./socketio/types";
 import type { ConnectionStateRecoveryOptions } from "./recovery/options";
@@ -48,7 +47,6 @@ import type { ConnectionHostApi } from "./host-api";
 import { forwardOp, recoveryHostOf, TestRecovery } from "./recovery/host-hooks";
 
 export type { HostStats } from "./host-stats";
-
 export type { ConnectionHostApi } from "./host-api";
 
 export class ConnectionHost extends DurableObject<EdgeioBindings> implements HostRuntime, ConnectionHostApi {
@@ -61,15 +59,14 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   private readonly bridge: ClientBridge;
   private readonly rooms: RoomMembership;
   /** This host's leases on the rooms and namespaces it has sockets in (renewed by the alarm). */
-  private readonly leases: LeaseRenewal<RoomReport>;
-  private renewing = false;
+  private readonly leases: HostLeases;
   private readonly registration: HostRegistration; // in the registry of hosts with sockets (shutdown)
   private readonly instanceId = crypto.randomUUID();
   private readonly work = new BilledWork();
   /** This host's load report to the cluster's stats (stats/host-load.ts), sent from the alarm. */
   private readonly load: HostLoadReporter;
-  /** This host's fan-outs, in order per sender as Socket.IO keeps them (see cluster/sequence.ts). */
-  private readonly fanoutChain = new Sequence();
+  /** This host's own fan-outs, in order per sender (host-fanout.ts). */
+  private readonly fanouts: HostFanout;
   /** Applies the cluster's operations to this host's sockets (cluster/host-ops.ts). */
   private readonly ops: HostOps;
   private readonly conflation: HostConflation; // conflated emits held for this host's sockets
@@ -115,10 +112,13 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     });
     const directory = roomDirectoryOf(env, () => this.hostName);
     this.rooms = new RoomMembership(this.store, (id) => this.bridge.live(id), directory, this.config.limits.roomsPerSocket);
-    this.leases = new LeaseRenewal(presenceConfigFrom(env as unknown as Record<string, unknown>).leaseMs, {
-      lastRenewal: () => this.store.getMeta<number>("lease_renewed_at"),
-      setLastRenewal: (at) => this.store.setMeta("lease_renewed_at", at),
-    });
+    this.leases = new HostLeases(
+      env,
+      this.store,
+      () => this.rooms,
+      this.registration,
+      () => this.hostName,
+    );
     this.engine.listen(this.bridge);
     this.stall = new TestStall(this.config.environment === "test");
     this.conflation = new HostConflation({
@@ -143,11 +143,12 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
       scheduleDeadline: (at, fire) => this.scheduleDeadline(at, fire),
       conflation: this.conflation,
     });
+    this.fanouts = new HostFanout(env, () => this.hostName, this.ops);
     this.cluster = clusterCalls({
       cluster: clusterOf(env),
-      self: this.asLocalHost(),
+      self: this.fanouts.local,
       collectAcks: (host, ackId) => hostStub(env, host).collectAcks(ackId),
-      sequence: this.fanoutChain,
+      sequence: this.fanouts.sequence,
     });
     app.setup(io, env as unknown as Record<string, unknown>);
     this.testRecoveryHook.restore();
@@ -162,14 +163,8 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     return isEio3Host(this.hostName) ? this.heartbeatV3 : this.heartbeatV4;
   }
 
-  /**
-   * PONG_AUTO_RESPONSE=false clears the v4 pair: pongs then reach webSocketMessage like any packet
-   * (no "6" after them, a wake each). A v3 host always keeps its pair: v3 clients' pings need an answer.
-   */
   private setAutoResponse(): void {
-    const { request, response } = autoResponseOf(this.hostName);
-    const auto = this.config.pongAutoResponse || isEio3Host(this.hostName);
-    this.ctx.setWebSocketAutoResponse(auto ? new WebSocketRequestResponsePair(request, response) : undefined);
+    this.ctx.setWebSocketAutoResponse(autoResponsePairOf(this.hostName, this.config.pongAutoResponse));
   }
 
   get maxPendingAcks(): number {
@@ -239,28 +234,10 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
       const report = this.load.onAlarm(now, this.hostName);
       if (report) this.ctx.waitUntil(report);
       // Renewed from this alarm, which runs anyway while the host has sessions: no extra wake.
-      // Not awaited: the heartbeat's next alarm must not wait for renewal calls.
-      if (this.leases.due(now) && !this.renewing) {
-        this.renewing = true;
-        this.ctx.waitUntil(
-          this.renewLeases(now).finally(() => {
-            this.renewing = false;
-          }),
-        );
-      }
+      this.leases.renewIfDue(now, (work) => this.ctx.waitUntil(work));
     } finally {
       await this.hostAlarm.schedule();
     }
-  }
-
-  /** One lease renewal of every room, namespace and user this host has sockets in (cluster/lease.ts). */
-  private async renewLeases(now: number): Promise<void> {
-    const host = this.hostName;
-    this.ctx.waitUntil(this.registration.renew(now)); // never rejects
-    await this.leases.run(now, this.rooms.reports(), async (report) => {
-      const missing = await renewLease(this.env, host, report, now);
-      if (missing.length > 0 && report.kind === "room" && report.room !== null) await this.rooms.rejoin(report.nsp, report.room, missing);
-    });
   }
 
   // ── RPC ────────────────────────────────────────────────────
@@ -341,17 +318,7 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   }
 
   fanout(op: HostOp, options: { local?: boolean } = {}): Promise<void> {
-    const local = { name: this.hostName, apply: (o: HostOp) => this.ops.apply(o) };
-    const cluster = clusterOf(this.env);
-    return this.fanoutChain
-      .run(() => (options.local ? cluster.applyOn([local.name], op, { local }) : cluster.apply(op, { local })))
-      .then(
-        () => undefined,
-        (error: unknown) => {
-          console.error("edgeio: fan-out failed", error);
-          throw error;
-        },
-      );
+    return this.fanouts.run(op, options);
   }
 
   disconnectSocket(socketId: string, reason: DisconnectReason, notifyClient: boolean): void {
@@ -368,18 +335,6 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
 
   scheduleDeadline(deadline: number, fire: () => void): () => void {
     return this.hostAlarm.addDeadline(deadline, fire);
-  }
-
-  /** This host as the cluster calls it directly (its name is known once the Worker first names it). */
-  private asLocalHost() {
-    const host = this;
-    return {
-      get name() {
-        return host.hostName;
-      },
-      apply: (op: HostOp) => this.ops.apply(op),
-      collectAcks: (ackId: string) => this.ops.collectAcks(ackId),
-    };
   }
 }
 

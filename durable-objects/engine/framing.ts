@@ -72,3 +72,13 @@ export function noopPayload(hostName: string): string {
 export function autoResponseOf(hostName: string): { request: string; response: string } {
   return isEio3Host(hostName) ? { request: "2", response: "3" } : { request: "3", response: "6" };
 }
+
+/**
+ * The auto-response pair a host installs. PONG_AUTO_RESPONSE=false clears the v4 pair: pongs then
+ * reach webSocketMessage like any packet (no "6" after them, a wake each). A v3 host always keeps
+ * its pair: v3 clients' pings need an answer.
+ */
+export function autoResponsePairOf(hostName: string, pongAutoResponse: boolean): WebSocketRequestResponsePair | undefined {
+  const { request, response } = autoResponseOf(hostName);
+  return pongAutoResponse || isEio3Host(hostName) ? new WebSocketRequestResponsePair(request, response) : undefined;
+}
