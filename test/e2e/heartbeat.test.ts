@@ -241,6 +241,11 @@ describe("heartbeat with PING_TIMEOUT longer than PING_INTERVAL", () => {
 
 describe("hibernation", () => {
   let service: RunningService;
+  /**
+   * A host reports its load to the cluster stats from its alarm at most STATS_REPORT_MS (500 ms
+   * in the echo app) after a change: that one wake follows the last change, then nothing does.
+   */
+  const statsReportSent = () => sleep(2_000);
   beforeAll(async () => {
     // No pings during the test: only idleness decides whether the host hibernates.
     // Presence leases are checked rarely here: a lease check is an RPC that wakes the host.
@@ -251,6 +256,7 @@ describe("hibernation", () => {
   it("lets an idle WebSocket host hibernate, and the client notices nothing", async () => {
     const idle = await connect(service.url, { transports: ["websocket"] });
     await idle.timeout(3000).emitWithAck("join", "hibernation-room");
+    await statsReportSent();
     const host = hostOf(idle);
     const before = await hostStats(service, host);
     let disconnected = false;
@@ -285,6 +291,7 @@ describe("hibernation", () => {
     // invocation): the host's end costs it nothing while it waits, so it can be evicted.
     const idle = await connect(service.url, { transports: ["polling"] });
     expect(await idle.timeout(3000).emitWithAck("echo", "before")).toBe("before");
+    await statsReportSent();
     const host = hostOf(idle);
     const before = await hostStats(service, host);
     let disconnected = false;
