@@ -6,6 +6,7 @@
  * Systems run one after another, never at the same time, so they do not compete for the CPU.
  */
 import { execSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem, release, type } from "node:os";
 import { resolve } from "node:path";
 import { parseOptions, type BenchOptions, type StartableSystem } from "./lib/options.ts";
@@ -14,6 +15,7 @@ import { sleep } from "./lib/stats.ts";
 import { LoadPool } from "./load/pool.ts";
 import { EmptyResultSchema } from "./load/protocol.ts";
 import { writeReports, type BenchResults, type MachineInfo, type SystemResult } from "./report.ts";
+import { reconnectStorm } from "./reconnect-storm.ts";
 import { broadcastScenario, connectScenario, idleScenario, pollingScenario, rssByProcess } from "./scenarios.ts";
 import { warmUp } from "./warm-up.ts";
 import { countingSelfCheck } from "./counting-check.ts";
@@ -148,6 +150,7 @@ async function main(): Promise<void> {
   const machine = machineInfo();
   const command = `npm run bench${argv.length ? ` -- ${argv.join(" ")}` : ""}`;
   log(`${command} (${machine.nproc} cores, Node ${machine.node})`);
+  if (options.storm) return stormOnly(options, command, machine);
 
   const pool = new LoadPool(options.loadWorkers);
   const systems: SystemResult[] = [];
@@ -190,6 +193,27 @@ async function main(): Promise<void> {
   };
   const written = writeReports(results, resolve(ROOT, options.out), options.dated);
   log(`wrote ${written.join(", ")}`);
+}
+
+/**
+ * `--storm`: only the reconnect storm after a simulated deploy, written to its own JSON file:
+ * with the echo example's pool of 4 hosts (most sockets come back through another host), and with one.
+ */
+async function stormOnly(options: BenchOptions, command: string, machine: MachineInfo): Promise<void> {
+  const runs = [];
+  for (const hostPool of [4, 1]) {
+    log(`reconnect storm: ${options.stormSockets} sockets, ${hostPool} host(s)`);
+    const storm = await reconnectStorm(options.stormSockets, hostPool, log);
+    log(JSON.stringify(storm));
+    runs.push(storm);
+  }
+  machine.loadAverageAtEnd = loadavg();
+  const out = resolve(ROOT, options.out);
+  mkdirSync(out, { recursive: true });
+  const file = resolve(out, options.quick ? "reconnect-storm-quick.json" : "reconnect-storm.json");
+  writeFileSync(file, `${JSON.stringify({ command, finishedAt: new Date().toISOString(), machine, runs }, null, 2)}\n`);
+  log(`wrote ${file}`);
+  if (runs.some((storm) => storm.duplicates > 0 || storm.notBack > 0 || storm.lost > storm.lostCrossHost)) process.exitCode = 1;
 }
 
 main().then(

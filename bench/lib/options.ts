@@ -17,6 +17,9 @@ const intList = z
 const OptionsSchema = z.object({
   quick: z.boolean(),
   selfCheck: z.boolean(),
+  /** Only the reconnect-storm scenario (bench/reconnect-storm.ts), against edgeio under wrangler dev. */
+  storm: z.boolean(),
+  stormSockets: z.coerce.number().int().positive().max(10_000),
   clients: z.coerce.number().int().positive(),
   connectConcurrency: z.coerce.number().int().positive(),
   rooms: intList,
@@ -49,6 +52,7 @@ const DEFAULTS = {
   pollingRounds: "20",
   idleSeconds: "60",
   loadWorkers: "2",
+  stormSockets: "1000",
   systems: SYSTEM_IDS.join(","),
   out: "bench/results",
   edgeioSource: "worktree",
@@ -61,6 +65,7 @@ const QUICK = {
   pollingClients: "10",
   pollingRounds: "5",
   idleSeconds: "5",
+  stormSockets: "200",
 };
 
 type StringKey = keyof typeof DEFAULTS;
@@ -76,6 +81,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
       quick: { type: "boolean" },
       "no-dated": { type: "boolean" },
       "self-check": { type: "boolean" },
+      storm: { type: "boolean" },
       ...Object.fromEntries(stringKeys.map((key) => [flagName(key), { type: "string" as const }])),
     },
   });
@@ -84,6 +90,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
   const raw: Record<string, unknown> = {
     quick,
     selfCheck: flags["self-check"] === true,
+    storm: flags.storm === true,
     dated: !(quick || flags["no-dated"] === true || env.BENCH_NO_DATED === "1"),
   };
   for (const key of stringKeys) {

@@ -20,7 +20,7 @@ export interface RecoveryHostParts {
   readonly store: HostStore;
   readonly rooms: RoomMembership;
   readonly alarm: { schedule(): Promise<void> };
-  readonly bridge: { endRecovery(socketId: string): Promise<void> };
+  readonly bridge: { endRecovery(socketId: string): Promise<void>; closeSession(sid: string, reason: "transport close"): void };
 }
 
 export function recoveryHostOf(host: () => RecoveryHostParts, env: EdgeioBindings, sidSecret: string): RecoveryHost {
@@ -42,6 +42,7 @@ export function recoveryHostOf(host: () => RecoveryHostParts, env: EdgeioBinding
     leaveDirectories: (nsp, socketId, rooms, data) => host().rooms.leaveDirectory(nsp, socketId, [...rooms, null], data),
     scheduleAlarm: () => void host().alarm.schedule(),
     overflowed: (socketId) => void host().bridge.endRecovery(socketId),
+    endStaleSession: (sid) => host().bridge.closeSession(sid, "transport close"),
   };
 }
 

@@ -42,6 +42,8 @@ export interface RecoveryHost {
   scheduleAlarm(): void;
   /** A suspended socket's log would pass its bounds: its recovery ends now. */
   overflowed(socketId: string): void;
+  /** Ends a session its client gave up as a transport close (its sockets are suspended before this returns). */
+  endStaleSession(sid: string): void;
 }
 
 /** host_meta key set once a host has suspended a socket. */
@@ -114,11 +116,12 @@ export class SessionRecovery {
    * place: taken with `takeLocal` once middlewares passed), or taken over from its home host
    * (which asks wherever the socket went). Null: a fresh socket.
    */
-  async resume(nsp: string, auth: unknown): Promise<Resumed | null> {
+  async resume(nsp: string, auth: unknown, sid: string): Promise<Resumed | null> {
     if (!this.enabled || !auth || typeof auth !== "object") return null;
     const named = await verifyPid(this.host.sidSecret, (auth as { pid?: unknown }).pid);
     if (!named) return null;
     const { socketId, home } = named;
+    this.releaseStale(socketId, nsp, sid);
     const suspended = this.store.get(socketId);
     if (suspended) {
       const row = this.host.sockets.socket(socketId);
@@ -161,6 +164,7 @@ export class SessionRecovery {
    */
   async handOver(socketId: string, nsp: string, taker: string): Promise<HandedOver | null> {
     if (!this.enabled) return null;
+    this.releaseStale(socketId, nsp);
     const isHome = taker !== this.host.hostName && this.isHomeOf(socketId);
     const suspended = this.store.get(socketId);
     const row = suspended && this.host.sockets.socket(socketId);
@@ -178,6 +182,19 @@ export class SessionRecovery {
     const taken = await this.host.takeFrom(away, socketId, nsp, taker);
     if (taken && isHome) this.store.setForward(socketId, taker);
     return taken;
+  }
+
+  /**
+   * A socket still live here on another session, named by a valid pid: its client gave that
+   * session up (socket.io-client sends its pid only on a new connection), though this host has
+   * not noticed — a half-open connection not yet timed out, or a restart of the process, which
+   * never reports the close. The old session ends as a transport close, so the socket is
+   * suspended (synchronously) and resumes now.
+   */
+  private releaseStale(socketId: string, nsp: string, sid?: string): void {
+    const row = this.host.sockets.socket(socketId);
+    if (!row || row.nsp !== nsp || row.sid === sid || this.store.isSuspended(socketId)) return;
+    this.host.endStaleSession(row.sid);
   }
 
   /** Ends the windows that are over (forgotten here at once, so each ends exactly once). */

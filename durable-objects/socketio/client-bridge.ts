@@ -210,7 +210,7 @@ export class ClientBridge implements EngineListener {
 
   private async connectSocket(sid: string, handshake: string, namespace: Namespace, nspName: string, auth: unknown): Promise<void> {
     // Connection-state recovery: a `pid` in the auth may bring a dropped socket back (docs/recovery.md).
-    const resumed = await this.recovery.resume(nspName, auth);
+    const resumed = await this.recovery.resume(nspName, auth, sid);
     const socket = new Socket(this.runtime, {
       id: resumed?.socketId ?? (await this.options.mintSocketId()),
       sid,

@@ -12,11 +12,16 @@ export const TRANSPORT_MODES: Array<{ name: string; transports?: string[] }> = [
 export function connect(url: string, options: ClientOptions = {}): Promise<Socket> {
   const socket = io(url, { reconnection: false, forceNew: true, ...options });
   return new Promise((resolve, reject) => {
-    socket.once("connect", () => resolve(socket));
-    socket.once("connect_error", (error) => {
+    const failed = (error: Error) => {
       socket.close();
       reject(error);
+    };
+    // Only the first connect: with `reconnection: true`, a later failed attempt must not close the socket.
+    socket.once("connect", () => {
+      socket.off("connect_error", failed);
+      resolve(socket);
     });
+    socket.once("connect_error", failed);
   });
 }
 

@@ -1,6 +1,6 @@
 /**
  * Starts the real service the way the README does (`wrangler dev`), on a free port with a
- * fresh local state directory, and stops it afterwards. Used by the end-to-end tests and
+ * fresh local state directory (or a given port and directory, to restart it), and stops it afterwards. Used by the end-to-end tests and
  * the benchmarks; `vars` override wrangler.toml [vars] (e.g. faster heartbeats for tests).
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -35,6 +35,11 @@ export interface ServiceOptions {
    */
   environment?: "development" | "test" | "production" | null;
   port?: number;
+  /**
+   * Use this local state directory (`--persist-to`) instead of a fresh one, and keep it on
+   * stop(): a second service started on it (and on the same `port`) is a restart.
+   */
+  stateDir?: string;
   /** How long to wait for "Ready on" (default 60 s; the benchmarks allow more on a loaded machine). */
   readyTimeoutMs?: number;
 }
@@ -54,7 +59,11 @@ const ROOT = resolve(import.meta.dirname, "../..");
 export async function startService(options: ServiceOptions = {}): Promise<RunningService> {
   const port = options.port ?? (await freePort());
   const inspectorPort = await freePort();
-  const state = mkdtempSync(join(tmpdir(), "edgeio-state-"));
+  const state = options.stateDir ?? mkdtempSync(join(tmpdir(), "edgeio-state-"));
+  // A directory the caller gave is the caller's: never deleted here.
+  const removeState = () => {
+    if (options.stateDir === undefined) rmSync(state, { recursive: true, force: true });
+  };
   const config = resolve(ROOT, options.config ?? "examples/echo/wrangler.toml");
   const args = [
     resolve(ROOT, "node_modules/wrangler/bin/wrangler.js"),
@@ -106,7 +115,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
   // A wrangler that did not become ready is stopped, not left running.
   await ready.catch((error: unknown) => {
     child.kill("SIGTERM");
-    rmSync(state, { recursive: true, force: true });
+    removeState();
     throw error;
   });
   const url = `http://127.0.0.1:${port}`;
@@ -135,7 +144,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
         await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
         if (child.exitCode === null) child.kill("SIGKILL");
       }
-      rmSync(state, { recursive: true, force: true });
+      removeState();
     },
   };
 }
