@@ -56,7 +56,25 @@ export async function freePort(): Promise<number> {
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
+/**
+ * A free port is only free until someone binds it: with many services starting at once, another
+ * may take it between `freePort()` and wrangler's bind. Ports chosen here are then chosen again.
+ */
 export async function startService(options: ServiceOptions = {}): Promise<RunningService> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServiceOnce(options);
+    } catch (error) {
+      const message = String(error);
+      // A port the caller fixed is not changed; the inspector port is always chosen here.
+      const chosenPortTaken =
+        /Address already in use/.test(message) && (options.port === undefined || !message.includes(`:${options.port})`));
+      if (!chosenPortTaken || attempt >= 3) throw error;
+    }
+  }
+}
+
+async function startServiceOnce(options: ServiceOptions): Promise<RunningService> {
   const port = options.port ?? (await freePort());
   const inspectorPort = await freePort();
   const state = options.stateDir ?? mkdtempSync(join(tmpdir(), "edgeio-state-"));
