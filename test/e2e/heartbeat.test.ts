@@ -246,6 +246,22 @@ describe("hibernation", () => {
    * in the echo app) after a change: that one wake follows the last change, then nothing does.
    */
   const statsReportSent = () => sleep(2_000);
+
+  /**
+   * The host's stats once the post-change report has gone, and again after a quiet spell long
+   * enough for workerd to evict it (~10 s idle). Asking for stats wakes the host, so look only
+   * after each spell.
+   */
+  async function idleUntilEvicted(host: string): Promise<{ before: HostStats; after: HostStats }> {
+    await statsReportSent();
+    const before = await hostStats(service, host);
+    let after = before;
+    for (let i = 0; i < 3 && after.instanceId === before.instanceId; i++) {
+      await sleep(12_000);
+      after = await hostStats(service, host);
+    }
+    return { before, after };
+  }
   beforeAll(async () => {
     // No pings during the test: only idleness decides whether the host hibernates.
     // Presence leases are checked rarely here: a lease check is an RPC that wakes the host.
@@ -256,19 +272,10 @@ describe("hibernation", () => {
   it("lets an idle WebSocket host hibernate, and the client notices nothing", async () => {
     const idle = await connect(service.url, { transports: ["websocket"] });
     await idle.timeout(3000).emitWithAck("join", "hibernation-room");
-    await statsReportSent();
     const host = hostOf(idle);
-    const before = await hostStats(service, host);
     let disconnected = false;
     idle.on("disconnect", () => (disconnected = true));
-
-    // workerd evicts an object that only holds hibernatable WebSockets after ~10 s idle.
-    // Asking for stats wakes the host, so look only after a long quiet spell.
-    let after = before;
-    for (let i = 0; i < 3 && after.instanceId === before.instanceId; i++) {
-      await sleep(12_000);
-      after = await hostStats(service, host);
-    }
+    const { before, after } = await idleUntilEvicted(host);
     expect(after.instanceId).not.toBe(before.instanceId);
     expect(after.constructions).toBeGreaterThan(before.constructions);
     // Nothing woke it in between: no message, no alarm.
@@ -291,16 +298,10 @@ describe("hibernation", () => {
     // invocation): the host's end costs it nothing while it waits, so it can be evicted.
     const idle = await connect(service.url, { transports: ["polling"] });
     expect(await idle.timeout(3000).emitWithAck("echo", "before")).toBe("before");
-    await statsReportSent();
     const host = hostOf(idle);
-    const before = await hostStats(service, host);
     let disconnected = false;
     idle.on("disconnect", () => (disconnected = true));
-    let after = before;
-    for (let i = 0; i < 3 && after.instanceId === before.instanceId; i++) {
-      await sleep(12_000);
-      after = await hostStats(service, host);
-    }
+    const { before, after } = await idleUntilEvicted(host);
     expect(after.instanceId).not.toBe(before.instanceId);
     expect(after.wakes).toBe(before.wakes);
     // The held GET's channel survived: the next instance answers on it.
