@@ -42,7 +42,7 @@ import { RoomMembership } from "./socketio/room-membership";
 import { Server, type EdgeioApp } from "./socketio/server";
 import type { AckCollection, ClusterCalls, DisconnectReason, HostOp, HostRuntime } from "./socketio/types";
 import type { ConnectionStateRecoveryOptions } from "./recovery/options";
-import { type HandedOver, SessionRecovery } from "./recovery/session-recovery";
+import { type HandedOver, type HandOverPhase, SessionRecovery } from "./recovery/session-recovery";
 import type { ConnectionHostApi } from "./host-api";
 import { forwardOp, recoveryHostOf, TestRecovery } from "./recovery/host-hooks";
 
@@ -101,7 +101,7 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     this.registration = new HostRegistration(env, this, this.store);
     const parts = () => ({ hostName: this.hostName, store: this.store, rooms: this.rooms, alarm: this.hostAlarm, bridge: this.bridge });
     this.recovery = new SessionRecovery(() => io.recovery, sql, recoveryHostOf(parts, env, this.config.sidSecret));
-    this.testRecoveryHook = new TestRecovery(this.config.environment === "test", this.store, io);
+    this.testRecoveryHook = new TestRecovery(this.config.environment === "test", this.store, io, this.recovery.testHold);
     this.bridge = new ClientBridge(io, this, this.store, this.engine, () => this.rooms, {
       namespacesPerSession: this.config.limits.namespacesPerSession,
       mintSocketId: () => mintSocketId(this.config.sidSecret, this.hostName),
@@ -129,8 +129,8 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     this.ops = new HostOps({
       select: (nsp, rooms, except) => this.store.select(nsp, rooms, except),
       // A suspended socket's frames go to its recovery log.
-      deliver: (socket, frames, volatile) =>
-        this.recovery.intercept(socket.id, frames, volatile) || this.engine.send(socket.sid, frames, volatile),
+      deliver: (socket, frames, volatile, op) =>
+        this.recovery.intercept(socket.id, frames, volatile, op) || this.engine.send(socket.sid, frames, volatile),
       mark: (frames, volatile) => this.recovery.mark(frames, volatile),
       forward: (op) => forwardOp(env, this.recovery, op),
       join: (socketId, rooms) => this.rooms.join(socketId, rooms),
@@ -272,9 +272,9 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     });
   }
 
-  takeRecovery(socketId: string, nsp: string, taker: string): Promise<HandedOver | null> {
+  takeRecovery(socketId: string, nsp: string, taker: string, phase?: HandOverPhase): Promise<HandedOver | null> {
     this.work.invoked("rpc");
-    return this.recovery.handOver(socketId, nsp, taker);
+    return this.recovery.handOver(socketId, nsp, taker, phase);
   }
 
   dropRecoveryForward(socketId: string): void {
@@ -287,8 +287,8 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     this.engine.fail(sid, "transport error");
   }
 
-  testRecovery(options: ConnectionStateRecoveryOptions | null): void {
-    this.testRecoveryHook.set(options);
+  testRecovery(options: ConnectionStateRecoveryOptions | null, hold?: boolean): number {
+    return this.testRecoveryHook.set(options, hold);
   }
 
   stats(): HostStats {

@@ -2,7 +2,7 @@
 import type { HostStats } from "./host-stats";
 import type { HostReply } from "./cluster/types";
 import type { ConnectionStateRecoveryOptions } from "./recovery/options";
-import type { HandedOver } from "./recovery/session-recovery";
+import type { HandedOver, HandOverPhase } from "./recovery/session-recovery";
 import type { ShutdownNotice } from "./shutdown";
 import type { AckCollection, HostOp } from "./socketio/types";
 
@@ -18,11 +18,14 @@ export interface ConnectionHostApi {
   stats(): HostStats;
   /** Orderly redeploys: `server:shutdown` to every socket of this host (shutdown.ts). */
   shutdown(notice: ShutdownNotice): Promise<HostReply>;
-  /** Connection-state recovery: hands a suspended socket to the host its client came back through. */
-  takeRecovery(socketId: string, nsp: string, taker: string): Promise<HandedOver | null>;
+  /** Connection-state recovery: hands a suspended socket to the host its client came back through, in two phases. */
+  takeRecovery(socketId: string, nsp: string, taker: string, phase?: HandOverPhase): Promise<HandedOver | null>;
   /** A socket whose id names this host is gone for good on the host it recovered on. */
   dropRecoveryForward(socketId: string): void;
-  /** ENVIRONMENT=test only: end a session as a transport failure would / switch recovery on this host. */
+  /**
+   * ENVIRONMENT=test only: end a session as a transport failure would / switch recovery on this
+   * host (`hold`: hand-overs to it wait between their phases; returns how many wait).
+   */
   testDrop(sid: string): void;
-  testRecovery(options: ConnectionStateRecoveryOptions | null): void;
+  testRecovery(options: ConnectionStateRecoveryOptions | null, hold?: boolean): number;
 }

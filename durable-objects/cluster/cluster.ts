@@ -26,6 +26,7 @@ export interface Cluster {
 export function clusterOf(env: EdgeioBindings): Cluster {
   const call: HostCall = (host, op) => hostStub(env, host).apply(op);
   const applyOn = (hosts: Iterable<string>, op: HostOp, options?: ApplyOptions): Delivery => {
+    stampEmits(op);
     const delivery = startApply(hosts, op, call, options);
     return { results: delivery.results.then((results) => logged(op, results)), settled: delivery.settled };
   };
@@ -52,6 +53,20 @@ export function clusterOf(env: EdgeioBindings): Cluster {
 /** An `emit` of `event` with `args`, encoded once for every host. */
 export function eventOp(target: Target, event: string, ...args: unknown[]): EmitOp {
   return { kind: "emit", target, frames: encodePacket({ type: PacketType.EVENT, nsp: target.nsp, data: [event, ...args] }) };
+}
+
+/** Ids of this isolate's emits: a random prefix and a counter (unique without a UUID per emit). */
+const idPrefix = crypto.randomUUID().slice(0, 13);
+let idCounter = 0;
+
+/**
+ * Gives each emit of `op` an id, the same on every host it reaches, unless it has one: set on
+ * the op object itself, so a batch split per host (worker/api/batch.ts) shares ids. A socket
+ * handed over between hosts during a broadcast gets each emit once by it (recovery/hand-over.ts).
+ */
+function stampEmits(op: HostOp): void {
+  if (op.kind === "emit") op.id ??= `${idPrefix}${(idCounter++).toString(36)}`;
+  else if (op.kind === "batch") for (const emit of op.ops) stampEmits(emit);
 }
 
 /** How many sockets matched on the hosts that answered. */

@@ -41,7 +41,8 @@ export function streamOf(op: EmitOp): string {
 
 /** The emit without its conflation option: what is sent when it is sent. */
 function plainOf(op: EmitOp): EmitOp {
-  return { kind: "emit", target: op.target, frames: op.frames, ...(op.volatile ? { volatile: true } : {}) };
+  const id = op.id === undefined ? {} : { id: op.id };
+  return { kind: "emit", target: op.target, frames: op.frames, ...(op.volatile ? { volatile: true } : {}), ...id };
 }
 
 function bytesOf(op: EmitOp): number {

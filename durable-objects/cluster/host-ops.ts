@@ -11,8 +11,8 @@ import type { AckCollection, DisconnectReason, EmitOp, HostOp, HostReply, Remote
 /** What applying an operation needs from the host (the ConnectionHost provides it). */
 export interface HostOpContext {
   select(nsp: string, rooms: string[], except: string[]): Array<{ id: string; sid: string }>;
-  /** Sends frames to one socket (a suspended one's go to its recovery log). */
-  deliver(socket: { id: string; sid: string }, frames: WireFrame[], volatile: boolean): void;
+  /** Sends frames to one socket (a suspended one's go to its recovery log); `op`: the emit's id, if any. */
+  deliver(socket: { id: string; sid: string }, frames: WireFrame[], volatile: boolean, op?: string): void;
   /** The frames of one emit as this host sends them (with a recovery offset when recovery is on). */
   mark(frames: WireFrame[], volatile: boolean): WireFrame[];
   /** The same operation on the hosts of sockets named by id that recovered elsewhere (recovery forwards). */
@@ -99,7 +99,7 @@ export class HostOps {
       return;
     }
     const frames = selected.length > 0 ? this.host.mark(op.frames, op.volatile === true) : op.frames;
-    for (const socket of selected) this.host.deliver(socket, frames, op.volatile === true);
+    for (const socket of selected) this.host.deliver(socket, frames, op.volatile === true, op.id);
   }
 
   /** The answers gathered for `ackId`, once every socket answered or timed out; then forgotten. */

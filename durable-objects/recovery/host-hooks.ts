@@ -11,6 +11,7 @@ import type { HostStore } from "../host-store";
 import type { RoomMembership } from "../socketio/room-membership";
 import type { Server } from "../socketio/server";
 import type { HostOp, HostReply } from "../socketio/types";
+import type { TestHold } from "./hand-over";
 import type { ConnectionStateRecoveryOptions } from "./options";
 import type { RecoveryHost, SessionRecovery } from "./session-recovery";
 
@@ -33,13 +34,14 @@ export function recoveryHostOf(host: () => RecoveryHostParts, env: EdgeioBinding
     },
     sidSecret,
     // Bounded like every cross-host call: a stuck host costs a fresh socket, not a hung CONNECT.
-    takeFrom: async (name, socketId, nsp, taker) => {
-      const outcome = await withTimeout(hostStub(env, name).takeRecovery(socketId, nsp, taker), DEFAULT_HOST_TIMEOUT_MS);
+    takeFrom: async (name, socketId, nsp, taker, phase) => {
+      const outcome = await withTimeout(hostStub(env, name).takeRecovery(socketId, nsp, taker, phase), DEFAULT_HOST_TIMEOUT_MS);
       if (!outcome.ok) throw new Error(`takeRecovery on ${name}: ${outcome.error}`);
       return outcome.value;
     },
     dropForwardAt: (home, socketId) => hostStub(env, home).dropRecoveryForward(socketId),
-    leaveDirectories: (nsp, socketId, rooms, data) => host().rooms.leaveDirectory(nsp, socketId, [...rooms, null], data),
+    leaveDirectories: (nsp, socketId, rooms, data, untracked) =>
+      host().rooms.leaveDirectory(nsp, socketId, [...rooms, null], data, untracked),
     scheduleAlarm: () => void host().alarm.schedule(),
     overflowed: (socketId) => void host().bridge.endRecovery(socketId),
     endStaleSession: (sid) => host().bridge.closeSession(sid, "transport close"),
@@ -64,16 +66,20 @@ export class TestRecovery {
     private readonly enabled: boolean,
     private readonly store: HostStore,
     private readonly io: Server,
+    private readonly hold: TestHold,
   ) {}
 
   check(): void {
     if (!this.enabled) throw new Error("edgeio: test hooks are only available when ENVIRONMENT=test");
   }
 
-  set(options: ConnectionStateRecoveryOptions | null): void {
+  /** `hold`: hand-overs to this host wait between their phases (until called with false). Returns how many wait. */
+  set(options: ConnectionStateRecoveryOptions | null, hold = false): number {
     this.check();
     this.store.setMeta(META_KEY, options ? JSON.stringify(options) : null);
     this.io.configureRecovery(options ?? undefined);
+    this.hold.set(hold);
+    return this.hold.held;
   }
 
   /** After the app's setup: a switch made before an eviction still holds. */

@@ -11,6 +11,7 @@ import { withOffset } from "../../protocol/socketio-offset";
 import type { CountingSql } from "../billed-work";
 import type { HostStore } from "../host-store";
 import type { Target } from "../socketio/types";
+import { HandOverBuffers, type LoggedPacket, mergeHandOver, TestHold } from "./hand-over";
 import { RECOVERABLE_REASONS, type RecoveryConfig } from "./options";
 import { RecoveryStore, type SuspendedSocket } from "./store";
 
@@ -21,11 +22,21 @@ export interface HandedOver {
   /** `socket.data`, JSON. */
   data: string;
   rooms: string[];
-  packets: WireFrame[][];
+  /** Its log: empty in the first phase (the host keeps logging), all of it in the second. */
+  packets: LoggedPacket[];
 }
 
+/**
+ * A hand-over's phases (docs/recovery.md, "Resuming"): `prepare` reads the socket's state and
+ * leaves it suspended (logging) where it is; `finish` hands its log over and releases it.
+ */
+export type HandOverPhase = "prepare" | "finish";
+
+/** A socket taken over from another host, between the phases: `home` is the host to finish with. */
+export type TakenOver = { local: false; home: string } & HandedOver;
+
 /** A socket about to resume: here (`local`: its rows are still this host's) or taken over. */
-export type Resumed = { local: true; socketId: string; data: string; rooms: string[] } | ({ local: false } & HandedOver);
+export type Resumed = { local: true; socketId: string; data: string; rooms: string[] } | TakenOver;
 
 /** What recovery needs from its host (the ConnectionHost provides it). */
 export interface RecoveryHost {
@@ -33,11 +44,11 @@ export interface RecoveryHost {
   readonly sidSecret: string;
   readonly sockets: HostStore;
   /** Another host's `takeRecovery` (RPC). */
-  takeFrom(host: string, socketId: string, nsp: string, taker: string): Promise<HandedOver | null>;
+  takeFrom(host: string, socketId: string, nsp: string, taker: string, phase: HandOverPhase): Promise<HandedOver | null>;
   /** Tells a socket's home host that the socket is gone for good (RPC, best effort). */
   dropForwardAt(home: string, socketId: string): Promise<void>;
   /** A socket left its rooms and namespace for good (the directories are told). */
-  leaveDirectories(nsp: string, socketId: string, rooms: string[], data: unknown): Promise<void>;
+  leaveDirectories(nsp: string, socketId: string, rooms: string[], data: unknown, untracked?: boolean): Promise<void>;
   /** The host's one alarm must fire by the earliest window end. */
   scheduleAlarm(): void;
   /** A suspended socket's log would pass its bounds: its recovery ends now. */
@@ -54,6 +65,10 @@ export class SessionRecovery {
   /** Offsets: unique per host instance and increasing (the client only echoes the last one). */
   private readonly epoch = Date.now().toString(36);
   private counter = 0;
+  /** ENVIRONMENT=test: hand-overs may wait between their phases (set through TestRecovery only). */
+  readonly testHold = new TestHold();
+  /** Live packets of sockets being handed over to this host (between the phases). */
+  private readonly handIns = new HandOverBuffers();
 
   constructor(
     private readonly config: () => RecoveryConfig | null,
@@ -76,8 +91,9 @@ export class SessionRecovery {
     return this.enabled && RECOVERABLE_REASONS.has(reason);
   }
 
+  /** Suspended here, or being handed over to this host (not live yet either way). */
   isSuspended(socketId: string): boolean {
-    return this.enabled && this.store.isSuspended(socketId);
+    return this.enabled && (this.handIns.has(socketId) || this.store.isSuspended(socketId));
   }
 
   pidOf(socketId: string): Promise<string | undefined> {
@@ -104,10 +120,13 @@ export class SessionRecovery {
    * packets are dropped, as for a slow client. On overflow the socket's recovery ends at once
    * (its client will get a fresh socket).
    */
-  intercept(socketId: string, frames: WireFrame[], volatile: boolean): boolean {
+  intercept(socketId: string, frames: WireFrame[], volatile: boolean, op?: string): boolean {
     const config = this.config();
-    if (!config || !this.store.isSuspended(socketId)) return false;
-    if (!volatile && !this.store.append(socketId, frames, config)) this.host.overflowed(socketId);
+    if (!config) return false;
+    // Being handed over to this host: held until the other host's log comes, merged by `op`.
+    if (this.handIns.has(socketId)) return volatile || this.handIns.hold(socketId, frames, op, config);
+    if (!this.store.isSuspended(socketId)) return false;
+    if (!volatile && !this.store.append(socketId, { frames, op }, config)) this.host.overflowed(socketId);
     return true;
   }
 
@@ -128,16 +147,60 @@ export class SessionRecovery {
       if (!row || suspended.nsp !== nsp || suspended.expires_at <= Date.now()) return null;
       return { local: true, socketId, data: row.data, rooms: this.host.sockets.roomsOf(socketId).filter((room) => room !== socketId) };
     }
+    // First phase: the socket's state; it stays suspended (and logged) where it is.
+    const taken = await this.takeAt(home, socketId, nsp, "prepare");
+    return taken ? { local: false, home, ...taken } : null;
+  }
+
+  /** `takeRecovery` on `home` (this host's own when it is home); null when it fails: a fresh socket, never a hung CONNECT. */
+  private takeAt(home: string, socketId: string, nsp: string, phase: HandOverPhase): Promise<HandedOver | null> {
     const self = this.host.hostName;
-    // A host that fails or is unreachable means a fresh socket, never a hung CONNECT.
-    const taken = await (home === self ? this.handOver(socketId, nsp, self) : this.host.takeFrom(home, socketId, nsp, self)).catch(
-      (error: unknown) => {
-        console.error(`edgeio: recovery of ${socketId} through ${home} failed`, error);
-        return null;
-      },
-    );
-    if (taken && home === this.host.hostName) this.store.dropForward(socketId);
-    return taken ? { local: false, ...taken } : null;
+    const taking = home === self ? this.handOver(socketId, nsp, self, phase) : this.host.takeFrom(home, socketId, nsp, self, phase);
+    return taking.catch((error: unknown) => {
+      console.error(`edgeio: recovery of ${socketId} through ${home} failed (${phase})`, error);
+      return null;
+    });
+  }
+
+  /** A socket taken over is stored here now: what it is sent is held from now on. */
+  beginHandIn(socketId: string): void {
+    this.handIns.start(socketId);
+  }
+
+  /** Second phase, once the socket is in its rooms here: the other host's log (it lets the socket go); null: failed. */
+  async finishHandIn(taken: TakenOver): Promise<LoggedPacket[] | null> {
+    await this.testHold.pass();
+    const finished = await this.takeAt(taken.home, taken.socketId, taken.nsp, "finish");
+    if (finished && taken.home === this.host.hostName) this.store.dropForward(taken.socketId);
+    return finished?.packets ?? null;
+  }
+
+  /**
+   * Ends the holding (synchronously, right before the CONNECT reply is sent): the other host's
+   * log then what was held here and not in it. Null: the hand-over failed, or what was held
+   * passed the log's bounds.
+   */
+  endHandIn(socketId: string, logged: LoggedPacket[] | null): LoggedPacket[] | null {
+    const held = this.handIns.stop(socketId);
+    return logged && held && mergeHandOver(logged, held);
+  }
+
+  /** A hand-over that failed after the socket was stored here: it goes (the rooms only listed this host for it). */
+  async abandonHandIn(socketId: string, nsp: string): Promise<void> {
+    this.handIns.stop(socketId);
+    this.store.forget(socketId);
+    const row = this.host.sockets.socket(socketId);
+    if (!row) return;
+    const rooms = this.host.sockets.roomsOf(socketId);
+    this.host.sockets.deleteSocket(socketId);
+    await this.host.leaveDirectories(nsp, socketId, rooms, JSON.parse(row.data), true);
+  }
+
+  /** The client of a socket handed in left during the hand-over and the socket was suspended here: its log. */
+  relog(socketId: string, packets: LoggedPacket[]): void {
+    const config = this.config();
+    if (!config) return;
+    if (!packets.every((packet) => this.store.append(socketId, packet, config))) this.host.overflowed(socketId);
   }
 
   /**
@@ -145,42 +208,46 @@ export class SessionRecovery {
    * with packets that were queued for the client when its transport dropped, and it may have
    * received some of those (Socket.IO's offset semantics).
    */
-  since(packets: WireFrame[][], offset: unknown): WireFrame[][] {
+  since(packets: LoggedPacket[], offset: unknown): LoggedPacket[] {
     if (typeof offset !== "string") return packets;
     const needle = `,${JSON.stringify(offset)}]`;
-    const index = packets.findIndex(([frame]) => typeof frame === "string" && frame.endsWith(needle));
+    const index = packets.findIndex(({ frames: [frame] }) => typeof frame === "string" && frame.endsWith(needle));
     return index < 0 ? packets : packets.slice(index + 1);
   }
 
-  /** The missed packets of a socket resuming here; null if its window ended meanwhile. */
-  takeLocal(socketId: string): WireFrame[][] | null {
-    return this.store.take(socketId)?.packets ?? null;
+  /** The missed packets of a socket resuming here, after the client's `offset`; null if its window ended meanwhile. */
+  takeLocal(socketId: string, offset: unknown): WireFrame[][] | null {
+    const packets = this.store.take(socketId)?.packets;
+    return packets ? this.since(packets, offset).map((packet) => packet.frames) : null;
   }
 
   /**
    * `takeRecovery` (RPC, and the home host's own resume): hands a suspended socket over to
-   * `taker` and forgets it here; the home host relays to wherever the socket went, and keeps
-   * a forward to the taker.
+   * `taker` in two phases. `prepare` only reads it: it stays suspended here, in its rooms, and
+   * its log grows, so a taker that never finishes loses nothing. `finish` hands the log over
+   * and forgets it here. The home host relays both to wherever the socket went, and on
+   * `finish` keeps a forward to the taker.
    */
-  async handOver(socketId: string, nsp: string, taker: string): Promise<HandedOver | null> {
+  async handOver(socketId: string, nsp: string, taker: string, phase: HandOverPhase = "finish"): Promise<HandedOver | null> {
     if (!this.enabled) return null;
-    this.releaseStale(socketId, nsp);
+    if (phase === "prepare") this.releaseStale(socketId, nsp);
     const isHome = taker !== this.host.hostName && this.isHomeOf(socketId);
     const suspended = this.store.get(socketId);
     const row = suspended && this.host.sockets.socket(socketId);
     if (suspended && row && suspended.nsp === nsp && suspended.expires_at > Date.now()) {
       const rooms = this.host.sockets.roomsOf(socketId).filter((room) => room !== socketId);
+      if (phase === "prepare") return { socketId, nsp, data: row.data, rooms, packets: [] };
       const packets = this.store.take(socketId)?.packets ?? [];
       this.host.sockets.deleteSocket(socketId);
       if (isHome) this.store.setForward(socketId, taker);
-      // Left before the taker joins: a tracked presence member is keyed by socket id.
+      // Left before the taker adds its presence member (keyed by socket id); the taker is in the rooms already.
       await this.host.leaveDirectories(nsp, socketId, rooms, JSON.parse(row.data));
       return { socketId, nsp, data: row.data, rooms, packets };
     }
     const away = this.isHomeOf(socketId) ? this.store.forwardOf(socketId) : undefined;
     if (!away || away === taker || away === this.host.hostName) return null;
-    const taken = await this.host.takeFrom(away, socketId, nsp, taker);
-    if (taken && isHome) this.store.setForward(socketId, taker);
+    const taken = await this.host.takeFrom(away, socketId, nsp, taker, phase);
+    if (taken && isHome && phase === "finish") this.store.setForward(socketId, taker);
     return taken;
   }
 

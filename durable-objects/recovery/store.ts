@@ -6,8 +6,8 @@
  * Read once per instance, then kept in memory and written through.
  */
 import { base64ToBytes, bytesToBase64 } from "../../protocol/base64";
-import type { WireFrame } from "../../protocol/engine-codec";
 import type { CountingSql } from "../billed-work";
+import type { LoggedPacket } from "./hand-over";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS recovery_sockets (
@@ -40,6 +40,8 @@ export interface SuspendedSocket {
 }
 
 type StoredFrame = string | { b: string };
+/** A log row's `frames`: the frames alone (rows written before emits had ids), or with the emit's id. */
+type StoredPacket = StoredFrame[] | { o: string; f: StoredFrame[] };
 
 export class RecoveryStore {
   private suspendedCache: Map<string, SuspendedSocket> | undefined;
@@ -86,13 +88,12 @@ export class RecoveryStore {
     this.suspended.set(socketId, row);
   }
 
-  /** Appends one missed packet; false (nothing written) when it would pass a bound. */
-  append(socketId: string, frames: WireFrame[], bounds: { maxPackets: number; maxBytes: number }): boolean {
+  /** Appends one missed packet (`op`: its emit's id); false (nothing written) when it would pass a bound. */
+  append(socketId: string, { frames, op }: LoggedPacket, bounds: { maxPackets: number; maxBytes: number }): boolean {
     const row = this.suspended.get(socketId);
     if (!row) return false;
-    const text = JSON.stringify(
-      frames.map((frame): StoredFrame => (typeof frame === "string" ? frame : { b: bytesToBase64(new Uint8Array(frame)) })),
-    );
+    const stored = frames.map((frame): StoredFrame => (typeof frame === "string" ? frame : { b: bytesToBase64(new Uint8Array(frame)) }));
+    const text = JSON.stringify(op === undefined ? stored : ({ o: op, f: stored } satisfies StoredPacket));
     if (row.packets + 1 > bounds.maxPackets || row.bytes + text.length > bounds.maxBytes) return false;
     this.sql.exec("INSERT INTO recovery_log (socket_id, frames) VALUES (?, ?)", socketId, text);
     row.packets += 1;
@@ -102,14 +103,17 @@ export class RecoveryStore {
   }
 
   /** The socket's missed packets in order; they and its recovery row are deleted. */
-  take(socketId: string): { suspended: SuspendedSocket; packets: WireFrame[][] } | null {
+  take(socketId: string): { suspended: SuspendedSocket; packets: LoggedPacket[] } | null {
     const suspended = this.suspended.get(socketId);
     if (!suspended) return null;
     const rows = this.sql.exec<{ frames: string }>("SELECT frames FROM recovery_log WHERE socket_id = ? ORDER BY seq", socketId).toArray();
     this.forget(socketId);
-    const packets = rows.map((row) =>
-      (JSON.parse(row.frames) as StoredFrame[]).map((frame) => (typeof frame === "string" ? frame : base64ToBytes(frame.b).slice().buffer)),
-    );
+    const packets = rows.map((row): LoggedPacket => {
+      const stored = JSON.parse(row.frames) as StoredPacket;
+      const [frames, op] = Array.isArray(stored) ? [stored, undefined] : [stored.f, stored.o];
+      const decoded = frames.map((frame) => (typeof frame === "string" ? frame : base64ToBytes(frame.b).slice().buffer));
+      return op === undefined ? { frames: decoded } : { op, frames: decoded };
+    });
     return { suspended, packets };
   }
 

@@ -11,6 +11,7 @@ import { authFromHandshakeQuery, connectErrorDataV4, connectPacketV4, parseConne
 import type { LimitName } from "../engine/limits";
 import type { HostStore, SocketRow } from "../host-store";
 import type { CloseFrame, CloseReason, EngineListener, HandshakeRecord } from "../engine/types";
+import { HandIn } from "../recovery/hand-in";
 import type { SessionRecovery } from "../recovery/session-recovery";
 import { authOf, childKey, describeStored, handshakeOf, isV4Protocol } from "./handshake";
 import { SocketExit } from "./socket-exit";
@@ -49,6 +50,7 @@ export class ClientBridge implements EngineListener {
   private readonly connecting = new Map<string, Set<string>>();
   private readonly exit: SocketExit;
   private readonly recovery: SessionRecovery;
+  private readonly handIn: HandIn;
 
   constructor(
     private readonly io: Server,
@@ -59,6 +61,7 @@ export class ClientBridge implements EngineListener {
     private readonly options: BridgeOptions,
   ) {
     this.recovery = options.recovery;
+    this.handIn = new HandIn(options.recovery, store, rooms, options.registerSocket);
     this.exit = new SocketExit({
       io,
       store,
@@ -225,7 +228,7 @@ export class ClientBridge implements EngineListener {
     const skip = resumed !== null && this.io.recovery?.skipMiddlewares === true;
     const failure = skip ? null : await runMiddlewares(namespace.middlewares, socket);
     const v4Protocol = isV4Protocol(handshake);
-    // Refused or gone: a socket suspended here stays suspended for its window (one taken over is lost).
+    // Refused or gone: a socket suspended here, or on the host it is taken from, stays suspended for its window.
     if (!this.store.session(sid)) return;
     if (failure) {
       const data: { message: string; data?: unknown } = { message: failure.message };
@@ -236,14 +239,15 @@ export class ClientBridge implements EngineListener {
     }
 
     const pid = v4Protocol ? undefined : await this.recovery.pidOf(socket.id);
-    // From here to the CONNECT and missed packets of a resumed socket, no await: nothing sent in between is lost or reordered.
-    const logged = resumed?.local ? this.recovery.takeLocal(resumed.socketId) : (resumed?.packets ?? []);
-    const packets = logged && this.recovery.since(logged, authOf(auth).offset);
-    if (!packets) return this.connectSocket(sid, handshake, namespace, nspName, { ...authOf(auth), pid: undefined });
     const [authJson, dataJson] = [JSON.stringify(socket.handshake.auth), JSON.stringify(socket.data ?? {})];
     const stored = { id: socket.id, sid, nsp: nspName, auth: authJson, data: dataJson };
+    // Taken over from another host: stored and in its rooms here before that host lets it go (recovery/hand-in.ts).
+    const handedIn = resumed?.local === false ? await this.handIn.run(resumed, stored, authOf(auth).offset) : [];
+    // From here to the CONNECT and missed packets of a resumed socket, no await: nothing sent in between is lost or reordered.
+    const packets = resumed?.local ? this.recovery.takeLocal(resumed.socketId, authOf(auth).offset) : handedIn;
+    if (!packets) return this.connectSocket(sid, handshake, namespace, nspName, { ...authOf(auth), pid: undefined });
     if (resumed?.local) this.store.rebindSocket(stored);
-    else this.store.insertSocket({ ...stored, connected_at: Date.now() });
+    else if (!resumed) this.store.insertSocket({ ...stored, connected_at: Date.now() });
     // The child's parent, so that a host rebuilt after an eviction can rebuild the child.
     if (namespace.parent) this.store.setMeta(childKey(nspName), namespace.parent.index);
     this.store.clearConnectDeadline(sid);
@@ -256,10 +260,10 @@ export class ClientBridge implements EngineListener {
       this.replays.set(socket.id, new Promise<void>((resolve) => (opened = resolve)));
       for (const frames of [encodePacket(connect), ...packets]) this.engine.send(sid, frames);
     }
-    // Registered before the client hears "connected", so it misses no broadcast after that.
-    await this.options.registerSocket(nspName, socket.id);
-    // A socket taken over from another host joins its rooms here (directories included).
-    if (resumed && !resumed.local) await this.rooms().join(socket.id, resumed.rooms).catch(logRejoin(socket.id));
+    // Registered before the client hears "connected", so it misses no broadcast after that (a hand-in was already).
+    if (resumed?.local !== false) await this.options.registerSocket(nspName, socket.id);
+    // Taken over: its presence memberships, now that the other host left them (keyed by socket id).
+    if (resumed?.local === false) await Promise.all(resumed.rooms.map((room) => this.rooms().rejoin(nspName, room, [socket.id])));
     if (!resumed) this.engine.send(sid, encodePacket(connect));
     await this.runConnectionListeners(socket).finally(() => {
       this.replays.delete(socket.id);
@@ -342,8 +346,4 @@ export class ClientBridge implements EngineListener {
   endRecovery(socketId: string): Promise<void> {
     return this.exit.finalize(socketId, "overflow");
   }
-}
-
-function logRejoin(socketId: string) {
-  return (error: unknown) => console.error(`edgeio: recovered socket ${socketId} could not rejoin every room`, error);
 }

@@ -48,7 +48,8 @@ export class RoomMembership {
     private readonly roomsPerSocket: number,
   ) {}
 
-  async join(socketId: string, rooms: string[]): Promise<void> {
+  /** `untracked`: the rooms only list this host (a socket handed over: its presence member is another host's until then). */
+  async join(socketId: string, rooms: string[], untracked = false): Promise<void> {
     const row = this.store.socket(socketId);
     if (!row) return;
     const data = this.live(socketId)?.data ?? JSON.parse(row.data);
@@ -65,7 +66,7 @@ export class RoomMembership {
     }
     const added = allowed.filter((room) => this.store.addRoom(socketId, room));
     for (const room of added) this.live(socketId)?.rooms.add(room);
-    const tracked = this.directory.tracksSocket(data);
+    const tracked = !untracked && this.directory.tracksSocket(data);
     // Edges are decided now, synchronously, so two joins racing on this host cannot both be "first".
     const calls = added
       .filter((room) => room !== socketId)
@@ -116,10 +117,10 @@ export class RoomMembership {
   /**
    * Tells the rooms the socket left these rooms (null: its namespace), after the host's record
    * no longer has it: tracked sockets one by one, others only on this host's last-socket edge.
-   * Failures are logged, not thrown (the lease renewal repairs the rooms).
+   * Failures are logged, not thrown (the lease renewal repairs the rooms). `untracked`: as joined so.
    */
-  async leaveDirectory(nsp: string, socketId: string, rooms: Array<string | null>, data: unknown): Promise<void> {
-    const tracked = this.directory.tracksSocket(data);
+  async leaveDirectory(nsp: string, socketId: string, rooms: Array<string | null>, data: unknown, untracked = false): Promise<void> {
+    const tracked = !untracked && this.directory.tracksSocket(data);
     await Promise.all(
       rooms
         .filter((room) => room !== socketId)

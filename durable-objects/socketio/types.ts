@@ -45,6 +45,8 @@ export interface EmitOp {
   target: Target;
   frames: WireFrame[];
   volatile?: boolean;
+  /** One id for every host the emit reaches (cluster.ts sets it): a recovery hand-over delivers each emit once by it. */
+  id?: string;
   conflate?: ConflateOption & { event: string };
 }
 

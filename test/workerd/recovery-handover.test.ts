@@ -1,0 +1,106 @@
+/**
+ * Recovery through another host is lossless (docs/recovery.md, "Resuming"): a socket's rooms
+ * receive broadcasts while the host the client came back through takes the socket over from
+ * its home. The ENVIRONMENT=test hold stops hand-overs to that host between their phases, so
+ * the test emits exactly then; every packet must arrive once, in order, after the CONNECT reply.
+ */
+import { env, runInDurableObject, SELF } from "cloudflare:test";
+import { afterEach, describe, expect, it } from "vitest";
+import { connectNamespace, emitWithAck, type Frame, hostOf, nextEvent, onHost, WebSocketSession } from "./engine-client";
+import { connectInWorker } from "./in-worker-client";
+
+const HOSTS = ["local:0", "local:1", "local:2", "local:3"];
+const stubOf = (host: string) => env.CONNECTION_HOST.get(env.CONNECTION_HOST.idFromName(host));
+const WINDOW = { maxDisconnectionDuration: 30_000 };
+
+/** Recovery on (or off) on every host; `holdOn`: hand-overs to that host wait between their phases. */
+async function setRecovery(on: boolean, holdOn?: string): Promise<void> {
+  await Promise.all(HOSTS.map((host) => stubOf(host).testRecovery(on ? WINDOW : null, host === holdOn)));
+}
+
+afterEach(() => setRecovery(false));
+
+async function until(check: () => boolean | Promise<boolean>, what: string, ms = 8000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** The values of the "tick" events a connection received, in order. */
+function ticksOf(log: Frame[]): unknown[] {
+  return log.flatMap((frame) => (typeof frame === "string" && frame.startsWith('42["tick"') ? [JSON.parse(frame.slice(2))[1]] : []));
+}
+
+/** Packets a host keeps for its suspended sockets (its SQLite, read in the object). */
+function loggedOn(host: string): Promise<number> {
+  return runInDurableObject(stubOf(host), (_instance, state) => {
+    const tables = state.storage.sql.exec("SELECT name FROM sqlite_master WHERE name = 'recovery_log'").toArray();
+    return tables.length === 0 ? 0 : (state.storage.sql.exec("SELECT COUNT(*) AS n FROM recovery_log").one().n as number);
+  });
+}
+
+async function dropSession(sid: string): Promise<void> {
+  const response = await SELF.fetch(`http://edgeio.test/_edgeio/test/drop?sid=${encodeURIComponent(sid)}`, { method: "POST" });
+  expect(response.status).toBe(200);
+}
+
+describe("recovery hand-over between hosts", () => {
+  it("delivers what the socket's room is sent during the hand-over once, in order", async () => {
+    await setRecovery(true);
+    const room = `handover-${crypto.randomUUID()}`;
+    const sender = await connectInWorker("/", { mode: "websocket" });
+    // The socket to recover, on its home host, in `room`, with an offset (it saw tick 0).
+    const first = await WebSocketSession.handshake();
+    const reply = JSON.parse((await connectNamespace(first, "/")).slice(2)) as { sid: string; pid: string };
+    const { sid: id, pid } = reply;
+    const home = hostOf(id);
+    await emitWithAck(first, ["join", room]);
+    sender.emit("to-room", room, "tick", 0);
+    const offset = (await nextEvent(first, "tick")).at(-1);
+    await dropSession(first.sid);
+    sender.emit("to-room", room, "tick", 1);
+    await until(async () => (await loggedOn(home)) === 1, "tick 1 in the home's log");
+
+    // The client comes back through another host, which also has a witness socket in the room:
+    // the witness shows when that host has applied a broadcast.
+    const conn = await onHost(
+      HOSTS.find((host) => host !== home)!,
+      () => WebSocketSession.handshake(),
+      (c) => c.close(),
+    );
+    const taker = hostOf(conn.sid);
+    const witness = await onHost(
+      taker,
+      () => WebSocketSession.handshake(),
+      (c) => c.close(),
+    );
+    await connectNamespace(witness, "/");
+    await emitWithAck(witness, ["join", room]);
+    await setRecovery(true, taker);
+    const connected = connectNamespace(conn, "/", { pid, offset });
+    await until(async () => (await stubOf(taker).testRecovery(WINDOW, true)) === 1, "the hand-over held between its phases");
+
+    // Sent while both hosts may have the socket: the home logging it, the taker in its rooms.
+    for (const n of [2, 3, 4]) sender.emit("to-room", room, "tick", n);
+    await until(() => ticksOf(witness.inbox.log).includes(4), "the taker applied tick 4");
+    // Tick 4 started only once ticks 2 and 3 had settled on every host (one sender's order).
+    await setRecovery(true); // releases the hand-over
+
+    expect(JSON.parse((await connected).slice(2))).toEqual({ sid: id, pid });
+    sender.emit("to-room", room, "tick", 5); // live, after the hand-over
+    await until(() => ticksOf(conn.inbox.log).includes(5), "tick 5");
+    await emitWithAck(conn, ["echo", "settled"]); // anything late would have come by now
+    expect(ticksOf(conn.inbox.log)).toEqual([1, 2, 3, 4, 5]);
+    // The home handed everything over.
+    expect(await loggedOn(home)).toBe(0);
+    const rowsAtHome = await runInDurableObject(
+      stubOf(home),
+      (_instance, state) => state.storage.sql.exec("SELECT COUNT(*) AS n FROM sockets WHERE id = ?", id).one().n,
+    );
+    expect(rowsAtHome).toBe(0);
+    for (const c of [conn, witness]) c.close();
+    sender.close();
+  }, 60_000);
+});
