@@ -55,8 +55,8 @@ export function eventOp(target: Target, event: string, ...args: unknown[]): Emit
   return { kind: "emit", target, frames: encodePacket({ type: PacketType.EVENT, nsp: target.nsp, data: [event, ...args] }) };
 }
 
-/** Ids of this isolate's emits: a random prefix and a counter (unique without a UUID per emit). */
-const idPrefix = crypto.randomUUID().slice(0, 13);
+/** Ids of this isolate's emits: a random prefix (drawn at first use: not in global scope) and a counter. */
+let idPrefix: string | undefined;
 let idCounter = 0;
 
 /**
@@ -65,8 +65,10 @@ let idCounter = 0;
  * handed over between hosts during a broadcast gets each emit once by it (recovery/hand-over.ts).
  */
 function stampEmits(op: HostOp): void {
-  if (op.kind === "emit") op.id ??= `${idPrefix}${(idCounter++).toString(36)}`;
-  else if (op.kind === "batch") for (const emit of op.ops) stampEmits(emit);
+  if (op.kind === "batch") for (const emit of op.ops) stampEmits(emit);
+  if (op.kind !== "emit" || op.id !== undefined) return;
+  idPrefix ??= crypto.randomUUID().slice(0, 13);
+  op.id = `${idPrefix}${(idCounter++).toString(36)}`;
 }
 
 /** How many sockets matched on the hosts that answered. */
