@@ -4,7 +4,8 @@
  * its home. The ENVIRONMENT=test hold stops hand-overs to that host between their phases, so
  * the test emits exactly then; every packet must arrive once, in order, after the CONNECT reply.
  */
-import { env, runInDurableObject, SELF } from "cloudflare:test";
+import { env, evictDurableObject, runInDurableObject, SELF } from "cloudflare:test";
+import type { Socket } from "socket.io-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { connectNamespace, emitWithAck, type Frame, hostOf, nextEvent, onHost, WebSocketSession } from "./engine-client";
 import { connectInWorker } from "./in-worker-client";
@@ -46,36 +47,39 @@ async function dropSession(sid: string): Promise<void> {
   expect(response.status).toBe(200);
 }
 
+/** A socket on its home host, in `room`, that saw tick 0 (so it has an offset), dropped; tick 1 is in its home's log. */
+async function suspendedInRoom(room: string, sender: Socket) {
+  const first = await WebSocketSession.handshake();
+  const { sid: id, pid } = JSON.parse((await connectNamespace(first, "/")).slice(2)) as { sid: string; pid: string };
+  const home = hostOf(id);
+  await emitWithAck(first, ["join", room]);
+  sender.emit("to-room", room, "tick", 0);
+  const offset = (await nextEvent(first, "tick")).at(-1);
+  await dropSession(first.sid);
+  sender.emit("to-room", room, "tick", 1);
+  await until(async () => (await loggedOn(home)) === 1, "tick 1 in the home's log");
+  return { id, pid, offset, home };
+}
+
+const openOn = (host: string) =>
+  onHost(
+    host,
+    () => WebSocketSession.handshake(),
+    (c) => c.close(),
+  );
+
 describe("recovery hand-over between hosts", () => {
   it("delivers what the socket's room is sent during the hand-over once, in order", async () => {
     await setRecovery(true);
     const room = `handover-${crypto.randomUUID()}`;
     const sender = await connectInWorker("/", { mode: "websocket" });
-    // The socket to recover, on its home host, in `room`, with an offset (it saw tick 0).
-    const first = await WebSocketSession.handshake();
-    const reply = JSON.parse((await connectNamespace(first, "/")).slice(2)) as { sid: string; pid: string };
-    const { sid: id, pid } = reply;
-    const home = hostOf(id);
-    await emitWithAck(first, ["join", room]);
-    sender.emit("to-room", room, "tick", 0);
-    const offset = (await nextEvent(first, "tick")).at(-1);
-    await dropSession(first.sid);
-    sender.emit("to-room", room, "tick", 1);
-    await until(async () => (await loggedOn(home)) === 1, "tick 1 in the home's log");
+    const { id, pid, offset, home } = await suspendedInRoom(room, sender);
 
     // The client comes back through another host, which also has a witness socket in the room:
     // the witness shows when that host has applied a broadcast.
-    const conn = await onHost(
-      HOSTS.find((host) => host !== home)!,
-      () => WebSocketSession.handshake(),
-      (c) => c.close(),
-    );
-    const taker = hostOf(conn.sid);
-    const witness = await onHost(
-      taker,
-      () => WebSocketSession.handshake(),
-      (c) => c.close(),
-    );
+    const taker = HOSTS.find((host) => host !== home)!;
+    const conn = await openOn(taker);
+    const witness = await openOn(taker);
     await connectNamespace(witness, "/");
     await emitWithAck(witness, ["join", room]);
     await setRecovery(true, taker);
@@ -101,6 +105,31 @@ describe("recovery hand-over between hosts", () => {
     );
     expect(rowsAtHome).toBe(0);
     for (const c of [conn, witness]) c.close();
+    sender.close();
+  }, 60_000);
+
+  it("keeps the socket on its home when the taker fails between the phases: a later reconnect recovers it", async () => {
+    await setRecovery(true);
+    const room = `handover-failed-${crypto.randomUUID()}`;
+    const sender = await connectInWorker("/", { mode: "websocket" });
+    const { id, pid, offset, home } = await suspendedInRoom(room, sender);
+    const taker = HOSTS.find((host) => host !== home)!;
+    const conn = await openOn(taker);
+    await setRecovery(true, taker);
+    void connectNamespace(conn, "/", { pid, offset }).catch(() => undefined);
+    await until(async () => (await stubOf(taker).testRecovery(WINDOW, true)) === 1, "the hand-over held between its phases");
+    sender.emit("to-room", room, "tick", 2);
+    await until(async () => (await loggedOn(home)) === 2, "tick 2 in the home's log");
+    // The taker's instance goes away mid-hand-over: the second phase never reaches the home.
+    await evictDurableObject(stubOf(taker));
+    sender.emit("to-room", room, "tick", 3);
+    await until(async () => (await loggedOn(home)) === 3, "tick 3 in the home's log: still suspended there");
+
+    const again = await openOn(home);
+    expect(JSON.parse((await connectNamespace(again, "/", { pid, offset })).slice(2))).toEqual({ sid: id, pid });
+    await emitWithAck(again, ["echo", "settled"]);
+    expect(ticksOf(again.inbox.log)).toEqual([1, 2, 3]);
+    for (const c of [conn, again]) c.close();
     sender.close();
   }, 60_000);
 });
