@@ -44,7 +44,7 @@ export interface StormFigures {
   publishFailed: number;
   expectedDeliveries: number;
   lost: number;
-  /** Of `lost`, those of sockets that came back through another host (docs/recovery.md: the take-over window). */
+  /** Of `lost`, those of sockets that came back through another host (taken over in two phases: expected 0 too). */
   lostCrossHost: number;
   duplicates: number;
   outOfOrderSockets: number;
