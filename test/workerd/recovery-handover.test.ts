@@ -42,6 +42,15 @@ function loggedOn(host: string): Promise<number> {
   });
 }
 
+/** Whether `host` has socket `id` suspended (1) or not (0). */
+function suspendedOn(host: string, id: string): Promise<number> {
+  return runInDurableObject(stubOf(host), (_instance, state) => {
+    const tables = state.storage.sql.exec("SELECT name FROM sqlite_master WHERE name = 'recovery_sockets'").toArray();
+    if (tables.length === 0) return 0;
+    return state.storage.sql.exec("SELECT COUNT(*) AS n FROM recovery_sockets WHERE socket_id = ?", id).one().n as number;
+  });
+}
+
 async function dropSession(sid: string): Promise<void> {
   const response = await SELF.fetch(`http://edgeio.test/_edgeio/test/drop?sid=${encodeURIComponent(sid)}`, { method: "POST" });
   expect(response.status).toBe(200);
@@ -130,6 +139,37 @@ describe("recovery hand-over between hosts", () => {
     await emitWithAck(again, ["echo", "settled"]);
     expect(ticksOf(again.inbox.log)).toEqual([1, 2, 3]);
     for (const c of [conn, again]) c.close();
+    sender.close();
+  }, 60_000);
+
+  it("suspends the socket on the taker when its client leaves during the hand-over; it recovers from there", async () => {
+    await setRecovery(true);
+    const room = `handover-left-${crypto.randomUUID()}`;
+    const sender = await connectInWorker("/", { mode: "websocket" });
+    const { id, pid, offset, home } = await suspendedInRoom(room, sender);
+    const taker = HOSTS.find((host) => host !== home)!;
+    const conn = await openOn(taker);
+    await setRecovery(true, taker);
+    void connectNamespace(conn, "/", { pid, offset }).catch(() => undefined);
+    await until(async () => (await stubOf(taker).testRecovery(WINDOW, true)) === 1, "the hand-over held between its phases");
+    sender.emit("to-room", room, "tick", 2); // logged on the home and held on the taker
+    await until(async () => (await loggedOn(home)) === 2, "tick 2 in the home's log");
+    conn.close(); // a transport close: recoverable
+    await until(async () => (await suspendedOn(taker, id)) === 1, "the socket suspended on the taker");
+    await setRecovery(true); // the second phase: the home hands its log over, the taker keeps it as the socket's log
+    await until(async () => (await loggedOn(taker)) === 2, "ticks 1 and 2 in the taker's log");
+    sender.emit("to-room", room, "tick", 3);
+    await until(async () => (await loggedOn(taker)) === 3, "tick 3 in the taker's log");
+    expect(await loggedOn(home)).toBe(0);
+
+    // Back through its home, which takes it from the taker (its forward) in two phases too.
+    const again = await openOn(home);
+    expect(JSON.parse((await connectNamespace(again, "/", { pid, offset })).slice(2))).toEqual({ sid: id, pid });
+    sender.emit("to-room", room, "tick", 4);
+    await until(() => ticksOf(again.inbox.log).includes(4), "tick 4");
+    expect(ticksOf(again.inbox.log)).toEqual([1, 2, 3, 4]);
+    expect(await loggedOn(taker)).toBe(0);
+    again.close();
     sender.close();
   }, 60_000);
 });
