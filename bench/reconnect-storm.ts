@@ -32,6 +32,11 @@ export interface StormFigures {
   timeToAllBackS: number;
   /** Per socket, from the first drop to its "connect" (ms). */
   backMs: Summary;
+  /**
+   * Sockets whose connection closed before the drop phase began: the host's object restarted
+   * under them (e.g. a `wrangler dev` reload on a file change), unnoticed by the host.
+   */
+  disconnectedBeforeDrop: number;
   /** Per socket, from its own "disconnect" to its "connect" (ms): mostly socket.io-client's backoff. */
   awayMs: Summary;
   /** Sockets whose reconnect reached another host than the one they were on (taken over through the cluster). */
@@ -190,6 +195,7 @@ export async function reconnectStorm(sockets: number, hostPool: number, log: (li
       dropPhaseS,
       timeToAllBackS,
       backMs: summarize(back.map((client) => client.backAt! - droppedAt)),
+      disconnectedBeforeDrop: clients.filter((client) => client.droppedAt !== undefined && client.droppedAt < droppedAt).length,
       awayMs: summarize(back.map((client) => client.backAt! - (client.droppedAt ?? droppedAt))),
       crossHost: clients.filter(crossHost).length,
       recovered: clients.filter((client) => client.recovered === true).length,

@@ -130,7 +130,7 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
       select: (nsp, rooms, except) => this.store.select(nsp, rooms, except),
       // A suspended socket's frames go to its recovery log.
       deliver: (socket, frames, volatile, op) =>
-        this.recovery.intercept(socket.id, frames, volatile, op) || this.engine.send(socket.sid, frames, volatile),
+        this.recovery.deliver(socket.id, frames, volatile, op, () => this.engine.send(socket.sid, frames, volatile)),
       mark: (frames, volatile) => this.recovery.mark(frames, volatile),
       forward: (op) => forwardOp(env, this.recovery, op),
       join: (socketId, rooms) => this.rooms.join(socketId, rooms),

@@ -156,9 +156,14 @@ export class EngineSessions implements SessionControl {
     this.fail(sid, "parse error");
   }
 
-  /** Sends message frames to a session on whichever transport it is on now (counted for the load report). */
-  send(sid: string, frames: WireFrame[], volatile = false): void {
-    if (this.transmit(sid, frames, volatile)) this.store.countMessages("out", frames.length);
+  /**
+   * Sends message frames to a session on whichever transport it is on now (counted for the load
+   * report). Whether they went out (or were queued): false when the session is gone or closing.
+   */
+  send(sid: string, frames: WireFrame[], volatile = false): boolean {
+    const sent = this.transmit(sid, frames, volatile);
+    if (sent) this.store.countMessages("out", frames.length);
+    return sent;
   }
 
   /** Whether the frames went out (or were queued) on the session's transport. */
@@ -168,6 +173,10 @@ export class EngineSessions implements SessionControl {
     const result =
       session.transport === "websocket" ? this.websocket.send(sid, frames, volatile) : this.polling.send(sid, frames, volatile);
     if (result === "dropped") this.store.bumpMeta("volatile_dropped");
+    // Its WebSocket is gone and the host was never told (the object restarted, as on a deploy or
+    // a `wrangler dev` reload): the connection dropped, so the session ends as a transport close
+    // (its sockets are suspended when recoverable) instead of losing what is sent to it.
+    if (result === "gone") this.fail(sid, "transport close");
     return result === "sent";
   }
 

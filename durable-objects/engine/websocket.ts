@@ -132,11 +132,12 @@ export class WebSocketTransport {
 
   /**
    * Sends frames on the session's WebSocket. `volatile` frames are dropped while the socket has
-   * a backlog (returns "dropped"); a backlog over the limit closes the session.
+   * a backlog (returns "dropped"); a backlog over the limit closes the session. "gone": the
+   * session has no open WebSocket (the runtime closed it unreported, e.g. the object restarted).
    */
-  send(sid: string, frames: WireFrame[], volatile: boolean): "sent" | "dropped" | "closed" {
+  send(sid: string, frames: WireFrame[], volatile: boolean): "sent" | "dropped" | "closed" | "gone" {
     const ws = this.active(sid);
-    if (!ws) return "sent";
+    if (ws?.readyState !== WebSocket.OPEN) return "gone";
     const buffered = bufferedAmountOf(ws);
     if (volatile && buffered > VOLATILE_WS_BUFFERED_BYTES) return "dropped";
     if (buffered > this.config.limits.queuedBytes) {

@@ -131,6 +131,14 @@ export class SessionRecovery {
   }
 
   /**
+   * A packet for a socket: logged if it is suspended, else `send` on its session; logged too
+   * when the send found the connection gone and suspended the socket (engine/sessions.ts).
+   */
+  deliver(socketId: string, frames: WireFrame[], volatile: boolean, op: string | undefined, send: () => boolean): void {
+    if (!this.intercept(socketId, frames, volatile, op) && !send()) this.intercept(socketId, frames, volatile, op);
+  }
+
+  /**
    * Finds the state a CONNECT's `auth.pid` names: a socket suspended here (`local`, still in
    * place: taken with `takeLocal` once middlewares passed), or taken over from its home host
    * (which asks wherever the socket went). Null: a fresh socket.

@@ -6,6 +6,8 @@
  * clients reconnect on their own and come back as themselves: same id, `recovered === true`,
  * rooms and data intact, and events emitted after the restart reach them. While the service is
  * down, `POST /v1/emit` does not answer at all (no 2xx): those events are not delivered.
+ * An event emitted after the restart but before a client reconnects reaches it too: the host
+ * finds the session's WebSocket gone when it sends, suspends the socket and logs the event.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -105,4 +107,38 @@ it("clients over WebSocket and polling come back as themselves after wrangler de
   await until(() => clients.every((client) => ticks.get(client)!.length === 2), 5000, "the tick after the restart");
   for (const client of clients) expect(await client.timeout(5000).emitWithAck("whoami-recovery")).toBeTruthy();
   for (const client of clients) expect(ticks.get(client)).toEqual([1, 3]);
+}, 90_000);
+
+it("an event emitted after the restart, before the WebSocket client reconnects, is delivered on its resume", async () => {
+  for (const client of clients.splice(0)) client.close();
+  const port = Number(new URL(service!.url).port);
+  const room = `restart-late-${Math.random().toString(36).slice(2)}`;
+  // No automatic reconnection: the client comes back only once the emit below was answered.
+  const client = await connect(service!.url, { transports: ["websocket"], reconnection: false });
+  clients.push(client);
+  const seen: number[] = [];
+  client.on("tick", (n: number) => seen.push(n));
+  await client.timeout(5000).emitWithAck("join", room);
+  expect((await emit(service!.url, room, 1)).status).toBe(200);
+  await until(() => seen.length === 1, 5000, "the tick before the restart");
+  const id = client.id;
+  const dropped = new Promise<string>((resolve) => client.once("disconnect", resolve));
+
+  await service!.stop();
+  service = undefined;
+  expect(await dropped).toMatch(/^transport (close|error)$/);
+  service = await start(port);
+  // The restarted host still lists the session as live; its WebSocket is gone.
+  const answer = await emit(service.url, room, 2);
+  expect(answer.status).toBe(200);
+  expect(await answer.json()).toMatchObject({ ok: true, sockets: 1 });
+
+  const back = new Promise<void>((resolve) => client.once("connect", () => resolve()));
+  client.connect();
+  await back;
+  expect(client.id).toBe(id);
+  expect(client.recovered).toBe(true);
+  // A round trip after the CONNECT reply: the missed events came before it.
+  expect(await client.timeout(5000).emitWithAck("whoami-recovery")).toBeTruthy();
+  expect(seen).toEqual([1, 2]);
 }, 90_000);
