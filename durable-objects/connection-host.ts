@@ -107,7 +107,7 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
       mintSocketId: () => mintSocketId(this.config.sidSecret, this.hostName),
       // Host-level: only this host's first socket in a namespace reaches its directory.
       registerSocket: (nsp, socketId) => this.registration.alongside(this.rooms.registerSocket(nsp, socketId)),
-      afterConnect: () => this.hostAlarm.schedule(),
+      afterConnect: (releasedDeadline) => this.hostAlarm.release(releasedDeadline),
       recovery: this.recovery,
     });
     const directory = roomDirectoryOf(env, () => this.hostName);
@@ -186,9 +186,9 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     const transport = url.searchParams.get("transport") as TransportName | null;
     const isUpgrade = request.headers.get("Upgrade")?.toLowerCase() === "websocket";
     if (!sid) {
+      const due = Date.now() + Math.min(this.config.pingInterval, this.config.connectTimeout); // the new session's first ping or deadline, at the earliest
       const response = await this.engine.handshake(request, url, transport ?? "polling", isUpgrade);
-      await this.hostAlarm.schedule();
-      return response;
+      return this.hostAlarm.cover(due).then(() => response);
     }
     return this.engine.route(request, sid, transport, isUpgrade, request.headers.has(POLL_CHANNEL_HEADER));
   }

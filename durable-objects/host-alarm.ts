@@ -62,6 +62,25 @@ export class HostAlarm {
   }
 
   /**
+   * Something new is due, at `at` or later (a new session's first ping and connect deadline): an
+   * alarm already set no later covers it, so nothing is computed (a connect costs O(1), not a pass
+   * over every session); otherwise the full schedule.
+   */
+  cover(at: number): Promise<void> {
+    if (typeof this.scheduled === "number" && this.scheduled <= at) return Promise.resolve();
+    return this.schedule();
+  }
+
+  /**
+   * A due time went away (a session's connect deadline, once it connected): only an alarm set
+   * for exactly that time may move (later), so only then is it recomputed. `null`: recompute.
+   */
+  release(at: number | null): Promise<void> {
+    if (at !== null && this.scheduled !== undefined && this.scheduled !== at) return Promise.resolve();
+    return this.schedule();
+  }
+
+  /**
    * Moves a set alarm earlier, to `at`; never sets one where none is (whether the host needs an
    * alarm at all is the heartbeat's and the deadlines' call, made by `schedule`).
    */

@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS sessions (
   connect_deadline INTEGER,
   last_pong_at INTEGER NOT NULL,
   handshake TEXT NOT NULL
-);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS outbox (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   sid TEXT NOT NULL,
@@ -52,7 +52,7 @@ CREATE TABLE IF NOT EXISTS sockets (
   auth TEXT NOT NULL,
   data TEXT NOT NULL,
   connected_at INTEGER NOT NULL
-);
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS sockets_by_sid ON sockets (sid);
 DROP INDEX IF EXISTS sockets_by_nsp;
 CREATE TABLE IF NOT EXISTS socket_rooms (

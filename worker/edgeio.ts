@@ -47,10 +47,12 @@ export type { Socket } from "../durable-objects/socketio/socket";
 
 type Env = EdgeioBindings & Record<string, unknown>;
 
+/** The Engine.IO endpoint, with and without its trailing slash. */
+const enginePathsOf = (config: EdgeioConfig) => [config.path, config.path.replace(/\/$/, "")];
+
 function buildHttpApp(config: EdgeioConfig, app: EdgeioApp) {
   const http = new Hono<{ Bindings: Env }>();
-  const enginePaths = [config.path, config.path.replace(/\/$/, "")];
-  for (const path of enginePaths) {
+  for (const path of enginePathsOf(config)) {
     http.use(path, async (c, next) => {
       // A 101 response's headers are immutable, and browsers do not apply CORS to WebSockets.
       if (c.req.header("upgrade")?.toLowerCase() === "websocket") return next();
@@ -98,7 +100,29 @@ function buildHttpApp(config: EdgeioConfig, app: EdgeioApp) {
   return http;
 }
 
-const apps = new WeakMap<object, Hono<{ Bindings: Env }>>();
+const apps = new WeakMap<object, { http: Hono<{ Bindings: Env }>; config: EdgeioConfig; enginePaths: string[] }>();
+
+/**
+ * A WebSocket handshake on the Engine.IO path (the hot path of a connect): answered without
+ * Hono's routing, as Hono would (CORS does not apply to WebSocket upgrades, and the app's routes
+ * are mounted after the engine path, so none could take it). The path is read without a URL parse.
+ */
+function isEngineUpgrade(request: Request, enginePaths: string[]): boolean {
+  if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return false;
+  const url = request.url;
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return false;
+  let end = url.indexOf("?", start);
+  if (end < 0) end = url.indexOf("#", start);
+  return enginePaths.includes(url.slice(start, end < 0 ? undefined : end));
+}
+
+function engineUpgrade(request: Request, env: Env, config: EdgeioConfig): Promise<Response> {
+  return handleEngineRequest(request, env, config).catch((error: unknown) => {
+    console.error("edgeio: unhandled error", error);
+    return errorResponse(500, "internal_error", "internal error");
+  });
+}
 
 export function createWorker(app: EdgeioApp) {
   return {
@@ -108,8 +132,8 @@ export function createWorker(app: EdgeioApp) {
     UserDO: createUserDO(app.hooks),
     handler: {
       fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> {
-        let http = apps.get(env);
-        if (!http) {
+        let built = apps.get(env);
+        if (!built) {
           // The core's and the app's configuration, checked together so one answer names every bad field.
           const issues = [
             ...configIssues(() => configFrom(env)),
@@ -120,10 +144,12 @@ export function createWorker(app: EdgeioApp) {
             console.error(`edgeio: invalid configuration:\n  - ${issues.join("\n  - ")}`);
             return errorResponse(500, "invalid_configuration", "the service's configuration is invalid", issues);
           }
-          http = buildHttpApp(configFrom(env), app);
-          apps.set(env, http);
+          const config = configFrom(env);
+          built = { http: buildHttpApp(config, app), config, enginePaths: enginePathsOf(config) };
+          apps.set(env, built);
         }
-        return http.fetch(request, env, ctx);
+        if (isEngineUpgrade(request, built.enginePaths)) return engineUpgrade(request, env, built.config);
+        return built.http.fetch(request, env, ctx);
       },
     } satisfies ExportedHandler<Env>,
   };

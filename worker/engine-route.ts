@@ -120,12 +120,15 @@ function answerOf(channel: WebSocket, signal: AbortSignal): Promise<string | nul
   });
 }
 
+/** Reused for every draw (no allocation per handshake); read right after it is filled. */
+const poolDraw = new Uint32Array(1);
+
 /**
  * A random member of this colo's pool: sessions spread evenly, no coordination needed. Engine.IO
  * v3 sessions get the colo's v3 pool (hostName), whose hosts auto-answer v3 pings.
  */
 function choosePoolHost(request: Request, config: EdgeioConfig, eio3: boolean): string {
   const colo = (request as Request & { cf?: { colo?: string } }).cf?.colo ?? "local";
-  const index = crypto.getRandomValues(new Uint32Array(1))[0] % config.hostPoolSize;
+  const index = crypto.getRandomValues(poolDraw)[0] % config.hostPoolSize;
   return hostName(colo, index, eio3);
 }

@@ -23,17 +23,18 @@
  *  12. polling request for a session not on polling           | 400 {"code":3,"message":"Bad request"}
  *  13. GET → poll, POST → packets; anything else              | 400 {"code":3,"message":"Bad request"}
  */
-import { z } from "zod";
 import { EngineError, type EngineErrorKind } from "../../protocol/engine-errors";
 import type { EdgeioConfig, TransportName } from "../config";
 import type { SessionRow } from "../host-store";
 
-const EngineQuery = z.object({
-  EIO: z.string().optional(),
-  transport: z.string().optional(),
-  // No length limit here: verifySid rejects long sids, so they get "Session ID unknown" like any bad sid.
-  sid: z.string().optional(),
-});
+/**
+ * A query parameter as the edge reads it: the last one of that name (URLSearchParams decodes
+ * every value to a string, so there is nothing else to check; a plain read per connect, no schema).
+ */
+function lastParam(params: URLSearchParams, name: string): string | undefined {
+  const values = params.getAll(name);
+  return values.length > 0 ? values[values.length - 1] : undefined;
+}
 
 /** engine.io answers an unsupported method on a polling request with a bare 500. */
 export const POLLING_METHOD_NOT_ALLOWED = { status: 500 } as const;
@@ -59,9 +60,9 @@ export async function verifyEdgeRequest(
 ): Promise<EdgeVerdict> {
   const fail = (error: EngineErrorKind | typeof POLLING_METHOD_NOT_ALLOWED): EdgeVerdict => ({ kind: "error", error });
   if (request.origin && !originAllowed(request.origin)) return fail(EngineError.FORBIDDEN);
-  const query = EngineQuery.safeParse(Object.fromEntries(request.url.searchParams));
-  if (!query.success) return fail(EngineError.BAD_REQUEST);
-  const { EIO, transport, sid } = query.data;
+  const params = request.url.searchParams;
+  // No length limit on sid here: verifySid rejects long sids, so they get "Session ID unknown" like any bad sid.
+  const [EIO, transport, sid] = [lastParam(params, "EIO"), lastParam(params, "transport"), lastParam(params, "sid")];
   if (EIO !== "4" && !(EIO === "3" && config.allowEio3)) return fail(EngineError.UNSUPPORTED_PROTOCOL_VERSION);
   if (!transport || !(config.transports as string[]).includes(transport)) return fail(EngineError.UNKNOWN_TRANSPORT);
   const name = transport as TransportName;

@@ -34,8 +34,8 @@ export interface BridgeOptions {
   mintSocketId(): Promise<string>;
   /** Registers a connected socket with its namespace (host-level: see room-membership.ts), before the client hears CONNECT. */
   registerSocket(nsp: string, socketId: string): Promise<void>;
-  /** After a namespace connected (the host reschedules its alarm). */
-  afterConnect(): Promise<void>;
+  /** After a namespace connected, with the connect deadline that went away (null: a resume; anything may have changed). */
+  afterConnect(releasedDeadline: number | null): Promise<void>;
   /** Connection-state recovery (durable-objects/recovery/). */
   recovery: SessionRecovery;
 }
@@ -250,6 +250,7 @@ export class ClientBridge implements EngineListener {
     else if (!resumed) this.store.insertSocket({ ...stored, connected_at: Date.now() });
     // The child's parent, so that a host rebuilt after an eviction can rebuild the child.
     if (namespace.parent) this.store.setMeta(childKey(nspName), namespace.parent.index);
+    const releasedDeadline = resumed ? null : (this.store.session(sid)?.connect_deadline ?? null);
     this.store.clearConnectDeadline(sid);
     this.liveSockets.set(socket.id, socket);
     namespace.sockets.set(socket.id, socket);
@@ -269,7 +270,7 @@ export class ClientBridge implements EngineListener {
       this.replays.delete(socket.id);
       opened();
     });
-    await this.options.afterConnect();
+    await this.options.afterConnect(releasedDeadline);
   }
 
   /** Runs "connection" listeners; for a restored socket, as a replay without side effects. */

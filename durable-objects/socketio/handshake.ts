@@ -3,9 +3,15 @@ import type { HandshakeRecord } from "../engine/types";
 import type { HostStore } from "../host-store";
 import type { Handshake, RemoteSocketDetails } from "./types";
 
+/** The last answer of isV4Protocol: a connect asks it several times of the same session's record. */
+let lastV4: { stored: string; v4: boolean } | null = null;
+
 /** Whether the session speaks the Socket.IO v4 protocol (socket.io-client 2.x, Engine.IO v3). */
 export function isV4Protocol(storedHandshake: string): boolean {
-  return (JSON.parse(storedHandshake) as HandshakeRecord).query.EIO === "3";
+  if (lastV4?.stored !== storedHandshake) {
+    lastV4 = { stored: storedHandshake, v4: (JSON.parse(storedHandshake) as HandshakeRecord).query.EIO === "3" };
+  }
+  return lastV4.v4;
 }
 
 /** host_meta key of a child namespace's parent index. */
