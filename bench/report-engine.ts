@@ -2,9 +2,12 @@
  * The engine-setup sections of the report: edgeio against the floor and PartyServer (the
  * issue's acceptance ratios), the work billed per operation, and its cost at list prices.
  */
+import { settledPerConnectionKiB } from "./lib/settled-memory.ts";
 import { costOf, perOperation, PRICES, type Work } from "./lib/work.ts";
 import type { BenchResults, SystemResult } from "./report.ts";
 import type { BroadcastFigures } from "./scenarios.ts";
+
+export { settledRow } from "./lib/settled-memory.ts";
 
 const ENGINE_IDS = ["edgeio-engine", "floor", "partyserver"];
 
@@ -24,10 +27,21 @@ const num = (n: number | null | undefined, digits = 2): string => {
   return n.toFixed(digits);
 };
 
+/**
+ * Runtime memory per idle WebSocket: the workerd runtime's RSS after a forced GC, over the
+ * same before the first client (see docs/benchmarks.md); the plain RSS growth where no GC
+ * could be forced (results of older runs).
+ */
+function memoryPerWebSocketKiB(s: SystemResult): number | null {
+  const settled = settledPerConnectionKiB(s, "rssBytes");
+  if (settled !== null || !s.idle || s.idle.connections <= 0) return settled;
+  const runtime = s.idle.rssByProcess["workerd runtime"];
+  return runtime ? (runtime.afterIdle - runtime.baseline) / s.idle.connections / 1024 : null;
+}
+
 /** The figures the acceptance ratios compare, per system (null where not measured). */
 export function figures(s: SystemResult, room: number) {
   const b = burst(s, room);
-  const runtime = s.idle?.rssByProcess["workerd runtime"];
   const rtts = s.polling?.rttMs.count ?? 0;
   return {
     connectionsPerS: s.connect?.connectionsPerS ?? null,
@@ -35,8 +49,7 @@ export function figures(s: SystemResult, room: number) {
     pacedP50Ms: paced(s, room)?.latencyMs.p50 ?? null,
     cpuPerDeliveryMs: b && b.delivered > 0 ? (b.serverCpuS * 1000) / b.delivered : null,
     deliveriesPerS: b?.deliveriesPerS ?? null,
-    memoryPerWebSocketKiB:
-      runtime && s.idle && s.idle.connections > 0 ? (runtime.afterIdle - runtime.baseline) / s.idle.connections / 1024 : null,
+    memoryPerWebSocketKiB: memoryPerWebSocketKiB(s),
     pollingCpuPerRoundTripMs: s.polling && rtts > 0 ? (s.polling.serverCpuS * 1000) / rtts : null,
     workerRequestsPerRoundTrip: s.polling?.work && rtts > 0 ? s.polling.work.workerRequests / rtts : null,
   };

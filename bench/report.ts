@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BenchOptions } from "./lib/options.ts";
 import { countingLines } from "./counting-check.ts";
-import { acceptanceSection, workSection } from "./report-engine.ts";
+import { acceptanceSection, settledRow, workSection } from "./report-engine.ts";
 import type { BroadcastFigures, ConnectFigures, IdleFigures, PollingFigures } from "./scenarios.ts";
 
 export interface MachineInfo {
@@ -167,6 +167,7 @@ function rows(results: BenchResults): Row[] {
       },
     },
     { metric: "server RSS with all connections, MiB", better: "lower", value: (s) => (s.idle ? s.idle.rssAfterIdleBytes / 2 ** 20 : null) },
+    settledRow,
     {
       metric: "Durable Object wake-ups per connection-minute",
       better: "none",

@@ -16,6 +16,7 @@ import { LoadPool } from "./load/pool.ts";
 import { EmptyResultSchema } from "./load/protocol.ts";
 import { writeReports, type BenchResults, type MachineInfo, type SystemResult } from "./report.ts";
 import { reconnectStorm } from "./reconnect-storm.ts";
+import { settledMemory } from "./lib/settled-memory.ts";
 import { broadcastScenario, connectScenario, idleScenario, pollingScenario, rssByProcess } from "./scenarios.ts";
 import { warmUp } from "./warm-up.ts";
 import { countingSelfCheck } from "./counting-check.ts";
@@ -101,13 +102,14 @@ async function benchSystem(id: StartableSystem, options: BenchOptions, pool: Loa
     await attempt(result, "warm-up", () => warmUp(system));
     await sleep(1000);
     const baselineRss = rssByProcess(system);
+    const settledBaseline = await settledMemory(system);
 
     log(`  connect ${options.clients}`);
     result.connect = await attempt(result, "connect", () => connectScenario(system, pool, options));
     const connected = result.connect?.ok ?? 0;
 
     log(`  idle ${options.idleSeconds}s`);
-    result.idle = await attempt(result, "idle", () => idleScenario(system, pool, options, connected, baselineRss));
+    result.idle = await attempt(result, "idle", () => idleScenario(system, pool, options, connected, baselineRss, settledBaseline));
 
     for (const size of options.rooms) {
       if (size > connected) {

@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { BenchOptions } from "./lib/options.ts";
 import { sumCpu, sumRss } from "../test/helpers/proc.ts";
 import { nowMs, sleep, summarize, type Summary } from "./lib/stats.ts";
+import { type MemoryReading, settledMemory } from "./lib/settled-memory.ts";
 import { workBetween, type Work } from "./lib/work.ts";
 import type { LoadPool } from "./load/pool.ts";
 import {
@@ -55,6 +56,13 @@ export interface IdleFigures extends CpuFigures {
   bytesPerConnection: number;
   rssByProcess: Record<string, { baseline: number; afterConnect: number; afterIdle: number }>;
   auxiliaryRssBytes: Record<string, number>;
+  /**
+   * Memory once the connect burst's garbage is collected (engine setup only): each process's
+   * resident (VmRSS) and private anonymous (RssAnon) bytes after a forced full GC in every
+   * isolate, before the first client and after the idle period. Null where the system cannot
+   * be asked to collect garbage.
+   */
+  settled: Record<string, { baseline: MemoryReading; afterIdle: MemoryReading }> | null;
   wakes?: {
     wakes: number;
     alarms: number;
@@ -178,11 +186,12 @@ export async function idleScenario(
   options: BenchOptions,
   connections: number,
   baseline: Record<string, number>,
+  settledBaseline: Record<string, MemoryReading> | null,
 ): Promise<IdleFigures> {
   await sleep(2000); // let the connect burst's garbage settle
   const rssAfterConnect = rssByProcess(system);
   const wakesBefore = await system.wakeStats?.();
-  return measured(system, pool, async () => {
+  const idle = await measured(system, pool, async () => {
     await sleep(options.idleSeconds * 1000);
     const rssAfterIdle = rssByProcess(system);
     const wakesAfter = await system.wakeStats?.();
@@ -202,6 +211,7 @@ export async function idleScenario(
         ]),
       ),
       auxiliaryRssBytes,
+      settled: null,
     };
     if (wakesBefore && wakesAfter) {
       const wakes = wakesAfter.wakes - wakesBefore.wakes;
@@ -221,6 +231,14 @@ export async function idleScenario(
     }
     return figures;
   });
+  // After the idle period's CPU and work are read: the forced GC is the bench's, not the system's.
+  const settledAfter = settledBaseline ? await settledMemory(system) : null;
+  if (settledBaseline && settledAfter) {
+    idle.settled = Object.fromEntries(
+      Object.keys(settledAfter).map((name) => [name, { baseline: settledBaseline[name], afterIdle: settledAfter[name] }]),
+    );
+  }
+  return idle;
 }
 
 export async function broadcastScenario(

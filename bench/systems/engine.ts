@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startService, type RunningService } from "../../test/helpers/service.ts";
 import { commandLine, descendants, listeningPorts } from "../../test/helpers/proc.ts";
+import { collectGarbage } from "../lib/inspector-gc.ts";
 import { WorkCountersSchema, type WorkCounters } from "../lib/work.ts";
 import { coloOf, hostStats, PRODUCTION_PRESENCE, START_TIMEOUT_MS } from "./edgeio.ts";
 import { snapshotSources, type Snapshot } from "./snapshot.ts";
@@ -103,6 +104,7 @@ export async function startEngineSystem(id: EngineSystemId, source: "worktree" |
     cpuPids: () => [runtime],
     auxiliary: () => ({}),
     counters: () => readCounters(url),
+    collectGarbage: () => collectGarbage(service.inspectorPort),
     wakeStats: id === "edgeio-engine" ? () => hostStats(url, colo) : undefined,
     async extra() {
       return {

@@ -33,6 +33,8 @@ export interface RunningSystem {
   wakeStats?(): Promise<WakeStats>;
   /** The work billed in production, counted inside workerd (engine setup only, bench/workers/counters.ts). */
   counters?(): Promise<WorkCounters>;
+  /** A full garbage collection in every isolate (engine setup: through the inspector, bench/lib/inspector-gc.ts). */
+  collectGarbage?(): Promise<void>;
   /** True when a server process was replaced since start (its figures would be meaningless). */
   restarted?(): boolean;
   /** Anything system-specific worth recording (e.g. proxy counters). */

@@ -18,6 +18,8 @@ export interface RunningService {
   output(): string;
   /** The local state directory (`--persist-to`): Durable Object storage lives under it. */
   stateDir: string;
+  /** wrangler's inspector port (Chrome DevTools Protocol to the Worker's isolates; the benchmarks force a GC through it). */
+  inspectorPort: number;
   /**
    * The runtime's own address, past wrangler's dev proxy (the second workerd in front of the
    * Worker): for clients that must not depend on the proxy, e.g. while the proxy is attacked.
@@ -153,6 +155,7 @@ async function startServiceOnce(options: ServiceOptions): Promise<RunningService
     url,
     port,
     stateDir: state,
+    inspectorPort,
     output: () => output,
     runtimeUrl: () => findRuntimeUrl(child.pid!),
     async stop() {
