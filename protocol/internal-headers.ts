@@ -15,9 +15,11 @@ const INTERNAL_PREFIX = "x-edgeio-";
 
 /** A copy of `headers` without any internal header. */
 export function stripInternalHeaders(headers: Headers): Headers {
-  const clean = new Headers();
-  headers.forEach((value, key) => {
-    if (!key.toLowerCase().startsWith(INTERNAL_PREFIX)) clean.append(key, value);
-  });
+  // One native copy, then deletes (usually none): cheaper than appending every header from JS.
+  const clean = new Headers(headers);
+  for (const key of headers.keys()) {
+    // The iterator yields lower-cased names.
+    if (key.startsWith(INTERNAL_PREFIX)) clean.delete(key);
+  }
   return clean;
 }
