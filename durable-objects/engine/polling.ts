@@ -3,7 +3,8 @@
  * when there is one (poll-channels.ts: held by the Worker on a hibernatable channel), and
  * otherwise wait in the session's outbox (SQLite) for the client's next GET: only frames no
  * GET can take now are written, which is what an eviction between a POST and a GET needs.
- * POST bodies are read bounded while streaming and checked against the per-POST limits.
+ * POST bodies never exceed the payload limit (read in one call when their declared length is
+ * within it, otherwise bounded while streaming) and are checked against the per-POST limits.
  */
 import type { EdgeioConfig } from "../config";
 import { BodyTooLargeError, declaredLength, readBoundedBytes, readBoundedText } from "../../protocol/bounded-body";
