@@ -3,10 +3,11 @@
  * when there is one (poll-channels.ts: held by the Worker on a hibernatable channel), and
  * otherwise wait in the session's outbox (SQLite) for the client's next GET: only frames no
  * GET can take now are written, which is what an eviction between a POST and a GET needs.
- * POST bodies are read bounded while streaming and checked against the per-POST limits.
+ * POST bodies never exceed the payload limit (read in one call when their declared length is
+ * within it, otherwise bounded while streaming) and are checked against the per-POST limits.
  */
 import type { EdgeioConfig } from "../config";
-import { BodyTooLargeError, readBoundedBytes, readBoundedText } from "../../protocol/bounded-body";
+import { BodyTooLargeError, declaredLength, readBoundedBytes, readBoundedText } from "../../protocol/bounded-body";
 import { engineErrorResponse, EngineError } from "../../protocol/engine-errors";
 import { encodeText, toPollingFrame, type EnginePacket, type WireFrame } from "../../protocol/engine-codec";
 import type { Framing } from "./framing";
@@ -15,6 +16,20 @@ import { limitResponse, packetCost, type LimitName, type PacketRateLimiter } fro
 import type { PollChannels } from "./poll-channels";
 import type { HostStore } from "../host-store";
 import { type SessionControl, TEXT_PLAIN, UPGRADE_PROBED } from "./types";
+
+/** engine.io answers a POST with "ok" as text/html. */
+const TEXT_HTML = { "Content-Type": "text/html" };
+
+/**
+ * A POST body, never more than `limit` bytes. With a declared Content-Length within the limit
+ * the body is read in one call: the runtime hands over exactly the declared bytes (HTTP framing),
+ * so nothing more can arrive. Without one (chunked) it streams through the bounded reader.
+ */
+async function readPost(request: Request, binary: boolean, limit: number): Promise<string | Uint8Array> {
+  const declared = declaredLength(request.headers);
+  if (declared !== null && declared <= limit) return binary ? new Uint8Array(await request.arrayBuffer()) : request.text();
+  return binary ? readBoundedBytes(request, limit) : readBoundedText(request, limit);
+}
 
 export class PollingTransport {
   constructor(
@@ -72,7 +87,7 @@ export class PollingTransport {
     const binary = this.framing().version === 3 && request.headers.get("Content-Type")?.startsWith("application/octet-stream") === true;
     let body: string | Uint8Array;
     try {
-      body = binary ? await readBoundedBytes(request, this.config.maxPayload) : await readBoundedText(request, this.config.maxPayload);
+      body = await readPost(request, binary, this.config.maxPayload);
     } catch (error) {
       // Too large, or the upload failed midway (the Worker cuts a body off at the limit as it
       // streams, or the client went away): either way this session's transport failed.
@@ -93,7 +108,7 @@ export class PollingTransport {
       if (!this.store.session(sid)) break;
       this.sessions.onPacket(sid, packet);
     }
-    return new Response("ok", { headers: { "Content-Type": "text/html" } });
+    return new Response("ok", { headers: TEXT_HTML });
   }
 
   /** A POST's packets against the per-POST cap and the session's token bucket. */

@@ -23,11 +23,25 @@ describe("CORS allowlist", () => {
     expect(response.headers.get("access-control-allow-methods")).toContain("POST");
   });
 
-  it("reflects an allowed origin on the handshake", async () => {
-    const response = await fetch(`${service.url}/socket.io/?EIO=4&transport=polling`, { headers: { Origin: ALLOWED } });
-    expect(response.status).toBe(200);
-    expect(response.headers.get("access-control-allow-origin")).toBe(ALLOWED);
-    expect((await response.text()).startsWith("0{")).toBe(true);
+  it("reflects an allowed origin on the handshake and the session's polling requests, with credentials", async () => {
+    const corsOf = (response: Response) =>
+      ["access-control-allow-origin", "access-control-allow-credentials", "vary"].map((name) => response.headers.get(name));
+    const handshake = await fetch(`${service.url}/socket.io/?EIO=4&transport=polling`, { headers: { Origin: ALLOWED } });
+    expect(handshake.status).toBe(200);
+    expect(corsOf(handshake)).toEqual([ALLOWED, "true", "Origin"]);
+    const open = await handshake.text();
+    expect(open.startsWith("0{")).toBe(true);
+    const url = `${service.url}/socket.io/?EIO=4&transport=polling&sid=${JSON.parse(open.slice(1)).sid}`;
+    const post = await fetch(url, { method: "POST", body: "40", headers: { Origin: ALLOWED, "Content-Type": "text/plain;charset=UTF-8" } });
+    expect([post.status, await post.text()]).toEqual([200, "ok"]);
+    expect(corsOf(post)).toEqual([ALLOWED, "true", "Origin"]);
+    const get = await fetch(url, { headers: { Origin: ALLOWED } });
+    expect(get.status).toBe(200);
+    expect(await get.text()).toMatch(/^40/);
+    expect(corsOf(get)).toEqual([ALLOWED, "true", "Origin"]);
+    // Without an Origin (not a browser): no origin to reflect; the rest as before.
+    const bare = await fetch(url, { method: "POST", body: "1" });
+    expect(corsOf(bare)).toEqual([null, "true", "Origin"]);
   });
 
   it("refuses other origins with Engine.IO's Forbidden, WebSockets included", async () => {

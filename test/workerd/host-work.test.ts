@@ -123,7 +123,7 @@ describe("work per operation on one host", () => {
 });
 
 describe("long-polling", () => {
-  it("a round trip (an event with an ack answered on the held GET) is 2 Worker requests and writes no row", async () => {
+  it("a round trip (an event with an ack answered on the held GET) is 2 Worker requests, 3 host invocations and no SQL", async () => {
     const session = await onHost(
       HOST,
       () => PollingSession.handshake(),
@@ -155,6 +155,14 @@ describe("long-polling", () => {
       figures.pollingRoundTrip = { ...d, workerRequests: requests };
       expect(requests).toBe(2);
       expect(d.rowsWritten).toBe(0);
+      // The host: the POST, the GET and the held GET's confirmation, and no SQL at all (the
+      // answer rides the held GET's channel; nothing is queued in the outbox).
+      expect({ fetches: d.fetches, messages: d.messages, rpcs: d.rpcs, statements: d.statements }).toEqual({
+        fetches: 2,
+        messages: 1,
+        rpcs: 0,
+        statements: 0,
+      });
       return;
     }
     throw new Error("every round trip crossed a ping");
