@@ -17,7 +17,7 @@ import { commandLine, descendants } from "../test/helpers/proc.ts";
 import { startService } from "../test/helpers/service.ts";
 import { CLIENT_OPTIONS } from "./load/client-options.ts";
 import { sleep } from "./lib/stats.ts";
-import { PRODUCTION_PRESENCE, START_TIMEOUT_MS } from "./systems/edgeio.ts";
+import { PRODUCTION_DEFAULTS, START_TIMEOUT_MS } from "./systems/edgeio.ts";
 
 const SnapshotSchema = z.object({
   snapshot: z.object({ meta: z.object({ node_fields: z.array(z.string()), node_types: z.array(z.unknown()) }) }),
@@ -80,7 +80,7 @@ async function connect(url: string, count: number): Promise<Socket[]> {
 }
 
 const [count, idleSeconds] = [Number(process.argv[2] ?? 500), Number(process.argv[3] ?? 10)];
-const service = await startService({ vars: PRODUCTION_PRESENCE, readyTimeoutMs: START_TIMEOUT_MS });
+const service = await startService({ vars: PRODUCTION_DEFAULTS, readyTimeoutMs: START_TIMEOUT_MS });
 try {
   const url = await service.runtimeUrl();
   const runtime = descendants(process.pid).find((pid) => commandLine(pid).includes("--inspector-addr"));

@@ -35,18 +35,28 @@ function corsOf(config: EdgeioConfig): MiddlewareHandler {
   return async (c, next) => {
     if (c.req.method === "OPTIONS") return preflight(c, next);
     await next();
-    const origin = c.req.header("origin");
-    let response = c.res;
-    try {
-      addCorsHeaders(response.headers, origin && isOriginAllowed(config, origin) ? origin : null);
-    } catch {
-      // Immutable headers (a response passed through as is): add them to a copy.
-      response = new Response(response.body, response);
-      addCorsHeaders(response.headers, origin && isOriginAllowed(config, origin) ? origin : null);
+    const response = withCorsHeaders(config, c.req.header("origin"), c.res);
+    if (response !== c.res) {
       c.res = undefined;
       c.res = response;
     }
   };
+}
+
+/**
+ * A GET or POST response of the endpoint with the CORS headers hono's middleware would add:
+ * the same response, or a copy where its headers are immutable (a response passed through as is).
+ */
+export function withCorsHeaders(config: EdgeioConfig, origin: string | null | undefined, response: Response): Response {
+  const allowedOrigin = origin && isOriginAllowed(config, origin) ? origin : null;
+  try {
+    addCorsHeaders(response.headers, allowedOrigin);
+    return response;
+  } catch {
+    const copy = new Response(response.body, response);
+    addCorsHeaders(copy.headers, allowedOrigin);
+    return copy;
+  }
 }
 
 function addCorsHeaders(headers: Headers, allowedOrigin: string | null): void {

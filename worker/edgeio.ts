@@ -11,7 +11,7 @@ import type { EdgeioApp } from "../durable-objects/socketio/server";
 import { configFrom, type EdgeioConfig } from "../durable-objects/config";
 import { configIssues } from "../protocol/config-vars";
 import { errorResponse } from "../protocol/http-errors";
-import { engineCors } from "./cors";
+import { engineCors, withCorsHeaders } from "./cors";
 import { handleEngineRequest } from "./engine-route";
 import { hostName, verifySid } from "../protocol/ids";
 import { mountAppRoutes, mountFeatureRoutes } from "./routes";
@@ -103,25 +103,31 @@ function buildHttpApp(config: EdgeioConfig, app: EdgeioApp) {
 const apps = new WeakMap<object, { http: Hono<{ Bindings: Env }>; config: EdgeioConfig; enginePaths: string[] }>();
 
 /**
- * A WebSocket handshake on the Engine.IO path (the hot path of a connect): answered without
- * Hono's routing, as Hono would (CORS does not apply to WebSocket upgrades, and the app's routes
- * are mounted after the engine path, so none could take it). The path is read without a URL parse.
+ * The hot paths of the Engine.IO endpoint — a WebSocket handshake, a long-polling GET or POST —
+ * are answered without Hono's routing, as Hono would answer them: the app's routes are mounted
+ * after the engine path, so none could take them; CORS does not apply to WebSocket upgrades, and
+ * a GET or POST gets the headers `engineCors` adds. Preflights and other methods go through Hono.
+ * The path is read without a URL parse.
  */
-function isEngineUpgrade(request: Request, enginePaths: string[]): boolean {
-  if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return false;
+function engineFastPath(request: Request, enginePaths: string[]): "upgrade" | "http" | null {
+  const upgrade = request.headers.get("upgrade")?.toLowerCase() === "websocket";
+  if (!upgrade && request.method !== "GET" && request.method !== "POST") return null;
   const url = request.url;
   const start = url.indexOf("/", url.indexOf("//") + 2);
-  if (start < 0) return false;
+  if (start < 0) return null;
   let end = url.indexOf("?", start);
   if (end < 0) end = url.indexOf("#", start);
-  return enginePaths.includes(url.slice(start, end < 0 ? undefined : end));
+  if (!enginePaths.includes(url.slice(start, end < 0 ? undefined : end))) return null;
+  return upgrade ? "upgrade" : "http";
 }
 
-function engineUpgrade(request: Request, env: Env, config: EdgeioConfig): Promise<Response> {
-  return handleEngineRequest(request, env, config).catch((error: unknown) => {
+async function engineRequest(request: Request, env: Env, config: EdgeioConfig): Promise<Response> {
+  try {
+    return await handleEngineRequest(request, env, config);
+  } catch (error) {
     console.error("edgeio: unhandled error", error);
     return errorResponse(500, "internal_error", "internal error");
-  });
+  }
 }
 
 export function createWorker(app: EdgeioApp) {
@@ -148,7 +154,12 @@ export function createWorker(app: EdgeioApp) {
           built = { http: buildHttpApp(config, app), config, enginePaths: enginePathsOf(config) };
           apps.set(env, built);
         }
-        if (isEngineUpgrade(request, built.enginePaths)) return engineUpgrade(request, env, built.config);
+        const fast = engineFastPath(request, built.enginePaths);
+        if (fast === "upgrade") return engineRequest(request, env, built.config);
+        if (fast === "http") {
+          const { config } = built;
+          return engineRequest(request, env, config).then((response) => withCorsHeaders(config, request.headers.get("origin"), response));
+        }
         return built.http.fetch(request, env, ctx);
       },
     } satisfies ExportedHandler<Env>,

@@ -26,8 +26,8 @@ const HostStatsSchema = z.array(
   }),
 );
 
-/** Production defaults, which the echo example's wrangler.toml shortens for its tests. */
-export const PRODUCTION_PRESENCE = { PRESENCE_LEASE_MS: 60_000, PRESENCE_GRACE_MS: 5_000 };
+/** Production defaults, which the echo example's wrangler.toml shortens for its tests (its stats report every 500 ms). */
+export const PRODUCTION_DEFAULTS = { PRESENCE_LEASE_MS: 60_000, PRESENCE_GRACE_MS: 5_000, STATS_REPORT_MS: 5_000 };
 
 /** wrangler dev may take minutes to start on a loaded machine. */
 export const START_TIMEOUT_MS = 180_000;
@@ -65,7 +65,7 @@ export async function startEdgeio(source: "worktree" | "head"): Promise<RunningS
   const snapshot = snapshotSources(source);
   const service = await startService({
     config: join(snapshot.dir, "examples/echo/wrangler.toml"),
-    vars: PRODUCTION_PRESENCE,
+    vars: PRODUCTION_DEFAULTS,
     readyTimeoutMs: START_TIMEOUT_MS,
   }).catch((error: unknown) => {
     snapshot.remove();
@@ -99,7 +99,7 @@ export async function startEdgeio(source: "worktree" | "head"): Promise<RunningS
         source: snapshot.source,
         workerdProcesses: workerds.map((pid) => ({ pid, command: commandLine(pid).slice(0, 160) })),
         colo,
-        vars: PRODUCTION_PRESENCE,
+        vars: PRODUCTION_DEFAULTS,
       };
     },
     restarted: () => currentWorkerds().join(",") !== workerds.join(","),

@@ -11,7 +11,7 @@ import { startService, type RunningService } from "../../test/helpers/service.ts
 import { commandLine, descendants, listeningPorts } from "../../test/helpers/proc.ts";
 import { collectGarbage } from "../lib/inspector-gc.ts";
 import { WorkCountersSchema, type WorkCounters } from "../lib/work.ts";
-import { coloOf, hostStats, PRODUCTION_PRESENCE, START_TIMEOUT_MS } from "./edgeio.ts";
+import { coloOf, hostStats, PRODUCTION_DEFAULTS, START_TIMEOUT_MS } from "./edgeio.ts";
 import { snapshotSources, type Snapshot } from "./snapshot.ts";
 import type { RunningSystem } from "./types.ts";
 
@@ -68,7 +68,7 @@ export async function startEngineSystem(id: EngineSystemId, source: "worktree" |
   try {
     service =
       id === "edgeio-engine"
-        ? await startWithoutTraces(edgeioConfig(snapshot), PRODUCTION_PRESENCE)
+        ? await startWithoutTraces(edgeioConfig(snapshot), PRODUCTION_DEFAULTS)
         : await startWithoutTraces(join(snapshot.dir, "bench/workers/floor.wrangler.toml"), { SYSTEM: id });
   } catch (error) {
     snapshot.remove();
@@ -110,7 +110,7 @@ export async function startEngineSystem(id: EngineSystemId, source: "worktree" |
       return {
         source: snapshot.source,
         runtime: { pid: runtime, url, command: commandLine(runtime).slice(0, 200) },
-        ...(id === "edgeio-engine" ? { colo, vars: PRODUCTION_PRESENCE } : {}),
+        ...(id === "edgeio-engine" ? { colo, vars: PRODUCTION_DEFAULTS } : {}),
       };
     },
     restarted: () => workerds().join(",") !== started.join(","),
