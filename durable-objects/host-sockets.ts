@@ -55,7 +55,11 @@ export class SocketTables {
     this.onLoadChange();
   }
 
+  /** Called before a write that names a session (its row must be stored with it: host-store.ts). */
+  protected persistSession(_sid: string): void {}
+
   insertSocket(row: SocketRow): void {
+    this.persistSession(row.sid);
     this.sql.exec(
       "INSERT INTO sockets (id, sid, nsp, auth, data, connected_at) VALUES (?, ?, ?, ?, ?, ?)",
       row.id,
@@ -77,6 +81,7 @@ export class SocketTables {
   rebindSocket(row: Omit<SocketRow, "connected_at">): void {
     const current = this.socket(row.id);
     if (!current) return;
+    this.persistSession(row.sid);
     this.sql.exec("UPDATE sockets SET sid = ?, auth = ?, data = ? WHERE id = ?", row.sid, row.auth, row.data, row.id);
     const before = this.bySession.get(current.sid);
     if (before)

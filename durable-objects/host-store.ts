@@ -13,20 +13,10 @@ import type { CountingSql } from "./billed-work";
 import type { TransportName } from "./config";
 import type { HandshakeRecord } from "./engine/types";
 import { SocketTables } from "./host-sockets";
+import { insertSessionRow, newSessionRow, type SessionRow } from "./session-rows";
 
 export type { SocketRow } from "./host-sockets";
-
-export type SessionRow = {
-  sid: string;
-  transport: TransportName;
-  upgrading: number;
-  /** 0 while open; when it began closing (ms) after that. */
-  closing: number;
-  created_at: number;
-  connect_deadline: number | null;
-  last_pong_at: number;
-  handshake: string;
-};
+export type { SessionRow } from "./session-rows";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS sessions (
@@ -75,6 +65,8 @@ export class HostStore extends SocketTables {
   private readonly pendingCounts = new Map<string, number>();
   /** Session rows by sid (all of them once `allSessionsLoaded`). */
   private readonly sessionRows = new Map<string, SessionRow>();
+  /** Sessions in `sessionRows` whose row is not written yet (the alarm sees them there). */
+  private readonly pendingSessions = new Set<string>();
   private allSessionsLoaded = false;
   private sessionTotal: number | undefined;
 
@@ -125,31 +117,35 @@ export class HostStore extends SocketTables {
   }
 
   // ── sessions ───────────────────────────────────────────────
-  createSession(sid: string, transport: TransportName, now: number, connectDeadline: number, handshake: HandshakeRecord): void {
-    const row: SessionRow = {
-      sid,
-      transport,
-      upgrading: 0,
-      closing: 0,
-      created_at: now,
-      connect_deadline: connectDeadline,
-      last_pong_at: now,
-      handshake: JSON.stringify(handshake),
-    };
-    this.sql.exec(
-      "INSERT INTO sessions (sid, transport, created_at, connect_deadline, last_pong_at, handshake) VALUES (?, ?, ?, ?, ?, ?)",
-      sid,
-      transport,
-      now,
-      connectDeadline,
-      now,
-      row.handshake,
-    );
+  /**
+   * `persist: false` (opened directly over WebSocket): the row stays in memory, pending, until the
+   * first write that needs it (the CONNECT's socket row, a session update) writes it in the same
+   * turn, so a connect commits once (issue 11). An eviction before that loses the session: a frame
+   * on its WebSocket finds none and gets close "session closed" (websocket.ts); the client
+   * reconnects. Polling sessions are written at once: their next request may reach a new instance.
+   */
+  createSession(
+    sid: string,
+    transport: TransportName,
+    now: number,
+    connectDeadline: number,
+    handshake: HandshakeRecord,
+    persist = true,
+  ): void {
+    const row = newSessionRow(sid, transport, now, connectDeadline, handshake);
+    if (persist) insertSessionRow(this.sql, row);
+    else this.pendingSessions.add(sid);
     this.sessionRows.set(sid, row);
     this.queueSizes.set(sid, { frames: 0, bytes: 0 });
     this.newSessionSockets(sid);
     if (this.sessionTotal !== undefined) this.sessionTotal += 1;
     this.structureChanged();
+  }
+
+  /** Writes a pending session's row (see createSession); nothing when it is stored already. */
+  protected override persistSession(sid: string): void {
+    const row = this.pendingSessions.delete(sid) ? this.sessionRows.get(sid) : undefined;
+    if (row) insertSessionRow(this.sql, row);
   }
 
   session(sid: string): SessionRow | null {
@@ -179,7 +175,8 @@ export class HostStore extends SocketTables {
   }
 
   sessionCount(): number {
-    if (this.sessionTotal === undefined) this.sessionTotal = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sessions").one().n;
+    if (this.sessionTotal === undefined)
+      this.sessionTotal = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sessions").one().n + this.pendingSessions.size;
     return this.sessionTotal;
   }
 
@@ -219,8 +216,11 @@ export class HostStore extends SocketTables {
     if (!row) return;
     const entries = Object.entries(changes) as Array<[keyof SessionRow, never]>;
     if (entries.every(([key, value]) => row[key] === value)) return;
-    this.sql.exec(query, ...values, sid);
+    const pending = this.pendingSessions.has(sid);
     for (const [key, value] of entries) row[key] = value;
+    // A pending session is written whole, with the change; one that is closing stays in memory (it is deleted next).
+    if (pending && !("closing" in changes)) this.persistSession(sid);
+    else if (!pending) this.sql.exec(query, ...values, sid);
   }
 
   earliestConnectDeadline(): number | null {
@@ -244,8 +244,9 @@ export class HostStore extends SocketTables {
   }
 
   deleteSession(sid: string): void {
-    this.clearQueue(sid);
-    const deleted = this.sql.exec("DELETE FROM sessions WHERE sid = ?", sid).rowsWritten > 0;
+    const pending = this.pendingSessions.delete(sid); // never written, nor ever queued to (WebSocket)
+    if (!pending) this.clearQueue(sid);
+    const deleted = pending || this.sql.exec("DELETE FROM sessions WHERE sid = ?", sid).rowsWritten > 0;
     this.sessionRows.delete(sid);
     this.forgetSessionSockets(sid);
     if (deleted && this.sessionTotal !== undefined) this.sessionTotal -= 1;

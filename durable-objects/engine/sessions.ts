@@ -76,7 +76,10 @@ export class EngineSessions implements SessionControl {
       secure: url.protocol === "https:",
       xdomain: request.headers.has("origin"),
     };
-    this.store.createSession(sid, transport, now, now + this.config.connectTimeout, record);
+    // Opened directly over WebSocket: no write at the handshake; the row is written with the
+    // CONNECT's (one commit per connect). An eviction before the CONNECT loses it (host-store.ts).
+    const direct = transport === "websocket" && isUpgrade;
+    this.store.createSession(sid, transport, now, now + this.config.connectTimeout, record, !direct);
     const canUpgrade = transport === "polling" && this.config.transports.includes("websocket");
     const open = encodeText(
       "open",
@@ -88,10 +91,9 @@ export class EngineSessions implements SessionControl {
         maxPayload: this.config.maxPayload,
       }),
     );
-    const response =
-      transport === "websocket" && isUpgrade
-        ? this.websocket.open(sid, open)
-        : new Response(this.framing.version === 3 ? this.framing.encodePayload([open]) : open, { headers: TEXT_PLAIN });
+    const response = direct
+      ? this.websocket.open(sid, open)
+      : new Response(this.framing.version === 3 ? this.framing.encodePayload([open]) : open, { headers: TEXT_PLAIN });
     this.listener?.onOpen(sid);
     return response;
   }

@@ -14,6 +14,7 @@ import {
   nextEvent,
   PollingSession,
   startsWith,
+  twoOnSameHost,
   WebSocketSession,
   type Conn,
 } from "./engine-client";
@@ -147,5 +148,31 @@ describe("eviction during a WebSocket upgrade", () => {
     await echoRoundTrip(ws);
     expect(await emitWithAck(ws, ["transport"])).toEqual(["websocket"]);
     expect(ws.inbox.log.some(startsWith('42["welcome"'))).toBe(false);
+  });
+});
+
+describe("eviction of a WebSocket session before its CONNECT", () => {
+  it("the session is lost with memory (its row is written with the CONNECT's): the 40 gets close 'session closed', other sessions carry on", async () => {
+    const [connected, pending] = await twoOnSameHost(
+      () => WebSocketSession.handshake(),
+      (s) => s.close(),
+    );
+    cleanup.push(
+      () => connected.close(),
+      () => pending.close(),
+    );
+    await connectOk(connected, "/");
+    await nextEvent(connected, "welcome");
+    await evictDurableObject(hostStubFor(pending.sid));
+    await pending.send("40");
+    await pending.inbox.whenEnded(2000);
+    expect(pending.closeReason).toBe("session closed");
+    expect(pending.inbox.log.some(startsWith("40"))).toBe(false);
+    // The session connected before the eviction, on the same host, carries on.
+    await echoRoundTrip(connected);
+    // The client reconnects: a new session connects as usual.
+    const retry = await open("websocket");
+    await connectOk(retry, "/");
+    await nextEvent(retry, "welcome");
   });
 });

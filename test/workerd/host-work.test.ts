@@ -59,10 +59,17 @@ async function webSocketOn(host: string): Promise<WebSocketSession> {
 const figures: Record<string, unknown> = {};
 
 describe("work per operation on one host", () => {
-  it("a WebSocket connect: 1 DO invocation from the Worker (the upgrade), then the CONNECT; at most 4 rows written", async () => {
+  it("a WebSocket connect: 1 DO invocation from the Worker (the upgrade), then the CONNECT; at most 4 rows written, all at the CONNECT", async () => {
     await webSocketOn(HOST); // makes sure the host exists and has its name
     const before = await work(HOST);
     const session = await webSocketOn(HOST);
+    // The handshake writes nothing: the session's row is written with the CONNECT's socket row,
+    // so a connect commits once (host-store.ts, createSession).
+    const handshake = delta(before, await work(HOST));
+    figures.handshake = handshake;
+    expect(handshake.fetches).toBe(1);
+    expect(handshake.rowsWritten).toBe(0);
+    expect(handshake.statements).toBe(0);
     await connectOk(session, "/");
     await nextEvent(session, "welcome");
     const after = await work(HOST);
