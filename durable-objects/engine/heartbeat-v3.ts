@@ -29,6 +29,7 @@ export class Eio3Heartbeat {
       this.store.setMeta(NEXT_CHECK, now + this.config.pingInterval);
     }
     for (const sid of this.store.sessionsPastConnectDeadline(now)) this.sessions.close(sid, "transport close");
+    this.sessions.closeOrphans();
   }
 
   /** When the alarm is needed next (empty: no sessions). */

@@ -41,6 +41,7 @@ export class Heartbeat {
     this.checkPongs(now);
     this.sendPingsIfDue(now);
     for (const sid of this.store.sessionsPastConnectDeadline(now)) this.sessions.close(sid, "transport close");
+    this.sessions.closeOrphans();
   }
 
   /** When the heartbeat needs the alarm next (empty: no sessions, nothing to do). */

@@ -30,6 +30,7 @@ export class EngineSessions implements SessionControl {
   readonly websocket: WebSocketTransport;
   private readonly packetRate: PacketRateLimiter;
   private listener: EngineListener | null = null;
+  private orphansChecked = false;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -245,6 +246,21 @@ export class EngineSessions implements SessionControl {
     // A slow consumer's backlog is dropped, not kept: the close must not wait behind it.
     if (limit === "queued_frames" || limit === "queued_bytes") this.store.clearQueue(sid);
     this.close(sid, "forced server close", { code: LIMIT_CLOSE_CODE, reason: LIMIT_MESSAGES[limit] });
+  }
+
+  /**
+   * Once per instance, from the alarm: closes the WebSockets whose session this instance does not
+   * know — a direct WebSocket session evicted before its CONNECT (host-store.ts, createSession) —
+   * which nothing would ping or expire. One pass over the host's WebSockets, like a ping round.
+   */
+  closeOrphans(): void {
+    if (this.orphansChecked) return;
+    this.orphansChecked = true;
+    this.store.sessions(); // every session in memory: the lookups below read no SQL
+    for (const ws of this.ctx.getWebSockets()) {
+      const { sid, pollChannel } = ws.deserializeAttachment() as WebSocketAttachment;
+      if (!pollChannel && ws.readyState === WebSocket.OPEN && !this.store.session(sid)) ws.close(1000, "session closed");
+    }
   }
 
   forget(sid: string): void {

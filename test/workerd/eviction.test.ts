@@ -170,6 +170,12 @@ describe("eviction of a WebSocket session before its CONNECT", () => {
     expect(pending.inbox.log.some(startsWith("40"))).toBe(false);
     // The session connected before the eviction, on the same host, carries on.
     await echoRoundTrip(connected);
+    // One that sends nothing after the eviction is closed by the host's next alarm (it would
+    // otherwise stay open, with no session to ping or expire).
+    const silent = (await open("websocket")) as WebSocketSession;
+    await evictDurableObject(hostStubFor(silent.sid));
+    await silent.inbox.whenEnded(3000);
+    expect(silent.closeReason).toBe("session closed");
     // The client reconnects: a new session connects as usual.
     const retry = await open("websocket");
     await connectOk(retry, "/");
