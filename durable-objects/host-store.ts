@@ -7,11 +7,11 @@
  * whole where a scan is needed anyway) and then kept in step by write-through, so storage is
  * never behind memory. Stats counters (wakes, alarms, …) are the exception: they are counted
  * in memory and added to SQLite lazily (`flushCounters`, at most once per alarm), so a wake
- * that changes nothing writes nothing.
+ * that changes nothing writes nothing. A direct WebSocket session's row, until its CONNECT, is
+ * kept in its WebSocket's attachment instead (createSession).
  */
 import type { CountingSql } from "./billed-work";
 import type { TransportName } from "./config";
-import type { HandshakeRecord } from "./engine/types";
 import { SocketTables } from "./host-sockets";
 import { insertSessionRow, newSessionRow, type SessionRow } from "./session-rows";
 
@@ -65,7 +65,7 @@ export class HostStore extends SocketTables {
   private readonly pendingCounts = new Map<string, number>();
   /** Session rows by sid (all of them once `allSessionsLoaded`). */
   private readonly sessionRows = new Map<string, SessionRow>();
-  /** Sessions in `sessionRows` whose row is not written yet (the alarm sees them there). */
+  /** Sessions in `sessionRows` whose row is not written yet (it is in their WebSocket's attachment). */
   private readonly pendingSessions = new Set<string>();
   private allSessionsLoaded = false;
   private sessionTotal: number | undefined;
@@ -118,32 +118,36 @@ export class HostStore extends SocketTables {
 
   // ── sessions ───────────────────────────────────────────────
   /**
-   * `persist: false` (opened directly over WebSocket): the row stays in memory, pending, until the
-   * first write that needs it (the CONNECT's socket row, a session update) writes it in the same
-   * turn, so a connect commits once (issue 11). An eviction before that loses the session: a frame
-   * on its WebSocket finds none and gets close "session closed" (websocket.ts); the client
-   * reconnects. Polling sessions are written at once: their next request may reach a new instance.
+   * `persist: false` (opened directly over WebSocket, its row in the WebSocket's attachment):
+   * the row stays in memory, pending, until the first write that needs it (the CONNECT's socket
+   * row, a session update) writes it in the same turn, so a connect commits once (issue 11). After
+   * an eviction, `restorePendingSession` rebuilds it from the attachment (websocket.ts, sessions.ts).
+   * Polling sessions, and handshakes too big for an attachment, are written at once.
    */
-  createSession(
-    sid: string,
-    transport: TransportName,
-    now: number,
-    connectDeadline: number,
-    handshake: HandshakeRecord,
-    persist = true,
-  ): void {
-    const row = newSessionRow(sid, transport, now, connectDeadline, handshake);
+  createSession(sid: string, transport: TransportName, now: number, connectDeadline: number, handshake: string, persist = true): void {
+    this.addSession(newSessionRow(sid, transport, now, connectDeadline, handshake), persist);
+  }
+
+  /** A pending session back from its WebSocket's attachment (memory only, as at its handshake). */
+  restorePendingSession(row: SessionRow): SessionRow {
+    const stored = this.session(row.sid);
+    if (stored) return stored;
+    this.addSession(row, false);
+    return row;
+  }
+
+  private addSession(row: SessionRow, persist: boolean): void {
     if (persist) insertSessionRow(this.sql, row);
-    else this.pendingSessions.add(sid);
-    this.sessionRows.set(sid, row);
-    this.queueSizes.set(sid, { frames: 0, bytes: 0 });
-    this.newSessionSockets(sid);
+    else this.pendingSessions.add(row.sid);
+    this.sessionRows.set(row.sid, row);
+    this.queueSizes.set(row.sid, { frames: 0, bytes: 0 });
+    this.newSessionSockets(row.sid);
     if (this.sessionTotal !== undefined) this.sessionTotal += 1;
     this.structureChanged();
   }
 
   /** Writes a pending session's row (see createSession); nothing when it is stored already. */
-  protected override persistSession(sid: string): void {
+  override persistSession(sid: string): void {
     const row = this.pendingSessions.delete(sid) ? this.sessionRows.get(sid) : undefined;
     if (row) insertSessionRow(this.sql, row);
   }

@@ -1,7 +1,7 @@
 /** A ConnectionHost's `sessions` row (host-store.ts): its shape, a new one, and its INSERT. */
 import type { CountingSql } from "./billed-work";
 import type { TransportName } from "./config";
-import type { HandshakeRecord } from "./engine/types";
+import type { PendingSession } from "./engine/types";
 
 export type SessionRow = {
   sid: string;
@@ -15,13 +15,7 @@ export type SessionRow = {
   handshake: string;
 };
 
-export function newSessionRow(
-  sid: string,
-  transport: TransportName,
-  now: number,
-  connectDeadline: number,
-  handshake: HandshakeRecord,
-): SessionRow {
+export function newSessionRow(sid: string, transport: TransportName, now: number, connectDeadline: number, handshake: string): SessionRow {
   return {
     sid,
     transport,
@@ -30,7 +24,7 @@ export function newSessionRow(
     created_at: now,
     connect_deadline: connectDeadline,
     last_pong_at: now,
-    handshake: JSON.stringify(handshake),
+    handshake,
   };
 }
 
@@ -47,4 +41,31 @@ export function insertSessionRow(sql: CountingSql, row: SessionRow): void {
     row.last_pong_at,
     row.handshake,
   );
+}
+
+/**
+ * Serialized attachments are limited to 2,048 bytes; a pending session's handshake (headers,
+ * query) must leave room for the rest. V8 stores a string with a character past U+00FF in two
+ * bytes per character, so that case is counted double.
+ */
+export const PENDING_ATTACHMENT_BUDGET = 1500;
+
+/** Whether a direct WebSocket session's handshake fits its attachment (else it is written at once). */
+export function fitsAttachment(handshake: string): boolean {
+  const bytes = /[\u0100-\uffff]/.test(handshake) ? handshake.length * 2 : handshake.length;
+  return bytes <= PENDING_ATTACHMENT_BUDGET;
+}
+
+/** A pending session's row, rebuilt from its WebSocket's attachment after an eviction. */
+export function pendingSessionRow(sid: string, pending: PendingSession): SessionRow {
+  return {
+    sid,
+    transport: "websocket",
+    upgrading: 0,
+    closing: 0,
+    created_at: pending.createdAt,
+    connect_deadline: pending.connectDeadline,
+    last_pong_at: pending.createdAt,
+    handshake: pending.handshake,
+  };
 }

@@ -23,13 +23,13 @@ export class Eio3Heartbeat {
 
   /** Everything due at `now`. */
   run(now: number): void {
+    this.sessions.closeOrphans(); // first: pending sessions back from their attachments are checked too
     const next = this.store.getMeta<number>(NEXT_CHECK);
     if (next !== null && now >= next) {
       this.check(now);
       this.store.setMeta(NEXT_CHECK, now + this.config.pingInterval);
     }
     for (const sid of this.store.sessionsPastConnectDeadline(now)) this.sessions.close(sid, "transport close");
-    this.sessions.closeOrphans();
   }
 
   /** When the alarm is needed next (empty: no sessions). */

@@ -38,10 +38,10 @@ export class Heartbeat {
 
   /** Everything due at `now`. */
   run(now: number): void {
+    this.sessions.closeOrphans(); // first: pending sessions back from their attachments are checked too
     this.checkPongs(now);
     this.sendPingsIfDue(now);
     for (const sid of this.store.sessionsPastConnectDeadline(now)) this.sessions.close(sid, "transport close");
-    this.sessions.closeOrphans();
   }
 
   /** When the heartbeat needs the alarm next (empty: no sessions, nothing to do). */

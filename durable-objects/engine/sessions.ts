@@ -16,6 +16,7 @@ import {
   type CloseReason,
   type EngineListener,
   type HandshakeRecord,
+  type PendingSession,
   type SessionControl,
   TEXT_PLAIN,
   type WebSocketAttachment,
@@ -24,6 +25,7 @@ import { verifySessionRequest } from "./verify";
 import { WebSocketTransport } from "./websocket";
 import { engineErrorResponse } from "../../protocol/engine-errors";
 import { type Framing, framingOf } from "./framing";
+import { fitsAttachment } from "../session-rows";
 
 export class EngineSessions implements SessionControl {
   readonly polling: PollingTransport;
@@ -78,9 +80,14 @@ export class EngineSessions implements SessionControl {
       xdomain: request.headers.has("origin"),
     };
     // Opened directly over WebSocket: no write at the handshake; the row is written with the
-    // CONNECT's (one commit per connect). An eviction before the CONNECT loses it (host-store.ts).
+    // CONNECT's (one commit per connect) and kept till then in the WebSocket's attachment, which
+    // survives an eviction. A handshake too big for an attachment is written now (host-store.ts).
     const direct = transport === "websocket" && isUpgrade;
-    this.store.createSession(sid, transport, now, now + this.config.connectTimeout, record, !direct);
+    const handshake = JSON.stringify(record);
+    const connectDeadline = now + this.config.connectTimeout;
+    const pending: PendingSession | undefined =
+      direct && fitsAttachment(handshake) ? { createdAt: now, connectDeadline, handshake } : undefined;
+    this.store.createSession(sid, transport, now, connectDeadline, handshake, !pending);
     const canUpgrade = transport === "polling" && this.config.transports.includes("websocket");
     const open = encodeText(
       "open",
@@ -93,7 +100,7 @@ export class EngineSessions implements SessionControl {
       }),
     );
     const response = direct
-      ? this.websocket.open(sid, open)
+      ? this.websocket.open(sid, open, pending)
       : new Response(this.framing.version === 3 ? this.framing.encodePayload([open]) : open, { headers: TEXT_PLAIN });
     this.listener?.onOpen(sid);
     return response;
@@ -249,17 +256,20 @@ export class EngineSessions implements SessionControl {
   }
 
   /**
-   * Once per instance, from the alarm: closes the WebSockets whose session this instance does not
-   * know — a direct WebSocket session evicted before its CONNECT (host-store.ts, createSession) —
-   * which nothing would ping or expire. One pass over the host's WebSockets, like a ping round.
+   * Once per instance, first thing in the alarm: rebuilds the pending sessions of direct
+   * WebSockets from their attachments (evicted before their CONNECT: host-store.ts), so their
+   * connect deadline and pings go on, and closes the WebSockets whose session is unknown and
+   * carry none, which nothing would ping or expire. One pass over the host's WebSockets.
    */
   closeOrphans(): void {
     if (this.orphansChecked) return;
     this.orphansChecked = true;
     this.store.sessions(); // every session in memory: the lookups below read no SQL
     for (const ws of this.ctx.getWebSockets()) {
-      const { sid, pollChannel } = ws.deserializeAttachment() as WebSocketAttachment;
-      if (!pollChannel && ws.readyState === WebSocket.OPEN && !this.store.session(sid)) ws.close(1000, "session closed");
+      const attachment = ws.deserializeAttachment() as WebSocketAttachment;
+      if (attachment.pollChannel || ws.readyState !== WebSocket.OPEN || this.store.session(attachment.sid)) continue;
+      if (attachment.pending) this.websocket.restore(attachment);
+      else ws.close(1000, "session closed");
     }
   }
 

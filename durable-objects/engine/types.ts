@@ -54,6 +54,19 @@ export interface WebSocketAttachment {
   probing: boolean;
   /** The Worker's channel for one held long-polling GET (never carries client packets). */
   pollChannel?: boolean;
+  /**
+   * A direct WebSocket session's row before its CONNECT writes it (host-store.ts, createSession):
+   * what a new instance rebuilds the session from after an eviction. Kept once the row is written.
+   */
+  pending?: PendingSession;
+}
+
+/** The parts of a direct WebSocket session's row its handshake sets (session-rows.ts). */
+export interface PendingSession {
+  createdAt: number;
+  connectDeadline: number;
+  /** The HandshakeRecord as JSON, as the row stores it. */
+  handshake: string;
 }
 
 export const TEXT_PLAIN = { "Content-Type": "text/plain; charset=UTF-8" };

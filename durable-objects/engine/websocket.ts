@@ -9,9 +9,11 @@ import { type Framing, storedFrameToWebSocket } from "./framing";
 import { bufferedAmountOf, packetCost, type PacketRateLimiter, VOLATILE_WS_BUFFERED_BYTES } from "./limits";
 import type { PollingTransport } from "./polling";
 import type { HostStore } from "../host-store";
+import { pendingSessionRow, type SessionRow } from "../session-rows";
 import {
   type CloseFrame,
   type CloseReason,
+  type PendingSession,
   type SessionControl,
   UPGRADE_NONE,
   UPGRADE_OPENED,
@@ -30,13 +32,31 @@ export class WebSocketTransport {
     private readonly framing: () => Framing,
   ) {}
 
-  /** A session opened directly over WebSocket: the open packet is its first frame. */
-  open(sid: string, openPacket: string): Response {
+  /**
+   * A session opened directly over WebSocket: the open packet is its first frame. `pending`: its
+   * row is not written yet; the attachment keeps it across hibernation and eviction (restore).
+   */
+  open(sid: string, openPacket: string, pending?: PendingSession): Response {
     const [client, server] = Object.values(new WebSocketPair());
     this.ctx.acceptWebSocket(server, [sid]);
-    server.serializeAttachment({ sid, probing: false } satisfies WebSocketAttachment);
+    try {
+      server.serializeAttachment((pending ? { sid, probing: false, pending } : { sid, probing: false }) satisfies WebSocketAttachment);
+    } catch (error) {
+      if (!pending) throw error;
+      // Over the attachment limit after all (fitsAttachment is an estimate): the row is written now.
+      this.store.persistSession(sid);
+      server.serializeAttachment({ sid, probing: false } satisfies WebSocketAttachment);
+    }
     server.send(openPacket);
     return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /**
+   * A direct WebSocket session evicted before its CONNECT wrote its row: rebuilt, pending, from
+   * the attachment (null: the attachment has none, the session is gone).
+   */
+  restore(attachment: WebSocketAttachment): SessionRow | null {
+    return attachment.pending ? this.store.restorePendingSession(pendingSessionRow(attachment.sid, attachment.pending)) : null;
   }
 
   /** A WebSocket for an existing session: the polling → websocket upgrade. */
@@ -69,7 +89,7 @@ export class WebSocketTransport {
     // Frames the client sent before it saw our close still arrive. A socket the host has closed
     // carries nothing more: a failed probe's "5" must not upgrade the session onto it.
     if (ws.readyState !== WebSocket.OPEN) return;
-    const session = this.store.session(sid);
+    const session = this.store.session(sid) ?? this.restore(ws.deserializeAttachment() as WebSocketAttachment);
     if (!session) {
       ws.close(1000, "session closed");
       return;

@@ -254,8 +254,8 @@ export class WebSocketSession implements Conn {
   }
 
   /** A direct WebSocket session: the first frame must be the open packet. */
-  static async handshake(): Promise<WebSocketSession> {
-    const session = await WebSocketSession.connect();
+  static async handshake(query: Record<string, string> = {}): Promise<WebSocketSession> {
+    const session = await WebSocketSession.connect(query);
     const first = await session.inbox.take(() => true);
     expect(typeof first).toBe("string");
     expect((first as string).startsWith("0{")).toBe(true);

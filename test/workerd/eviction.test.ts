@@ -152,7 +152,7 @@ describe("eviction during a WebSocket upgrade", () => {
 });
 
 describe("eviction of a WebSocket session before its CONNECT", () => {
-  it("the session is lost with memory (its row is written with the CONNECT's): the 40 gets close 'session closed', other sessions carry on", async () => {
+  it("the pending session comes back from its WebSocket's attachment: its 40 connects as usual, other sessions carry on", async () => {
     const [connected, pending] = await twoOnSameHost(
       () => WebSocketSession.handshake(),
       (s) => s.close(),
@@ -164,18 +164,29 @@ describe("eviction of a WebSocket session before its CONNECT", () => {
     await connectOk(connected, "/");
     await nextEvent(connected, "welcome");
     await evictDurableObject(hostStubFor(pending.sid));
-    await pending.send("40");
-    await pending.inbox.whenEnded(2000);
-    expect(pending.closeReason).toBe("session closed");
-    expect(pending.inbox.log.some(startsWith("40"))).toBe(false);
+    await connectOk(pending, "/");
+    await nextEvent(pending, "welcome");
+    await echoRoundTrip(pending);
     // The session connected before the eviction, on the same host, carries on.
     await echoRoundTrip(connected);
-    // One that sends nothing after the eviction is closed by the host's next alarm (it would
-    // otherwise stay open, with no session to ping or expire).
+  });
+
+  it("a handshake too big for an attachment is written at once: it survives the eviction too", async () => {
+    const session = await WebSocketSession.handshake({ big: "x".repeat(2000) });
+    cleanup.push(() => session.close());
+    await evictDurableObject(hostStubFor(session.sid));
+    await connectOk(session, "/");
+    await nextEvent(session, "welcome");
+  });
+
+  it("one that sends nothing after the eviction is closed at its connect deadline, as without one", async () => {
     const silent = (await open("websocket")) as WebSocketSession;
     await evictDurableObject(hostStubFor(silent.sid));
+    const control = (await open("websocket")) as WebSocketSession; // never evicted
     await silent.inbox.whenEnded(3000);
-    expect(silent.closeReason).toBe("session closed");
+    await control.inbox.whenEnded(3000);
+    expect(silent.closeReason).toBe("transport close"); // the connect timeout's close (sessions.ts)
+    expect(silent.closeReason).toBe(control.closeReason);
     // The client reconnects: a new session connects as usual.
     const retry = await open("websocket");
     await connectOk(retry, "/");

@@ -136,7 +136,16 @@ it("a room of 50,000 members on 10 hosts receives a broadcast exactly once each"
   const room = "stream:global";
   const hosts = Array.from({ length: HOSTS }, (_, i) => `big:${i}`);
   const now = Date.now();
-  const handshake = { headers: {}, query: {}, address: "127.0.0.1", time: "", issued: now, url: "/", secure: false, xdomain: false };
+  const handshake = JSON.stringify({
+    headers: {},
+    query: {},
+    address: "127.0.0.1",
+    time: "",
+    issued: now,
+    url: "/",
+    secure: false,
+    xdomain: false,
+  });
 
   await Promise.all(
     hosts.map((host) =>

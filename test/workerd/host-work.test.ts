@@ -46,10 +46,10 @@ function delta(before: BilledWorkCounts, after: BilledWorkCounts) {
   };
 }
 
-async function webSocketOn(host: string): Promise<WebSocketSession> {
+async function webSocketOn(host: string, query: Record<string, string> = {}): Promise<WebSocketSession> {
   const session = await onHost(
     host,
-    () => WebSocketSession.handshake(),
+    () => WebSocketSession.handshake(query),
     (s) => s.close(),
   );
   cleanup.push(() => session.close());
@@ -82,6 +82,17 @@ describe("work per operation on one host", () => {
     // handler sets (rowid tables made it 6 rows); at most 4 statements.
     expect(d.rowsWritten).toBeLessThanOrEqual(4);
     expect(d.statements).toBeLessThanOrEqual(4);
+  });
+
+  it("a WebSocket handshake too big for an attachment writes its session row at once (1 row), not again at the CONNECT", async () => {
+    await webSocketOn(HOST);
+    const before = await work(HOST);
+    const session = await webSocketOn(HOST, { big: "x".repeat(2000) });
+    const handshake = delta(before, await work(HOST));
+    expect(handshake.rowsWritten).toBe(1);
+    await connectOk(session, "/");
+    await nextEvent(session, "welcome");
+    expect(delta(before, await work(HOST)).rowsWritten).toBeLessThanOrEqual(4);
   });
 
   it("an event whose handler changes nothing writes no row (WebSocket)", async () => {
