@@ -16,7 +16,7 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { io, type Socket } from "socket.io-client";
-import { commandLine, descendants, listeningPorts } from "../test/helpers/proc.ts";
+import { commandLine, descendants } from "../test/helpers/proc.ts";
 import { CLIENT_OPTIONS } from "./load/client-options.ts";
 import { startEngineSystem, type EngineSystemId } from "./systems/engine.ts";
 
@@ -157,13 +157,11 @@ try {
   const inspector = await Inspector.open();
   await inspector.send("Profiler.enable");
   await inspector.send("Profiler.setSamplingInterval", { interval: SAMPLE_US });
-  const before = await system.counters?.();
   await inspector.send("Profiler.start");
   const started = performance.now();
   const sockets = await connectAll(url, clients);
   const wall = performance.now() - started;
   const { profile } = await inspector.send<{ profile: Profile }>("Profiler.stop");
-  const after = await system.counters?.();
   for (const socket of sockets) socket.disconnect();
   inspector.close();
   if (values.save) writeFileSync(values.save, JSON.stringify(profile));
