@@ -4,14 +4,13 @@
  * its home. The ENVIRONMENT=test hold stops hand-overs to that host between their phases, so
  * the test emits exactly then; every packet must arrive once, in order, after the CONNECT reply.
  */
-import { env, evictDurableObject, runInDurableObject, SELF } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject, SELF } from "cloudflare:test";
 import type { Socket } from "socket.io-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { connectNamespace, emitWithAck, type Frame, hostOf, nextEvent, onHost, WebSocketSession } from "./engine-client";
 import { connectInWorker } from "./in-worker-client";
+import { HOSTS, loggedOn, stubOf, suspendedOn, until } from "./recovery-helpers";
 
-const HOSTS = ["local:0", "local:1", "local:2", "local:3"];
-const stubOf = (host: string) => env.CONNECTION_HOST.get(env.CONNECTION_HOST.idFromName(host));
 const WINDOW = { maxDisconnectionDuration: 30_000 };
 
 /** Recovery on (or off) on every host; `holdOn`: hand-overs to that host wait between their phases. */
@@ -21,34 +20,9 @@ async function setRecovery(on: boolean, holdOn?: string): Promise<void> {
 
 afterEach(() => setRecovery(false));
 
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 8000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 /** The values of the "tick" events a connection received, in order. */
 function ticksOf(log: Frame[]): unknown[] {
   return log.flatMap((frame) => (typeof frame === "string" && frame.startsWith('42["tick"') ? [JSON.parse(frame.slice(2))[1]] : []));
-}
-
-/** Packets a host keeps for its suspended sockets (its SQLite, read in the object). */
-function loggedOn(host: string): Promise<number> {
-  return runInDurableObject(stubOf(host), (_instance, state) => {
-    const tables = state.storage.sql.exec("SELECT name FROM sqlite_master WHERE name = 'recovery_log'").toArray();
-    return tables.length === 0 ? 0 : (state.storage.sql.exec("SELECT COUNT(*) AS n FROM recovery_log").one().n as number);
-  });
-}
-
-/** Whether `host` has socket `id` suspended (1) or not (0). */
-function suspendedOn(host: string, id: string): Promise<number> {
-  return runInDurableObject(stubOf(host), (_instance, state) => {
-    const tables = state.storage.sql.exec("SELECT name FROM sqlite_master WHERE name = 'recovery_sockets'").toArray();
-    if (tables.length === 0) return 0;
-    return state.storage.sql.exec("SELECT COUNT(*) AS n FROM recovery_sockets WHERE socket_id = ?", id).one().n as number;
-  });
 }
 
 async function dropSession(sid: string): Promise<void> {
@@ -76,6 +50,25 @@ const openOn = (host: string) =>
     () => WebSocketSession.handshake(),
     (c) => c.close(),
   );
+
+/**
+ * A socket suspended on its home whose client came back through another host (the taker),
+ * the hand-over held between its phases; tick 2 is then sent: in the home's log, held on the taker.
+ */
+async function heldHandOver(name: string) {
+  await setRecovery(true);
+  const room = `${name}-${crypto.randomUUID()}`;
+  const sender = await connectInWorker("/", { mode: "websocket" });
+  const { id, pid, offset, home } = await suspendedInRoom(room, sender);
+  const taker = HOSTS.find((host) => host !== home)!;
+  const conn = await openOn(taker);
+  await setRecovery(true, taker);
+  void connectNamespace(conn, "/", { pid, offset }).catch(() => undefined);
+  await until(async () => (await stubOf(taker).testRecovery(WINDOW, true)) === 1, "the hand-over held between its phases");
+  sender.emit("to-room", room, "tick", 2);
+  await until(async () => (await loggedOn(home)) === 2, "tick 2 in the home's log");
+  return { room, sender, id, pid, offset, home, taker, conn };
+}
 
 describe("recovery hand-over between hosts", () => {
   it("delivers what the socket's room is sent during the hand-over once, in order", async () => {
@@ -118,17 +111,7 @@ describe("recovery hand-over between hosts", () => {
   }, 60_000);
 
   it("keeps the socket on its home when the taker fails between the phases: a later reconnect recovers it", async () => {
-    await setRecovery(true);
-    const room = `handover-failed-${crypto.randomUUID()}`;
-    const sender = await connectInWorker("/", { mode: "websocket" });
-    const { id, pid, offset, home } = await suspendedInRoom(room, sender);
-    const taker = HOSTS.find((host) => host !== home)!;
-    const conn = await openOn(taker);
-    await setRecovery(true, taker);
-    void connectNamespace(conn, "/", { pid, offset }).catch(() => undefined);
-    await until(async () => (await stubOf(taker).testRecovery(WINDOW, true)) === 1, "the hand-over held between its phases");
-    sender.emit("to-room", room, "tick", 2);
-    await until(async () => (await loggedOn(home)) === 2, "tick 2 in the home's log");
+    const { room, sender, id, pid, offset, home, taker, conn } = await heldHandOver("handover-failed");
     // The taker's instance goes away mid-hand-over: the second phase never reaches the home.
     await evictDurableObject(stubOf(taker));
     sender.emit("to-room", room, "tick", 3);
@@ -143,17 +126,7 @@ describe("recovery hand-over between hosts", () => {
   }, 60_000);
 
   it("suspends the socket on the taker when its client leaves during the hand-over; it recovers from there", async () => {
-    await setRecovery(true);
-    const room = `handover-left-${crypto.randomUUID()}`;
-    const sender = await connectInWorker("/", { mode: "websocket" });
-    const { id, pid, offset, home } = await suspendedInRoom(room, sender);
-    const taker = HOSTS.find((host) => host !== home)!;
-    const conn = await openOn(taker);
-    await setRecovery(true, taker);
-    void connectNamespace(conn, "/", { pid, offset }).catch(() => undefined);
-    await until(async () => (await stubOf(taker).testRecovery(WINDOW, true)) === 1, "the hand-over held between its phases");
-    sender.emit("to-room", room, "tick", 2); // logged on the home and held on the taker
-    await until(async () => (await loggedOn(home)) === 2, "tick 2 in the home's log");
+    const { room, sender, id, pid, offset, home, taker, conn } = await heldHandOver("handover-left");
     conn.close(); // a transport close: recoverable
     await until(async () => (await suspendedOn(taker, id)) === 1, "the socket suspended on the taker");
     await setRecovery(true); // the second phase: the home hands its log over, the taker keeps it as the socket's log

@@ -6,13 +6,11 @@
  * through another host. The old session here is really still open, as a half-open one looks
  * to the host.
  */
-import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { connectNamespace, emitWithAck, hostOf, nextEvent, onHost, WebSocketSession } from "./engine-client";
 import { connectInWorker } from "./in-worker-client";
+import { HOSTS, stubOf } from "./recovery-helpers";
 
-const HOSTS = ["local:0", "local:1", "local:2", "local:3"];
-const stubOf = (host: string) => env.CONNECTION_HOST.get(env.CONNECTION_HOST.idFromName(host));
 const ACK_MS = 8000;
 
 async function setRecovery(on: boolean): Promise<void> {

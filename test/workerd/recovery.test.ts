@@ -5,14 +5,13 @@
  * forwards what is sent to the socket's id. Recovery is switched on per host with the
  * ENVIRONMENT=test hook (`testRecovery`), so the other workerd tests keep it off.
  */
-import { env, evictDurableObject, runInDurableObject, SELF } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject, SELF } from "cloudflare:test";
 import type { Socket } from "socket.io-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { connectNamespace, emitWithAck, hostOf, nextEvent, PollingSession, WebSocketSession } from "./engine-client";
 import { connectInWorker } from "./in-worker-client";
+import { HOSTS, loggedOn, stubOf, until } from "./recovery-helpers";
 
-const HOSTS = ["local:0", "local:1", "local:2", "local:3"];
-const stubOf = (host: string) => env.CONNECTION_HOST.get(env.CONNECTION_HOST.idFromName(host));
 const ACK_MS = 8000;
 
 async function setRecovery(on: boolean, bounds: { maxPackets?: number } = {}): Promise<void> {
@@ -20,22 +19,6 @@ async function setRecovery(on: boolean, bounds: { maxPackets?: number } = {}): P
 }
 
 afterEach(() => setRecovery(false));
-
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 8000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-/** Packets a host keeps for its suspended sockets (its SQLite, read in the object). */
-function loggedOn(host: string): Promise<number> {
-  return runInDurableObject(stubOf(host), (_instance, state) => {
-    const tables = state.storage.sql.exec("SELECT name FROM sqlite_master WHERE name = 'recovery_log'").toArray();
-    return tables.length === 0 ? 0 : (state.storage.sql.exec("SELECT COUNT(*) AS n FROM recovery_log").one().n as number);
-  });
-}
 
 async function drop(client: Socket): Promise<void> {
   const gone = new Promise((resolve) => client.once("disconnect", resolve));
