@@ -5,44 +5,15 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { BenchOptions } from "./lib/options.ts";
+import { BURST_MESSAGES_MAX, burstMessages } from "./lib/options.ts";
 import { countingLines } from "./counting-check.ts";
-import { acceptanceSection, settledRow, workSection } from "./report-engine.ts";
-import type { BroadcastFigures, ConnectFigures, IdleFigures, PollingFigures } from "./scenarios.ts";
+import { settledRow, workSection } from "./report-engine.ts";
+import { acceptanceSection } from "./report-ratios.ts";
+import type { BenchResults, SystemResult } from "./results.ts";
+import { QUIET_CAP_MS, QUIET_MS, SETTLE_MS } from "./lib/quiet.ts";
+import type { BroadcastFigures, PollingFigures } from "./scenarios.ts";
 
-export interface MachineInfo {
-  nproc: number;
-  cpuModel: string;
-  memoryTotalBytes: number;
-  node: string;
-  os: string;
-  loadAverageAtStart: number[];
-  loadAverageAtEnd: number[];
-  /** Processes outside this benchmark that were using CPU when it started (pid, %cpu, command). */
-  otherBusyProcesses: string[];
-}
-
-export interface SystemResult {
-  id: string;
-  label: string;
-  connect?: ConnectFigures;
-  idle?: IdleFigures;
-  broadcast: BroadcastFigures[];
-  polling?: PollingFigures;
-  extra?: Record<string, unknown>;
-  errors: string[];
-}
-
-export interface BenchResults {
-  command: string;
-  startedAt: string;
-  finishedAt: string;
-  durationS: number;
-  machine: MachineInfo;
-  options: BenchOptions;
-  selfCheck: { passed: boolean; checks: string[] };
-  systems: SystemResult[];
-}
+export type { BenchResults, MachineInfo, SystemResult } from "./results.ts";
 
 type Better = "higher" | "lower" | "none";
 interface Row {
@@ -113,7 +84,7 @@ function rows(results: BenchResults): Row[] {
     const burst = (s: SystemResult) => s.broadcast.find((x) => x.size === size && x.mode === "burst");
     const both = (s: SystemResult) => [paced(s), burst(s)].filter((b): b is BroadcastFigures => b !== undefined);
     section(
-      `Room broadcast: ${size} members, io.to(room).emit; ${o.messages} messages paced at ${o.rate}/s, then ${o.messages} in a burst`,
+      `Room broadcast: ${size} members, io.to(room).emit; ${o.messages} messages paced at ${o.rate}/s, then ${burstMessages(o, size)} in a burst`,
     );
     out.push(
       { metric: "paced: latency emit→member p50, ms", better: "lower", value: (s) => paced(s)?.latencyMs.p50 ?? null },
@@ -185,6 +156,12 @@ function rows(results: BenchResults): Row[] {
       better: "lower",
       value: (s) => s.idle?.serverCpuS ?? null,
       format: (s) => (s.idle ? s.idle.serverCpuS.toFixed(2) : null),
+    },
+    {
+      metric: `idle window started after the connects, s (quiet: no request for the last ${QUIET_MS / 1000} s)`,
+      better: "none",
+      value: (s) => s.idle?.settle?.waitedS ?? null,
+      format: (s) => (s.idle?.settle ? `${s.idle.settle.waitedS.toFixed(1)}${s.idle.settle.quiet ? " (quiet)" : " (not quiet)"}` : null),
     },
   );
   return out;
@@ -274,8 +251,13 @@ export function renderMarkdown(results: BenchResults): string {
     "",
     sourceLine(base),
     "",
-    `Options: ${o.clients} clients, rooms ${o.rooms.join("/")}, ${o.messages} messages per room at ${o.rate}/s, ` +
-      `${o.pollingClients} polling clients × ${o.pollingRounds} round trips, idle ${o.idleSeconds} s, ${o.loadWorkers} load-generator processes.`,
+    `Options: ${o.clients} clients, rooms ${o.rooms.join("/")}, ${o.messages} messages per room paced at ${o.rate}/s, bursts of ` +
+      `${o.rooms.map((size) => burstMessages(o, size)).join("/")} messages (about ${o.burstDeliveries.toLocaleString("en-US")} ` +
+      `deliveries, at most ${BURST_MESSAGES_MAX} messages from the one sender), ${o.pollingClients} polling clients × ` +
+      `${o.pollingRounds} round trips, idle ${o.idleSeconds} s starting once the runtime ran no request for ${QUIET_MS / 1000} s ` +
+      `(at least ${SETTLE_MS / 1000} s, at most ${QUIET_CAP_MS / 1000} s after the last connect: edgeio's post-connect load ` +
+      `report is not the steady state; see the idle table), ${o.rounds} interleaved rounds ` +
+      `for the engine setup, ${o.loadWorkers} load-generator processes.`,
     "",
     "Every system: the same socket.io-client 4.8 load generators with **client permessage-deflate off**, 25 s ping interval " +
       "and 20 s timeout. edgeio runs the echo example app (examples/echo) with the production presence lease (60 s), grace " +

@@ -11,14 +11,10 @@ import { cpus, loadavg, totalmem, release, type } from "node:os";
 import { resolve } from "node:path";
 import { parseOptions, type BenchOptions, type StartableSystem } from "./lib/options.ts";
 import { descendants } from "../test/helpers/proc.ts";
-import { sleep } from "./lib/stats.ts";
 import { LoadPool } from "./load/pool.ts";
-import { EmptyResultSchema } from "./load/protocol.ts";
 import { writeReports, type BenchResults, type MachineInfo, type SystemResult } from "./report.ts";
 import { reconnectStorm } from "./reconnect-storm.ts";
-import { settledMemory } from "./lib/settled-memory.ts";
-import { broadcastScenario, connectScenario, idleScenario, pollingScenario, rssByProcess } from "./scenarios.ts";
-import { warmUp } from "./warm-up.ts";
+import { benchInterleaved, benchOne, type BenchContext } from "./rounds.ts";
 import { countingSelfCheck } from "./counting-check.ts";
 import { selfCheck, type SelfCheckResult } from "./self-check.ts";
 import { startEdgeio } from "./systems/edgeio.ts";
@@ -37,6 +33,8 @@ const starters: Record<StartableSystem, (options: BenchOptions) => Promise<Runni
   "socketio-single": () => startSocketioSingle(),
   "socketio-redis": startSocketioRedis,
 };
+
+const ENGINE_SYSTEMS: StartableSystem[] = ["edgeio-engine", "floor", "partyserver"];
 
 const log = (message: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 
@@ -70,81 +68,6 @@ function machineInfo(): MachineInfo {
   };
 }
 
-async function attempt<T>(result: SystemResult, name: string, body: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await body();
-  } catch (error) {
-    const message = `${name}: ${error instanceof Error ? error.message : String(error)}`;
-    log(`  ${result.label}: ${message}`);
-    result.errors.push(message);
-    return undefined;
-  }
-}
-
-/** The system being measured, so that Ctrl-C can stop it too. */
-let current: RunningSystem | null = null;
-
-async function benchSystem(id: StartableSystem, options: BenchOptions, pool: LoadPool): Promise<SystemResult[]> {
-  log(`starting ${id}`);
-  let system: RunningSystem;
-  try {
-    system = await starters[id](options);
-  } catch (error) {
-    // One system that does not start (e.g. wrangler dev on a very loaded machine) leaves the others' figures.
-    const message = `start: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`;
-    log(`  ${id}: ${message}`);
-    return [{ id, label: id, broadcast: [], errors: [message] }];
-  }
-  current = system;
-  const result: SystemResult = { id: system.id, label: system.label, broadcast: [], errors: [] };
-  const results = [result];
-  try {
-    await attempt(result, "warm-up", () => warmUp(system));
-    await sleep(1000);
-    const baselineRss = rssByProcess(system);
-    const settledBaseline = await settledMemory(system);
-
-    log(`  connect ${options.clients}`);
-    result.connect = await attempt(result, "connect", () => connectScenario(system, pool, options));
-    const connected = result.connect?.ok ?? 0;
-
-    log(`  idle ${options.idleSeconds}s`);
-    result.idle = await attempt(result, "idle", () => idleScenario(system, pool, options, connected, baselineRss, settledBaseline));
-
-    for (const size of options.rooms) {
-      if (size > connected) {
-        result.errors.push(`broadcast ${size}: only ${connected} clients connected`);
-        continue;
-      }
-      for (const mode of ["paced", "burst"] as const) {
-        log(`  broadcast to ${size} (${mode})`);
-        const figures = await attempt(result, `broadcast ${size} ${mode}`, () => broadcastScenario(system, pool, options, size, mode));
-        if (figures) result.broadcast.push(figures);
-      }
-    }
-    await pool.each(() => ({ op: "closeAll" }), EmptyResultSchema);
-    await sleep(1000);
-
-    // The two-process system's polling run goes through a proxy without sticky sessions: its own column.
-    const pollingResult: SystemResult = system.pollingId
-      ? { id: system.pollingId, label: system.pollingLabel ?? system.pollingId, broadcast: [], errors: [] }
-      : result;
-    if (pollingResult !== result) results.push(pollingResult);
-    if (system.pollingUrls.length > 0) {
-      log(`  polling ${options.pollingClients} × ${options.pollingRounds}`);
-      pollingResult.polling = await attempt(pollingResult, "polling", () => pollingScenario(system, pool, options));
-    }
-    const extra = await attempt(result, "extra", async () => (await system.extra?.()) ?? {});
-    if (extra) result.extra = extra;
-  } finally {
-    await pool.each(() => ({ op: "closeAll" }), EmptyResultSchema).catch(() => undefined);
-    await system.stop();
-    current = null;
-    log(`stopped ${id}`);
-  }
-  return results;
-}
-
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const options = parseOptions(argv, process.env);
@@ -158,9 +81,10 @@ async function main(): Promise<void> {
   const systems: SystemResult[] = [];
   let check: SelfCheckResult = { passed: false, checks: [] };
   const stopAll = () => pool.stop();
+  const ctx: BenchContext = { options, pool, log, starters, running: new Set() };
   process.once("SIGINT", () => {
     stopAll();
-    void (current?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+    void Promise.allSettled([...ctx.running].map((system) => system.stop())).finally(() => process.exit(130));
   });
   try {
     await pool.start();
@@ -177,7 +101,10 @@ async function main(): Promise<void> {
       process.exitCode = check.passed && counting.passed ? 0 : 1;
       return;
     }
-    for (const id of options.systems) systems.push(...(await benchSystem(id, options, pool)));
+    // The engine setup's systems run together in interleaved rounds (bench/rounds.ts); the others one at a time.
+    const engine = options.systems.filter((id) => ENGINE_SYSTEMS.includes(id));
+    if (engine.length > 0) systems.push(...(await benchInterleaved(ctx, engine)));
+    for (const id of options.systems.filter((id) => !ENGINE_SYSTEMS.includes(id))) systems.push(...(await benchOne(ctx, id)));
   } finally {
     stopAll();
   }

@@ -4,10 +4,11 @@
  * figures so that a saturated load generator is visible in the report.
  */
 import { z } from "zod";
-import type { BenchOptions } from "./lib/options.ts";
+import { burstMessages, type BenchOptions } from "./lib/options.ts";
 import { sumCpu, sumRss } from "../test/helpers/proc.ts";
 import { nowMs, sleep, summarize, type Summary } from "./lib/stats.ts";
 import { type MemoryReading, settledMemory } from "./lib/settled-memory.ts";
+import { settleBeforeIdle, type Settle } from "./lib/quiet.ts";
 import { workBetween, type Work } from "./lib/work.ts";
 import type { LoadPool } from "./load/pool.ts";
 import {
@@ -50,6 +51,8 @@ export interface ConnectFigures extends CpuFigures {
 export interface IdleFigures extends CpuFigures {
   connections: number;
   seconds: number;
+  /** How long after the connects the window started, and whether the runtime was quiet then (lib/quiet.ts). */
+  settle: Settle;
   baselineRssBytes: number;
   rssAfterConnectBytes: number;
   rssAfterIdleBytes: number;
@@ -188,7 +191,7 @@ export async function idleScenario(
   baseline: Record<string, number>,
   settledBaseline: Record<string, MemoryReading> | null,
 ): Promise<IdleFigures> {
-  await sleep(2000); // let the connect burst's garbage settle
+  const settle = await settleBeforeIdle(system); // the connects' after-effects are not the steady state
   const rssAfterConnect = rssByProcess(system);
   const wakesBefore = await system.wakeStats?.();
   const idle = await measured(system, pool, async () => {
@@ -200,6 +203,7 @@ export async function idleScenario(
     const figures: Omit<IdleFigures, keyof CpuFigures> = {
       connections,
       seconds: options.idleSeconds,
+      settle,
       baselineRssBytes: total(baseline),
       rssAfterConnectBytes: total(rssAfterConnect),
       rssAfterIdleBytes: total(rssAfterIdle),
@@ -250,17 +254,18 @@ export async function broadcastScenario(
 ): Promise<BroadcastFigures> {
   const room = `room-${size}`;
   const run = `${system.id}-${size}-${mode}-${Date.now()}`;
+  const messages = mode === "burst" ? burstMessages(options, size) : options.messages;
   const groups = pool.split(0, size);
   const joins = await pool.each((_, i) => (groups[i].length ? { op: "join", room, indices: groups[i] } : null), JoinResultSchema);
   const members = joins.reduce((n, r) => n + r.ok, 0);
-  await pool.each((_, i) => ({ op: "expect", run, messages: options.messages, indices: groups[i] }), ExpectResultSchema);
+  await pool.each((_, i) => ({ op: "expect", run, messages, indices: groups[i] }), ExpectResultSchema);
   await sleep(500); // let the join burst settle before timing
-  const expected = members * options.messages;
+  const expected = members * messages;
   // Paced: a steady rate, for latency. Burst: every message back to back, for throughput.
   const intervalMs = mode === "paced" ? 1000 / options.rate : 0;
   return measured(system, pool, async () => {
     const sender = pool.workerOf(0);
-    const sending = sender.call({ op: "send", run, room, index: 0, messages: options.messages, intervalMs }, SendResultSchema);
+    const sending = sender.call({ op: "send", run, room, index: 0, messages, intervalMs }, SendResultSchema);
     const sent = await sending;
     // Drain until everything arrived, or nothing new arrived for stallMs (then the rest counts
     // as lost), with a hard cap so that a trickle cannot hold the run forever.
@@ -283,7 +288,7 @@ export async function broadcastScenario(
       size,
       mode,
       members,
-      messages: options.messages,
+      messages,
       ratePerS: mode === "paced" ? options.rate : null,
       expected,
       delivered,

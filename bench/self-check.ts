@@ -19,7 +19,8 @@ export interface SelfCheckResult {
 export async function selfCheck(pool: LoadPool, options: BenchOptions): Promise<SelfCheckResult> {
   const room = 10;
   const messages = 20;
-  const opts: BenchOptions = { ...options, clients: room, messages, rate: 50, stallMs: 2000 };
+  // burstDeliveries = room × messages: the burst sends `messages` too (burstMessages).
+  const opts: BenchOptions = { ...options, clients: room, messages, burstDeliveries: room * messages, rate: 50, stallMs: 2000 };
   const affected = Array.from({ length: messages }, (_, seq) => seq).filter((seq) => seq % 10 === 3).length;
   const doubled = Array.from({ length: messages }, (_, seq) => seq).filter((seq) => seq % 10 === 7).length;
   const system = await startSocketioSingle(true);

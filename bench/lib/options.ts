@@ -24,6 +24,10 @@ const OptionsSchema = z.object({
   connectConcurrency: z.coerce.number().int().positive(),
   rooms: intList,
   messages: z.coerce.number().int().positive().max(60_000),
+  /** A burst sends enough messages for about this many deliveries (see burstMessages). */
+  burstDeliveries: z.coerce.number().int().positive().max(1_000_000),
+  /** Engine setup: interleaved rounds of the ratio scenarios (the report takes the median). */
+  rounds: z.coerce.number().int().positive().max(20),
   rate: z.coerce.number().positive(),
   stallMs: z.coerce.number().int().positive(),
   pollingClients: z.coerce.number().int().positive(),
@@ -46,6 +50,8 @@ const DEFAULTS = {
   connectConcurrency: "100",
   rooms: "10,100,1000",
   messages: "50",
+  burstDeliveries: "20000",
+  rounds: "3",
   rate: "10",
   stallMs: "5000",
   pollingClients: "50",
@@ -62,6 +68,8 @@ const QUICK = {
   clients: "100",
   rooms: "10,100",
   messages: "10",
+  burstDeliveries: "10000",
+  rounds: "3",
   pollingClients: "10",
   pollingRounds: "5",
   idleSeconds: "5",
@@ -100,3 +108,16 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
   if (!parsed.success) throw new Error(`bad benchmark options:\n${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }
+
+/**
+ * Messages in a burst to a room of `size`: enough for about `burstDeliveries` deliveries, so
+ * that the burst lasts long enough to time (50 messages to 100 members took ~0.3 s), never fewer
+ * than `messages`, and at most BURST_MESSAGES_MAX: the sender is one socket, and edgeio's
+ * per-session packet limiter (PACKET_RATE_BURST 1,200, refilled at 100/s) would close it.
+ */
+export const BURST_MESSAGES_MAX = 600;
+export const burstMessages = (options: BenchOptions, size: number): number =>
+  Math.max(options.messages, Math.min(BURST_MESSAGES_MAX, Math.ceil(options.burstDeliveries / size)));
+
+/** The room size the acceptance ratios use: 100 where it is run, else the largest. */
+export const ratioRoomOf = (rooms: number[]): number => (rooms.includes(100) ? 100 : rooms[rooms.length - 1]);

@@ -113,7 +113,12 @@ export async function startEngineSystem(id: EngineSystemId, source: "worktree" |
         ...(id === "edgeio-engine" ? { colo, vars: PRODUCTION_DEFAULTS } : {}),
       };
     },
-    restarted: () => workerds().join(",") !== started.join(","),
+    // A replaced workerd (wrangler dev restarts it when a watched file changes) ends the pid it had; workerds of
+    // the other engine systems, started after this one and running beside it (bench/rounds.ts), are not a restart.
+    restarted: () => {
+      const now = new Set(workerds());
+      return started.some((pid) => !now.has(pid));
+    },
     stop,
   };
 }
