@@ -58,7 +58,7 @@ export function countingLines(results: BenchResults): string[] {
 /** A small floor run of its own (about 30 s, most of it starting wrangler dev). */
 export async function countingSelfCheck(pool: LoadPool, options: BenchOptions): Promise<CountingCheck> {
   const opts: BenchOptions = { ...options, clients: 10, messages: 20, stallMs: 2000 };
-  const system = await startEngineSystem("floor", options.edgeioSource);
+  const system = await startEngineSystem("floor", options.edgeioSource, options.engineBuild);
   try {
     await warmUp(system);
     const connect = await connectScenario(system, pool, opts);

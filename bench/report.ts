@@ -261,7 +261,11 @@ export function renderMarkdown(results: BenchResults): string {
     "",
     "Every system: the same socket.io-client 4.8 load generators with **client permessage-deflate off**, 25 s ping interval " +
       "and 20 s timeout. edgeio runs the echo example app (examples/echo) with the production presence lease (60 s), grace " +
-      "(5 s) and stats report interval (5 s). **Engine setup**: edgeio, the floor and PartyServer on the workerd that wrangler dev starts, clients sent straight " +
+      "(5 s) and stats report interval (5 s). **Engine setup**: edgeio, the floor and PartyServer on the workerd that wrangler dev starts, running " +
+      (o.engineBuild === "deploy"
+        ? "each Worker's deploy bundle (`wrangler deploy --dry-run --outdir`, run with `no_bundle`: no dev-only middleware), "
+        : "wrangler dev's own bundle (`--engine-build dev`: its dev-only middleware included), ") +
+      "clients sent straight " +
       "to the runtime's own port (not through wrangler's dev proxy) and the local trace collector off (`X_LOCAL_OBSERVABILITY=false`); " +
       "server CPU and memory are the runtime process's. **wrangler dev**: as `npm run dev` runs it (dev proxy, traces on); CPU and " +
       "memory of both workerd processes. The Socket.IO servers (bench/systems/socketio-server.ts) implement the same events. " +

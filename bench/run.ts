@@ -26,9 +26,9 @@ import type { RunningSystem } from "./systems/types.ts";
 const ROOT = resolve(import.meta.dirname, "..");
 
 const starters: Record<StartableSystem, (options: BenchOptions) => Promise<RunningSystem>> = {
-  "edgeio-engine": (options) => startEngineSystem("edgeio-engine", options.edgeioSource),
-  floor: (options) => startEngineSystem("floor", options.edgeioSource),
-  partyserver: (options) => startEngineSystem("partyserver", options.edgeioSource),
+  "edgeio-engine": (options) => startEngineSystem("edgeio-engine", options.edgeioSource, options.engineBuild),
+  floor: (options) => startEngineSystem("floor", options.edgeioSource, options.engineBuild),
+  partyserver: (options) => startEngineSystem("partyserver", options.edgeioSource, options.engineBuild),
   edgeio: (options) => startEdgeio(options.edgeioSource),
   "socketio-single": () => startSocketioSingle(),
   "socketio-redis": startSocketioRedis,

@@ -41,6 +41,8 @@ const OptionsSchema = z.object({
   out: z.string().min(1),
   /** Which edgeio sources wrangler dev runs: the working tree as is, or the last commit. */
   edgeioSource: z.enum(["worktree", "head"]),
+  /** Engine setup: run each Worker's deploy bundle (wrangler deploy --dry-run), or wrangler dev's own (dev middleware). */
+  engineBuild: z.enum(["deploy", "dev"]),
   dated: z.boolean(),
 });
 export type BenchOptions = z.infer<typeof OptionsSchema>;
@@ -62,6 +64,7 @@ const DEFAULTS = {
   systems: SYSTEM_IDS.join(","),
   out: "bench/results",
   edgeioSource: "worktree",
+  engineBuild: "deploy",
 };
 
 const QUICK = {

@@ -3,10 +3,12 @@
  * starts, with clients sent straight to the runtime's own port (not through wrangler's dev
  * proxy, the second workerd process) and wrangler's local trace collector off
  * (`X_LOCAL_OBSERVABILITY=false`). The runtime's port is found from its listening sockets in
- * /proc and recognised by the bench's counters route (bench/workers/counters.ts).
+ * /proc and recognised by the bench's counters route (bench/workers/counters.ts). By default
+ * the runtime runs each Worker's deploy bundle (deployBundleConfig), not wrangler dev's.
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { startService, type RunningService } from "../../test/helpers/service.ts";
 import { commandLine, descendants, listeningPorts } from "../../test/helpers/proc.ts";
 import { collectGarbage } from "../lib/inspector-gc.ts";
@@ -16,6 +18,8 @@ import { snapshotSources, type Snapshot } from "./snapshot.ts";
 import type { RunningSystem } from "./types.ts";
 
 export type EngineSystemId = "edgeio-engine" | "floor" | "partyserver";
+/** What the runtime runs: the deploy bundle (default) or wrangler dev's own bundle with its dev middleware. */
+export type EngineBuild = "deploy" | "dev";
 
 const LABELS: Record<EngineSystemId, string> = {
   "edgeio-engine": "edgeio (engine)",
@@ -61,15 +65,41 @@ async function runtimeUrl(pid: number): Promise<string> {
   throw new Error(`no port of workerd ${pid} answers /__bench/counters`);
 }
 
-export async function startEngineSystem(id: EngineSystemId, source: "worktree" | "head"): Promise<RunningSystem> {
+/**
+ * The Worker as `wrangler deploy` would upload it: `wrangler deploy --dry-run --outdir` bundles
+ * it (no network), and a copy of the config runs that bundle with `no_bundle = true`, so
+ * wrangler dev neither rebundles it nor wraps it in its dev-only middleware
+ * (ensure-req-body-drained, miniflare3-json-error). esbuild's keepNames wrappers stay: deploys
+ * have them too (wrangler's `keep_names` defaults to true).
+ */
+function deployBundleConfig(config: string): string {
+  const dir = dirname(config);
+  const outdir = join(dir, `deploy-${basename(config, ".toml")}`);
+  execFileSync(
+    process.execPath,
+    [join(dir, "../../node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", outdir, "--config", config],
+    { cwd: dir, stdio: "pipe", env: { ...process.env, WRANGLER_SEND_METRICS: "false" }, timeout: 180_000 },
+  );
+  const bundle = readdirSync(outdir).find((file) => file.endsWith(".js"));
+  if (!bundle) throw new Error(`wrangler deploy --dry-run wrote no .js to ${outdir}`);
+  const path = join(dir, `${basename(config, ".toml")}.deploy.toml`);
+  const main = `main = "${basename(outdir)}/${bundle}"\nno_bundle = true`;
+  writeFileSync(path, readFileSync(config, "utf8").replace(/^main\s*=.*$/m, main));
+  return path;
+}
+
+export async function startEngineSystem(
+  id: EngineSystemId,
+  source: "worktree" | "head",
+  build: EngineBuild = "deploy",
+): Promise<RunningSystem> {
   const before = new Set(descendants(process.pid));
   const snapshot = snapshotSources(source);
   let service: RunningService;
   try {
-    service =
-      id === "edgeio-engine"
-        ? await startWithoutTraces(edgeioConfig(snapshot), PRODUCTION_DEFAULTS)
-        : await startWithoutTraces(join(snapshot.dir, "bench/workers/floor.wrangler.toml"), { SYSTEM: id });
+    const config = id === "edgeio-engine" ? edgeioConfig(snapshot) : join(snapshot.dir, "bench/workers/floor.wrangler.toml");
+    const run = build === "deploy" ? deployBundleConfig(config) : config;
+    service = await startWithoutTraces(run, id === "edgeio-engine" ? PRODUCTION_DEFAULTS : { SYSTEM: id });
   } catch (error) {
     snapshot.remove();
     throw error;
@@ -109,6 +139,7 @@ export async function startEngineSystem(id: EngineSystemId, source: "worktree" |
     async extra() {
       return {
         source: snapshot.source,
+        build,
         runtime: { pid: runtime, url, command: commandLine(runtime).slice(0, 200) },
         ...(id === "edgeio-engine" ? { colo, vars: PRODUCTION_DEFAULTS } : {}),
       };
