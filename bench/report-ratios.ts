@@ -66,8 +66,10 @@ export function spreadOf(values: Array<number | null>): Spread | null {
   return { median: v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2, min: v[0], max: v[v.length - 1], n: v.length };
 }
 
-const spreadText = (s: Spread | null, digits = 2): string =>
-  s === null ? "n/a" : s.n > 1 ? `${num(s.median, digits)} (${num(s.min, digits)}–${num(s.max, digits)})` : num(s.median, digits);
+/** Three decimals below 1 (CPU per delivery is a few hundredths of a ms), else two. */
+const fixed = (n: number) => num(n, Math.abs(n) < 1 ? 3 : 2);
+const spreadText = (s: Spread | null): string =>
+  s === null ? "n/a" : s.n > 1 ? `${fixed(s.median)} (${fixed(s.min)}–${fixed(s.max)})` : fixed(s.median);
 
 interface Target {
   metric: string;
