@@ -142,7 +142,8 @@ export class SocketTables {
     // Socket ids are "<host>.<random><tag>" (protocol/ids.ts): a name without a dot is a room.
     if (this.allLoaded || !id.includes(".")) return null;
     const row = this.sql.exec<SocketRow>("SELECT * FROM sockets WHERE id = ?", id).toArray()[0] ?? null;
-    if (row) this.rows.set(id, row); // unknown ids are not remembered: they would pile up
+    if (row)
+      this.rows.set(id, row); // unknown ids are not remembered: they would pile up
     else this.restoreKeptBack(); // it may be kept back in an attachment
     return row ?? this.rows.get(id) ?? null;
   }

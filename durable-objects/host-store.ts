@@ -162,8 +162,19 @@ export class HostStore extends SocketTables {
   protected override attachKeptBack(sid: string): boolean {
     const row = this.sessionRows.get(sid);
     if (!row) return false;
-    const sockets = this.memorySocketsOf(sid).map(({ id, nsp, auth, data, connected_at }) => ({ id, nsp, auth, data, connectedAt: connected_at }));
-    const pending: PendingSession = { createdAt: row.created_at, connectDeadline: row.connect_deadline ?? row.created_at, handshake: row.handshake, sockets };
+    const sockets = this.memorySocketsOf(sid).map(({ id, nsp, auth, data, connected_at }) => ({
+      id,
+      nsp,
+      auth,
+      data,
+      connectedAt: connected_at,
+    }));
+    const pending: PendingSession = {
+      createdAt: row.created_at,
+      connectDeadline: row.connect_deadline ?? row.created_at,
+      handshake: row.handshake,
+      sockets,
+    };
     if (sockets.length === 0) this.unkeep(sid);
     if (!fitsKeptBack(pending) || !this.attachPending(sid, pending)) return false;
     if (sockets.length > 0) this.keepBack(sid);
