@@ -103,12 +103,16 @@ export interface ReadCursor<T> {
 
 /** Runs SQL and counts what each statement read and wrote (every cursor is read at once). */
 export class CountingSql {
+  /** Runs before any statement but a SELECT while set: rows kept back are written first, in order (host-store.ts). */
+  beforeWrite: (() => void) | null = null;
+
   constructor(
     private readonly sql: SqlStorage,
     private readonly work: BilledWork,
   ) {}
 
   exec<T extends Record<string, SqlStorageValue>>(query: string, ...bindings: SqlStorageValue[]): ReadCursor<T> {
+    if (this.beforeWrite !== null && !query.startsWith("SELECT")) this.beforeWrite();
     const cursor = this.sql.exec<T>(query, ...bindings);
     const rows = cursor.toArray();
     const { rowsRead, rowsWritten } = cursor;

@@ -29,6 +29,8 @@ export class SocketTables {
   private readonly roomsBySocket = new Map<string, Set<string>>();
   /** Members per room (loaded per room). */
   private readonly membersByRoom = new Map<string, Set<string>>();
+  /** Sockets in memory whose row is not written (kept back: host-store.ts). */
+  private readonly unwritten = new Set<string>();
   /** Every socket row is in `rows` (a namespace-wide selection loaded them). */
   private allLoaded = false;
   private count: number | undefined;
@@ -58,8 +60,44 @@ export class SocketTables {
   /** Called before a write that names a session (its row must be stored with it: host-store.ts). */
   protected persistSession(_sid: string): void {}
 
+  /**
+   * Whether the session's socket rows are kept back (its row is not written yet: host-store.ts).
+   * Then a change to them is put in the session's WebSocket attachment, not written.
+   */
+  protected keptBack(_sid: string): boolean {
+    return false;
+  }
+
+  /** Puts a kept-back session's sockets in its attachment; false: it did not fit (write them then). */
+  protected attachKeptBack(_sid: string): boolean {
+    return false;
+  }
+
+  /** Once per instance, before anything that must see every socket: kept-back sockets back from their attachments. */
+  protected restoreKeptBack(): void {}
+
+  /** Writes every kept-back row (before a query over the sockets' data in SQLite). */
+  protected writeKeptBack(): void {}
+
+  /** Sockets kept back in memory (not in SQLite), which counts read from SQLite must add. */
+  protected keptBackSockets(): SocketRow[] {
+    return [];
+  }
+
   insertSocket(row: SocketRow): void {
+    const keep = this.keptBack(row.sid);
+    this.rememberSocket(row, keep);
+    // A direct WebSocket's CONNECT: nothing is written, so its reply waits for no commit (host-store.ts).
+    if (keep) {
+      if (!this.attachKeptBack(row.sid)) this.persistSession(row.sid);
+      return;
+    }
     this.persistSession(row.sid);
+    this.writeSocketRow(row);
+  }
+
+  protected writeSocketRow(row: SocketRow): void {
+    this.unwritten.delete(row.id);
     this.sql.exec(
       "INSERT INTO sockets (id, sid, nsp, auth, data, connected_at) VALUES (?, ?, ?, ?, ?, ?)",
       row.id,
@@ -69,6 +107,11 @@ export class SocketTables {
       row.data,
       row.connected_at,
     );
+  }
+
+  /** A socket in memory only (a new one, or one back from its attachment). */
+  protected rememberSocket(row: SocketRow, unwritten: boolean): void {
+    if (unwritten) this.unwritten.add(row.id);
     this.rows.set(row.id, { ...row });
     this.bySession.get(row.sid)?.push(row.id);
     this.roomsBySocket.set(row.id, new Set());
@@ -99,8 +142,10 @@ export class SocketTables {
     // Socket ids are "<host>.<random><tag>" (protocol/ids.ts): a name without a dot is a room.
     if (this.allLoaded || !id.includes(".")) return null;
     const row = this.sql.exec<SocketRow>("SELECT * FROM sockets WHERE id = ?", id).toArray()[0] ?? null;
-    if (row) this.rows.set(id, row); // unknown ids are not remembered: they would pile up
-    return row;
+    if (row)
+      this.rows.set(id, row); // unknown ids are not remembered: they would pile up
+    else this.restoreKeptBack(); // it may be kept back in an attachment
+    return row ?? this.rows.get(id) ?? null;
   }
 
   socketsOfSession(sid: string): SocketRow[] {
@@ -117,8 +162,11 @@ export class SocketTables {
   /** Sockets of each namespace on this host (from memory after the first call). */
   namespaceCounts(): Array<{ nsp: string; sockets: number }> {
     if (!this.perNamespace) {
+      this.restoreKeptBack();
       const rows = this.sql.exec<{ nsp: string; sockets: number }>("SELECT nsp, COUNT(*) AS sockets FROM sockets GROUP BY nsp").toArray();
-      this.perNamespace = new Map(rows.map((row) => [row.nsp, row.sockets]));
+      const counts = new Map(rows.map((row) => [row.nsp, row.sockets]));
+      for (const row of this.keptBackSockets()) counts.set(row.nsp, (counts.get(row.nsp) ?? 0) + 1);
+      this.perNamespace = counts;
     }
     return [...this.perNamespace].filter(([, sockets]) => sockets > 0).map(([nsp, sockets]) => ({ nsp, sockets }));
   }
@@ -141,7 +189,10 @@ export class SocketTables {
   }
 
   socketCount(): number {
-    if (this.count === undefined) this.count = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sockets").one().n;
+    if (this.count === undefined) {
+      this.restoreKeptBack();
+      this.count = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sockets").one().n + this.keptBackSockets().length;
+    }
     return this.count;
   }
 
@@ -149,16 +200,22 @@ export class SocketTables {
   saveSocketData(id: string, data: string): void {
     const row = this.socket(id);
     if (!row || row.data === data) return;
-    this.sql.exec("UPDATE sockets SET data = ? WHERE id = ?", data, id);
+    const keep = this.keptBack(row.sid);
     row.data = data;
+    if (!keep) this.sql.exec("UPDATE sockets SET data = ? WHERE id = ?", data, id);
+    else if (!this.attachKeptBack(row.sid)) this.persistSession(row.sid);
     this.structureChanged();
   }
 
   deleteSocket(id: string): void {
     const row = this.socket(id);
+    const unwritten = this.unwritten.delete(id);
     const rooms = this.roomsOf(id);
-    this.sql.exec("DELETE FROM socket_rooms WHERE socket_id = ?", id);
-    const deleted = this.sql.exec("DELETE FROM sockets WHERE id = ?", id).rowsWritten > 0;
+    let deleted = unwritten;
+    if (!unwritten) {
+      this.sql.exec("DELETE FROM socket_rooms WHERE socket_id = ?", id);
+      deleted = this.sql.exec("DELETE FROM sockets WHERE id = ?", id).rowsWritten > 0;
+    }
     for (const room of rooms) this.membersByRoom.get(room)?.delete(id);
     this.roomsBySocket.delete(id);
     this.rows.delete(id);
@@ -173,6 +230,8 @@ export class SocketTables {
     if (deleted && this.count !== undefined) this.count -= 1;
     if (deleted && row && this.perNamespace) this.perNamespace.set(row.nsp, Math.max(0, (this.perNamespace.get(row.nsp) ?? 0) - 1));
     if (deleted) this.structureChanged();
+    // Kept back: its attachment must not bring it back after an eviction (a closed WebSocket's is gone anyway).
+    if (row && this.keptBack(row.sid)) this.attachKeptBack(row.sid);
   }
 
   /** A session created by this instance has no sockets yet: nothing to read. */
@@ -187,6 +246,11 @@ export class SocketTables {
 
   roomsOf(socketId: string): string[] {
     return [...this.roomSet(socketId)];
+  }
+
+  /** A session's socket rows as memory has them (host-store.ts writes a kept-back session's). */
+  protected memorySocketsOf(sid: string): SocketRow[] {
+    return (this.bySession.get(sid) ?? []).map((id) => this.rows.get(id)).filter((row): row is SocketRow => row !== undefined);
   }
 
   addRoom(socketId: string, room: string): boolean {
@@ -214,6 +278,7 @@ export class SocketTables {
    * `limit`, else null, and the count. One SQL pass, run by the load report (stats/host-load.ts).
    */
   distinctUsers(limit: number): { ids: string[] | null; count: number } {
+    this.writeKeptBack();
     const from = "FROM sockets WHERE json_valid(data) AND json_type(data, '$.user.id') = 'text'";
     const ids = this.sql.exec<{ id: string }>(`SELECT DISTINCT json_extract(data, '$.user.id') AS id ${from} LIMIT ?`, limit + 1).toArray();
     if (ids.length <= limit) return { ids: ids.map((row) => row.id), count: ids.length };
@@ -225,6 +290,7 @@ export class SocketTables {
 
   /** Distinct rooms per namespace (own-id rooms left out), as `JSON.stringify([nsp, room])` while at most `limit`. */
   distinctRooms(limit: number): { ids: string[] | null; perNamespace: Map<string, number> } {
+    this.writeKeptBack();
     const from = "FROM socket_rooms r JOIN sockets s ON s.id = r.socket_id WHERE r.room != r.socket_id";
     const rows = this.sql
       .exec<{ nsp: string; room: string }>(`SELECT DISTINCT s.nsp AS nsp, r.room AS room ${from} LIMIT ?`, limit + 1)
@@ -299,6 +365,7 @@ export class SocketTables {
 
   private loadAll(): void {
     if (this.allLoaded) return;
+    this.restoreKeptBack();
     for (const row of this.sql.exec<SocketRow>("SELECT * FROM sockets").toArray()) if (!this.rows.get(row.id)) this.rows.set(row.id, row);
     this.allLoaded = true;
     this.count = this.rows.size;

@@ -12,8 +12,9 @@
  */
 import type { CountingSql } from "./billed-work";
 import type { TransportName } from "./config";
-import { SocketTables } from "./host-sockets";
-import { insertSessionRow, newSessionRow, type SessionRow } from "./session-rows";
+import type { PendingSession, PendingSocket } from "./engine/types";
+import { SocketTables, type SocketRow } from "./host-sockets";
+import { fitsKeptBack, insertSessionRow, newSessionRow, type SessionRow } from "./session-rows";
 
 export type { SocketRow } from "./host-sockets";
 export type { SessionRow } from "./session-rows";
@@ -69,6 +70,12 @@ export class HostStore extends SocketTables {
   private readonly pendingSessions = new Set<string>();
   private allSessionsLoaded = false;
   private sessionTotal: number | undefined;
+  /** Pending sessions with sockets: connected, nothing written, all of it in their attachment. */
+  private readonly keptBackSessions = new Set<string>();
+  /** Puts a pending session in its WebSocket's attachment (websocket.ts); false: it did not fit. */
+  attachPending: (sid: string, pending: PendingSession) => boolean = () => false;
+  /** Rebuilds every pending session from the WebSockets' attachments, once per instance (sessions.ts). */
+  restoreAllPending: () => void = () => undefined;
 
   constructor(sql: CountingSql) {
     super(sql);
@@ -128,12 +135,75 @@ export class HostStore extends SocketTables {
     this.addSession(newSessionRow(sid, transport, now, connectDeadline, handshake), persist);
   }
 
-  /** A pending session back from its WebSocket's attachment (memory only, as at its handshake). */
-  restorePendingSession(row: SessionRow): SessionRow {
+  /** A pending session back from its WebSocket's attachment (memory only, as at its handshake), with its sockets. */
+  restorePendingSession(row: SessionRow, sockets: PendingSocket[] = []): SessionRow {
     const stored = this.session(row.sid);
     if (stored) return stored;
     this.addSession(row, false);
+    for (const socket of sockets) {
+      const { connectedAt, ...rest } = socket;
+      this.rememberSocket({ ...rest, sid: row.sid, connected_at: connectedAt }, true);
+    }
+    if (sockets.length > 0) this.keepBack(row.sid);
     return row;
+  }
+
+  // ── kept-back sockets (issue 11: a WebSocket CONNECT commits nothing) ──
+  // A direct WebSocket session's CONNECT writes no row: the session and its sockets stay in
+  // memory and in the WebSocket's attachment (which survives hibernation and eviction without a
+  // commit), so the CONNECT reply waits for no storage commit. They are written before any other
+  // write (CountingSql.beforeWrite keeps SQLite in the order write-through would have), before a
+  // query over the sockets' data, or at once when the attachment would be too big. After an
+  // eviction, lookups that may name such a socket first rebuild them all from the attachments.
+  protected override keptBack(sid: string): boolean {
+    return this.pendingSessions.has(sid);
+  }
+
+  protected override attachKeptBack(sid: string): boolean {
+    const row = this.sessionRows.get(sid);
+    if (!row) return false;
+    const sockets = this.memorySocketsOf(sid).map(({ id, nsp, auth, data, connected_at }) => ({
+      id,
+      nsp,
+      auth,
+      data,
+      connectedAt: connected_at,
+    }));
+    const pending: PendingSession = {
+      createdAt: row.created_at,
+      connectDeadline: row.connect_deadline ?? row.created_at,
+      handshake: row.handshake,
+      sockets,
+    };
+    if (sockets.length === 0) this.unkeep(sid);
+    if (!fitsKeptBack(pending) || !this.attachPending(sid, pending)) return false;
+    if (sockets.length > 0) this.keepBack(sid);
+    return true;
+  }
+
+  private unkeep(sid: string): void {
+    this.keptBackSessions.delete(sid);
+    if (this.keptBackSessions.size === 0) this.sql.beforeWrite = null;
+  }
+
+  private keepBack(sid: string): void {
+    this.keptBackSessions.add(sid);
+    this.sql.beforeWrite = () => this.writeKeptBack();
+  }
+
+  protected override restoreKeptBack(): void {
+    this.restoreAllPending();
+  }
+
+  protected override keptBackSockets(): SocketRow[] {
+    return [...this.keptBackSessions].flatMap((sid) => this.memorySocketsOf(sid));
+  }
+
+  /** Writes every kept-back session and its sockets (the order write-through would have had). */
+  protected override writeKeptBack(): void {
+    this.restoreAllPending();
+    this.sql.beforeWrite = null;
+    for (const sid of [...this.keptBackSessions]) this.persistSession(sid);
   }
 
   private addSession(row: SessionRow, persist: boolean): void {
@@ -146,10 +216,13 @@ export class HostStore extends SocketTables {
     this.structureChanged();
   }
 
-  /** Writes a pending session's row (see createSession); nothing when it is stored already. */
+  /** Writes a pending session's row and its kept-back sockets' (see createSession); nothing when stored already. */
   override persistSession(sid: string): void {
     const row = this.pendingSessions.delete(sid) ? this.sessionRows.get(sid) : undefined;
-    if (row) insertSessionRow(this.sql, row);
+    this.unkeep(sid);
+    if (!row) return;
+    insertSessionRow(this.sql, row);
+    for (const socket of this.memorySocketsOf(sid)) this.writeSocketRow(socket);
   }
 
   session(sid: string): SessionRow | null {
@@ -249,6 +322,7 @@ export class HostStore extends SocketTables {
 
   deleteSession(sid: string): void {
     const pending = this.pendingSessions.delete(sid); // never written, nor ever queued to (WebSocket)
+    this.unkeep(sid);
     if (!pending) this.clearQueue(sid);
     const deleted = pending || this.sql.exec("DELETE FROM sessions WHERE sid = ?", sid).rowsWritten > 0;
     this.sessionRows.delete(sid);
@@ -318,6 +392,7 @@ export class HostStore extends SocketTables {
   // ── edges and lease reports (socketio/room-membership.ts) ─────
   /** Every (socket, room) pair but a socket's own id, with the socket's data (lease renewals). */
   roomMembers(): Array<{ nsp: string; room: string; id: string; data: string }> {
+    this.writeKeptBack();
     return this.sql
       .exec<{ nsp: string; room: string; id: string; data: string }>(
         "SELECT s.nsp AS nsp, r.room AS room, s.id AS id, s.data AS data FROM socket_rooms r JOIN sockets s ON s.id = r.socket_id WHERE r.room != r.socket_id",

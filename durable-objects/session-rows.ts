@@ -56,6 +56,16 @@ export function fitsAttachment(handshake: string): boolean {
   return bytes <= PENDING_ATTACHMENT_BUDGET;
 }
 
+/** Whether a pending session with its sockets fits its attachment (the runtime's limit is 2,048 bytes). */
+export function fitsKeptBack(pending: PendingSession): boolean {
+  const json = JSON.stringify(pending);
+  const bytes = /[\u0100-\uffff]/.test(json) ? json.length * 2 : json.length;
+  return bytes <= KEPT_BACK_ATTACHMENT_BUDGET;
+}
+
+/** Room left in an attachment for the rest (sid, flags, the serializer's tags). */
+const KEPT_BACK_ATTACHMENT_BUDGET = 1900;
+
 /** A pending session's row, rebuilt from its WebSocket's attachment after an eviction. */
 export function pendingSessionRow(sid: string, pending: PendingSession): SessionRow {
   return {

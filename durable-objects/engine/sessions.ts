@@ -44,6 +44,8 @@ export class EngineSessions implements SessionControl {
     const framing = () => this.framing;
     this.polling = new PollingTransport(store, config, new PollChannels(ctx, store, framing), this.packetRate, this, framing);
     this.websocket = new WebSocketTransport(ctx, store, config, this.packetRate, this, this.polling, framing);
+    // Kept-back sockets live in attachments until written: lookups that may name one rebuild them first (host-store.ts).
+    store.restoreAllPending = () => this.closeOrphans();
   }
 
   /** Engine.IO v3 or v4 framing: a host serves one version, named by its pool (see framing.ts). */
@@ -256,7 +258,7 @@ export class EngineSessions implements SessionControl {
   }
 
   /**
-   * Once per instance, first thing in the alarm: rebuilds the pending sessions of direct
+   * Once per instance, first thing in the alarm (or before a lookup that may name a kept-back socket): rebuilds the pending sessions of direct
    * WebSockets from their attachments (evicted before their CONNECT: host-store.ts), so their
    * connect deadline and pings go on, and closes the WebSockets whose session is unknown and
    * carry none, which nothing would ping or expire. One pass over the host's WebSockets.

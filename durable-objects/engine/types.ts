@@ -67,6 +67,17 @@ export interface PendingSession {
   connectDeadline: number;
   /** The HandshakeRecord as JSON, as the row stores it. */
   handshake: string;
+  /** Its sockets, connected but not written yet (host-store.ts, deferred sockets). */
+  sockets?: PendingSocket[];
+}
+
+/** A socket row kept in its session's attachment until written (the CONNECT commits nothing). */
+export interface PendingSocket {
+  id: string;
+  nsp: string;
+  auth: string;
+  data: string;
+  connectedAt: number;
 }
 
 export const TEXT_PLAIN = { "Content-Type": "text/plain; charset=UTF-8" };

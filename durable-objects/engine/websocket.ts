@@ -30,7 +30,21 @@ export class WebSocketTransport {
     private readonly sessions: SessionControl,
     private readonly polling: PollingTransport,
     private readonly framing: () => Framing,
-  ) {}
+  ) {
+    store.attachPending = (sid, pending) => this.attachPending(sid, pending);
+  }
+
+  /** A pending session's new state (its kept-back sockets) into its WebSocket's attachment; false: no socket or too big. */
+  private attachPending(sid: string, pending: PendingSession): boolean {
+    const ws = this.active(sid);
+    if (ws?.readyState !== WebSocket.OPEN) return false;
+    try {
+      ws.serializeAttachment({ sid, probing: false, pending } satisfies WebSocketAttachment);
+      return true;
+    } catch {
+      return false; // over the runtime's limit after all: the caller writes the rows
+    }
+  }
 
   /**
    * A session opened directly over WebSocket: the open packet is its first frame. `pending`: its
@@ -56,7 +70,8 @@ export class WebSocketTransport {
    * the attachment (null: the attachment has none, the session is gone).
    */
   restore(attachment: WebSocketAttachment): SessionRow | null {
-    return attachment.pending ? this.store.restorePendingSession(pendingSessionRow(attachment.sid, attachment.pending)) : null;
+    const { pending } = attachment;
+    return pending ? this.store.restorePendingSession(pendingSessionRow(attachment.sid, pending), pending.sockets) : null;
   }
 
   /** A WebSocket for an existing session: the polling → websocket upgrade. */

@@ -1,0 +1,111 @@
+/**
+ * A socket connected over WebSocket writes no row at its CONNECT: it is kept back in memory and
+ * in its WebSocket's attachment (host-store.ts). evictDurableObject right after the CONNECT, before
+ * anything wrote it, must change nothing: every path that looks for the socket after the eviction
+ * (its own packets, namespace-wide broadcasts, io.to(its id), fetchSockets and remote joins from
+ * another host) finds it, with its socket.data; a socket that left its namespace stays gone.
+ */
+import { evictDurableObject } from "cloudflare:test";
+import { afterEach, describe, expect, it } from "vitest";
+import { connectOk, echoRoundTrip, emitWithAck, hostStubFor, nextEvent, onHost, twoOnSameHost, WebSocketSession } from "./engine-client";
+
+const cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const dispose of cleanup.splice(0)) await dispose();
+});
+
+async function open(host?: string): Promise<WebSocketSession> {
+  const session = host
+    ? await onHost(
+        host,
+        () => WebSocketSession.handshake(),
+        (s) => s.close(),
+      )
+    : await WebSocketSession.handshake();
+  cleanup.push(() => session.close());
+  return session;
+}
+
+const welcomes = (conn: WebSocketSession) => conn.inbox.log.filter((f) => typeof f === "string" && f.startsWith('42["welcome"')).length;
+type Listed = { sockets: Array<{ id: string; data: unknown }> };
+
+describe("eviction right after a WebSocket CONNECT (the socket's row not written yet)", () => {
+  it("every lookup after the eviction finds the socket, with its data; its client notices nothing", async () => {
+    const target = await open();
+    const id = await connectOk(target, "/");
+    await nextEvent(target, "welcome");
+    const stub = hostStubFor(target.sid);
+    // Nothing of this connect is in SQLite yet (host-work.test.ts counts it).
+    const other = await open();
+    await connectOk(other, "/");
+
+    await evictDurableObject(stub);
+    const listed = (await emitWithAck(other, ["fetch-sockets", {}]))[0] as Listed;
+    expect(listed.sockets.find((s) => s.id === id)?.data).toEqual({ events: 0 });
+
+    await evictDurableObject(stub);
+    expect(await emitWithAck(other, ["remote", { id, action: "emit", arg: "hi" }])).toEqual([{ ok: true }]);
+    expect(await nextEvent(target, "from-remote")).toEqual(["hi"]);
+
+    await evictDurableObject(stub);
+    await other.send('42["broadcast","everyone",1]');
+    expect(await nextEvent(target, "everyone")).toEqual([1]);
+
+    await evictDurableObject(stub);
+    await other.send(`42["io-to-room","${id}","direct",2]`);
+    expect(await nextEvent(target, "direct")).toEqual([2]);
+
+    await evictDurableObject(stub);
+    expect(await emitWithAck(other, ["remote", { id, action: "join", arg: "kept" }])).toEqual([{ ok: true }]);
+    await evictDurableObject(stub);
+    await other.send('42["to-room","kept","news",3]');
+    expect(await nextEvent(target, "news")).toEqual([3]);
+
+    expect(((await emitWithAck(target, ["rooms"]))[0] as string[]).sort()).toEqual([id, "kept"].sort());
+    expect(await emitWithAck(target, ["get-data"])).toEqual([{ events: 0 }]);
+    await echoRoundTrip(target);
+    expect(await emitWithAck(target, ["count"])).toEqual([1]);
+    expect(welcomes(target)).toBe(1);
+  });
+
+  it("its own first packet after the eviction finds it, and a change of socket.data then survives the next eviction", async () => {
+    const target = await open();
+    await connectOk(target, "/");
+    await nextEvent(target, "welcome");
+    const stub = hostStubFor(target.sid);
+    await evictDurableObject(stub);
+    await target.send('42["echo","right after"]');
+    expect(await nextEvent(target, "echo")).toEqual(["right after"]);
+    await evictDurableObject(stub);
+    expect(await emitWithAck(target, ["set-data", "step", 1])).toEqual([]);
+    await evictDurableObject(stub);
+    expect(await emitWithAck(target, ["get-data"])).toEqual([{ events: 1, step: 1 }]);
+    expect(welcomes(target)).toBe(1);
+  });
+
+  it("a socket that left its namespace before the eviction is not brought back by its attachment", async () => {
+    // On one host, so that the host keeps a socket in "/" and its leaving writes nothing.
+    const [other, target] = await twoOnSameHost(
+      () => WebSocketSession.handshake(),
+      (s) => s.close(),
+    );
+    cleanup.push(
+      () => other.close(),
+      () => target.close(),
+    );
+    const otherId = await connectOk(other, "/");
+    const id = await connectOk(target, "/");
+    await nextEvent(target, "welcome");
+    await target.send("41"); // the client leaves "/"; its session stays open
+    const stub = hostStubFor(target.sid);
+    // Wait until the host has removed it (the DISCONNECT is handled asynchronously).
+    for (let i = 0; i < 50; i++) {
+      const listed = (await emitWithAck(other, ["fetch-sockets", {}]))[0] as Listed;
+      if (!listed.sockets.some((s) => s.id === id)) break;
+    }
+    await evictDurableObject(stub);
+    const listed = (await emitWithAck(other, ["fetch-sockets", {}]))[0] as Listed;
+    expect(listed.sockets.map((s) => s.id)).not.toContain(id);
+    expect(listed.sockets.map((s) => s.id)).toContain(otherId);
+  });
+});
