@@ -202,7 +202,7 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   async webSocketClose(ws: WebSocket, code: number): Promise<void> {
     this.work.invoked("webSocketClose");
     this.store.bumpMeta("wakes");
-    this.engine.webSocketGone(ws, "transport close");
+    this.engine.webSocketGone(ws, "transport close", code);
     try {
       ws.close(code === 1005 || code === 1006 ? 1000 : code, "closed");
     } catch {

@@ -6,7 +6,7 @@
 import { hostStub, type EdgeioBindings } from "../durable-objects/bindings";
 import type { EdgeioConfig } from "../durable-objects/config";
 import { noopPayload } from "../durable-objects/engine/framing";
-import { CLOSE_CLIENT_GONE, CLOSE_DELIVERED, POLL_DELIVERED } from "../durable-objects/engine/poll-channels";
+import { CLOSE_CLIENT_GONE, CLOSE_DELIVERED, CLOSE_SESSION_GONE } from "../durable-objects/engine/poll-channels";
 import { verifyEdgeRequest } from "../durable-objects/engine/verify";
 import { engineErrorResponse } from "../protocol/engine-errors";
 import { hostName, verifySid } from "../protocol/ids";
@@ -75,47 +75,44 @@ async function heldPoll(env: EdgeioBindings, host: string, request: Request, hea
 }
 
 /**
- * Waits for the host's payload on a poll channel and confirms it (see PollChannels): the host
- * removes the frames only once told that a live client gets them. When the client has gone
- * (its request aborted; `enable_request_signal`), the channel closes unconfirmed and the
- * frames wait for the client's next GET. Resolves with the payload to answer, or null (noop).
+ * Waits for the host's payload on a poll channel and confirms it (see PollChannels) by closing
+ * the channel with CLOSE_DELIVERED: the host removes the frames when it sees that close, and its
+ * answering close ends the wait, so the client gets the payload only once the host knows. When
+ * the client has gone (its request aborted; `enable_request_signal`), the channel closes with
+ * CLOSE_CLIENT_GONE and the frames wait for the client's next GET. Resolves with the payload to
+ * answer, or null (noop).
  */
 function answerOf(channel: WebSocket, signal: AbortSignal): Promise<string | null> {
   return new Promise((resolve) => {
     let payload: string | null = null;
-    const finish = (answer: string | null) => {
-      signal.removeEventListener("abort", onAbort);
+    const close = (code: number, reason: string) => {
       try {
-        channel.close(1000, "done");
+        channel.close(code, reason);
       } catch {
         // already closed by the host
       }
-      resolve(answer);
     };
     const onAbort = () => {
-      try {
-        channel.close(CLOSE_CLIENT_GONE, "client gone");
-      } catch {
-        // already closed
-      }
+      close(CLOSE_CLIENT_GONE, "client gone");
       resolve(null);
     };
     if (signal.aborted) return onAbort();
     signal.addEventListener("abort", onAbort);
     channel.addEventListener("message", (event) => {
-      if (payload !== null || typeof event.data !== "string") return;
-      if (signal.aborted) return onAbort();
+      if (payload !== null || typeof event.data !== "string" || signal.aborted) return;
       payload = event.data;
-      try {
-        channel.send(POLL_DELIVERED);
-      } catch {
-        // closed meanwhile (superseded): the close event decides
-      }
+      close(CLOSE_DELIVERED, "delivered");
     });
-    // The host closes after the confirmation (1000), or without one: superseded by a newer
-    // GET (4001) or reset — then the frames are still queued there, and a noop makes the
-    // client simply poll again.
-    channel.addEventListener("close", (event) => finish(event.code === CLOSE_DELIVERED ? payload : null));
+    // The payload is the answer once the host echoed the confirmation, or closed the session
+    // right after sending it (its last frames, ending with "1"). Any other close (superseded
+    // by a newer GET, reset) leaves the frames queued there: a noop makes the client poll again.
+    const finish = (answer: string | null) => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(answer);
+    };
+    channel.addEventListener("close", (event) =>
+      finish(event.code === CLOSE_DELIVERED || event.code === CLOSE_SESSION_GONE ? payload : null),
+    );
     channel.addEventListener("error", () => finish(null));
   });
 }

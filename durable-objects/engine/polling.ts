@@ -67,14 +67,9 @@ export class PollingTransport {
     return new Response(this.framing().encodePayload(frames), { headers: TEXT_PLAIN });
   }
 
-  /** A held GET's channel closed (delivered, superseded, or its client went away). */
-  onChannelClose(ws: WebSocket): void {
-    this.polls.onClose(ws);
-  }
-
-  /** A held GET's channel: the Worker confirmed its payload reached a live client. */
-  onChannelMessage(ws: WebSocket, message: string | ArrayBuffer): void {
-    const sid = this.polls.onMessage(ws, message);
+  /** A held GET's channel closed: delivered (the Worker's confirmation), superseded, or its client went away. */
+  onChannelClose(ws: WebSocket, code: number): void {
+    const sid = this.polls.onClose(ws, code);
     // A closing session is gone once its last frames (ending with "1") are handed over; frames
     // queued after this payload (the "1" of a close that came later) wait for the next GET.
     if (sid && this.store.session(sid)?.closing && this.store.queueSize(sid).frames === 0) this.sessions.forget(sid);
