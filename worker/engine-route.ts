@@ -26,7 +26,7 @@ export async function handleEngineRequest(request: Request, env: EdgeioBindings,
     { method: request.method, url: new URL(request.url), origin: request.headers.get("origin"), isUpgrade: isWebSocketUpgrade(request) },
     config,
     (origin) => isOriginAllowed(config, origin),
-    (sid) => verifySid(config.sidSecret, sid),
+    (sid) => hostOfSid(config.sidSecret, sid),
   );
   if (verdict.kind === "error") {
     return "code" in verdict.error ? engineErrorResponse(verdict.error) : new Response(null, { status: verdict.error.status });
@@ -43,6 +43,25 @@ export async function handleEngineRequest(request: Request, env: EdgeioBindings,
   headers.set(HOST_HEADER, host);
   headers.set(ADDRESS_HEADER, request.headers.get("cf-connecting-ip") ?? "127.0.0.1");
   return detach(await hostStub(env, host).fetch(new Request(request, { headers })));
+}
+
+/**
+ * Sids this isolate verified, with the host each names: a memo of `verifySid`, a pure function of
+ * the sid and the secret (no session state: losing it changes nothing but one HMAC). Only valid
+ * sids get in, so a flood of forged ones cannot fill it; bounded, oldest out first.
+ */
+const verifiedSids = new Map<string, string>();
+const VERIFIED_SIDS_MAX = 10_000;
+
+async function hostOfSid(secret: string, sid: string): Promise<string | null> {
+  const key = `${secret}\u0000${sid}`;
+  const known = verifiedSids.get(key);
+  if (known !== undefined) return known;
+  const host = await verifySid(secret, sid);
+  if (host === null) return null;
+  if (verifiedSids.size >= VERIFIED_SIDS_MAX) verifiedSids.delete(verifiedSids.keys().next().value as string);
+  verifiedSids.set(key, host);
+  return host;
 }
 
 function isWebSocketUpgrade(request: Request): boolean {
