@@ -13,9 +13,11 @@
 import { DurableObject } from "cloudflare:workers";
 import type { WireFrame } from "../protocol/engine-codec";
 import { isEio3Host, mintSocketId } from "../protocol/ids";
-import { HOST_HEADER, POLL_CHANNEL_HEADER } from "../protocol/internal-headers";
+import { HOST_HEADER } from "../protocol/internal-headers";
 import { hostStub, type EdgeioBindings } from "./bindings";
-import { configFrom, type EdgeioConfig, type TransportName } from "./config";
+import { configFrom, type EdgeioConfig } from "./config";
+import { engineFetch } from "./host-engine-entry";
+import type { PostAnswer, PostBody } from "./engine/polling";
 import { HostStore } from "./host-store";
 import { type HostStats, hostStatsOf } from "./host-stats";
 import { BilledWork, CountingSql } from "./billed-work";
@@ -181,16 +183,14 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
       this.store.setMeta("name", host);
       this.setAutoResponse(); // the first request tells a new host which pool it serves
     }
-    const url = new URL(request.url);
-    const sid = url.searchParams.get("sid");
-    const transport = url.searchParams.get("transport") as TransportName | null;
-    const isUpgrade = request.headers.get("Upgrade")?.toLowerCase() === "websocket";
-    if (!sid) {
-      const due = Date.now() + Math.min(this.config.pingInterval, this.config.connectTimeout); // the new session's first ping or deadline, at the earliest
-      const response = await this.engine.handshake(request, url, transport ?? "polling", isUpgrade);
-      return this.hostAlarm.cover(due).then(() => response);
-    }
-    return this.engine.route(request, sid, transport, isUpgrade, request.headers.has(POLL_CHANNEL_HEADER));
+    return engineFetch(this.engine, this.config, this.hostAlarm, request);
+  }
+
+  /** A long-polling POST, its body read by the Worker: no Request, stream or Response here (engine/polling.ts). */
+  pollPost(sid: string, body: PostBody): PostAnswer {
+    this.work.invoked("rpc");
+    this.store.bumpMeta("wakes");
+    return this.engine.polling.post(sid, body);
   }
 
   async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -202,7 +202,7 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   async webSocketClose(ws: WebSocket, code: number): Promise<void> {
     this.work.invoked("webSocketClose");
     this.store.bumpMeta("wakes");
-    this.engine.webSocketGone(ws, "transport close");
+    this.engine.webSocketGone(ws, "transport close", code);
     try {
       ws.close(code === 1005 || code === 1006 ? 1000 : code, "closed");
     } catch {

@@ -1,5 +1,6 @@
 /** The ConnectionHost's RPC surface: what other hosts, RoomDOs, UserDOs and the Worker call. */
 import type { HostStats } from "./host-stats";
+import type { PostAnswer, PostBody } from "./engine/polling";
 import type { HostReply } from "./cluster/types";
 import type { ConnectionStateRecoveryOptions } from "./recovery/options";
 import type { HandedOver, HandOverPhase } from "./recovery/session-recovery";
@@ -15,6 +16,8 @@ export interface ConnectionHostApi {
   testStall(stalled: boolean): void;
   /** Which of these socket ids are still connected here (RoomDO/UserDO leases ask this). */
   aliveSockets(socketIds: string[]): string[];
+  /** A long-polling POST whose body the Worker read (engine/polling.ts). */
+  pollPost(sid: string, body: PostBody): PostAnswer;
   stats(): HostStats;
   /** Orderly redeploys: `server:shutdown` to every socket of this host (shutdown.ts). */
   shutdown(notice: ShutdownNotice): Promise<HostReply>;

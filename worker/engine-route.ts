@@ -6,10 +6,11 @@
 import { hostStub, type EdgeioBindings } from "../durable-objects/bindings";
 import type { EdgeioConfig } from "../durable-objects/config";
 import { noopPayload } from "../durable-objects/engine/framing";
-import { CLOSE_CLIENT_GONE, CLOSE_DELIVERED, POLL_DELIVERED } from "../durable-objects/engine/poll-channels";
+import { isBinaryPost, postResponse, readPost } from "../durable-objects/engine/polling";
+import { CLOSE_CLIENT_GONE, CLOSE_DELIVERED, CLOSE_SESSION_GONE } from "../durable-objects/engine/poll-channels";
 import { verifyEdgeRequest } from "../durable-objects/engine/verify";
 import { engineErrorResponse } from "../protocol/engine-errors";
-import { hostName, verifySid } from "../protocol/ids";
+import { hostName, isEio3Host, verifySid } from "../protocol/ids";
 import { ADDRESS_HEADER, HOST_HEADER, POLL_CHANNEL_HEADER, stripInternalHeaders } from "../protocol/internal-headers";
 import { isOriginAllowed } from "./cors";
 
@@ -25,20 +26,42 @@ export async function handleEngineRequest(request: Request, env: EdgeioBindings,
     { method: request.method, url: new URL(request.url), origin: request.headers.get("origin"), isUpgrade: isWebSocketUpgrade(request) },
     config,
     (origin) => isOriginAllowed(config, origin),
-    (sid) => verifySid(config.sidSecret, sid),
+    (sid) => hostOfSid(config.sidSecret, sid),
   );
   if (verdict.kind === "error") {
     return "code" in verdict.error ? engineErrorResponse(verdict.error) : new Response(null, { status: verdict.error.status });
   }
   const host = verdict.kind === "session" ? verdict.host : choosePoolHost(request, config, verdict.eio === 3);
   const sid = verdict.kind === "session" ? verdict.sid : null;
+  if (sid && verdict.transport === "polling") {
+    // Rule 9 let only GET and POST through.
+    return request.method === "POST" ? post(env, host, sid, request, config) : heldPoll(env, host, request);
+  }
 
   // Internal headers are the edge's to set: a client's are dropped.
   const headers = stripInternalHeaders(request.headers);
   headers.set(HOST_HEADER, host);
   headers.set(ADDRESS_HEADER, request.headers.get("cf-connecting-ip") ?? "127.0.0.1");
-  if (sid && verdict.transport === "polling" && request.method === "GET") return heldPoll(env, host, request, headers);
   return detach(await hostStub(env, host).fetch(new Request(request, { headers })));
+}
+
+/**
+ * Sids this isolate verified, with the host each names: a memo of `verifySid`, a pure function of
+ * the sid and the secret (no session state: losing it changes nothing but one HMAC). Only valid
+ * sids get in, so a flood of forged ones cannot fill it; bounded, oldest out first.
+ */
+const verifiedSids = new Map<string, string>();
+const VERIFIED_SIDS_MAX = 10_000;
+
+async function hostOfSid(secret: string, sid: string): Promise<string | null> {
+  const key = `${secret}\u0000${sid}`;
+  const known = verifiedSids.get(key);
+  if (known !== undefined) return known;
+  const host = await verifySid(secret, sid);
+  if (host === null) return null;
+  if (verifiedSids.size >= VERIFIED_SIDS_MAX) verifiedSids.delete(verifiedSids.keys().next().value as string);
+  verifiedSids.set(key, host);
+  return host;
 }
 
 function isWebSocketUpgrade(request: Request): boolean {
@@ -62,10 +85,10 @@ async function detach(response: Response): Promise<Response> {
  * The channel is opened by this invocation itself (one Worker request per GET): the host's
  * end is a hibernatable WebSocket, so waiting on it costs the host nothing.
  */
-async function heldPoll(env: EdgeioBindings, host: string, request: Request, headers: Headers): Promise<Response> {
-  headers.set("Upgrade", "websocket");
-  headers.set(POLL_CHANNEL_HEADER, "1");
-  const response = await hostStub(env, host).fetch(new Request(request.url, { method: "GET", headers }));
+async function heldPoll(env: EdgeioBindings, host: string, request: Request): Promise<Response> {
+  // The host reads only these of a held GET (the session's own headers were kept at its handshake).
+  const headers = { Upgrade: "websocket", [POLL_CHANNEL_HEADER]: "1", [HOST_HEADER]: host };
+  const response = await hostStub(env, host).fetch(request.url, { headers });
   const channel = response.webSocket;
   if (response.status !== 101 || !channel) return detach(response);
   channel.accept();
@@ -75,50 +98,70 @@ async function heldPoll(env: EdgeioBindings, host: string, request: Request, hea
 }
 
 /**
- * Waits for the host's payload on a poll channel and confirms it (see PollChannels): the host
- * removes the frames only once told that a live client gets them. When the client has gone
- * (its request aborted; `enable_request_signal`), the channel closes unconfirmed and the
- * frames wait for the client's next GET. Resolves with the payload to answer, or null (noop).
+ * Waits for the host's payload on a poll channel and confirms it (see PollChannels) by closing
+ * the channel with CLOSE_DELIVERED: the host removes the frames when it sees that close, and its
+ * answering close ends the wait, so the client gets the payload only once the host knows. When
+ * the client has gone (its request aborted; `enable_request_signal`), the channel closes with
+ * CLOSE_CLIENT_GONE and the frames wait for the client's next GET. Resolves with the payload to
+ * answer, or null (noop).
  */
 function answerOf(channel: WebSocket, signal: AbortSignal): Promise<string | null> {
   return new Promise((resolve) => {
     let payload: string | null = null;
+    let done = false;
     const finish = (answer: string | null) => {
+      if (done) return;
+      done = true;
       signal.removeEventListener("abort", onAbort);
+      resolve(answer);
+    };
+    const close = (code: number, reason: string) => {
       try {
-        channel.close(1000, "done");
+        channel.close(code, reason);
       } catch {
         // already closed by the host
       }
-      resolve(answer);
     };
     const onAbort = () => {
-      try {
-        channel.close(CLOSE_CLIENT_GONE, "client gone");
-      } catch {
-        // already closed
-      }
-      resolve(null);
+      close(CLOSE_CLIENT_GONE, "client gone");
+      finish(null);
     };
     if (signal.aborted) return onAbort();
     signal.addEventListener("abort", onAbort);
     channel.addEventListener("message", (event) => {
-      if (payload !== null || typeof event.data !== "string") return;
-      if (signal.aborted) return onAbort();
+      if (payload !== null || typeof event.data !== "string" || done) return;
       payload = event.data;
-      try {
-        channel.send(POLL_DELIVERED);
-      } catch {
-        // closed meanwhile (superseded): the close event decides
-      }
+      close(CLOSE_DELIVERED, "delivered");
     });
-    // The host closes after the confirmation (1000), or without one: superseded by a newer
-    // GET (4001) or reset — then the frames are still queued there, and a noop makes the
-    // client simply poll again.
-    channel.addEventListener("close", (event) => finish(event.code === CLOSE_DELIVERED ? payload : null));
-    channel.addEventListener("error", () => finish(null));
+    // The payload is the answer once the host echoed the confirmation, or closed the session
+    // right after sending it (its last frames, ending with "1"). Any other close (superseded
+    // by a newer GET, reset) leaves the frames queued there: a noop makes the client poll again.
+    channel.addEventListener("close", (event) =>
+      finish(event.code === CLOSE_DELIVERED || event.code === CLOSE_SESSION_GONE ? payload : null),
+    );
+    // The runtime may report a lost connection while the host's answering close is on its way
+    // (seen locally), and then deliver that close: with a payload at stake the close decides,
+    // and without one (or without a close soon after) the frames are the host's to requeue.
+    channel.addEventListener("error", () => {
+      if (payload === null) finish(null);
+      else setTimeout(() => finish(null), CLOSE_AFTER_ERROR_MS);
+    });
   });
 }
+
+/**
+ * A long-polling POST as an RPC carrying its body: read here, bounded as the host would
+ * (engine/polling.ts `readPost`: MAX_PAYLOAD, 413), so the host builds no Request, stream or
+ * Response; it answers with plain data, turned into engine.io's answer here.
+ */
+async function post(env: EdgeioBindings, host: string, sid: string, request: Request, config: EdgeioConfig): Promise<Response> {
+  const binary = isBinaryPost(isEio3Host(host) ? 3 : 4, request.headers.get("Content-Type"));
+  const body = await readPost(request, binary, config.maxPayload);
+  return postResponse(await hostStub(env, host).pollPost(sid, body));
+}
+
+/** How long a poll channel's close may follow its error event (the Worker's own timer, not a DO's). */
+const CLOSE_AFTER_ERROR_MS = 1000;
 
 /** Reused for every draw (no allocation per handshake); read right after it is filled. */
 const poolDraw = new Uint32Array(1);

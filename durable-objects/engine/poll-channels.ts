@@ -2,11 +2,12 @@
  * Held long-polling GETs, host side. The Worker holds the client's GET and waits on a
  * hibernatable WebSocket "channel" to the host; the first message on it is the payload.
  *
- * No silent loss: frames sent on a channel stay queued until the Worker confirms
- * (POLL_DELIVERED) that its client is still there to receive them; only then are they
- * removed and the channel closed with 1000. A channel whose client has gone (the Worker saw
- * the abort, or the Worker itself is gone) never confirms, so its frames are served by the
- * next GET. A new GET supersedes a channel still open (engine.io-client never overlaps its
+ * No silent loss: frames sent on a channel stay queued until the Worker confirms that its
+ * client is still there to receive them, by closing the channel with CLOSE_DELIVERED: the
+ * host's close event (one invocation, which a close costs anyway) removes them and answers the
+ * close, and only then does the Worker answer its GET (so a client's next GET always finds them
+ * removed). A channel whose client has gone (the Worker saw the abort, or the Worker itself is
+ * gone) closes with another code, so its frames are served by the next GET. A new GET supersedes a channel still open (engine.io-client never overlaps its
  * GETs, so the old one was abandoned): the old channel is closed with CLOSE_SUPERSEDED and
  * its Worker answers its (dead) client with a noop.
  *
@@ -20,11 +21,11 @@ import type { Framing } from "./framing";
 import type { HostStore } from "../host-store";
 import type { WebSocketAttachment } from "./types";
 
-/** Worker → host on a channel: "I am returning your payload to a live client". */
-export const POLL_DELIVERED = "delivered";
-/** Host → Worker close codes. */
-export const CLOSE_DELIVERED = 1000;
+/** Worker → host close code: "I am returning your payload to a live client" (the host echoes it). */
+export const CLOSE_DELIVERED = 4002;
+/** Host → Worker close codes: a newer GET took over; the session was forgotten. */
 export const CLOSE_SUPERSEDED = 4001;
+export const CLOSE_SESSION_GONE = 1000;
 /** Worker → host close code: the client went away before the payload was handed over. */
 export const CLOSE_CLIENT_GONE = 4000;
 
@@ -84,11 +85,21 @@ export class PollChannels {
     return unconfirmed;
   }
 
-  /** A channel closed: what it carried unconfirmed goes back in the queue (the client never got it). */
-  onClose(ws: WebSocket): void {
+  /**
+   * A channel closed. With CLOSE_DELIVERED its payload reached a live client: its frames are
+   * removed (returns the sid); otherwise (client gone, superseded, reset) what it carried
+   * unconfirmed goes back in the queue, for the next GET (returns null).
+   */
+  onClose(ws: WebSocket, code: number): string | null {
+    if (code === CLOSE_DELIVERED) {
+      const attachment = ws.deserializeAttachment() as PollChannelAttachment;
+      if (attachment.upTo === undefined) return null;
+      if (attachment.upTo > 0) this.store.deleteUpTo(attachment.sid, attachment.upTo);
+      return attachment.sid;
+    }
     const taken = this.takeInflight(ws);
-    if (!taken || !this.store.session(taken.sid)) return;
-    this.store.requeue(taken.sid, taken.afterSeq, taken.frames);
+    if (taken && this.store.session(taken.sid)) this.store.requeue(taken.sid, taken.afterSeq, taken.frames);
+    return null;
   }
 
   /** Removes a channel's unconfirmed in-flight frames from its attachment and returns them. */
@@ -126,18 +137,5 @@ export class PollChannels {
     channel.serializeAttachment({ ...attachment, upTo: lastSeq, inflight } satisfies PollChannelAttachment);
     channel.send(this.framing().encodePayload(payload));
     return true;
-  }
-
-  /**
-   * A message from the Worker on a channel. Returns the sid whose frames were confirmed
-   * delivered (and removed), or null.
-   */
-  onMessage(ws: WebSocket, message: string | ArrayBuffer): string | null {
-    const attachment = ws.deserializeAttachment() as PollChannelAttachment;
-    if (message !== POLL_DELIVERED || attachment.upTo === undefined || ws.readyState !== WebSocket.OPEN) return null;
-    this.store.deleteUpTo(attachment.sid, attachment.upTo);
-    if (attachment.inflight?.length) ws.serializeAttachment({ ...attachment, inflight: [] } satisfies PollChannelAttachment);
-    ws.close(CLOSE_DELIVERED, "delivered");
-    return attachment.sid;
   }
 }

@@ -8,11 +8,12 @@
  */
 import type { EdgeioConfig } from "../config";
 import { BodyTooLargeError, declaredLength, readBoundedBytes, readBoundedText } from "../../protocol/bounded-body";
-import { engineErrorResponse, EngineError } from "../../protocol/engine-errors";
+import { engineErrorResponse, EngineError, type EngineErrorKind } from "../../protocol/engine-errors";
 import { encodeText, toPollingFrame, type EnginePacket, type WireFrame } from "../../protocol/engine-codec";
 import type { Framing } from "./framing";
 import { POLL_CHANNEL_HEADER } from "../../protocol/internal-headers";
 import { limitResponse, packetCost, type LimitName, type PacketRateLimiter } from "./limits";
+import { verifySessionRequest } from "./verify";
 import type { PollChannels } from "./poll-channels";
 import type { HostStore } from "../host-store";
 import { type SessionControl, TEXT_PLAIN, UPGRADE_PROBED } from "./types";
@@ -24,11 +25,38 @@ const TEXT_HTML = { "Content-Type": "text/html" };
  * A POST body, never more than `limit` bytes. With a declared Content-Length within the limit
  * the body is read in one call: the runtime hands over exactly the declared bytes (HTTP framing),
  * so nothing more can arrive. Without one (chunked) it streams through the bounded reader.
+ * An upload too large, or failed midway, is a `failed` body.
  */
-async function readPost(request: Request, binary: boolean, limit: number): Promise<string | Uint8Array> {
-  const declared = declaredLength(request.headers);
-  if (declared !== null && declared <= limit) return binary ? new Uint8Array(await request.arrayBuffer()) : request.text();
-  return binary ? readBoundedBytes(request, limit) : readBoundedText(request, limit);
+export async function readPost(request: Request, binary: boolean, limit: number): Promise<PostBody> {
+  try {
+    const declared = declaredLength(request.headers);
+    if (declared !== null && declared <= limit) return binary ? new Uint8Array(await request.arrayBuffer()) : await request.text();
+    return binary ? await readBoundedBytes(request, limit) : await readBoundedText(request, limit);
+  } catch (error) {
+    return { failed: error instanceof BodyTooLargeError ? 413 : 400 };
+  }
+}
+
+/**
+ * Whether a POST carries a binary payload: v3 XHR2 clients POST them as application/octet-stream
+ * (v4 never does), and only a v3 host reads them.
+ */
+export function isBinaryPost(version: 3 | 4, contentType: string | null): boolean {
+  return version === 3 && contentType?.startsWith("application/octet-stream") === true;
+}
+
+/** A POST's body as the host gets it (read by the Worker, or from the request): text, bytes, or how reading it failed. */
+export type PostBody = string | Uint8Array | { failed: 400 | 413 };
+
+/** How a POST is answered: plain data, so that it crosses an RPC (see `postResponse`). */
+export type PostAnswer = { ok: true } | { error: EngineErrorKind } | { limit: LimitName } | { status: 400 | 413 };
+
+/** engine.io's answer to a POST: "ok", an Engine.IO error, a limit's error, or a bare status. */
+export function postResponse(answer: PostAnswer): Response {
+  if ("ok" in answer) return new Response("ok", { headers: TEXT_HTML });
+  if ("error" in answer) return engineErrorResponse(answer.error);
+  if ("limit" in answer) return limitResponse(answer.limit);
+  return new Response(null, { status: answer.status });
 }
 
 export class PollingTransport {
@@ -67,48 +95,58 @@ export class PollingTransport {
     return new Response(this.framing().encodePayload(frames), { headers: TEXT_PLAIN });
   }
 
-  /** A held GET's channel closed (delivered, superseded, or its client went away). */
-  onChannelClose(ws: WebSocket): void {
-    this.polls.onClose(ws);
-  }
-
-  /** A held GET's channel: the Worker confirmed its payload reached a live client. */
-  onChannelMessage(ws: WebSocket, message: string | ArrayBuffer): void {
-    const sid = this.polls.onMessage(ws, message);
+  /** A held GET's channel closed: delivered (the Worker's confirmation), superseded, or its client went away. */
+  onChannelClose(ws: WebSocket, code: number): void {
+    const sid = this.polls.onClose(ws, code);
     // A closing session is gone once its last frames (ending with "1") are handed over; frames
     // queued after this payload (the "1" of a close that came later) wait for the next GET.
     if (sid && this.store.session(sid)?.closing && this.store.queueSize(sid).frames === 0) this.sessions.forget(sid);
   }
 
-  /** A POST of packets from the client. */
+  /** A POST of packets from the client, forwarded as a request (the Worker sends `post` instead). */
   async receive(sid: string, request: Request): Promise<Response> {
-    // Read while streaming: a body over maxPayload (chunked or not) is cancelled at the limit, never buffered whole.
-    // v3 XHR2 clients POST binary payloads as application/octet-stream (v4 never does).
-    const binary = this.framing().version === 3 && request.headers.get("Content-Type")?.startsWith("application/octet-stream") === true;
-    let body: string | Uint8Array;
-    try {
-      body = await readPost(request, binary, this.config.maxPayload);
-    } catch (error) {
-      // Too large, or the upload failed midway (the Worker cuts a body off at the limit as it
-      // streams, or the client went away): either way this session's transport failed.
-      this.sessions.fail(sid, "transport error");
-      return new Response(null, { status: error instanceof BodyTooLargeError ? 413 : 400 });
-    }
+    const binary = isBinaryPost(this.framing().version, request.headers.get("Content-Type"));
+    return postResponse(this.receiveBody(sid, await readPost(request, binary, this.config.maxPayload)));
+  }
+
+  /**
+   * A POST whose body the Worker read (an RPC: no Request, stream or Response here), after the
+   * session rules of verify.ts (10–13) that `EngineSessions.route` applies to a request.
+   */
+  post(sid: string, body: PostBody): PostAnswer {
+    const session = this.store.session(sid);
+    const verdict = verifySessionRequest({ session, transport: "polling", method: "POST", isUpgrade: false, pollChannel: false });
+    return verdict.kind === "error" ? { error: verdict.error } : this.receiveBody(sid, body);
+  }
+
+  private receiveBody(sid: string, body: PostBody): PostAnswer {
+    if (typeof body === "object" && !(body instanceof Uint8Array)) return this.failedUpload(sid, body.failed);
+    // Never more than maxPayload, whoever read it (a text body has no more UTF-16 units than bytes).
+    if (body.length > this.config.maxPayload) return this.failedUpload(sid, 413);
     const packets = typeof body === "string" ? this.framing().decodePayload(body) : this.framing().decodeBinaryPayload(body);
     if (!packets) {
       this.sessions.fail(sid, "parse error");
-      return engineErrorResponse(EngineError.BAD_REQUEST);
+      return { error: EngineError.BAD_REQUEST };
     }
     const overLimit = this.overLimit(sid, packets);
     if (overLimit) {
       this.sessions.closeForLimit(sid, overLimit);
-      return limitResponse(overLimit);
+      return { limit: overLimit };
     }
     for (const packet of packets) {
       if (!this.store.session(sid)) break;
       this.sessions.onPacket(sid, packet);
     }
-    return new Response("ok", { headers: TEXT_HTML });
+    return { ok: true };
+  }
+
+  /**
+   * Too large, or the upload failed midway (the Worker cuts a body off at the limit as it
+   * streams, or the client went away): either way this session's transport failed.
+   */
+  private failedUpload(sid: string, status: 400 | 413): PostAnswer {
+    this.sessions.fail(sid, "transport error");
+    return { status };
   }
 
   /** A POST's packets against the per-POST cap and the session's token bucket. */

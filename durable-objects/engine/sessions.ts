@@ -127,13 +127,14 @@ export class EngineSessions implements SessionControl {
   // ── WebSocket events (client sockets and poll channels) ──
   webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
     const { sid, probing, pollChannel } = ws.deserializeAttachment() as WebSocketAttachment;
-    if (pollChannel) this.polling.onChannelMessage(ws, message);
-    else this.websocket.onMessage(ws, sid, probing, message);
+    // A poll channel carries nothing from the Worker: it confirms by its close code.
+    if (!pollChannel) this.websocket.onMessage(ws, sid, probing, message);
   }
 
-  webSocketGone(ws: WebSocket, reason: CloseReason): void {
+  /** `code`: the peer's close code (a poll channel's confirmation), absent on an error. */
+  webSocketGone(ws: WebSocket, reason: CloseReason, code = 1006): void {
     const { sid, probing, pollChannel } = ws.deserializeAttachment() as WebSocketAttachment;
-    if (pollChannel) this.polling.onChannelClose(ws);
+    if (pollChannel) this.polling.onChannelClose(ws, code);
     else this.websocket.onGone(sid, probing, reason);
   }
 

@@ -118,6 +118,7 @@ describe("error replies", () => {
 
   it("a tampered sid (one character of the host, random or mac part flipped) → 400 code 1", async () => {
     const session = await PollingSession.handshake();
+    await session.send("6"); // the genuine sid verified first (the Worker remembers verified sids)
     const parts = session.sid.split(".");
     const flip = (text: string, at: number) => text.slice(0, at) + (text[at] === "A" ? "B" : "A") + text.slice(at + 1);
     const tampered: string[] = [];

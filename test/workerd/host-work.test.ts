@@ -42,6 +42,7 @@ function delta(before: BilledWorkCounts, after: BilledWorkCounts) {
     rowsWritten: a.rowsWritten - b.rowsWritten,
     fetches: after.invocations.fetch - before.invocations.fetch,
     messages: after.invocations.webSocketMessage - before.invocations.webSocketMessage,
+    closes: after.invocations.webSocketClose - before.invocations.webSocketClose,
     rpcs: after.invocations.rpc - before.invocations.rpc,
   };
 }
@@ -150,7 +151,7 @@ describe("work per operation on one host", () => {
 });
 
 describe("long-polling", () => {
-  it("a round trip (an event with an ack answered on the held GET) is 2 Worker requests, 3 host invocations and no SQL", async () => {
+  it("a round trip (an event with an ack answered on the held GET) is 2 Worker requests, 3 host invocations (the GET, the POST as an RPC, the channel's close) and no SQL", async () => {
     const session = await onHost(
       HOST,
       () => PollingSession.handshake(),
@@ -182,12 +183,14 @@ describe("long-polling", () => {
       figures.pollingRoundTrip = { ...d, workerRequests: requests };
       expect(requests).toBe(2);
       expect(d.rowsWritten).toBe(0);
-      // The host: the POST, the GET and the held GET's confirmation, and no SQL at all (the
-      // answer rides the held GET's channel; nothing is queued in the outbox).
-      expect({ fetches: d.fetches, messages: d.messages, rpcs: d.rpcs, statements: d.statements }).toEqual({
-        fetches: 2,
-        messages: 1,
-        rpcs: 0,
+      // The host: the GET (a fetch: its answer is a channel), the POST (an RPC carrying the
+      // body) and the close of the held GET's channel (the Worker's confirmation: no message on
+      // it), and no SQL at all (the answer rides the channel; nothing is queued in the outbox).
+      expect({ fetches: d.fetches, messages: d.messages, closes: d.closes, rpcs: d.rpcs, statements: d.statements }).toEqual({
+        fetches: 1,
+        messages: 0,
+        closes: 1,
+        rpcs: 1,
         statements: 0,
       });
       return;

@@ -1,0 +1,23 @@
+/**
+ * The ConnectionHost's Engine.IO entry points, apart from the class (which keeps the runtime's
+ * hooks): an Engine.IO request the Worker verified (engine/verify.ts rules 1–9) and forwarded
+ * — a handshake, a WebSocket upgrade, a held GET's channel. The long-polling POST comes as an
+ * RPC instead (`ConnectionHost.pollPost` → engine/polling.ts `post`).
+ */
+import { POLL_CHANNEL_HEADER } from "../protocol/internal-headers";
+import type { EdgeioConfig, TransportName } from "./config";
+import type { EngineSessions } from "./engine/sessions";
+import type { HostAlarm } from "./host-alarm";
+
+export async function engineFetch(engine: EngineSessions, config: EdgeioConfig, alarm: HostAlarm, request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  const sid = url.searchParams.get("sid");
+  const transport = url.searchParams.get("transport") as TransportName | null;
+  const isUpgrade = request.headers.get("Upgrade")?.toLowerCase() === "websocket";
+  if (!sid) {
+    const due = Date.now() + Math.min(config.pingInterval, config.connectTimeout); // the new session's first ping or deadline, at the earliest
+    const response = await engine.handshake(request, url, transport ?? "polling", isUpgrade);
+    return alarm.cover(due).then(() => response);
+  }
+  return engine.route(request, sid, transport, isUpgrade, request.headers.has(POLL_CHANNEL_HEADER));
+}
