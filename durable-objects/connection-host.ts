@@ -259,6 +259,11 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     return this.stall.pass().then(() => tellSockets(this.store, (sid, frames) => this.engine.send(sid, frames), notice));
   }
 
+  roomHostsChanged(key: string): void {
+    this.work.invoked("rpc");
+    this.fanouts.roomHosts.invalidate(key);
+  }
+
   testStall(stalled: boolean): void {
     this.stall.set(stalled);
   }

@@ -3,11 +3,15 @@
  * through the cluster in order per sender (cluster/sequence.ts), with this host applied directly
  * rather than over RPC to itself.
  */
-import type { EdgeioBindings } from "./bindings";
-import { clusterOf } from "./cluster/cluster";
+import { type EdgeioBindings, roomStub } from "./bindings";
+import { type Cluster, clusterOf } from "./cluster/cluster";
+import { RoomHostsCache } from "./cluster/room-hosts-cache";
 import { Sequence } from "./cluster/sequence";
 import type { HostReply } from "./cluster/types";
 import type { AckCollection, HostOp } from "./socketio/types";
+
+/** The name a ConnectionHost reports before the Worker first names it (connection-host.ts). */
+export const UNNAMED_HOST = "unknown:0";
 
 export interface LocalHost {
   readonly name: string;
@@ -20,12 +24,18 @@ export class HostFanout {
   readonly sequence = new Sequence();
   /** This host as the cluster calls it directly (its name is known once the Worker first names it). */
   readonly local: LocalHost;
+  /** The host lists of rooms this host broadcasts to, kept coherent by their RoomDOs (room-hosts-cache.ts). */
+  readonly roomHosts: RoomHostsCache;
+  private readonly cluster: Cluster;
 
-  constructor(
-    private readonly env: EdgeioBindings,
-    hostName: () => string,
-    ops: Omit<LocalHost, "name">,
-  ) {
+  constructor(env: EdgeioBindings, hostName: () => string, ops: Omit<LocalHost, "name">) {
+    this.roomHosts = new RoomHostsCache(async (nsp, room, key) => {
+      const name = hostName();
+      // A host not named yet cannot be told of changes: it asks every time.
+      if (name === UNNAMED_HOST) return { hosts: await roomStub(env, nsp, room).hosts(), cacheable: false };
+      return roomStub(env, nsp, room).cachedHosts(name, key);
+    });
+    this.cluster = clusterOf(env, (nsp, room) => this.roomHosts.hosts(nsp, room));
     this.local = {
       get name() {
         return hostName();
@@ -37,7 +47,7 @@ export class HostFanout {
 
   run(op: HostOp, options: { local?: boolean } = {}): Promise<void> {
     const local = { name: this.local.name, apply: (o: HostOp) => this.local.apply(o) };
-    const cluster = clusterOf(this.env);
+    const cluster = this.cluster;
     return this.sequence
       .run(() => (options.local ? cluster.applyOn([local.name], op, { local }) : cluster.apply(op, { local })))
       .then(

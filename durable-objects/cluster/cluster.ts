@@ -8,7 +8,7 @@ import { encodePacket, PacketType } from "../../protocol/socketio-codec";
 import { type EdgeioBindings, hostStub } from "../bindings";
 import type { EmitOp, HostOp, Target } from "../socketio/types";
 import { type HostCall, startApply } from "./apply";
-import { hostsFor } from "./hosts";
+import { hostsFor, type RoomHostsOf } from "./hosts";
 import type { ApplyOptions, Delivery, HostResult } from "./types";
 
 export interface Cluster {
@@ -23,7 +23,8 @@ export interface Cluster {
   applyOn(hosts: Iterable<string>, op: HostOp, options?: ApplyOptions): Delivery;
 }
 
-export function clusterOf(env: EdgeioBindings): Cluster {
+/** `roomHosts`: how rooms' hosts are found (default: their RoomDO, asked each time). */
+export function clusterOf(env: EdgeioBindings, roomHosts?: RoomHostsOf): Cluster {
   const call: HostCall = (host, op) => hostStub(env, host).apply(op);
   const applyOn = (hosts: Iterable<string>, op: HostOp, options?: ApplyOptions): Delivery => {
     stampEmits(op);
@@ -31,10 +32,10 @@ export function clusterOf(env: EdgeioBindings): Cluster {
     return { results: delivery.results.then((results) => logged(op, results)), settled: delivery.settled };
   };
   return {
-    hostsFor: (target) => hostsFor(env, target),
+    hostsFor: (target) => hostsFor(env, target, roomHosts),
     applyOn,
     apply(op, options) {
-      const started = hostsFor(env, op.target).then((hosts) => {
+      const started = hostsFor(env, op.target, roomHosts).then((hosts) => {
         if (options?.local) hosts.add(options.local.name);
         return applyOn(hosts, op, options);
       });

@@ -45,15 +45,17 @@ export class RoomHosts {
     return this.cache;
   }
 
-  /** Adds the host (count 1) or keeps its row; a fresh row counts as renewed now. */
-  add(host: string, now: number): void {
-    if (this.rows.has(host)) return;
+  /** Adds the host (count 1) or keeps its row; a fresh row counts as renewed now. True: it was not listed. */
+  add(host: string, now: number): boolean {
+    if (this.rows.has(host)) return false;
     this.sql.exec("INSERT OR IGNORE INTO room_hosts (host, sockets, renewed_at) VALUES (?, 1, ?)", host, now);
     this.rows.set(host, { sockets: 1, renewedAt: now });
+    return true;
   }
 
-  /** The host's renewal: its count, and it is alive now. */
-  renew(host: string, sockets: number, now: number): void {
+  /** The host's renewal: its count, and it is alive now. True: it was not listed (dropped, or a lost edge). */
+  renew(host: string, sockets: number, now: number): boolean {
+    const added = !this.rows.has(host);
     this.sql.exec(
       "INSERT INTO room_hosts (host, sockets, renewed_at) VALUES (?1, ?2, ?3) ON CONFLICT (host) DO UPDATE SET sockets = ?2, renewed_at = ?3",
       host,
@@ -61,16 +63,13 @@ export class RoomHosts {
       now,
     );
     this.rows.set(host, { sockets, renewedAt: now });
+    return added;
   }
 
   remove(host: string): void {
     if (!this.rows.has(host)) return;
     this.sql.exec("DELETE FROM room_hosts WHERE host = ?", host);
     this.rows.delete(host);
-  }
-
-  has(host: string): boolean {
-    return this.rows.has(host);
   }
 
   list(): string[] {
