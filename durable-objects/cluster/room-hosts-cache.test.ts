@@ -16,8 +16,12 @@ function room(hosts: string[], cacheable = true) {
     cache: new RoomHostsCache(fetch),
     hosts,
     fetches: () => fetches,
-    hold: () => (manual = true),
-    release: () => pending.splice(0).forEach((go) => go()),
+    hold: () => {
+      manual = true;
+    },
+    release: () => {
+      for (const go of pending.splice(0)) go();
+    },
   };
 }
 
