@@ -145,7 +145,8 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     });
     this.fanouts = new HostFanout(env, () => this.hostName, this.ops);
     this.cluster = clusterCalls({
-      cluster: clusterOf(env),
+      // The fan-outs' kept stubs: an emit with acks cannot overtake the plain emits before it.
+      cluster: clusterOf(env, undefined, this.fanouts.stubs),
       self: this.fanouts.local,
       collectAcks: (host, ackId) => hostStub(env, host).collectAcks(ackId),
       sequence: this.fanouts.sequence,

@@ -1,10 +1,12 @@
 /**
  * A ConnectionHost's own fan-outs: operations its handlers start (`io.to(room).emit`, …), applied
  * through the cluster in order per sender (cluster/sequence.ts), with this host applied directly
- * rather than over RPC to itself.
+ * rather than over RPC to itself. Emits are pipelined: the next starts once the previous one's
+ * calls are issued on this host's kept stubs (cluster/host-stubs.ts), not once they settled.
  */
-import { type EdgeioBindings, roomStub } from "./bindings";
+import { type EdgeioBindings, hostStub, roomStub } from "./bindings";
 import { type Cluster, clusterOf } from "./cluster/cluster";
+import { HostStubs } from "./cluster/host-stubs";
 import { RoomHostsCache } from "./cluster/room-hosts-cache";
 import { Sequence } from "./cluster/sequence";
 import type { HostReply } from "./cluster/types";
@@ -26,6 +28,8 @@ export class HostFanout {
   readonly local: LocalHost;
   /** The host lists of rooms this host broadcasts to, kept coherent by their RoomDOs (room-hosts-cache.ts). */
   readonly roomHosts: RoomHostsCache;
+  /** One stub per target host, reused: this host's calls to a host arrive in order (E-order). */
+  readonly stubs: HostStubs;
   private readonly cluster: Cluster;
 
   constructor(env: EdgeioBindings, hostName: () => string, ops: Omit<LocalHost, "name">) {
@@ -35,7 +39,8 @@ export class HostFanout {
       if (name === UNNAMED_HOST) return { hosts: await roomStub(env, nsp, room).hosts(), cacheable: false };
       return roomStub(env, nsp, room).cachedHosts(name, key);
     });
-    this.cluster = clusterOf(env, (nsp, room) => this.roomHosts.hosts(nsp, room));
+    this.stubs = new HostStubs((host) => hostStub(env, host));
+    this.cluster = clusterOf(env, (nsp, room) => this.roomHosts.hosts(nsp, room), this.stubs);
     this.local = {
       get name() {
         return hostName();
