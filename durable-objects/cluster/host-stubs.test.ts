@@ -69,4 +69,26 @@ describe("HostStubs", () => {
     await expect(stubs.call("h", op)).resolves.toEqual({ matched: 1 });
     expect(made).toBe(2);
   });
+
+  it("past its cap, lets an idle stub go for a new host, never one with a call in flight", async () => {
+    const answers: Array<(reply: HostReply) => void> = [];
+    const made: string[] = [];
+    const stubs = new HostStubs((host) => {
+      made.push(host);
+      return {
+        apply: () => (host === "busy" ? new Promise<HostReply>((resolve) => answers.push(resolve)) : Promise.resolve({ matched: 1 })),
+      };
+    }, 2);
+    const op = eventOp({ nsp: "/", rooms: [], except: [] }, "x");
+    const busy = stubs.call("busy", op);
+    await stubs.call("idle", op);
+    await stubs.call("new", op);
+    expect(stubs.size).toBe(2);
+    // "busy" kept its stub (a call is in flight), "idle" was let go and is made again.
+    void stubs.call("busy", op);
+    await stubs.call("idle", op);
+    expect(made).toEqual(["busy", "idle", "new", "idle"]);
+    for (const answer of answers) answer({ matched: 1 });
+    await busy;
+  });
 });
