@@ -147,7 +147,8 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     });
     this.fanouts = new HostFanout(env, () => this.hostName, this.ops);
     this.cluster = clusterCalls({
-      cluster: clusterOf(env),
+      // The fan-outs' kept stubs: an emit with acks cannot overtake the plain emits before it.
+      cluster: clusterOf(env, undefined, this.fanouts.stubs),
       self: this.fanouts.local,
       collectAcks: (host, ackId) => hostStub(env, host).collectAcks(ackId),
       sequence: this.fanouts.sequence,
@@ -257,6 +258,11 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   shutdown(notice: ShutdownNotice): Promise<HostReply> {
     this.work.invoked("rpc");
     return this.stall.pass().then(() => tellSockets(this.store, (sid, frames) => this.engine.send(sid, frames), notice));
+  }
+
+  roomHostsChanged(key: string): void {
+    this.work.invoked("rpc");
+    this.fanouts.roomHosts.invalidate(key);
   }
 
   testStall(stalled: boolean): void {

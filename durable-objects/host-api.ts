@@ -12,6 +12,8 @@ export interface ConnectionHostApi {
   apply(op: HostOp): Promise<HostReply>;
   /** The acknowledgements gathered for a broadcast `apply`'d with `emitWithAck` (cluster/gather.ts). */
   collectAcks(ackId: string): Promise<AckCollection>;
+  /** A RoomDO added a host: this host's copy of its host list (key: the room) is dropped (cluster/room-hosts-cache.ts). */
+  roomHostsChanged(key: string): void;
   /** ENVIRONMENT=test only: `apply`/`collectAcks` stop answering until called with false. */
   testStall(stalled: boolean): void;
   /** Which of these socket ids are still connected here (RoomDO/UserDO leases ask this). */

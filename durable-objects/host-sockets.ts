@@ -316,20 +316,26 @@ export class SocketTables {
   select(nsp: string, rooms: string[], except: string[]): Array<{ id: string; sid: string }> {
     const excluded = new Set(except);
     for (const room of except) for (const id of this.members(room)) excluded.add(id);
-    const chosen = new Set<string>();
+    let chosen: Iterable<string>;
     if (rooms.length === 0) {
       this.loadAll();
-      for (const [id, row] of this.rows) if (row.nsp === nsp) chosen.add(id);
+      chosen = this.rows.keys();
+    } else if (rooms.length === 1 && !this.socket(rooms[0])) {
+      // One room (the common broadcast): its member set as it is, no copy.
+      chosen = this.members(rooms[0]);
     } else {
+      const union = new Set<string>();
       for (const room of rooms) {
-        for (const id of this.members(room)) chosen.add(id);
-        if (this.socket(room)) chosen.add(room);
+        for (const id of this.members(room)) union.add(id);
+        if (this.socket(room)) union.add(room);
       }
+      chosen = union;
     }
-    const selected: Array<{ id: string; sid: string }> = [];
+    // The cached rows themselves (they carry id and sid): nothing allocated per recipient.
+    const selected: SocketRow[] = [];
     for (const id of chosen) {
       const row = this.rows.get(id);
-      if (row && row.nsp === nsp && !excluded.has(id)) selected.push({ id, sid: row.sid });
+      if (row && row.nsp === nsp && !excluded.has(id)) selected.push(row);
     }
     return selected;
   }

@@ -25,18 +25,27 @@ export type { RoomScope, RoomStats } from "./presence/types";
 import { backfillMemberIds, memberIdsOfHost, metaOf, presencePage, removeUnlisted } from "./presence/room-members";
 import { ROOM_SCHEMA, upgradeMemberTable, type MemberRow } from "./presence/room-members";
 import { LeaseReportSchema, ROOM_HOSTS_SCHEMA, RoomHosts, type LeaseReport } from "./presence/room-hosts";
+import { ROOM_SUBSCRIBERS_SCHEMA, RoomSubscribers } from "./presence/room-subscribers";
+import { RoomKeySchema, type RoomHostsAnswer } from "./cluster/room-hosts-cache";
+import { withTimeout } from "./cluster/apply";
+import { hostStub } from "./bindings";
 import type { LifecycleHooks } from "./lifecycle/types";
 
 /** Clock slack between a host and a room: a member that joined this close to a renewal is kept. */
 const RENEWAL_SLACK_MS = 2_000;
+/** How long a join waits at most for a host keeping a copy of the host list to drop it. */
+const NOTICE_TIMEOUT_MS = 5_000;
 
 export class RoomDO extends StatsAggregatorObject {
   private readonly roomHosts: RoomHosts;
+  /** Hosts keeping a copy of the host list (cluster/room-hosts-cache.ts): told before a host is added. */
+  private readonly subscribers: RoomSubscribers;
   private readonly calls: Record<string, number> = {};
 
   constructor(ctx: DurableObjectState, env: PresenceEnv, hooks?: LifecycleHooks) {
-    super(ctx, env, { schema: ROOM_SCHEMA + ROOM_HOSTS_SCHEMA, metaTable: "room_meta" }, hooks);
+    super(ctx, env, { schema: ROOM_SCHEMA + ROOM_HOSTS_SCHEMA + ROOM_SUBSCRIBERS_SCHEMA, metaTable: "room_meta" }, hooks);
     this.roomHosts = new RoomHosts(this.sql);
+    this.subscribers = new RoomSubscribers(this.sql);
     upgradeMemberTable(this.sql);
     // Rooms stored before host-level membership: their per-socket rows become host rows.
     this.roomHosts.migrateFromMembers(Date.now());
@@ -57,7 +66,7 @@ export class RoomDO extends StatsAggregatorObject {
   async addHost(host: string, scope?: RoomScope): Promise<void> {
     this.count("addHost");
     if (scope) this.rememberScope(scope);
-    this.roomHosts.add(host, Date.now());
+    if (this.roomHosts.add(host, Date.now())) await this.hostAdded(host);
     await this.scheduleAlarm();
   }
 
@@ -78,7 +87,7 @@ export class RoomDO extends StatsAggregatorObject {
     this.count("renew");
     const parsed = LeaseReportSchema.parse(report);
     if (scope) this.rememberScope(scope);
-    this.roomHosts.renew(host, parsed.sockets, Date.now());
+    if (this.roomHosts.renew(host, parsed.sockets, Date.now())) await this.hostAdded(host);
     const listed = new Set(parsed.presence);
     const joinedBefore = parsed.asOf - Math.min(RENEWAL_SLACK_MS, this.presenceConfig.leaseMs / 2);
     for (const user of removeUnlisted(this.sql, host, listed, joinedBefore)) await this.reconcile(user, Date.now());
@@ -107,7 +116,7 @@ export class RoomDO extends StatsAggregatorObject {
     const now = Date.now();
     if (!member.user) {
       // Not a presence member: only its host matters here.
-      this.roomHosts.add(host, now);
+      if (this.roomHosts.add(host, now)) await this.hostAdded(host);
       await this.scheduleAlarm();
       return { ok: true };
     }
@@ -120,7 +129,7 @@ export class RoomDO extends StatsAggregatorObject {
     if (member.state !== undefined && jsonBytes(member.state) > this.presenceConfig.maxStateBytes) {
       return { ok: false, error: "state_too_large", message: `presence state is limited to ${this.presenceConfig.maxStateBytes} bytes` };
     }
-    this.roomHosts.add(host, now);
+    const added = this.roomHosts.add(host, now);
     this.sql.exec(
       "INSERT INTO members (socket_id, host, joined_at, user_id, user_name, device_id, state, member_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       socketId,
@@ -132,6 +141,7 @@ export class RoomDO extends StatsAggregatorObject {
       member.state === undefined ? null : JSON.stringify(member.state),
       memberId,
     );
+    if (added) await this.hostAdded(host);
     await this.reconcile(member.user.id, now);
     await this.scheduleAlarm();
     return { ok: true };
@@ -170,6 +180,33 @@ export class RoomDO extends StatsAggregatorObject {
     this.count("hosts");
     return this.roomHosts.list();
   }
+  /**
+   * The fan-out list for a host that keeps a copy (cluster/room-hosts-cache.ts): `subscriber`
+   * is recorded (durably) and told before any host is added, under `key`.
+   */
+  cachedHosts(subscriber: string, key: string): RoomHostsAnswer {
+    this.count("cachedHosts");
+    const cacheable = this.subscribers.subscribe(subscriber, RoomKeySchema.parse(key), Date.now());
+    return { hosts: this.roomHosts.list(), cacheable };
+  }
+
+  /**
+   * A host was added: every host keeping a copy of the list drops it before this returns (so
+   * before the join that added it is acked). One that does not answer is logged; its copy
+   * lapses within HOSTS_CACHE_TTL_MS.
+   */
+  private async hostAdded(host: string): Promise<void> {
+    const subscribers = this.subscribers.live(Date.now(), host);
+    if (subscribers.length === 0) return;
+    this.count("invalidations");
+    const outcomes = await Promise.all(
+      subscribers.map(({ host: subscriber, key }) => withTimeout(hostStub(this.env, subscriber).roomHostsChanged(key), NOTICE_TIMEOUT_MS)),
+    );
+    outcomes.forEach((outcome, i) => {
+      if (!outcome.ok) console.error(`edgeio: telling host ${subscribers[i].host} of a new room host failed: ${outcome.error}`);
+    });
+  }
+
   /** Sockets in the room as the hosts last reported them (edges and renewals). */
   size(): number {
     return this.roomHosts.sockets();

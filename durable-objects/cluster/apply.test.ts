@@ -166,6 +166,29 @@ describe("Sequence", () => {
     expect(order).toEqual(["first", "second"]);
   });
 
+  it("starts an issued operation's successor at once, with at most maxInFlight under way", async () => {
+    const sequence = new Sequence(2);
+    const replies = [later(), later(), later()];
+    const order: number[] = [];
+    const runs = replies.map(({ reply }, n) =>
+      sequence.run(() => ({
+        ...startApply(["h"], op, () => {
+          order.push(n);
+          return reply;
+        }),
+        issued: Promise.resolve(),
+      })),
+    );
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(order).toEqual([0, 1]);
+    replies[0].answer({ matched: 1 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(order).toEqual([0, 1, 2]);
+    replies[1].answer({ matched: 1 });
+    replies[2].answer({ matched: 1 });
+    expect((await Promise.all(runs)).flat().every((result) => result.ok)).toBe(true);
+  });
+
   it("keeps going after an operation that could not start", async () => {
     const sequence = new Sequence();
     const failed = sequence.run(() => Promise.reject(new Error("room unreachable")));

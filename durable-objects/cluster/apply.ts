@@ -18,11 +18,18 @@ export function startApply<Op = HostOp, R = HostReply>(
 ): Delivery<R> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_HOST_TIMEOUT_MS;
   const { local } = options;
-  const calls = [...new Set(hosts)].map((host) => {
-    // A synchronous throw becomes a rejected call like any other.
-    const pending = Promise.resolve().then(() => (local && host === local.name ? local.apply(op) : call(host, op)));
-    return { host, pending, bounded: withTimeout(pending, timeoutMs) };
+  // One timer for every host of the operation (they all start now), cleared once all answered.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<Bounded<R>>((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, error: "timeout" }), timeoutMs);
   });
+  const calls = [...new Set(hosts)].map((host) => {
+    // Started now, in the caller's order (an ordered sender relies on it); a synchronous throw
+    // becomes a rejected call like any other.
+    const pending = started(() => (local && host === local.name ? local.apply(op) : call(host, op)));
+    return { host, pending, bounded: Promise.race([outcomeOf(pending), timeout]) };
+  });
+  void Promise.all(calls.map((c) => c.bounded)).then(() => clearTimeout(timer));
   return {
     results: Promise.all(
       calls.map(async ({ host, bounded }): Promise<HostResult<R>> => {
@@ -52,11 +59,22 @@ export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<Bounded
   const timeout = new Promise<Bounded<T>>((resolve) => {
     timer = setTimeout(() => resolve({ ok: false, error: "timeout" }), ms);
   });
-  const outcome = promise.then(
+  return Promise.race([outcomeOf(promise), timeout]).finally(() => clearTimeout(timer));
+}
+
+function started<T>(start: () => Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(start());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function outcomeOf<T>(promise: Promise<T>): Promise<Bounded<T>> {
+  return promise.then(
     (value): Bounded<T> => ({ ok: true, value }),
     (error: unknown): Bounded<T> => ({ ok: false, error: messageOf(error) }),
   );
-  return Promise.race([outcome, timeout]).finally(() => clearTimeout(timer));
 }
 
 function messageOf(error: unknown): string {
@@ -70,5 +88,8 @@ export function allOf<R = HostReply>(deliveries: Delivery<R>[]): Delivery<R> {
   return {
     results: Promise.all(deliveries.map((delivery) => delivery.results)).then((results) => results.flat()),
     settled: Promise.all(deliveries.map((delivery) => delivery.settled)).then(() => undefined),
+    issued: deliveries.every((delivery) => delivery.issued)
+      ? Promise.all(deliveries.map((delivery) => delivery.issued)).then(() => undefined)
+      : undefined,
   };
 }

@@ -8,7 +8,8 @@ import { encodePacket, PacketType } from "../../protocol/socketio-codec";
 import { type EdgeioBindings, hostStub } from "../bindings";
 import type { EmitOp, HostOp, Target } from "../socketio/types";
 import { type HostCall, startApply } from "./apply";
-import { hostsFor } from "./hosts";
+import type { HostStubs } from "./host-stubs";
+import { hostsFor, type RoomHostsOf } from "./hosts";
 import type { ApplyOptions, Delivery, HostResult } from "./types";
 
 export interface Cluster {
@@ -23,18 +24,29 @@ export interface Cluster {
   applyOn(hosts: Iterable<string>, op: HostOp, options?: ApplyOptions): Delivery;
 }
 
-export function clusterOf(env: EdgeioBindings): Cluster {
-  const call: HostCall = (host, op) => hostStub(env, host).apply(op);
+/**
+ * `roomHosts`: how rooms' hosts are found (default: their RoomDO, asked each time). `stubs`: one
+ * kept stub per host (host-stubs.ts), which lets an ordered sender pipeline its emits
+ * (`Delivery.issued`); without, a new stub per call.
+ */
+export function clusterOf(env: EdgeioBindings, roomHosts?: RoomHostsOf, stubs?: HostStubs): Cluster {
+  const call: HostCall = stubs ? (host, op) => stubs.call(host, op) : (host, op) => hostStub(env, host).apply(op);
   const applyOn = (hosts: Iterable<string>, op: HostOp, options?: ApplyOptions): Delivery => {
     stampEmits(op);
     const delivery = startApply(hosts, op, call, options);
-    return { results: delivery.results.then((results) => logged(op, results)), settled: delivery.settled };
+    return {
+      results: delivery.results.then((results) => logged(op, results)),
+      settled: delivery.settled,
+      // Every call is started (startApply calls synchronously); only emits are applied by a host
+      // before it awaits anything (host-ops.ts), so only they may be overtaken by nothing later.
+      issued: stubs && appliedAtOnce(op) ? Promise.resolve() : undefined,
+    };
   };
   return {
-    hostsFor: (target) => hostsFor(env, target),
+    hostsFor: (target) => hostsFor(env, target, roomHosts),
     applyOn,
     apply(op, options) {
-      const started = hostsFor(env, op.target).then((hosts) => {
+      const started = hostsFor(env, op.target, roomHosts).then((hosts) => {
         if (options?.local) hosts.add(options.local.name);
         return applyOn(hosts, op, options);
       });
@@ -45,6 +57,13 @@ export function clusterOf(env: EdgeioBindings): Cluster {
           (delivery) => delivery.settled,
           () => undefined,
         ),
+        issued:
+          stubs && appliedAtOnce(op)
+            ? started.then(
+                (delivery) => delivery.issued,
+                () => undefined,
+              )
+            : undefined,
       };
     },
   };
@@ -69,6 +88,11 @@ function stampEmits(op: HostOp): void {
   if (op.kind !== "emit" || op.id !== undefined) return;
   idPrefix ??= crypto.randomUUID().slice(0, 13);
   op.id = `${idPrefix}${(idCounter++).toString(36)}`;
+}
+
+/** An emit (or a batch of them) is sent by a host before it awaits anything (host-ops.ts). */
+function appliedAtOnce(op: HostOp): boolean {
+  return op.kind === "emit" || op.kind === "batch";
 }
 
 /** How many sockets matched on the hosts that answered. */

@@ -9,8 +9,12 @@ import { type EdgeioBindings, roomStub } from "../bindings";
 import { configFrom } from "../config";
 import type { Target } from "../socketio/types";
 
-export async function hostsFor(env: EdgeioBindings, target: Target): Promise<Set<string>> {
-  if (target.rooms.length === 0) return new Set(await roomStub(env, target.nsp, null).hosts());
+/** How a room's hosts are found: its RoomDO asked each time, or a host's coherent copy (room-hosts-cache.ts). */
+export type RoomHostsOf = (nsp: string, room: string | null) => Promise<string[]>;
+
+export async function hostsFor(env: EdgeioBindings, target: Target, roomHosts?: RoomHostsOf): Promise<Set<string>> {
+  const hostsOf: RoomHostsOf = roomHosts ?? ((nsp, room) => roomStub(env, nsp, room).hosts());
+  if (target.rooms.length === 0) return new Set(await hostsOf(target.nsp, null));
   const hosts = new Set<string>();
   const { sidSecret } = configFrom(env as unknown as Record<string, unknown>);
   await Promise.all(
@@ -22,7 +26,7 @@ export async function hostsFor(env: EdgeioBindings, target: Target): Promise<Set
         if (owner) hosts.add(owner);
         return;
       }
-      for (const host of await roomStub(env, target.nsp, room).hosts()) hosts.add(host);
+      for (const host of await hostsOf(target.nsp, room)) hosts.add(host);
     }),
   );
   return hosts;

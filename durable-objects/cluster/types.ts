@@ -22,10 +22,13 @@ export const DEFAULT_HOST_TIMEOUT_MS = 5_000;
 /**
  * An operation under way on some hosts. `results` resolves once every host has answered or
  * timed out (it never rejects because of a host); `settled` once every call has really ended,
- * timed-out ones included (it never rejects). Ordered senders wait for `settled` before their
- * next operation, so a slow host cannot receive two operations of one sender out of order.
+ * timed-out ones included (it never rejects). `issued`, when set, resolves once every call has
+ * been started on a kept per-host stub (host-stubs.ts) and the op is one a host applies without
+ * waiting (an emit): a later call on the same stub cannot overtake it. Ordered senders wait for
+ * `issued` if set, else for `settled`, before their next operation (cluster/sequence.ts).
  */
 export interface Delivery<R = HostReply> {
   results: Promise<HostResult<R>[]>;
   settled: Promise<void>;
+  issued?: Promise<void>;
 }

@@ -22,6 +22,15 @@ import {
 } from "./types";
 
 export class WebSocketTransport {
+  /**
+   * Each session's active WebSocket as last found (in memory; rebuilt lazily after a wake): a
+   * broadcast sends to many sessions, and a tag lookup plus an attachment read per recipient
+   * cost more than the send. An entry is trusted only while its socket is open.
+   */
+  private readonly activeBySid = new Map<string, WebSocket>();
+  /** Size at which entries of closed sockets are swept (sessions can end by paths that never ask again). */
+  private sweepAt = 1024;
+
   constructor(
     private readonly ctx: DurableObjectState,
     private readonly store: HostStore,
@@ -91,7 +100,19 @@ export class WebSocketTransport {
 
   /** The session's WebSocket once upgraded (not a probe still in progress). */
   active(sid: string): WebSocket | undefined {
-    return this.ctx.getWebSockets(sid).find((ws) => !(ws.deserializeAttachment() as WebSocketAttachment).probing);
+    const cached = this.activeBySid.get(sid);
+    if (cached?.readyState === WebSocket.OPEN) return cached;
+    const ws = this.ctx.getWebSockets(sid).find((ws) => !(ws.deserializeAttachment() as WebSocketAttachment).probing);
+    if (ws?.readyState === WebSocket.OPEN) this.remember(sid, ws);
+    else this.activeBySid.delete(sid);
+    return ws;
+  }
+
+  private remember(sid: string, ws: WebSocket): void {
+    this.activeBySid.set(sid, ws);
+    if (this.activeBySid.size < this.sweepAt) return;
+    for (const [key, socket] of this.activeBySid) if (socket.readyState !== WebSocket.OPEN) this.activeBySid.delete(key);
+    this.sweepAt = Math.max(1024, this.activeBySid.size * 2);
   }
 
   /** A probe that answered "3probe" is still open (the client may be pausing its polling for it). */
@@ -159,6 +180,7 @@ export class WebSocketTransport {
 
   /** The client's WebSocket closed or failed: a probe is simply gone, an upgraded session ends. */
   onGone(sid: string, probing: boolean, reason: CloseReason): void {
+    this.activeBySid.delete(sid);
     const session = this.store.session(sid);
     if (!session) return;
     if (probing) this.store.setUpgradeState(sid, UPGRADE_NONE);
@@ -196,6 +218,7 @@ export class WebSocketTransport {
 
   /** Closes every WebSocket of the session (an upgraded session ends). */
   closeAll(sid: string, frame: CloseFrame): void {
+    this.activeBySid.delete(sid);
     for (const ws of this.ctx.getWebSockets(sid)) {
       try {
         ws.close(frame.code, frame.reason);

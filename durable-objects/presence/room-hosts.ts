@@ -25,50 +25,71 @@ export const LeaseReportSchema = z.object({
 });
 export type LeaseReport = z.infer<typeof LeaseReportSchema>;
 
+/** One host's row, as held in memory. */
+type HostEntry = { sockets: number; renewedAt: number };
+
+/**
+ * The table with an in-memory copy in front, loaded once per instance (after an eviction the
+ * next use reloads it) and written through: `list()`, asked once per broadcast, reads no row.
+ */
 export class RoomHosts {
+  private cache: Map<string, HostEntry> | undefined;
+
   constructor(private readonly sql: SqlStorage) {}
 
-  /** Adds the host (count 1) or keeps its row; a fresh row counts as renewed now. */
-  add(host: string, now: number): void {
-    this.sql.exec("INSERT OR IGNORE INTO room_hosts (host, sockets, renewed_at) VALUES (?, 1, ?)", host, now);
+  private get rows(): Map<string, HostEntry> {
+    if (!this.cache) {
+      const rows = this.sql.exec<{ host: string; sockets: number; renewed_at: number }>("SELECT * FROM room_hosts").toArray();
+      this.cache = new Map(rows.map((row) => [row.host, { sockets: row.sockets, renewedAt: row.renewed_at }]));
+    }
+    return this.cache;
   }
 
-  /** The host's renewal: its count, and it is alive now. */
-  renew(host: string, sockets: number, now: number): void {
+  /** Adds the host (count 1) or keeps its row; a fresh row counts as renewed now. True: it was not listed. */
+  add(host: string, now: number): boolean {
+    if (this.rows.has(host)) return false;
+    this.sql.exec("INSERT OR IGNORE INTO room_hosts (host, sockets, renewed_at) VALUES (?, 1, ?)", host, now);
+    this.rows.set(host, { sockets: 1, renewedAt: now });
+    return true;
+  }
+
+  /** The host's renewal: its count, and it is alive now. True: it was not listed (dropped, or a lost edge). */
+  renew(host: string, sockets: number, now: number): boolean {
+    const added = !this.rows.has(host);
     this.sql.exec(
       "INSERT INTO room_hosts (host, sockets, renewed_at) VALUES (?1, ?2, ?3) ON CONFLICT (host) DO UPDATE SET sockets = ?2, renewed_at = ?3",
       host,
       sockets,
       now,
     );
+    this.rows.set(host, { sockets, renewedAt: now });
+    return added;
   }
 
   remove(host: string): void {
+    if (!this.rows.has(host)) return;
     this.sql.exec("DELETE FROM room_hosts WHERE host = ?", host);
+    this.rows.delete(host);
   }
 
   list(): string[] {
-    return this.sql
-      .exec<{ host: string }>("SELECT host FROM room_hosts")
-      .toArray()
-      .map((row) => row.host);
+    return [...this.rows.keys()];
   }
 
   count(): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM room_hosts").one().n;
+    return this.rows.size;
   }
 
   /** Sockets in the room as the hosts last reported them. */
   sockets(): number {
-    return this.sql.exec<{ n: number | null }>("SELECT SUM(sockets) AS n FROM room_hosts").one().n ?? 0;
+    let sum = 0;
+    for (const entry of this.rows.values()) sum += entry.sockets;
+    return sum;
   }
 
   /** Hosts whose last renewal is older than `before`: gone, or cut off from the room. */
   expired(before: number): string[] {
-    return this.sql
-      .exec<{ host: string }>("SELECT host FROM room_hosts WHERE renewed_at < ?", before)
-      .toArray()
-      .map((row) => row.host);
+    return [...this.rows].filter(([, entry]) => entry.renewedAt < before).map(([host]) => host);
   }
 
   /**
