@@ -1,7 +1,7 @@
 /**
  * Everything a ConnectionHost must remember across eviction and hibernation, in its SQLite:
- * Engine.IO sessions, queued long-polling frames, Socket.IO sockets (namespace, auth,
- * socket.data) and their rooms (host-sockets.ts), and host metadata.
+ * Engine.IO sessions, queued long-polling frames (host-outbox.ts), Socket.IO sockets (namespace,
+ * auth, socket.data) and their rooms (host-sockets.ts, host-socket-queries.ts), and host metadata.
  *
  * Reads are served from memory: each table is read at most once per instance (per row, or
  * whole where a scan is needed anyway) and then kept in step by write-through, so storage is
@@ -13,7 +13,8 @@
 import type { CountingSql } from "./billed-work";
 import type { TransportName } from "./config";
 import type { PendingSession, PendingSocket } from "./engine/types";
-import { SocketTables, type SocketRow } from "./host-sockets";
+import { PollOutbox } from "./host-outbox";
+import type { SocketRow } from "./host-sockets";
 import { fitsKeptBack, insertSessionRow, newSessionRow, type SessionRow } from "./session-rows";
 
 export type { SocketRow } from "./host-sockets";
@@ -58,9 +59,7 @@ CREATE TABLE IF NOT EXISTS host_meta (
 );
 `;
 
-export class HostStore extends SocketTables {
-  /** Queued frames and characters per session, counted once from SQLite, then kept in step. */
-  private readonly queueSizes = new Map<string, { frames: number; bytes: number }>();
+export class HostStore extends PollOutbox {
   private meta: Map<string, string | number | null> | null = null;
   /** Counter increments not yet added to host_meta. */
   private readonly pendingCounts = new Map<string, number>();
@@ -329,89 +328,5 @@ export class HostStore extends SocketTables {
     this.forgetSessionSockets(sid);
     if (deleted && this.sessionTotal !== undefined) this.sessionTotal -= 1;
     if (deleted) this.structureChanged();
-  }
-
-  // ── long-polling queue ─────────────────────────────────────
-  enqueue(sid: string, frames: string[]): void {
-    const size = this.queueSize(sid);
-    for (const frame of frames) {
-      this.sql.exec("INSERT INTO outbox (sid, frame) VALUES (?, ?)", sid, frame);
-      size.frames += 1;
-      size.bytes += frame.length;
-    }
-  }
-
-  /** Frames queued for a session and their total length in characters. */
-  queueSize(sid: string): { frames: number; bytes: number } {
-    let size = this.queueSizes.get(sid);
-    if (!size) {
-      const row = this.sql
-        .exec<{ n: number; bytes: number | null }>("SELECT COUNT(*) AS n, SUM(LENGTH(frame)) AS bytes FROM outbox WHERE sid = ?", sid)
-        .one();
-      size = { frames: row.n, bytes: row.bytes ?? 0 };
-      this.queueSizes.set(sid, size);
-    }
-    return size;
-  }
-
-  clearQueue(sid: string): void {
-    this.sql.exec("DELETE FROM outbox WHERE sid = ?", sid);
-    this.queueSizes.delete(sid);
-  }
-
-  /** The queued frames of a session, oldest first, without removing them (see `deleteUpTo`). */
-  peek(sid: string): { frames: string[]; lastSeq: number } {
-    // An empty queue (the usual case with a GET held) is known without a read.
-    if (this.queueSize(sid).frames === 0) return { frames: [], lastSeq: 0 };
-    const rows = this.sql.exec<{ seq: number; frame: string }>("SELECT seq, frame FROM outbox WHERE sid = ? ORDER BY seq", sid).toArray();
-    return { frames: rows.map((row) => row.frame), lastSeq: rows.length > 0 ? rows[rows.length - 1].seq : 0 };
-  }
-
-  /** Removes frames up to `seq` once their delivery is confirmed. */
-  deleteUpTo(sid: string, seq: number): void {
-    if (seq <= 0) return;
-    this.sql.exec("DELETE FROM outbox WHERE sid = ? AND seq <= ?", sid, seq);
-    this.queueSizes.delete(sid);
-  }
-
-  /**
-   * Puts frames a held GET carried but its client never got back in the queue, where they were:
-   * after the queued frames up to `afterSeq` (the ones that GET carried too), before later ones.
-   */
-  requeue(sid: string, afterSeq: number, frames: string[]): void {
-    if (frames.length === 0) return;
-    const later = this.sql
-      .exec<{ frame: string }>("SELECT frame FROM outbox WHERE sid = ? AND seq > ? ORDER BY seq", sid, afterSeq)
-      .toArray()
-      .map((row) => row.frame);
-    if (later.length > 0) this.sql.exec("DELETE FROM outbox WHERE sid = ? AND seq > ?", sid, afterSeq);
-    this.queueSizes.delete(sid);
-    this.enqueue(sid, [...frames, ...later]);
-  }
-
-  // ── edges and lease reports (socketio/room-membership.ts) ─────
-  /** Every (socket, room) pair but a socket's own id, with the socket's data (lease renewals). */
-  roomMembers(): Array<{ nsp: string; room: string; id: string; data: string }> {
-    this.writeKeptBack();
-    return this.sql
-      .exec<{ nsp: string; room: string; id: string; data: string }>(
-        "SELECT s.nsp AS nsp, r.room AS room, s.id AS id, s.data AS data FROM socket_rooms r JOIN sockets s ON s.id = r.socket_id WHERE r.room != r.socket_id",
-      )
-      .toArray();
-  }
-
-  /**
-   * Removes and returns the queued frames of a session, oldest first; `unconfirmed` (frames an
-   * abandoned GET carried, not in the queue) go back in their place, after the frames up to
-   * `afterSeq`.
-   */
-  drain(sid: string, unconfirmed: { afterSeq: number; frames: string[] } = { afterSeq: 0, frames: [] }): string[] {
-    if (this.queueSize(sid).frames === 0) return [...unconfirmed.frames];
-    const rows = this.sql.exec<{ seq: number; frame: string }>("SELECT seq, frame FROM outbox WHERE sid = ? ORDER BY seq", sid).toArray();
-    if (rows.length > 0) this.deleteUpTo(sid, rows[rows.length - 1].seq);
-    this.queueSizes.set(sid, { frames: 0, bytes: 0 });
-    const before = rows.filter((row) => row.seq <= unconfirmed.afterSeq).map((row) => row.frame);
-    const after = rows.filter((row) => row.seq > unconfirmed.afterSeq).map((row) => row.frame);
-    return [...before, ...unconfirmed.frames, ...after];
   }
 }
