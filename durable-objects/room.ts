@@ -19,12 +19,13 @@ import { matchesPattern } from "./presence/config";
 import { StatsAggregatorObject, type PresenceEnv } from "./stats/aggregator-object";
 import { fallbackDeviceIdOf, memberIdOf } from "./presence/ids";
 import { jsonBytes, MemberMetaSchema } from "./presence/types";
-import type { JoinResult, MemberMeta, PresenceSnapshot, PresenceUser, RoomScope, RoomStats } from "./presence/types";
+import type { JoinResult, MemberMeta, PresenceSnapshot, RoomScope, RoomStats } from "./presence/types";
 
 export type { RoomScope, RoomStats } from "./presence/types";
 import { backfillMemberIds, memberIdsOfHost, metaOf, presencePage, removeUnlisted } from "./presence/room-members";
 import { ROOM_SCHEMA, upgradeMemberTable, type MemberRow } from "./presence/room-members";
 import { LeaseReportSchema, ROOM_HOSTS_SCHEMA, RoomHosts, type LeaseReport } from "./presence/room-hosts";
+import { reconcileAnnounced } from "./presence/room-announced";
 import { ROOM_SUBSCRIBERS_SCHEMA, RoomSubscribers } from "./presence/room-subscribers";
 import { RoomKeySchema, type RoomHostsAnswer } from "./cluster/room-hosts-cache";
 import { withTimeout } from "./cluster/apply";
@@ -266,75 +267,19 @@ export class RoomDO extends StatsAggregatorObject {
 
   /**
    * Brings what the room has announced about `userId` in line with its live connections,
-   * honouring the grace period. Idempotent: each edge is announced exactly once.
+   * honouring the grace period. Idempotent: each edge is announced exactly once (presence/room-announced.ts).
    */
   private async reconcile(userId: string, now: number): Promise<void> {
     const scope = this.announcing();
     if (!scope) return;
-    const grace = this.presenceConfig.graceMs;
-    const live = this.sql.exec<MemberRow>("SELECT * FROM members WHERE user_id = ?", userId).toArray();
-    const announced = this.sql
-      .exec<{ name: string; leave_due: number | null }>("SELECT name, leave_due FROM announced_users WHERE user_id = ?", userId)
-      .toArray()[0];
-
-    if (live.length === 0) {
-      if (!announced) return;
-      const due = announced.leave_due ?? now + grace;
-      if (announced.leave_due === null) this.sql.exec("UPDATE announced_users SET leave_due = ? WHERE user_id = ?", due, userId);
-      if (due > now) return;
-      this.sql.exec("DELETE FROM announced_users WHERE user_id = ?", userId);
-      this.sql.exec("DELETE FROM announced_devices WHERE user_id = ?", userId);
-      const user = { id: userId, name: announced.name };
-      const vacated = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM announced_users").one().n === 0;
-      this.announce("presence:leave", { room: scope.room, user }, []);
-      await this.edge("memberRemoved", { nsp: scope.nsp, room: scope.room, user }, "member.removed");
-      if (vacated) await this.edge("roomVacated", { nsp: scope.nsp, room: scope.room }, "room.vacated");
-      return;
-    }
-
-    const user: PresenceUser = { id: userId, name: live[0].user_name ?? userId };
-    const liveDevices = new Set(live.map((row) => row.device_id!));
-    if (!announced) {
-      const occupied = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM announced_users").one().n === 0;
-      this.sql.exec("INSERT INTO announced_users (user_id, name, leave_due) VALUES (?, ?, NULL)", userId, user.name);
-      for (const device of liveDevices) this.sql.exec("INSERT INTO announced_devices (user_id, device_id) VALUES (?, ?)", userId, device);
-      // The user's own connections learn the room's presence from their join ack.
-      this.announce(
-        "presence:join",
-        { room: scope.room, user, metas: live.map(metaOf) },
-        live.map((row) => row.socket_id),
-      );
-      if (occupied) await this.edge("roomOccupied", { nsp: scope.nsp, room: scope.room }, "room.occupied");
-      await this.edge("memberAdded", { nsp: scope.nsp, room: scope.room, user }, "member.added");
-      return;
-    }
-
-    // Back within the grace period (a reload): nothing to say.
-    if (announced.leave_due !== null) this.sql.exec("UPDATE announced_users SET leave_due = NULL WHERE user_id = ?", userId);
-    let changed = false;
-    const devices = this.sql
-      .exec<{ device_id: string; leave_due: number | null }>("SELECT device_id, leave_due FROM announced_devices WHERE user_id = ?", userId)
-      .toArray();
-    const known = new Set(devices.map((d) => d.device_id));
-    for (const device of liveDevices) {
-      if (known.has(device)) continue;
-      this.sql.exec("INSERT INTO announced_devices (user_id, device_id) VALUES (?, ?)", userId, device);
-      changed = true;
-    }
-    for (const device of devices) {
-      if (liveDevices.has(device.device_id)) {
-        if (device.leave_due !== null)
-          this.sql.exec("UPDATE announced_devices SET leave_due = NULL WHERE user_id = ? AND device_id = ?", userId, device.device_id);
-        continue;
-      }
-      const due = device.leave_due ?? now + grace;
-      if (device.leave_due === null)
-        this.sql.exec("UPDATE announced_devices SET leave_due = ? WHERE user_id = ? AND device_id = ?", due, userId, device.device_id);
-      if (due > now) continue;
-      this.sql.exec("DELETE FROM announced_devices WHERE user_id = ? AND device_id = ?", userId, device.device_id);
-      changed = true;
-    }
-    if (changed) this.announceUpdate(userId);
+    const room = {
+      sql: this.sql,
+      graceMs: this.presenceConfig.graceMs,
+      announce: this.announce.bind(this),
+      announceUpdate: this.announceUpdate.bind(this),
+      edge: this.edge.bind(this),
+    };
+    await reconcileAnnounced(room, scope, userId, now);
   }
 
   private announceUpdate(userId: string): void {
