@@ -27,7 +27,7 @@ import { Eio3Heartbeat } from "./engine/heartbeat-v3";
 import { autoResponsePairOf } from "./engine/framing";
 import { clusterOf } from "./cluster/cluster";
 import { clusterCalls } from "./cluster/gather";
-import { HostOps } from "./cluster/host-ops";
+import { type HostOps, hostOpsOf } from "./host-op-context";
 import { TestStall } from "./cluster/test-stall";
 import type { HostReply } from "./cluster/types";
 import { HostAlarm } from "./host-alarm";
@@ -46,7 +46,7 @@ import type { AckCollection, ClusterCalls, DisconnectReason, HostOp, HostRuntime
 import type { ConnectionStateRecoveryOptions } from "./recovery/options";
 import { type HandedOver, type HandOverPhase, SessionRecovery } from "./recovery/session-recovery";
 import type { ConnectionHostApi } from "./host-api";
-import { forwardOp, recoveryHostOf, TestRecovery } from "./recovery/host-hooks";
+import { recoveryHostOf, TestRecovery } from "./recovery/host-hooks";
 
 export type { HostStats } from "./host-stats";
 export type { ConnectionHostApi } from "./host-api";
@@ -128,21 +128,15 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
       deliver: (op) => void this.ops.apply(op).catch((error: unknown) => console.error("edgeio: conflated emit failed", error)),
       scheduleDeadline: (at, fire) => this.scheduleDeadline(at, fire),
     });
-    this.ops = new HostOps({
-      select: (nsp, rooms, except) => this.store.select(nsp, rooms, except),
-      // A suspended socket's frames go to its recovery log.
-      deliver: (socket, frames, volatile, op) =>
-        this.recovery.deliver(socket.id, frames, volatile, op, () => this.engine.send(socket.sid, frames, volatile)),
-      mark: (frames, volatile) => this.recovery.mark(frames, volatile),
-      forward: (op) => forwardOp(env, this.recovery, op),
-      join: (socketId, rooms) => this.rooms.join(socketId, rooms),
-      leave: (socketId, rooms) => this.rooms.leave(socketId, rooms),
-      closeSession: (sid, reason) => this.bridge.closeSession(sid, reason),
-      disconnectSocket: (socketId, reason, notify) => this.disconnectSocket(socketId, reason, notify),
-      describe: (socketId) => this.bridge.describe(socketId),
-      ready: (socketId) => this.bridge.ready(socketId),
-      namespace: (nsp) => io.namespace(nsp),
-      scheduleDeadline: (at, fire) => this.scheduleDeadline(at, fire),
+    this.ops = hostOpsOf({
+      env,
+      io,
+      host: this,
+      store: this.store,
+      engine: this.engine,
+      recovery: this.recovery,
+      rooms: () => this.rooms,
+      bridge: () => this.bridge,
       conflation: this.conflation,
     });
     this.fanouts = new HostFanout(env, () => this.hostName, this.ops);
