@@ -15,13 +15,8 @@
  */
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { io, type Socket } from "socket.io-client";
-import { commandLine, descendants } from "../test/helpers/proc.ts";
-import { CLIENT_OPTIONS } from "./load/client-options.ts";
+import { aggregate, connectWebSocket, openInspector, printShares, SAMPLE_US, type Profile } from "./lib/cpu-profile.ts";
 import { startEngineSystem, type EngineSystemId } from "./systems/engine.ts";
-
-type ProfileNode = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] };
-type Profile = { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
 
 const { values } = parseArgs({
   options: {
@@ -32,110 +27,8 @@ const { values } = parseArgs({
   },
 });
 
-class Inspector {
-  private nextId = 1;
-  private readonly waiting = new Map<number, (result: unknown) => void>();
-  private readonly ws: WebSocket;
-  private constructor(ws: WebSocket) {
-    this.ws = ws;
-    ws.addEventListener("message", (event) => {
-      const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown; error?: unknown };
-      if (message.id === undefined) return;
-      this.waiting.get(message.id)?.(message.error ? Promise.reject(new Error(JSON.stringify(message.error))) : message.result);
-      this.waiting.delete(message.id);
-    });
-  }
-
-  static async open(): Promise<Inspector> {
-    let targets: Array<{ webSocketDebuggerUrl: string }> = [];
-    // The runtime's own inspector takes one session, which wrangler holds: DevTools clients go through
-    // wrangler's inspector proxy (`--inspector-port`, a port of the wrangler process, the runtime's parent).
-    const ports = descendants(process.pid)
-      .map((child) => /--inspector-port (\d+)/.exec(commandLine(child))?.[1])
-      .filter((port) => port !== undefined)
-      .map(Number);
-    for (const port of ports) {
-      try {
-        const response = await fetch(`http://127.0.0.1:${port}/json/list`, {
-          signal: AbortSignal.timeout(2000),
-          headers: { origin: "http://127.0.0.1" },
-        });
-        targets = (await response.json()) as typeof targets;
-        if (Array.isArray(targets) && targets.length > 0) break;
-      } catch {
-        // not answering yet
-      }
-    }
-    if (targets.length === 0) throw new Error("wrangler's inspector proxy lists no target");
-    // The proxy wants an Origin of this machine (Node's WebSocket takes headers as undici's extension).
-    const ws = new WebSocket(targets[0].webSocketDebuggerUrl, { headers: { origin: "http://127.0.0.1" } } as never);
-    await new Promise((resolve, reject) => {
-      ws.addEventListener("open", resolve, { once: true });
-      ws.addEventListener("error", reject, { once: true });
-    });
-    return new Inspector(ws);
-  }
-
-  send<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
-    const id = this.nextId++;
-    this.ws.send(JSON.stringify({ id, method, params }));
-    return new Promise((resolve) => this.waiting.set(id, resolve as (result: unknown) => void));
-  }
-
-  close(): void {
-    this.ws.close();
-  }
-}
-
-function connectAll(url: string, count: number): Promise<Socket[]> {
-  return Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<Socket>((resolve, reject) => {
-          const socket = io(url, { ...CLIENT_OPTIONS, transports: ["websocket"], reconnection: false, forceNew: true });
-          socket.once("connect", () => resolve(socket));
-          socket.once("connect_error", reject);
-        }),
-    ),
-  );
-}
-
-const SAMPLE_US = 100;
-const NOT_JS = /^\((idle|program|garbage collector)\)$/;
-
-/**
- * Samples per function, self and inclusive (a function counted once per sample however deep it
- * recurses), and the samples outside JavaScript. Names carry the bundle's line: every module is
- * in one bundle, so the file says little.
- */
-function aggregate(profile: Profile) {
-  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-  const parent = new Map<number, number>();
-  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
-  const name = (node: ProfileNode) => `${node.callFrame.functionName || "(anonymous)"}:${node.callFrame.lineNumber + 1}`;
-  const self = new Map<string, number>();
-  const inclusive = new Map<string, number>();
-  const other = new Map<string, number>();
-  let js = 0;
-  for (const id of profile.samples) {
-    const node = byId.get(id);
-    if (!node) continue;
-    if (NOT_JS.test(node.callFrame.functionName)) {
-      other.set(node.callFrame.functionName, (other.get(node.callFrame.functionName) ?? 0) + 1);
-      continue;
-    }
-    js += 1;
-    self.set(name(node), (self.get(name(node)) ?? 0) + 1);
-    const seen = new Set<string>();
-    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
-      const key = name(byId.get(at)!);
-      if (!seen.has(key)) inclusive.set(key, (inclusive.get(key) ?? 0) + 1);
-      seen.add(key);
-    }
-  }
-  const sorted = (map: Map<string, number>) => [...map].sort((a, b) => b[1] - a[1]);
-  return { js, other: sorted(other), self: sorted(self), inclusive: sorted(inclusive) };
+function connectAll(url: string, count: number) {
+  return Promise.all(Array.from({ length: count }, () => connectWebSocket(url)));
 }
 
 const system = await startEngineSystem(values.system as EngineSystemId, "worktree");
@@ -154,7 +47,7 @@ try {
   }
   latencies.sort((a, b) => a - b);
   console.log(`sequential connects: p50 ${latencies[25].toFixed(1)} ms, p90 ${latencies[45].toFixed(1)} ms`);
-  const inspector = await Inspector.open();
+  const inspector = await openInspector();
   await inspector.send("Profiler.enable");
   await inspector.send("Profiler.setSamplingInterval", { interval: SAMPLE_US });
   await inspector.send("Profiler.start");
@@ -165,15 +58,11 @@ try {
   for (const socket of sockets) socket.disconnect();
   inspector.close();
   if (values.save) writeFileSync(values.save, JSON.stringify(profile));
-  const { js, other, self, inclusive } = aggregate(profile);
-  const share = (samples: number) => `${((samples / js) * 100).toFixed(1).padStart(5)} %`;
+  const aggregated = aggregate(profile);
+  const { js, other } = aggregated;
   console.log(`${clients} connects in ${wall.toFixed(0)} ms (${((clients / wall) * 1000).toFixed(0)}/s)`);
   console.log(`samples in JavaScript: ${js}; outside: ${other.map(([label, samples]) => `${label} ${samples}`).join(", ")}`);
-  const top = Number(values.top);
-  console.log("\nself time (share of JavaScript):");
-  for (const [label, samples] of self.slice(0, top)) console.log(`  ${share(samples)}  ${label}`);
-  console.log("\ninclusive time:");
-  for (const [label, samples] of inclusive.slice(0, top)) console.log(`  ${share(samples)}  ${label}`);
+  printShares(aggregated, Number(values.top));
 } finally {
   await system.stop();
 }
