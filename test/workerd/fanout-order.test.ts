@@ -6,28 +6,18 @@
  * order holds because the sender keeps one stub per target host (cluster/host-stubs.ts).
  */
 import { env, runInDurableObject } from "cloudflare:test";
-import { afterEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { type EdgeioBindings, hostStub } from "../../durable-objects/bindings";
 import { eventOp } from "../../durable-objects/cluster/cluster";
 import type { ConnectionHost } from "../../durable-objects/connection-host";
 import type { HostFanout } from "../../durable-objects/host-fanout";
-import { eventually, RawClient } from "./presence-client";
+import { eventually, type RawClient, roomMembersOn } from "./presence-client";
 
 const bindings = env as unknown as EdgeioBindings;
 const ROOM = "ordered:room";
 const EMITS = 200;
 
-const open: RawClient[] = [];
-afterEach(() => {
-  for (const client of open.splice(0)) client.close();
-});
-
-async function joined(host: string): Promise<RawClient> {
-  const client = await RawClient.open(host);
-  open.push(client);
-  await client.call("join", ROOM);
-  return client;
-}
+const joined = roomMembersOn(ROOM);
 
 it("one sender's emits reach every member on every host exactly once, in order", async () => {
   const members = [await joined("ordered:0"), await joined("ordered:1"), await joined("ordered:2"), await joined("ordered:3")];

@@ -1,6 +1,6 @@
 /** Test helpers for presence inside workerd: a minimal raw Socket.IO client over WebSocket. */
 import { env, SELF } from "cloudflare:test";
-import { expect } from "vitest";
+import { afterEach, expect } from "vitest";
 import { fromBase64url } from "../../protocol/base64";
 import { HOST_HEADER } from "../../protocol/internal-headers";
 
@@ -100,4 +100,21 @@ export async function eventually(check: () => Promise<boolean> | boolean, what: 
     if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * For a test file: `joined(host)` opens a raw client on a named host and joins it to `room`;
+ * every client opened so is closed after each test.
+ */
+export function roomMembersOn(room: string): (host: string) => Promise<RawClient> {
+  const open: RawClient[] = [];
+  afterEach(() => {
+    for (const client of open.splice(0)) client.close();
+  });
+  return async (host) => {
+    const client = await RawClient.open(host);
+    open.push(client);
+    await client.call("join", room);
+    return client;
+  };
 }

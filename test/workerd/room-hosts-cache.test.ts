@@ -10,26 +10,16 @@
  *   the sender's host was evicted (its copy is gone; it asks again).
  */
 import { env, evictDurableObject } from "cloudflare:test";
-import { afterEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { type EdgeioBindings, hostStub, roomStub } from "../../durable-objects/bindings";
 import type { HostStats } from "../../durable-objects/host-stats";
 import type { RoomStats } from "../../durable-objects/room";
-import { eventually, RawClient } from "./presence-client";
+import { eventually, type RawClient, roomMembersOn } from "./presence-client";
 
 const bindings = env as unknown as EdgeioBindings;
 const ROOM = "cached:room";
 
-const open: RawClient[] = [];
-afterEach(() => {
-  for (const client of open.splice(0)) client.close();
-});
-
-async function joined(host: string): Promise<RawClient> {
-  const client = await RawClient.open(host);
-  open.push(client);
-  await client.call("join", ROOM);
-  return client;
-}
+const joined = roomMembersOn(ROOM);
 
 const roomCalls = async () => ((await roomStub(bindings, "/", ROOM).stats()) as RoomStats).calls;
 const rpcsOf = async (host: string) => ((await hostStub(bindings, host).stats()) as HostStats).work.invocations.rpc;
