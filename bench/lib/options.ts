@@ -74,7 +74,7 @@ const QUICK = {
   burstDeliveries: "10000",
   rounds: "3",
   pollingClients: "10",
-  pollingRounds: "5",
+  pollingRounds: "30",
   idleSeconds: "5",
   stormSockets: "200",
 };
