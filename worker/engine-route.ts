@@ -89,7 +89,8 @@ async function heldPoll(env: EdgeioBindings, host: string, sid: string, request:
   // The host reads only these of a held GET (the session's own headers were kept at its
   // handshake); the channel header names the verified sid, so the host parses no URL.
   const headers = { Upgrade: "websocket", [POLL_CHANNEL_HEADER]: sid, [HOST_HEADER]: host };
-  const response = await hostStub(env, host).fetch(request.url, { headers });
+  // The host reads no URL of a channel: a constant one costs the runtime less to parse than the client's.
+  const response = await sessionHost(env, host).fetch(CHANNEL_URL, { headers });
   const channel = response.webSocket;
   if (response.status !== 101 || !channel) return detach(response);
   channel.accept();
@@ -194,7 +195,34 @@ class PollAnswer {
 async function post(env: EdgeioBindings, host: string, sid: string, request: Request, config: EdgeioConfig): Promise<Response> {
   const binary = isBinaryPost(isEio3Host(host) ? 3 : 4, request.headers.get("Content-Type"));
   const body = await readPost(request, binary, config.maxPayload);
-  return postResponse(await hostStub(env, host).pollPost(sid, body));
+  return postResponse(await sessionHost(env, host).pollPost(sid, body));
+}
+
+/** The URL of a held GET's channel request (the host reads its headers only). */
+const CHANNEL_URL = "https://edgeio.internal/poll-channel";
+
+/**
+ * Ids of the hosts this isolate's polling requests reached, per namespace binding: `idFromName`
+ * hashes the name on every call, and an id is a plain value (the stub made from it is per
+ * request). Bounded, oldest out first; no session state.
+ */
+const hostIds = new WeakMap<object, Map<string, DurableObjectId>>();
+const HOST_IDS_MAX = 10_000;
+
+function sessionHost(env: EdgeioBindings, host: string) {
+  const namespace = env.CONNECTION_HOST;
+  let ids = hostIds.get(namespace);
+  if (!ids) {
+    ids = new Map();
+    hostIds.set(namespace, ids);
+  }
+  let id = ids.get(host);
+  if (!id) {
+    if (ids.size >= HOST_IDS_MAX) ids.delete(ids.keys().next().value as string);
+    id = namespace.idFromName(host);
+    ids.set(host, id);
+  }
+  return namespace.get(id);
 }
 
 /** How long a poll channel's close may follow its error event (the Worker's own timer, not a DO's). */
