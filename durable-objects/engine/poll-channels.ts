@@ -163,7 +163,8 @@ export class PollChannels {
     if (!channel) return false;
     const attachment = this.attachmentOf(channel);
     if (attachment.upTo !== undefined) return false; // answered; the rest waits for the next GET
-    const inflight = fitsAttachment(fresh) ? fresh : [];
+    // A copy: the attachment is mirrored in memory, where the caller's array must not reach it.
+    const inflight = fitsAttachment(fresh) ? fresh.slice() : [];
     if (inflight.length === 0 && fresh.length > 0) this.store.enqueue(sid, fresh);
     const { frames, lastSeq } = this.store.peek(sid);
     const payload = [...frames, ...inflight];
