@@ -6,7 +6,11 @@
  * (as the bench's polling scenario measures them), then under the runtime's V8 profiler, for the
  * JavaScript self and inclusive time per function. Not part of `npm run bench` or `npm test`.
  *
- *   node bench/profile-polling.ts [--clients 20] [--rounds 30] [--top 40] [--save /tmp/polling.cpuprofile]
+ *   node bench/profile-polling.ts [--clients 20] [--rounds 30] [--event echo|count] [--top 40] [--save /tmp/polling.cpuprofile]
+ *
+ * `--event echo` (the bench's round trip) runs the echo handler, which changes `socket.data` (one
+ * row written per round trip: the app's); `--event count` acks without changing anything, so the
+ * difference is what that row costs.
  *
  * Shares are counted samples (interval asked: 100 µs), not weighted by time deltas (see
  * profile-connect.ts for why). Each client's round trips are sequential (one packet each), far
@@ -25,6 +29,7 @@ const { values } = parseArgs({
   options: {
     clients: { type: "string", default: "20" },
     rounds: { type: "string", default: "30" },
+    event: { type: "string", default: "echo" },
     top: { type: "string", default: "40" },
     save: { type: "string" },
   },
@@ -38,14 +43,17 @@ function connectPolling(url: string): Promise<Socket> {
   });
 }
 
-/** `rounds` echo round trips on every client, each client's in sequence; resolves with how many completed. */
+/** `rounds` round trips (`--event`) on every client, each client's in sequence; resolves with how many completed. */
 async function roundTrips(sockets: Socket[], rounds: number): Promise<number> {
   let done = 0;
   await Promise.all(
     sockets.map(async (socket) => {
       for (let round = 0; round < rounds; round++) {
-        const echoed: unknown = await socket.timeout(10_000).emitWithAck("echo", round);
-        if (echoed !== round) throw new Error(`wrong echo ${String(echoed)} for ${round}`);
+        if (values.event === "count") await socket.timeout(10_000).emitWithAck("count");
+        else {
+          const echoed: unknown = await socket.timeout(10_000).emitWithAck("echo", round);
+          if (echoed !== round) throw new Error(`wrong echo ${String(echoed)} for ${round}`);
+        }
         done++;
       }
     }),
@@ -53,6 +61,7 @@ async function roundTrips(sockets: Socket[], rounds: number): Promise<number> {
   return done;
 }
 
+if (values.event !== "echo" && values.event !== "count") throw new Error("--event is echo or count");
 const system = await startEngineSystem("edgeio-engine", "worktree");
 try {
   const [url] = system.pollingUrls;
