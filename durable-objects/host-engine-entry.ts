@@ -10,6 +10,9 @@ import type { EngineSessions } from "./engine/sessions";
 import type { HostAlarm } from "./host-alarm";
 
 export async function engineFetch(engine: EngineSessions, config: EdgeioConfig, alarm: HostAlarm, request: Request): Promise<Response> {
+  // A held GET's channel names its (verified) sid in the header: no URL parse per poll.
+  const channelOf = request.headers.get(POLL_CHANNEL_HEADER);
+  if (channelOf) return engine.route(request, channelOf, "polling", true, true);
   const url = new URL(request.url);
   const sid = url.searchParams.get("sid");
   const transport = url.searchParams.get("transport") as TransportName | null;
@@ -19,5 +22,5 @@ export async function engineFetch(engine: EngineSessions, config: EdgeioConfig, 
     const response = await engine.handshake(request, url, transport ?? "polling", isUpgrade);
     return alarm.cover(due).then(() => response);
   }
-  return engine.route(request, sid, transport, isUpgrade, request.headers.has(POLL_CHANNEL_HEADER));
+  return engine.route(request, sid, transport, isUpgrade, false);
 }

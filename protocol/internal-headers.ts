@@ -7,7 +7,8 @@ export const ADDRESS_HEADER = "x-edgeio-address";
 /**
  * Marks a long-polling GET that the Worker holds open on behalf of the client. The host
  * answers it over a hibernatable WebSocket instead of a pending HTTP response, so a
- * waiting poll neither pins the object in memory nor blocks its eviction.
+ * waiting poll neither pins the object in memory nor blocks its eviction. Its value is the
+ * session's sid, as the Worker verified it (the host reads no URL for a held GET).
  */
 export const POLL_CHANNEL_HEADER = "x-edgeio-poll-channel";
 

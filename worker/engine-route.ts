@@ -35,7 +35,7 @@ export async function handleEngineRequest(request: Request, env: EdgeioBindings,
   const sid = verdict.kind === "session" ? verdict.sid : null;
   if (sid && verdict.transport === "polling") {
     // Rule 9 let only GET and POST through.
-    return request.method === "POST" ? post(env, host, sid, request, config) : heldPoll(env, host, request);
+    return request.method === "POST" ? post(env, host, sid, request, config) : heldPoll(env, host, sid, request);
   }
 
   // Internal headers are the edge's to set: a client's are dropped.
@@ -85,10 +85,12 @@ async function detach(response: Response): Promise<Response> {
  * The channel is opened by this invocation itself (one Worker request per GET): the host's
  * end is a hibernatable WebSocket, so waiting on it costs the host nothing.
  */
-async function heldPoll(env: EdgeioBindings, host: string, request: Request): Promise<Response> {
-  // The host reads only these of a held GET (the session's own headers were kept at its handshake).
-  const headers = { Upgrade: "websocket", [POLL_CHANNEL_HEADER]: "1", [HOST_HEADER]: host };
-  const response = await hostStub(env, host).fetch(request.url, { headers });
+async function heldPoll(env: EdgeioBindings, host: string, sid: string, request: Request): Promise<Response> {
+  // The host reads only these of a held GET (the session's own headers were kept at its
+  // handshake); the channel header names the verified sid, so the host parses no URL.
+  const headers = { Upgrade: "websocket", [POLL_CHANNEL_HEADER]: sid, [HOST_HEADER]: host };
+  // The host reads no URL of a channel: a constant one costs the runtime less to parse than the client's.
+  const response = await sessionHost(env, host).fetch(CHANNEL_URL, { headers });
   const channel = response.webSocket;
   if (response.status !== 101 || !channel) return detach(response);
   channel.accept();
@@ -106,47 +108,83 @@ async function heldPoll(env: EdgeioBindings, host: string, request: Request): Pr
  * answer, or null (noop).
  */
 function answerOf(channel: WebSocket, signal: AbortSignal): Promise<string | null> {
-  return new Promise((resolve) => {
-    let payload: string | null = null;
-    let done = false;
-    const finish = (answer: string | null) => {
-      if (done) return;
-      done = true;
-      signal.removeEventListener("abort", onAbort);
-      resolve(answer);
-    };
-    const close = (code: number, reason: string) => {
-      try {
-        channel.close(code, reason);
-      } catch {
-        // already closed by the host
+  return new Promise((resolve) => new PollAnswer(channel, signal, resolve));
+}
+
+/**
+ * One held GET's wait on its channel (see `answerOf`). A class rather than closures: a deploy
+ * bundle keeps function names (esbuild `keepNames`), which costs a `__name` call per named
+ * closure per request; methods are named once.
+ */
+class PollAnswer {
+  private payload: string | null = null;
+  private done = false;
+
+  constructor(
+    private readonly channel: WebSocket,
+    private readonly signal: AbortSignal,
+    private readonly resolve: (answer: string | null) => void,
+  ) {
+    if (signal.aborted) {
+      this.onAbort();
+      return;
+    }
+    signal.addEventListener("abort", this);
+    channel.addEventListener("message", this);
+    channel.addEventListener("close", this);
+    channel.addEventListener("error", this);
+  }
+
+  /** The one listener of every event it waits for (an EventListener object: no closure per event type). */
+  handleEvent(event: Event): void {
+    switch (event.type) {
+      case "abort":
+        this.onAbort();
+        return;
+      case "message": {
+        const data = (event as MessageEvent).data;
+        if (this.payload !== null || typeof data !== "string" || this.done) return;
+        this.payload = data;
+        this.close(CLOSE_DELIVERED, "delivered");
+        return;
       }
-    };
-    const onAbort = () => {
-      close(CLOSE_CLIENT_GONE, "client gone");
-      finish(null);
-    };
-    if (signal.aborted) return onAbort();
-    signal.addEventListener("abort", onAbort);
-    channel.addEventListener("message", (event) => {
-      if (payload !== null || typeof event.data !== "string" || done) return;
-      payload = event.data;
-      close(CLOSE_DELIVERED, "delivered");
-    });
-    // The payload is the answer once the host echoed the confirmation, or closed the session
-    // right after sending it (its last frames, ending with "1"). Any other close (superseded
-    // by a newer GET, reset) leaves the frames queued there: a noop makes the client poll again.
-    channel.addEventListener("close", (event) =>
-      finish(event.code === CLOSE_DELIVERED || event.code === CLOSE_SESSION_GONE ? payload : null),
-    );
-    // The runtime may report a lost connection while the host's answering close is on its way
-    // (seen locally), and then deliver that close: with a payload at stake the close decides,
-    // and without one (or without a close soon after) the frames are the host's to requeue.
-    channel.addEventListener("error", () => {
-      if (payload === null) finish(null);
-      else setTimeout(() => finish(null), CLOSE_AFTER_ERROR_MS);
-    });
-  });
+      case "close": {
+        // The payload is the answer once the host echoed the confirmation, or closed the session
+        // right after sending it (its last frames, ending with "1"). Any other close (superseded
+        // by a newer GET, reset) leaves the frames queued there: a noop makes the client poll again.
+        const code = (event as CloseEvent).code;
+        this.finish(code === CLOSE_DELIVERED || code === CLOSE_SESSION_GONE ? this.payload : null);
+        return;
+      }
+      case "error":
+        // The runtime may report a lost connection while the host's answering close is on its way
+        // (seen locally), and then deliver that close: with a payload at stake the close decides,
+        // and without one (or without a close soon after) the frames are the host's to requeue.
+        if (this.payload === null) this.finish(null);
+        else setTimeout(() => this.finish(null), CLOSE_AFTER_ERROR_MS);
+        return;
+    }
+  }
+
+  private onAbort(): void {
+    this.close(CLOSE_CLIENT_GONE, "client gone");
+    this.finish(null);
+  }
+
+  private finish(answer: string | null): void {
+    if (this.done) return;
+    this.done = true;
+    this.signal.removeEventListener("abort", this);
+    this.resolve(answer);
+  }
+
+  private close(code: number, reason: string): void {
+    try {
+      this.channel.close(code, reason);
+    } catch {
+      // already closed by the host
+    }
+  }
 }
 
 /**
@@ -157,7 +195,34 @@ function answerOf(channel: WebSocket, signal: AbortSignal): Promise<string | nul
 async function post(env: EdgeioBindings, host: string, sid: string, request: Request, config: EdgeioConfig): Promise<Response> {
   const binary = isBinaryPost(isEio3Host(host) ? 3 : 4, request.headers.get("Content-Type"));
   const body = await readPost(request, binary, config.maxPayload);
-  return postResponse(await hostStub(env, host).pollPost(sid, body));
+  return postResponse(await sessionHost(env, host).pollPost(sid, body));
+}
+
+/** The URL of a held GET's channel request (the host reads its headers only). */
+const CHANNEL_URL = "https://edgeio.internal/poll-channel";
+
+/**
+ * Ids of the hosts this isolate's polling requests reached, per namespace binding: `idFromName`
+ * hashes the name on every call, and an id is a plain value (the stub made from it is per
+ * request). Bounded, oldest out first; no session state.
+ */
+const hostIds = new WeakMap<object, Map<string, DurableObjectId>>();
+const HOST_IDS_MAX = 10_000;
+
+function sessionHost(env: EdgeioBindings, host: string) {
+  const namespace = env.CONNECTION_HOST;
+  let ids = hostIds.get(namespace);
+  if (!ids) {
+    ids = new Map();
+    hostIds.set(namespace, ids);
+  }
+  let id = ids.get(host);
+  if (!id) {
+    if (ids.size >= HOST_IDS_MAX) ids.delete(ids.keys().next().value as string);
+    id = namespace.idFromName(host);
+    ids.set(host, id);
+  }
+  return namespace.get(id);
 }
 
 /** How long a poll channel's close may follow its error event (the Worker's own timer, not a DO's). */

@@ -1,5 +1,5 @@
 /**
- * What the bench's profilers (bench/profile-connect.ts, bench/profile-burst.ts) share: a DevTools
+ * What the bench's profilers (bench/profile-connect.ts, bench/profile-burst.ts, bench/profile-polling.ts) share: a DevTools
  * session on the workerd runtime through wrangler's inspector proxy, the aggregation of a V8 CPU
  * profile into self and inclusive samples per function, its printout, and a socket.io-client
  * WebSocket connect.

@@ -51,6 +51,16 @@ function fitsAttachment(frames: string[]): boolean {
 const pollTag = (sid: string) => `poll:${sid}`;
 
 export class PollChannels {
+  /**
+   * Each session's latest channel opened by this instance (in memory; empty after a wake): a
+   * round trip asks for it twice (the GET that supersedes, the send that answers), and a tag
+   * lookup costs more than a map read. Opening a channel closes every other open one of the
+   * session (`supersede`), so while an entry is here no other channel of its session is open.
+   */
+  private readonly latest = new Map<string, WebSocket>();
+  /** The attachments this instance wrote or read, mirrored (reading one is a native call and a deserialization). */
+  private readonly attachments = new WeakMap<WebSocket, PollChannelAttachment>();
+
   constructor(
     private readonly ctx: DurableObjectState,
     private readonly store: HostStore,
@@ -59,7 +69,28 @@ export class PollChannels {
 
   /** The session's open channel (answered or not); answered ones linger until their close ends. */
   current(sid: string): WebSocket | undefined {
+    const latest = this.latest.get(sid);
+    if (latest) return latest.readyState === WebSocket.OPEN ? latest : undefined;
     return this.ctx.getWebSockets(pollTag(sid)).find((ws) => ws.readyState === WebSocket.OPEN);
+  }
+
+  /** A channel's attachment if this instance knows it already (null: read it from the runtime). */
+  known(ws: WebSocket): PollChannelAttachment | null {
+    return this.attachments.get(ws) ?? null;
+  }
+
+  private attachmentOf(ws: WebSocket): PollChannelAttachment {
+    let attachment = this.attachments.get(ws);
+    if (!attachment) {
+      attachment = ws.deserializeAttachment() as PollChannelAttachment;
+      this.attachments.set(ws, attachment);
+    }
+    return attachment;
+  }
+
+  private attach(ws: WebSocket, attachment: PollChannelAttachment): void {
+    ws.serializeAttachment(attachment);
+    this.attachments.set(ws, attachment);
   }
 
   all(sid: string): WebSocket[] {
@@ -72,7 +103,8 @@ export class PollChannels {
    */
   supersede(sid: string): { afterSeq: number; frames: string[] } {
     const unconfirmed = { afterSeq: 0, frames: [] as string[] };
-    for (const ws of this.all(sid)) {
+    const latest = this.latest.get(sid);
+    for (const ws of latest ? [latest] : this.all(sid)) {
       if (ws.readyState !== WebSocket.OPEN) continue;
       const taken = this.takeInflight(ws);
       if (taken) Object.assign(unconfirmed, taken);
@@ -91,8 +123,9 @@ export class PollChannels {
    * unconfirmed goes back in the queue, for the next GET (returns null).
    */
   onClose(ws: WebSocket, code: number): string | null {
+    const attachment = this.attachmentOf(ws);
+    if (this.latest.get(attachment.sid) === ws) this.latest.delete(attachment.sid);
     if (code === CLOSE_DELIVERED) {
-      const attachment = ws.deserializeAttachment() as PollChannelAttachment;
       if (attachment.upTo === undefined) return null;
       if (attachment.upTo > 0) this.store.deleteUpTo(attachment.sid, attachment.upTo);
       return attachment.sid;
@@ -104,9 +137,9 @@ export class PollChannels {
 
   /** Removes a channel's unconfirmed in-flight frames from its attachment and returns them. */
   private takeInflight(ws: WebSocket): { sid: string; afterSeq: number; frames: string[] } | null {
-    const attachment = ws.deserializeAttachment() as PollChannelAttachment;
+    const attachment = this.attachmentOf(ws);
     if (!attachment.inflight || attachment.inflight.length === 0) return null;
-    ws.serializeAttachment({ ...attachment, inflight: [] } satisfies PollChannelAttachment);
+    this.attach(ws, { ...attachment, inflight: [] });
     return { sid: attachment.sid, afterSeq: attachment.upTo ?? 0, frames: attachment.inflight };
   }
 
@@ -114,7 +147,8 @@ export class PollChannels {
   hold(sid: string): Response {
     const [client, server] = Object.values(new WebSocketPair());
     this.ctx.acceptWebSocket(server, [pollTag(sid)]);
-    server.serializeAttachment({ sid, probing: false, pollChannel: true } satisfies PollChannelAttachment);
+    this.attach(server, { sid, probing: false, pollChannel: true });
+    this.latest.set(sid, server);
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -127,14 +161,15 @@ export class PollChannels {
   flush(sid: string, fresh: string[] = []): boolean {
     const channel = this.current(sid);
     if (!channel) return false;
-    const attachment = channel.deserializeAttachment() as PollChannelAttachment;
+    const attachment = this.attachmentOf(channel);
     if (attachment.upTo !== undefined) return false; // answered; the rest waits for the next GET
-    const inflight = fitsAttachment(fresh) ? fresh : [];
+    // A copy: the attachment is mirrored in memory, where the caller's array must not reach it.
+    const inflight = fitsAttachment(fresh) ? fresh.slice() : [];
     if (inflight.length === 0 && fresh.length > 0) this.store.enqueue(sid, fresh);
     const { frames, lastSeq } = this.store.peek(sid);
     const payload = [...frames, ...inflight];
     if (payload.length === 0) return false;
-    channel.serializeAttachment({ ...attachment, upTo: lastSeq, inflight } satisfies PollChannelAttachment);
+    this.attach(channel, { ...attachment, upTo: lastSeq, inflight });
     channel.send(this.framing().encodePayload(payload));
     return true;
   }

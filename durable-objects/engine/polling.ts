@@ -95,6 +95,11 @@ export class PollingTransport {
     return new Response(this.framing().encodePayload(frames), { headers: TEXT_PLAIN });
   }
 
+  /** Whether `ws` is a poll channel this instance already knows (no attachment read needed). */
+  isKnownChannel(ws: WebSocket): boolean {
+    return this.polls.known(ws) !== null;
+  }
+
   /** A held GET's channel closed: delivered (the Worker's confirmation), superseded, or its client went away. */
   onChannelClose(ws: WebSocket, code: number): void {
     const sid = this.polls.onClose(ws, code);

@@ -133,6 +133,11 @@ export class EngineSessions implements SessionControl {
 
   /** `code`: the peer's close code (a poll channel's confirmation), absent on an error. */
   webSocketGone(ws: WebSocket, reason: CloseReason, code = 1006): void {
+    // A poll channel this instance opened is known without reading its attachment.
+    if (this.polling.isKnownChannel(ws)) {
+      this.polling.onChannelClose(ws, code);
+      return;
+    }
     const { sid, probing, pollChannel } = ws.deserializeAttachment() as WebSocketAttachment;
     if (pollChannel) this.polling.onChannelClose(ws, code);
     else this.websocket.onGone(sid, probing, reason);

@@ -1,0 +1,104 @@
+/**
+ * Where a long-polling round trip's CPU goes (issue 11): starts edgeio's engine system (the echo
+ * example behind the bench's counters, as bench/profile-connect.ts does), opens `--clients`
+ * socket.io-client long-polling clients, then runs `--rounds` `emitWithAck("echo")` round trips
+ * per client twice: first unprofiled, for the runtime's CPU and the counted work per round trip
+ * (as the bench's polling scenario measures them), then under the runtime's V8 profiler, for the
+ * JavaScript self and inclusive time per function. Not part of `npm run bench` or `npm test`.
+ *
+ *   node bench/profile-polling.ts [--clients 20] [--rounds 30] [--event echo|count] [--top 40] [--save /tmp/polling.cpuprofile]
+ *
+ * `--event echo` (the bench's round trip) runs the echo handler, which changes `socket.data` (one
+ * row written per round trip: the app's); `--event count` acks without changing anything, so the
+ * difference is what that row costs.
+ *
+ * Shares are counted samples (interval asked: 100 µs), not weighted by time deltas (see
+ * profile-connect.ts for why). Each client's round trips are sequential (one packet each), far
+ * under the per-session packet rate limit.
+ */
+import { writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { io, type Socket } from "socket.io-client";
+import { sumCpu } from "../test/helpers/proc.ts";
+import { aggregate, openInspector, printShares, SAMPLE_US, type Profile } from "./lib/cpu-profile.ts";
+import { perOperation, workBetween } from "./lib/work.ts";
+import { CLIENT_OPTIONS } from "./load/client-options.ts";
+import { startEngineSystem } from "./systems/engine.ts";
+
+const { values } = parseArgs({
+  options: {
+    clients: { type: "string", default: "20" },
+    rounds: { type: "string", default: "30" },
+    event: { type: "string", default: "echo" },
+    top: { type: "string", default: "40" },
+    save: { type: "string" },
+  },
+});
+
+function connectPolling(url: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = io(url, { ...CLIENT_OPTIONS, transports: ["polling"], reconnection: false, forceNew: true });
+    socket.once("connect", () => resolve(socket));
+    socket.once("connect_error", reject);
+  });
+}
+
+/** `rounds` round trips (`--event`) on every client, each client's in sequence; resolves with how many completed. */
+async function roundTrips(sockets: Socket[], rounds: number): Promise<number> {
+  let done = 0;
+  await Promise.all(
+    sockets.map(async (socket) => {
+      for (let round = 0; round < rounds; round++) {
+        if (values.event === "count") await socket.timeout(10_000).emitWithAck("count");
+        else {
+          const echoed: unknown = await socket.timeout(10_000).emitWithAck("echo", round);
+          if (echoed !== round) throw new Error(`wrong echo ${String(echoed)} for ${round}`);
+        }
+        done++;
+      }
+    }),
+  );
+  return done;
+}
+
+if (values.event !== "echo" && values.event !== "count") throw new Error("--event is echo or count");
+const system = await startEngineSystem("edgeio-engine", "worktree");
+try {
+  const [url] = system.pollingUrls;
+  const clients = Number(values.clients);
+  const rounds = Number(values.rounds);
+  const sockets = await Promise.all(Array.from({ length: clients }, () => connectPolling(url)));
+  await roundTrips(sockets, 3); // warm-up: code compiled, every client's GET held
+  // Unprofiled: the runtime's CPU and the counted work per round trip, as the bench measures them.
+  const countersBefore = await system.counters!();
+  const cpuBefore = sumCpu(system.cpuPids());
+  let started = performance.now();
+  const measured = await roundTrips(sockets, rounds);
+  let wall = performance.now() - started;
+  const cpuMs = (sumCpu(system.cpuPids()) - cpuBefore) * 1000;
+  const work = perOperation(workBetween(countersBefore, await system.counters!(), cpuMs), measured);
+  console.log(`${measured} round trips in ${wall.toFixed(0)} ms; runtime CPU per round trip ${work.cpuMs.toFixed(2)} ms`);
+  const { detail: _detail, ...counts } = work;
+  console.log(`work per round trip: ${JSON.stringify(counts)}`);
+  // Profiled: the same round trips again.
+  const inspector = await openInspector();
+  await inspector.send("Profiler.enable");
+  await inspector.send("Profiler.setSamplingInterval", { interval: SAMPLE_US });
+  await inspector.send("Profiler.start");
+  started = performance.now();
+  const profiled = await roundTrips(sockets, rounds);
+  wall = performance.now() - started;
+  const { profile } = await inspector.send<{ profile: Profile }>("Profiler.stop");
+  inspector.close();
+  for (const socket of sockets) socket.disconnect();
+  if (values.save) writeFileSync(values.save, JSON.stringify(profile));
+  const aggregated = aggregate(profile);
+  const { js, other } = aggregated;
+  console.log(`\nprofiled: ${profiled} round trips in ${wall.toFixed(0)} ms`);
+  console.log(
+    `samples in JavaScript: ${js} (${(js / profiled).toFixed(2)} per round trip); outside: ${other.map(([l, n]) => `${l} ${n}`).join(", ")}`,
+  );
+  printShares(aggregated, Number(values.top));
+} finally {
+  await system.stop();
+}
