@@ -71,6 +71,8 @@ export class WebSocketTransport {
       server.serializeAttachment({ sid, probing: false } satisfies WebSocketAttachment);
     }
     server.send(openPacket);
+    // Its CONNECT puts the socket in this attachment and sends the reply here: no lookup by tag then.
+    this.remember(sid, server);
     return new Response(null, { status: 101, webSocket: client });
   }
 

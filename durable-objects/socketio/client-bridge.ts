@@ -13,7 +13,7 @@ import type { HostStore, SocketRow } from "../host-store";
 import type { CloseFrame, CloseReason, EngineListener, HandshakeRecord } from "../engine/types";
 import { HandIn } from "../recovery/hand-in";
 import type { SessionRecovery } from "../recovery/session-recovery";
-import { authOf, childKey, describeStored, handshakeOf, isV4Protocol } from "./handshake";
+import { authOf, childKey, describeStored, handshakeFrom, handshakeOf, isV4Record } from "./handshake";
 import { SocketExit } from "./socket-exit";
 import type { RoomMembership } from "./room-membership";
 import type { Namespace, Server } from "./server";
@@ -48,6 +48,11 @@ export class ClientBridge implements EngineListener {
   private readonly replays = new Map<string, Promise<void>>();
   /** Namespaces each session is connecting right now (middlewares running). */
   private readonly connecting = new Map<string, Set<string>>();
+  /**
+   * Handshake records of sessions this instance opened, until their first CONNECT: that CONNECT
+   * reads the object the handshake built instead of parsing the stored JSON (twice) again.
+   */
+  private readonly openRecords = new Map<string, HandshakeRecord>();
   private readonly exit: SocketExit;
   private readonly recovery: SessionRecovery;
   private readonly handIn: HandIn;
@@ -95,11 +100,15 @@ export class ClientBridge implements EngineListener {
 
   // ── from the Engine.IO layer ───────────────────────────────
   /** socket.io-client 2.x (Engine.IO v3) never sends a CONNECT for "/": it is connected at open. */
-  onOpen(sid: string): void {
-    const session = this.store.session(sid);
-    if (!session || !isV4Protocol(session.handshake)) return;
-    const { query } = JSON.parse(session.handshake) as HandshakeRecord;
-    void this.connectNamespace(sid, "/", authFromHandshakeQuery(query));
+  onOpen(sid: string, record: HandshakeRecord): void {
+    if (!this.store.session(sid)) return;
+    this.openRecords.set(sid, record);
+    if (isV4Record(record)) void this.connectNamespace(sid, "/", authFromHandshakeQuery(record.query));
+  }
+
+  /** The session's handshake record: the handshake's own object on its first CONNECT, else parsed from its row. */
+  private recordOf(sid: string, stored: string): HandshakeRecord {
+    return this.openRecords.get(sid) ?? (JSON.parse(stored) as HandshakeRecord);
   }
 
   onMessage(sid: string, data: string | ArrayBuffer): void {
@@ -122,10 +131,12 @@ export class ClientBridge implements EngineListener {
       else void this.removeSocket(row.id, reason, false);
     }
     this.decoders.delete(sid);
+    this.openRecords.delete(sid);
   }
 
   onForget(sid: string): void {
     this.decoders.delete(sid);
+    this.openRecords.delete(sid);
   }
 
   // ── session-wide operations the app asks for ───────────────
@@ -139,7 +150,7 @@ export class ClientBridge implements EngineListener {
     if (packet.type === PacketType.CONNECT) {
       // A 2.x client puts its query in the namespace (`0/chat?token=…,`): that query is its auth.
       const session = this.store.session(sid);
-      if (session && isV4Protocol(session.handshake)) {
+      if (session && isV4Record(this.recordOf(sid, session.handshake))) {
         const { nsp, query } = parseConnectNamespace(packet.nsp);
         return this.connectNamespace(sid, nsp, query);
       }
@@ -204,21 +215,22 @@ export class ClientBridge implements EngineListener {
         this.engine.send(sid, encodePacket({ type: PacketType.CONNECT_ERROR, nsp: nspName, data: { message: "Invalid namespace" } }));
         return;
       }
-      await this.connectSocket(sid, session.handshake, namespace, nspName, auth);
+      await this.connectSocket(sid, this.recordOf(sid, session.handshake), namespace, nspName, auth);
     } finally {
       connecting.delete(nspName);
       if (connecting.size === 0) this.connecting.delete(sid);
+      this.openRecords.delete(sid); // its first CONNECT is over (a later one parses the row)
     }
   }
 
-  private async connectSocket(sid: string, handshake: string, namespace: Namespace, nspName: string, auth: unknown): Promise<void> {
+  private async connectSocket(sid: string, record: HandshakeRecord, namespace: Namespace, nspName: string, auth: unknown): Promise<void> {
     // Connection-state recovery: a `pid` in the auth may bring a dropped socket back (docs/recovery.md).
     const resumed = await this.recovery.resume(nspName, auth, sid);
     const socket = new Socket(this.runtime, {
       id: resumed?.socketId ?? (await this.options.mintSocketId()),
       sid,
       nsp: nspName,
-      handshake: handshakeOf(handshake, auth),
+      handshake: handshakeFrom(record, auth),
       data: resumed ? JSON.parse(resumed.data) : {},
       rooms: resumed?.rooms ?? [],
       restored: false,
@@ -227,7 +239,7 @@ export class ClientBridge implements EngineListener {
 
     const skip = resumed !== null && this.io.recovery?.skipMiddlewares === true;
     const failure = skip ? null : await runMiddlewares(namespace.middlewares, socket);
-    const v4Protocol = isV4Protocol(handshake);
+    const v4Protocol = isV4Record(record);
     // Refused or gone: a socket suspended here, or on the host it is taken from, stays suspended for its window.
     if (!this.store.session(sid)) return;
     if (failure) {
@@ -245,7 +257,7 @@ export class ClientBridge implements EngineListener {
     const handedIn = resumed?.local === false ? await this.handIn.run(resumed, stored, authOf(auth).offset) : [];
     // From here to the CONNECT and missed packets of a resumed socket, no await: nothing sent in between is lost or reordered.
     const packets = resumed?.local ? this.recovery.takeLocal(resumed.socketId, authOf(auth).offset) : handedIn;
-    if (!packets) return this.connectSocket(sid, handshake, namespace, nspName, { ...authOf(auth), pid: undefined });
+    if (!packets) return this.connectSocket(sid, record, namespace, nspName, { ...authOf(auth), pid: undefined });
     if (resumed?.local) this.store.rebindSocket(stored);
     else if (!resumed) this.store.insertSocket({ ...stored, connected_at: Date.now() });
     // The child's parent, so that a host rebuilt after an eviction can rebuild the child.
