@@ -175,7 +175,7 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     this.store.bumpMeta("wakes");
     // The edge names its host in a header, or forwards the client's request as it is: then the
     // name the Worker reached this object by (idFromName) is the pool member's.
-    const host = request.headers.get(HOST_HEADER) ?? this.ctx.id.name;
+    const host = request.headers.get(HOST_HEADER) ?? (this.store.getMeta("name") === null ? this.ctx.id.name : null);
     if (host && this.store.getMeta("name") !== host) {
       this.store.setMeta("name", host);
       this.setAutoResponse(); // the first request tells a new host which pool it serves

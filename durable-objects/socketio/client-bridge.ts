@@ -5,7 +5,7 @@
  * "connection" handler replayed without side effects), and removes sockets when they or their
  * session go.
  */
-import { createDecoder, encodePacket, PacketType, type Packet } from "../../protocol/socketio-codec";
+import { encodePacket, PacketType, type Packet } from "../../protocol/socketio-codec";
 import type { WireFrame } from "../../protocol/engine-codec";
 import { authFromHandshakeQuery, connectErrorDataV4, connectPacketV4, parseConnectNamespace } from "../../protocol/socketio-v4";
 import type { LimitName } from "../engine/limits";
@@ -19,6 +19,7 @@ import type { RoomMembership } from "./room-membership";
 import type { Namespace, Server } from "./server";
 import { runMiddlewares } from "./connect-middlewares";
 import { Socket } from "./socket";
+import { SessionDecoders } from "./session-decoders";
 import type { DisconnectReason, HostRuntime, RemoteSocketDetails } from "./types";
 
 /** What the bridge needs from the Engine.IO layer below it. */
@@ -41,7 +42,7 @@ export interface BridgeOptions {
 }
 
 export class ClientBridge implements EngineListener {
-  private readonly decoders = new Map<string, ReturnType<typeof createDecoder>>();
+  private readonly decoders = new SessionDecoders((sid, packet) => void this.onPacket(sid, packet));
   /** Socket objects live in this instance; rebuilt from SQLite after eviction. */
   private readonly liveSockets = new Map<string, Socket>();
   /** "connection" replays still running for restored sockets; their packets wait for them. */
@@ -112,13 +113,8 @@ export class ClientBridge implements EngineListener {
   }
 
   onMessage(sid: string, data: string | ArrayBuffer): void {
-    let decoder = this.decoders.get(sid);
-    if (!decoder) {
-      decoder = createDecoder((packet) => void this.onPacket(sid, packet));
-      this.decoders.set(sid, decoder);
-    }
     try {
-      decoder.add(data);
+      this.decoders.add(sid, data);
     } catch (error) {
       console.warn(`edgeio: malformed Socket.IO packet on session ${sid}: ${(error as Error).message}`);
       this.engine.close(sid, "parse error");
@@ -130,12 +126,12 @@ export class ClientBridge implements EngineListener {
       if (this.recovery.recoverable(reason)) void this.exit.suspend(row, reason);
       else void this.removeSocket(row.id, reason, false);
     }
-    this.decoders.delete(sid);
+    this.decoders.forget(sid);
     this.openRecords.delete(sid);
   }
 
   onForget(sid: string): void {
-    this.decoders.delete(sid);
+    this.decoders.forget(sid);
     this.openRecords.delete(sid);
   }
 
