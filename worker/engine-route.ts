@@ -168,9 +168,6 @@ async function post(env: EdgeioBindings, host: string, sid: string, request: Req
 /** How long a poll channel's close may follow its error event (the Worker's own timer, not a DO's). */
 const CLOSE_AFTER_ERROR_MS = 1000;
 
-/** Reused for every draw (no allocation per handshake); read right after it is filled. */
-const poolDraw = new Uint32Array(1);
-
 /**
  * This isolate's colo and its pools' names. `request.cf` is a getter that builds the whole cf
  * object (~6% of a Worker's handshake in the profile), and an isolate runs in one data center,
@@ -195,6 +192,7 @@ function choosePoolHost(request: Request, config: EdgeioConfig, eio3: boolean): 
       pools = { colo, size, v4: names(false), v3: names(true) };
     }
   }
-  const index = crypto.getRandomValues(poolDraw)[0] % size;
+  // Spreading sessions needs no secret randomness: Math.random, not a CSPRNG call per handshake.
+  const index = Math.floor(Math.random() * size);
   return (eio3 ? pools.v3 : pools.v4)[index];
 }

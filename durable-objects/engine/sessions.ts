@@ -23,6 +23,7 @@ import {
 } from "./types";
 import { verifySessionRequest } from "./verify";
 import { WebSocketTransport } from "./websocket";
+import { routeOf } from "./attachment-routes";
 import { engineErrorResponse } from "../../protocol/engine-errors";
 import { type Framing, framingOf } from "./framing";
 import { fitsAttachment } from "../session-rows";
@@ -128,14 +129,14 @@ export class EngineSessions implements SessionControl {
 
   // ── WebSocket events (client sockets and poll channels) ──
   webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
-    const { sid, probing, pollChannel } = ws.deserializeAttachment() as WebSocketAttachment;
+    const { sid, probing, pollChannel } = routeOf(ws);
     // A poll channel carries nothing from the Worker: it confirms by its close code.
     if (!pollChannel) this.websocket.onMessage(ws, sid, probing, message);
   }
 
   /** `code`: the peer's close code (a poll channel's confirmation), absent on an error. */
   webSocketGone(ws: WebSocket, reason: CloseReason, code = 1006): void {
-    const { sid, probing, pollChannel } = ws.deserializeAttachment() as WebSocketAttachment;
+    const { sid, probing, pollChannel } = routeOf(ws);
     if (pollChannel) this.polling.onChannelClose(ws, code);
     else this.websocket.onGone(sid, probing, reason);
   }
