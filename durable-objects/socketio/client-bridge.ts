@@ -17,7 +17,7 @@ import { authOf, childKey, describeStored, handshakeFrom, handshakeOf, isV4Recor
 import { SocketExit } from "./socket-exit";
 import type { RoomMembership } from "./room-membership";
 import type { Namespace, Server } from "./server";
-import { runMiddlewares } from "./connect-middlewares";
+import { callConnectionListeners, runMiddlewares } from "./connect-middlewares";
 import { Socket } from "./socket";
 import { SessionDecoders } from "./session-decoders";
 import type { DisconnectReason, HostRuntime, RemoteSocketDetails } from "./types";
@@ -221,7 +221,8 @@ export class ClientBridge implements EngineListener {
 
   private async connectSocket(sid: string, record: HandshakeRecord, namespace: Namespace, nspName: string, auth: unknown): Promise<void> {
     // Connection-state recovery: a `pid` in the auth may bring a dropped socket back (docs/recovery.md).
-    const resumed = await this.recovery.resume(nspName, auth, sid);
+    // (Without a pid there is nothing to resume: no call, no await, on the usual connect.)
+    const resumed = authOf(auth).pid === undefined ? null : await this.recovery.resume(nspName, auth, sid);
     const socket = new Socket(this.runtime, {
       id: resumed?.socketId ?? (await this.options.mintSocketId()),
       sid,
@@ -234,7 +235,7 @@ export class ClientBridge implements EngineListener {
     });
 
     const skip = resumed !== null && this.io.recovery?.skipMiddlewares === true;
-    const failure = skip ? null : await runMiddlewares(namespace.middlewares, socket);
+    const failure = skip || namespace.middlewares.length === 0 ? null : await runMiddlewares(namespace.middlewares, socket);
     const v4Protocol = isV4Record(record);
     // Refused or gone: a socket suspended here, or on the host it is taken from, stays suspended for its window.
     if (!this.store.session(sid)) return;
@@ -286,20 +287,14 @@ export class ClientBridge implements EngineListener {
     const namespace = this.namespaceOf(socket.nsp);
     if (!namespace) return;
     const persisted = JSON.stringify(socket.data ?? {});
-    await Promise.all(
-      namespace.connectionListeners.map(async (listener) => {
-        try {
-          await listener(socket);
-        } catch (error) {
-          console.error(`edgeio: "connection" handler of ${socket.nsp} threw`, error);
-        }
-      }),
-    );
+    const running = callConnectionListeners(namespace.connectionListeners, socket);
+    if (running) await running;
     if (socket.restored) {
       socket.data = JSON.parse(persisted);
       socket.endReplay();
-    } else if (JSON.stringify(socket.data ?? {}) !== persisted) {
-      this.store.saveSocketData(socket.id, JSON.stringify(socket.data ?? {}));
+    } else {
+      const data = JSON.stringify(socket.data ?? {});
+      if (data !== persisted) this.store.saveSocketData(socket.id, data);
     }
   }
 
