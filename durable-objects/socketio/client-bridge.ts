@@ -264,7 +264,7 @@ export class ClientBridge implements EngineListener {
     this.liveSockets.set(socket.id, socket);
     namespace.sockets.set(socket.id, socket);
     const connect = v4Protocol ? connectPacketV4(nspName) : { type: PacketType.CONNECT, nsp: nspName, data: { sid: socket.id, pid } };
-    let opened = () => {};
+    let opened: (() => void) | undefined; // not a named closure per connect (keepNames wraps each)
     if (resumed) {
       // Its client may send events at once: they wait, as after an eviction, for the "connection" listeners.
       this.replays.set(socket.id, new Promise<void>((resolve) => (opened = resolve)));
@@ -277,7 +277,7 @@ export class ClientBridge implements EngineListener {
     if (!resumed) this.engine.send(sid, encodePacket(connect));
     await this.runConnectionListeners(socket).finally(() => {
       this.replays.delete(socket.id);
-      opened();
+      opened?.();
     });
     await this.options.afterConnect(releasedDeadline);
   }

@@ -30,17 +30,22 @@ function asError(value: unknown): MiddlewareError {
  * connect with plain listeners makes no promise per listener (issue 11).
  */
 export function callConnectionListeners(listeners: readonly ConnectionListener[], socket: Socket): Promise<unknown> | null {
-  const threw = (error: unknown) => console.error(`edgeio: "connection" handler of ${socket.nsp} threw`, error);
   const running: Array<Promise<unknown>> = [];
   for (let i = 0, count = listeners.length; i < count; i++) {
     const listener = listeners[i];
     if (!listener) continue;
     try {
       const result: unknown = listener(socket);
-      if (typeof (result as PromiseLike<unknown> | undefined)?.then === "function") running.push(Promise.resolve(result).catch(threw));
+      if (typeof (result as PromiseLike<unknown> | undefined)?.then === "function") {
+        running.push(Promise.resolve(result).catch((error: unknown) => listenerThrew(socket, error)));
+      }
     } catch (error) {
-      threw(error);
+      listenerThrew(socket, error);
     }
   }
   return running.length > 0 ? Promise.all(running) : null;
+}
+
+function listenerThrew(socket: Socket, error: unknown): void {
+  console.error(`edgeio: "connection" handler of ${socket.nsp} threw`, error);
 }
