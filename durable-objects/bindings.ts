@@ -18,8 +18,30 @@ export function roomStub(env: EdgeioBindings, nsp: string, room: string | null):
   return env.ROOM.get(env.ROOM.idFromName(JSON.stringify([nsp, room])));
 }
 
+type HostNamespace = EdgeioBindings["CONNECTION_HOST"];
+
+/**
+ * Host ids by name, per namespace binding: `idFromName` hashes the name on every call, and every
+ * connect and fan-out names a host of a small, fixed set (the pools). An id is a plain value (no
+ * I/O, no session state); bounded, cleared when full.
+ */
+const hostIds = new WeakMap<HostNamespace, Map<string, DurableObjectId>>();
+const HOST_IDS_MAX = 4096;
+
 export function hostStub(env: EdgeioBindings, host: string): DurableObjectStub<ConnectionHostApi & Rpc.DurableObjectBranded> {
-  return env.CONNECTION_HOST.get(env.CONNECTION_HOST.idFromName(host));
+  const namespace = env.CONNECTION_HOST;
+  let ids = hostIds.get(namespace);
+  if (!ids) {
+    ids = new Map();
+    hostIds.set(namespace, ids);
+  }
+  let id = ids.get(host);
+  if (!id) {
+    if (ids.size >= HOST_IDS_MAX) ids.clear();
+    id = namespace.idFromName(host);
+    ids.set(host, id);
+  }
+  return namespace.get(id);
 }
 
 /** The UserDO of a user id. */

@@ -152,7 +152,7 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   }
 
   get hostName(): string {
-    return this.store.getMeta<string>("name") ?? "unknown:0";
+    return this.store.getMeta<string>("name") ?? this.ctx.id.name ?? "unknown:0";
   }
 
   /** v4 hosts ping their clients; hosts of the Engine.IO v3 pool are pinged by theirs. */
@@ -173,7 +173,9 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   async fetch(request: Request): Promise<Response> {
     this.work.invoked("fetch");
     this.store.bumpMeta("wakes");
-    const host = request.headers.get(HOST_HEADER);
+    // The edge names its host in a header, or forwards the client's request as it is: then the
+    // name the Worker reached this object by (idFromName) is the pool member's.
+    const host = request.headers.get(HOST_HEADER) ?? (this.store.getMeta("name") === null ? this.ctx.id.name : null);
     if (host && this.store.getMeta("name") !== host) {
       this.store.setMeta("name", host);
       this.setAutoResponse(); // the first request tells a new host which pool it serves

@@ -67,8 +67,13 @@ export class HostAlarm {
    * over every session); otherwise the full schedule.
    */
   cover(at: number): Promise<void> {
-    if (typeof this.scheduled === "number" && this.scheduled <= at) return Promise.resolve();
+    if (this.covers(at)) return Promise.resolve();
     return this.schedule();
+  }
+
+  /** Whether an alarm already set fires no later than `at` (then `cover` has nothing to do). */
+  covers(at: number): boolean {
+    return typeof this.scheduled === "number" && this.scheduled <= at;
   }
 
   /**

@@ -20,7 +20,8 @@ export async function engineFetch(engine: EngineSessions, config: EdgeioConfig, 
   if (!sid) {
     const due = Date.now() + Math.min(config.pingInterval, config.connectTimeout); // the new session's first ping or deadline, at the earliest
     const response = await engine.handshake(request, url, transport ?? "polling", isUpgrade);
-    return alarm.cover(due).then(() => response);
+    // On a busy host the alarm is set already: no promise to wait on (issue 11).
+    return alarm.covers(due) ? response : alarm.cover(due).then(() => response);
   }
   return engine.route(request, sid, transport, isUpgrade, false);
 }

@@ -33,12 +33,10 @@ export class HostRegistration {
    * socket registers the host too, in parallel. Resolves when both are done.
    */
   async alongside(namespaceRegistration: Promise<void>): Promise<void> {
-    const first = this.sockets.socketCount() === 1;
-    const registered = first
-      ? registry(this.env)
-          .addHost(this.host.hostName)
-          .catch((error: unknown) => console.error("edgeio: host registration failed", error))
-      : undefined;
+    if (this.sockets.socketCount() !== 1) return namespaceRegistration;
+    const registered = registry(this.env)
+      .addHost(this.host.hostName)
+      .catch((error: unknown) => console.error("edgeio: host registration failed", error));
     await Promise.all([namespaceRegistration, registered]);
   }
 

@@ -161,6 +161,10 @@ export class SocketTables {
 
   /** Sockets of each namespace on this host (from memory after the first call). */
   namespaceCounts(): Array<{ nsp: string; sockets: number }> {
+    return [...this.namespaceCountMap()].filter(([, sockets]) => sockets > 0).map(([nsp, sockets]) => ({ nsp, sockets }));
+  }
+
+  private namespaceCountMap(): Map<string, number> {
     if (!this.perNamespace) {
       this.restoreKeptBack();
       const rows = this.sql.exec<{ nsp: string; sockets: number }>("SELECT nsp, COUNT(*) AS sockets FROM sockets GROUP BY nsp").toArray();
@@ -168,12 +172,12 @@ export class SocketTables {
       for (const row of this.keptBackSockets()) counts.set(row.nsp, (counts.get(row.nsp) ?? 0) + 1);
       this.perNamespace = counts;
     }
-    return [...this.perNamespace].filter(([, sockets]) => sockets > 0).map(([nsp, sockets]) => ({ nsp, sockets }));
+    return this.perNamespace;
   }
 
   /** Whether any socket of namespace `nsp` is on this host. */
   hasSocketsIn(nsp: string): boolean {
-    return this.namespaceCounts().some((entry) => entry.nsp === nsp);
+    return (this.namespaceCountMap().get(nsp) ?? 0) > 0;
   }
 
   /** Whether another socket of `nsp` on this host is in `room` (from the cached members). */
@@ -184,7 +188,7 @@ export class SocketTables {
 
   /** Whether this host has a socket of `nsp` other than `socketId`. */
   othersInNamespace(nsp: string, socketId: string): boolean {
-    const count = this.namespaceCounts().find((entry) => entry.nsp === nsp)?.sockets ?? 0;
+    const count = this.namespaceCountMap().get(nsp) ?? 0; // a lookup per connect, no list built
     return count - (this.socket(socketId)?.nsp === nsp ? 1 : 0) > 0;
   }
 

@@ -187,8 +187,11 @@ export class HostStore extends PollOutbox {
 
   private keepBack(sid: string): void {
     this.keptBackSessions.add(sid);
-    this.sql.beforeWrite = () => this.writeKeptBack();
+    this.sql.beforeWrite = this.writeKeptBackFirst;
   }
+
+  /** The hook, made once (not a closure per kept-back connect). */
+  private readonly writeKeptBackFirst = () => this.writeKeptBack();
 
   protected override restoreKeptBack(): void {
     this.restoreAllPending();

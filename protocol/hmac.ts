@@ -11,8 +11,21 @@ function keyFor(secret: string): Promise<CryptoKey> {
   return key;
 }
 
+/** Keys once imported (the promise's value), so a signature after the first needs no await for its key. */
+const readyKeys = new Map<string, CryptoKey>();
+
+/** HMAC-SHA256 of `message`: one await (the signature), none for the key once it is imported. */
+export function hmacBuffer(secret: string, message: string): Promise<ArrayBuffer> {
+  const key = readyKeys.get(secret);
+  if (key) return crypto.subtle.sign("HMAC", key, encoder.encode(message));
+  return keyFor(secret).then((imported) => {
+    readyKeys.set(secret, imported);
+    return crypto.subtle.sign("HMAC", imported, encoder.encode(message));
+  });
+}
+
 export async function hmacBytes(secret: string, message: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.sign("HMAC", await keyFor(secret), encoder.encode(message)));
+  return new Uint8Array(await hmacBuffer(secret, message));
 }
 
 export async function hmacHex(secret: string, message: string): Promise<string> {

@@ -12,7 +12,16 @@ export const ADDRESS_HEADER = "x-edgeio-address";
  */
 export const POLL_CHANNEL_HEADER = "x-edgeio-poll-channel";
 
-const INTERNAL_PREFIX = "x-edgeio-";
+export const INTERNAL_PREFIX = "x-edgeio-";
+
+/**
+ * Whether a client's request carries one of the internal headers a host reads. Without any (the
+ * usual case) the edge forwards the client's request as it is (worker/engine-route.ts); the host
+ * drops any other `x-edgeio-*` header from what it records of the handshake.
+ */
+export function hasInternalHeaders(headers: Headers): boolean {
+  return headers.has(HOST_HEADER) || headers.has(ADDRESS_HEADER) || headers.has(POLL_CHANNEL_HEADER);
+}
 
 /** A copy of `headers` without any internal header (copied whole, then the rare internal ones deleted: one call per request, not one per header). */
 export function stripInternalHeaders(headers: Headers): Headers {

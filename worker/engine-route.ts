@@ -11,7 +11,7 @@ import { CLOSE_CLIENT_GONE, CLOSE_DELIVERED, CLOSE_SESSION_GONE } from "../durab
 import { verifyEdgeRequest } from "../durable-objects/engine/verify";
 import { engineErrorResponse } from "../protocol/engine-errors";
 import { hostName, isEio3Host, verifySid } from "../protocol/ids";
-import { ADDRESS_HEADER, HOST_HEADER, POLL_CHANNEL_HEADER, stripInternalHeaders } from "../protocol/internal-headers";
+import { ADDRESS_HEADER, HOST_HEADER, hasInternalHeaders, POLL_CHANNEL_HEADER, stripInternalHeaders } from "../protocol/internal-headers";
 import { isOriginAllowed } from "./cors";
 
 /**
@@ -38,11 +38,16 @@ export async function handleEngineRequest(request: Request, env: EdgeioBindings,
     return request.method === "POST" ? post(env, host, sid, request, config) : heldPoll(env, host, sid, request);
   }
 
-  // Internal headers are the edge's to set: a client's are dropped.
+  // Internal headers are the edge's to set. Without any from the client (the usual case) its
+  // request goes as it is, as the floor forwards it: the host knows its name (ctx.id.name) and
+  // reads the client's address itself; the copy cost a WebSocket connect ~7% of its CPU (issue 11).
+  const stub = hostStub(env, host);
+  if (!hasInternalHeaders(request.headers)) return detach(await stub.fetch(request));
+  // A client's internal headers are dropped, and the edge's own set.
   const headers = stripInternalHeaders(request.headers);
   headers.set(HOST_HEADER, host);
   headers.set(ADDRESS_HEADER, request.headers.get("cf-connecting-ip") ?? "127.0.0.1");
-  return detach(await hostStub(env, host).fetch(new Request(request, { headers })));
+  return detach(await stub.fetch(new Request(request, { headers })));
 }
 
 /**
@@ -90,7 +95,7 @@ async function heldPoll(env: EdgeioBindings, host: string, sid: string, request:
   // handshake); the channel header names the verified sid, so the host parses no URL.
   const headers = { Upgrade: "websocket", [POLL_CHANNEL_HEADER]: sid, [HOST_HEADER]: host };
   // The host reads no URL of a channel: a constant one costs the runtime less to parse than the client's.
-  const response = await sessionHost(env, host).fetch(CHANNEL_URL, { headers });
+  const response = await hostStub(env, host).fetch(CHANNEL_URL, { headers });
   const channel = response.webSocket;
   if (response.status !== 101 || !channel) return detach(response);
   channel.accept();
@@ -195,48 +200,40 @@ class PollAnswer {
 async function post(env: EdgeioBindings, host: string, sid: string, request: Request, config: EdgeioConfig): Promise<Response> {
   const binary = isBinaryPost(isEio3Host(host) ? 3 : 4, request.headers.get("Content-Type"));
   const body = await readPost(request, binary, config.maxPayload);
-  return postResponse(await sessionHost(env, host).pollPost(sid, body));
+  return postResponse(await hostStub(env, host).pollPost(sid, body));
 }
 
 /** The URL of a held GET's channel request (the host reads its headers only). */
 const CHANNEL_URL = "https://edgeio.internal/poll-channel";
 
-/**
- * Ids of the hosts this isolate's polling requests reached, per namespace binding: `idFromName`
- * hashes the name on every call, and an id is a plain value (the stub made from it is per
- * request). Bounded, oldest out first; no session state.
- */
-const hostIds = new WeakMap<object, Map<string, DurableObjectId>>();
-const HOST_IDS_MAX = 10_000;
-
-function sessionHost(env: EdgeioBindings, host: string) {
-  const namespace = env.CONNECTION_HOST;
-  let ids = hostIds.get(namespace);
-  if (!ids) {
-    ids = new Map();
-    hostIds.set(namespace, ids);
-  }
-  let id = ids.get(host);
-  if (!id) {
-    if (ids.size >= HOST_IDS_MAX) ids.delete(ids.keys().next().value as string);
-    id = namespace.idFromName(host);
-    ids.set(host, id);
-  }
-  return namespace.get(id);
-}
-
 /** How long a poll channel's close may follow its error event (the Worker's own timer, not a DO's). */
 const CLOSE_AFTER_ERROR_MS = 1000;
 
-/** Reused for every draw (no allocation per handshake); read right after it is filled. */
-const poolDraw = new Uint32Array(1);
+/**
+ * This isolate's colo and its pools' names. `request.cf` is a getter that builds the whole cf
+ * object (~6% of a Worker's handshake in the profile), and an isolate runs in one data center,
+ * so the colo is read again only every COLO_READ_EVERY handshakes. Not session state: a stale
+ * colo only places a new session in a neighbour's pool, which works the same.
+ */
+let pools: { colo: string; size: number; v4: string[]; v3: string[] } | null = null;
+let handshakesSinceColoRead = 0;
+const COLO_READ_EVERY = 64;
 
 /**
  * A random member of this colo's pool: sessions spread evenly, no coordination needed. Engine.IO
  * v3 sessions get the colo's v3 pool (hostName), whose hosts auto-answer v3 pings.
  */
 function choosePoolHost(request: Request, config: EdgeioConfig, eio3: boolean): string {
-  const colo = (request as Request & { cf?: { colo?: string } }).cf?.colo ?? "local";
-  const index = crypto.getRandomValues(poolDraw)[0] % config.hostPoolSize;
-  return hostName(colo, index, eio3);
+  const size = config.hostPoolSize;
+  if (!pools || pools.size !== size || ++handshakesSinceColoRead >= COLO_READ_EVERY) {
+    handshakesSinceColoRead = 0;
+    const colo = (request as Request & { cf?: { colo?: string } }).cf?.colo ?? "local";
+    if (pools?.colo !== colo || pools.size !== size) {
+      const names = (v3: boolean) => Array.from({ length: size }, (_, index) => hostName(colo, index, v3));
+      pools = { colo, size, v4: names(false), v3: names(true) };
+    }
+  }
+  // Spreading sessions needs no secret randomness: Math.random, not a CSPRNG call per handshake.
+  const index = Math.floor(Math.random() * size);
+  return (eio3 ? pools.v3 : pools.v4)[index];
 }

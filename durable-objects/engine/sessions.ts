@@ -6,7 +6,7 @@
 import type { EdgeioConfig, TransportName } from "../config";
 import { encodeText, type EnginePacket, type WireFrame } from "../../protocol/engine-codec";
 import { mintSid } from "../../protocol/ids";
-import { ADDRESS_HEADER, HOST_HEADER } from "../../protocol/internal-headers";
+import { ADDRESS_HEADER, INTERNAL_PREFIX } from "../../protocol/internal-headers";
 import { LIMIT_CLOSE_CODE, LIMIT_MESSAGES, PacketRateLimiter, type LimitName } from "./limits";
 import { PollChannels } from "./poll-channels";
 import { PollingTransport } from "./polling";
@@ -23,6 +23,7 @@ import {
 } from "./types";
 import { verifySessionRequest } from "./verify";
 import { WebSocketTransport } from "./websocket";
+import { routeOf } from "./attachment-routes";
 import { engineErrorResponse } from "../../protocol/engine-errors";
 import { type Framing, framingOf } from "./framing";
 import { fitsAttachment } from "../session-rows";
@@ -64,8 +65,9 @@ export class EngineSessions implements SessionControl {
     const now = Date.now();
     const sid = await mintSid(this.config.sidSecret, this.hostName());
     const headers: Record<string, string> = {};
+    // Internal headers are the edge's (a client's never get this far with one the host reads: worker/engine-route.ts).
     request.headers.forEach((value, key) => {
-      if (key !== HOST_HEADER && key !== ADDRESS_HEADER) headers[key] = value;
+      if (!key.startsWith(INTERNAL_PREFIX)) headers[key] = value;
     });
     const query: Record<string, string> = {};
     url.searchParams.forEach((value, key) => {
@@ -74,7 +76,8 @@ export class EngineSessions implements SessionControl {
     const record: HandshakeRecord = {
       headers,
       query,
-      address: request.headers.get(ADDRESS_HEADER) ?? "127.0.0.1",
+      // The edge's, or the client's request as the edge forwarded it (Cloudflare sets cf-connecting-ip).
+      address: request.headers.get(ADDRESS_HEADER) ?? request.headers.get("cf-connecting-ip") ?? "127.0.0.1",
       time: new Date(now).toString(),
       issued: now,
       url: url.pathname + url.search,
@@ -104,7 +107,7 @@ export class EngineSessions implements SessionControl {
     const response = direct
       ? this.websocket.open(sid, open, pending)
       : new Response(this.framing.version === 3 ? this.framing.encodePayload([open]) : open, { headers: TEXT_PLAIN });
-    this.listener?.onOpen(sid);
+    this.listener?.onOpen(sid, record);
     return response;
   }
 
@@ -126,7 +129,7 @@ export class EngineSessions implements SessionControl {
 
   // ── WebSocket events (client sockets and poll channels) ──
   webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
-    const { sid, probing, pollChannel } = ws.deserializeAttachment() as WebSocketAttachment;
+    const { sid, probing, pollChannel } = routeOf(ws);
     // A poll channel carries nothing from the Worker: it confirms by its close code.
     if (!pollChannel) this.websocket.onMessage(ws, sid, probing, message);
   }
@@ -138,7 +141,7 @@ export class EngineSessions implements SessionControl {
       this.polling.onChannelClose(ws, code);
       return;
     }
-    const { sid, probing, pollChannel } = ws.deserializeAttachment() as WebSocketAttachment;
+    const { sid, probing, pollChannel } = routeOf(ws);
     if (pollChannel) this.polling.onChannelClose(ws, code);
     else this.websocket.onGone(sid, probing, reason);
   }

@@ -32,8 +32,11 @@ export interface CloseFrame {
 
 /** What the layer above (the Socket.IO client bridge) hears from the Engine.IO sessions. */
 export interface EngineListener {
-  /** A session opened (after its handshake answer): Engine.IO v3 sessions connect "/" implicitly. */
-  onOpen(sid: string): void;
+  /**
+   * A session opened (after its handshake answer): Engine.IO v3 sessions connect "/" implicitly.
+   * `record`: what its row stores as JSON, as an object (its CONNECT need not parse it again).
+   */
+  onOpen(sid: string, record: HandshakeRecord): void;
   /** A `message` packet's payload (a Socket.IO packet or one of its binary attachments). */
   onMessage(sid: string, data: string | ArrayBuffer): void;
   /** The session is closing (before its transport closes): its sockets go now. */

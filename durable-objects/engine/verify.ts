@@ -51,6 +51,11 @@ export type EdgeVerdict =
   | { kind: "session"; transport: TransportName; sid: string; host: string }
   | { kind: "error"; error: EngineErrorKind | typeof POLLING_METHOD_NOT_ALLOWED };
 
+/** Module-level, not a closure per request (the deploy bundle names every closure it makes: esbuild's keepNames). */
+function fail(error: EngineErrorKind | typeof POLLING_METHOD_NOT_ALLOWED): EdgeVerdict {
+  return { kind: "error", error };
+}
+
 /** Rules 1–9, at the edge. `originAllowed` and `hostOfSid` come from CORS and the sid's signature. */
 export async function verifyEdgeRequest(
   request: EdgeRequest,
@@ -58,7 +63,6 @@ export async function verifyEdgeRequest(
   originAllowed: (origin: string) => boolean,
   hostOfSid: (sid: string) => Promise<string | null>,
 ): Promise<EdgeVerdict> {
-  const fail = (error: EngineErrorKind | typeof POLLING_METHOD_NOT_ALLOWED): EdgeVerdict => ({ kind: "error", error });
   if (request.origin && !originAllowed(request.origin)) return fail(EngineError.FORBIDDEN);
   const params = request.url.searchParams;
   // No length limit on sid here: verifySid rejects long sids, so they get "Session ID unknown" like any bad sid.

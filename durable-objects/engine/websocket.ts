@@ -5,6 +5,7 @@
  */
 import type { EdgeioConfig, TransportName } from "../config";
 import { encodeText, type WireFrame } from "../../protocol/engine-codec";
+import { attach, routeOf } from "./attachment-routes";
 import { type Framing, storedFrameToWebSocket } from "./framing";
 import { bufferedAmountOf, packetCost, type PacketRateLimiter, VOLATILE_WS_BUFFERED_BYTES } from "./limits";
 import type { PollingTransport } from "./polling";
@@ -48,7 +49,7 @@ export class WebSocketTransport {
     const ws = this.active(sid);
     if (ws?.readyState !== WebSocket.OPEN) return false;
     try {
-      ws.serializeAttachment({ sid, probing: false, pending } satisfies WebSocketAttachment);
+      attach(ws, { sid, probing: false, pending });
       return true;
     } catch {
       return false; // over the runtime's limit after all: the caller writes the rows
@@ -63,14 +64,16 @@ export class WebSocketTransport {
     const [client, server] = Object.values(new WebSocketPair());
     this.ctx.acceptWebSocket(server, [sid]);
     try {
-      server.serializeAttachment((pending ? { sid, probing: false, pending } : { sid, probing: false }) satisfies WebSocketAttachment);
+      attach(server, pending ? { sid, probing: false, pending } : { sid, probing: false });
     } catch (error) {
       if (!pending) throw error;
       // Over the attachment limit after all (fitsAttachment is an estimate): the row is written now.
       this.store.persistSession(sid);
-      server.serializeAttachment({ sid, probing: false } satisfies WebSocketAttachment);
+      attach(server, { sid, probing: false });
     }
     server.send(openPacket);
+    // Its CONNECT puts the socket in this attachment and sends the reply here: no lookup by tag then.
+    this.remember(sid, server);
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -93,7 +96,7 @@ export class WebSocketTransport {
       return new Response(null, { status: 101, webSocket: client });
     }
     this.ctx.acceptWebSocket(server, [sid]);
-    server.serializeAttachment({ sid, probing: true } satisfies WebSocketAttachment);
+    attach(server, { sid, probing: true });
     this.store.setUpgradeState(sid, UPGRADE_OPENED);
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -102,7 +105,7 @@ export class WebSocketTransport {
   active(sid: string): WebSocket | undefined {
     const cached = this.activeBySid.get(sid);
     if (cached?.readyState === WebSocket.OPEN) return cached;
-    const ws = this.ctx.getWebSockets(sid).find((ws) => !(ws.deserializeAttachment() as WebSocketAttachment).probing);
+    const ws = this.ctx.getWebSockets(sid).find((ws) => !routeOf(ws).probing);
     if (ws?.readyState === WebSocket.OPEN) this.remember(sid, ws);
     else this.activeBySid.delete(sid);
     return ws;
@@ -163,7 +166,7 @@ export class WebSocketTransport {
     if (message === "5") {
       const closing = (this.store.session(sid)?.closing ?? 0) !== 0;
       this.store.setTransport(sid, "websocket");
-      ws.serializeAttachment({ sid, probing: false } satisfies WebSocketAttachment);
+      attach(ws, { sid, probing: false });
       for (const frame of this.store.drain(sid)) ws.send(storedFrameToWebSocket(this.framing(), frame));
       this.polling.flush(sid, [encodeText("noop")]);
       if (closing) {

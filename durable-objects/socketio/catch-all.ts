@@ -33,6 +33,7 @@ export class CatchAllListeners {
 
   /** Calls each listener in order (on a copy: a listener may remove itself); one that throws is logged. */
   notify(event: string, args: readonly unknown[], socketId: string): void {
+    if (this.list.length === 0) return; // the usual case: no copy per emit
     for (const listener of [...this.list]) {
       try {
         listener(event, ...args);

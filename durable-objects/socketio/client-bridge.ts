@@ -5,7 +5,7 @@
  * "connection" handler replayed without side effects), and removes sockets when they or their
  * session go.
  */
-import { createDecoder, encodePacket, PacketType, type Packet } from "../../protocol/socketio-codec";
+import { encodePacket, PacketType, type Packet } from "../../protocol/socketio-codec";
 import type { WireFrame } from "../../protocol/engine-codec";
 import { authFromHandshakeQuery, connectErrorDataV4, connectPacketV4, parseConnectNamespace } from "../../protocol/socketio-v4";
 import type { LimitName } from "../engine/limits";
@@ -13,12 +13,13 @@ import type { HostStore, SocketRow } from "../host-store";
 import type { CloseFrame, CloseReason, EngineListener, HandshakeRecord } from "../engine/types";
 import { HandIn } from "../recovery/hand-in";
 import type { SessionRecovery } from "../recovery/session-recovery";
-import { authOf, childKey, describeStored, handshakeOf, isV4Protocol } from "./handshake";
+import { authOf, childKey, describeStored, handshakeFrom, handshakeOf, isV4Record } from "./handshake";
 import { SocketExit } from "./socket-exit";
 import type { RoomMembership } from "./room-membership";
 import type { Namespace, Server } from "./server";
-import { runMiddlewares } from "./connect-middlewares";
+import { callConnectionListeners, runMiddlewares } from "./connect-middlewares";
 import { Socket } from "./socket";
+import { SessionDecoders } from "./session-decoders";
 import type { DisconnectReason, HostRuntime, RemoteSocketDetails } from "./types";
 
 /** What the bridge needs from the Engine.IO layer below it. */
@@ -41,13 +42,18 @@ export interface BridgeOptions {
 }
 
 export class ClientBridge implements EngineListener {
-  private readonly decoders = new Map<string, ReturnType<typeof createDecoder>>();
+  private readonly decoders = new SessionDecoders((sid, packet) => void this.onPacket(sid, packet));
   /** Socket objects live in this instance; rebuilt from SQLite after eviction. */
   private readonly liveSockets = new Map<string, Socket>();
   /** "connection" replays still running for restored sockets; their packets wait for them. */
   private readonly replays = new Map<string, Promise<void>>();
   /** Namespaces each session is connecting right now (middlewares running). */
   private readonly connecting = new Map<string, Set<string>>();
+  /**
+   * Handshake records of sessions this instance opened, until their first CONNECT: that CONNECT
+   * reads the object the handshake built instead of parsing the stored JSON (twice) again.
+   */
+  private readonly openRecords = new Map<string, HandshakeRecord>();
   private readonly exit: SocketExit;
   private readonly recovery: SessionRecovery;
   private readonly handIn: HandIn;
@@ -95,21 +101,20 @@ export class ClientBridge implements EngineListener {
 
   // ── from the Engine.IO layer ───────────────────────────────
   /** socket.io-client 2.x (Engine.IO v3) never sends a CONNECT for "/": it is connected at open. */
-  onOpen(sid: string): void {
-    const session = this.store.session(sid);
-    if (!session || !isV4Protocol(session.handshake)) return;
-    const { query } = JSON.parse(session.handshake) as HandshakeRecord;
-    void this.connectNamespace(sid, "/", authFromHandshakeQuery(query));
+  onOpen(sid: string, record: HandshakeRecord): void {
+    if (!this.store.session(sid)) return;
+    this.openRecords.set(sid, record);
+    if (isV4Record(record)) void this.connectNamespace(sid, "/", authFromHandshakeQuery(record.query));
+  }
+
+  /** The session's handshake record: the handshake's own object on its first CONNECT, else parsed from its row. */
+  private recordOf(sid: string, stored: string): HandshakeRecord {
+    return this.openRecords.get(sid) ?? (JSON.parse(stored) as HandshakeRecord);
   }
 
   onMessage(sid: string, data: string | ArrayBuffer): void {
-    let decoder = this.decoders.get(sid);
-    if (!decoder) {
-      decoder = createDecoder((packet) => void this.onPacket(sid, packet));
-      this.decoders.set(sid, decoder);
-    }
     try {
-      decoder.add(data);
+      this.decoders.add(sid, data);
     } catch (error) {
       console.warn(`edgeio: malformed Socket.IO packet on session ${sid}: ${(error as Error).message}`);
       this.engine.close(sid, "parse error");
@@ -121,11 +126,13 @@ export class ClientBridge implements EngineListener {
       if (this.recovery.recoverable(reason)) void this.exit.suspend(row, reason);
       else void this.removeSocket(row.id, reason, false);
     }
-    this.decoders.delete(sid);
+    this.decoders.forget(sid);
+    this.openRecords.delete(sid);
   }
 
   onForget(sid: string): void {
-    this.decoders.delete(sid);
+    this.decoders.forget(sid);
+    this.openRecords.delete(sid);
   }
 
   // ── session-wide operations the app asks for ───────────────
@@ -139,7 +146,7 @@ export class ClientBridge implements EngineListener {
     if (packet.type === PacketType.CONNECT) {
       // A 2.x client puts its query in the namespace (`0/chat?token=…,`): that query is its auth.
       const session = this.store.session(sid);
-      if (session && isV4Protocol(session.handshake)) {
+      if (session && isV4Record(this.recordOf(sid, session.handshake))) {
         const { nsp, query } = parseConnectNamespace(packet.nsp);
         return this.connectNamespace(sid, nsp, query);
       }
@@ -204,21 +211,23 @@ export class ClientBridge implements EngineListener {
         this.engine.send(sid, encodePacket({ type: PacketType.CONNECT_ERROR, nsp: nspName, data: { message: "Invalid namespace" } }));
         return;
       }
-      await this.connectSocket(sid, session.handshake, namespace, nspName, auth);
+      await this.connectSocket(sid, this.recordOf(sid, session.handshake), namespace, nspName, auth);
     } finally {
       connecting.delete(nspName);
       if (connecting.size === 0) this.connecting.delete(sid);
+      this.openRecords.delete(sid); // its first CONNECT is over (a later one parses the row)
     }
   }
 
-  private async connectSocket(sid: string, handshake: string, namespace: Namespace, nspName: string, auth: unknown): Promise<void> {
+  private async connectSocket(sid: string, record: HandshakeRecord, namespace: Namespace, nspName: string, auth: unknown): Promise<void> {
     // Connection-state recovery: a `pid` in the auth may bring a dropped socket back (docs/recovery.md).
-    const resumed = await this.recovery.resume(nspName, auth, sid);
+    // (Without a pid there is nothing to resume: no call, no await, on the usual connect.)
+    const resumed = authOf(auth).pid === undefined ? null : await this.recovery.resume(nspName, auth, sid);
     const socket = new Socket(this.runtime, {
       id: resumed?.socketId ?? (await this.options.mintSocketId()),
       sid,
       nsp: nspName,
-      handshake: handshakeOf(handshake, auth),
+      handshake: handshakeFrom(record, auth),
       data: resumed ? JSON.parse(resumed.data) : {},
       rooms: resumed?.rooms ?? [],
       restored: false,
@@ -226,8 +235,8 @@ export class ClientBridge implements EngineListener {
     });
 
     const skip = resumed !== null && this.io.recovery?.skipMiddlewares === true;
-    const failure = skip ? null : await runMiddlewares(namespace.middlewares, socket);
-    const v4Protocol = isV4Protocol(handshake);
+    const failure = skip || namespace.middlewares.length === 0 ? null : await runMiddlewares(namespace.middlewares, socket);
+    const v4Protocol = isV4Record(record);
     // Refused or gone: a socket suspended here, or on the host it is taken from, stays suspended for its window.
     if (!this.store.session(sid)) return;
     if (failure) {
@@ -245,7 +254,7 @@ export class ClientBridge implements EngineListener {
     const handedIn = resumed?.local === false ? await this.handIn.run(resumed, stored, authOf(auth).offset) : [];
     // From here to the CONNECT and missed packets of a resumed socket, no await: nothing sent in between is lost or reordered.
     const packets = resumed?.local ? this.recovery.takeLocal(resumed.socketId, authOf(auth).offset) : handedIn;
-    if (!packets) return this.connectSocket(sid, handshake, namespace, nspName, { ...authOf(auth), pid: undefined });
+    if (!packets) return this.connectSocket(sid, record, namespace, nspName, { ...authOf(auth), pid: undefined });
     if (resumed?.local) this.store.rebindSocket(stored);
     else if (!resumed) this.store.insertSocket({ ...stored, connected_at: Date.now() });
     // The child's parent, so that a host rebuilt after an eviction can rebuild the child.
@@ -255,7 +264,7 @@ export class ClientBridge implements EngineListener {
     this.liveSockets.set(socket.id, socket);
     namespace.sockets.set(socket.id, socket);
     const connect = v4Protocol ? connectPacketV4(nspName) : { type: PacketType.CONNECT, nsp: nspName, data: { sid: socket.id, pid } };
-    let opened = () => {};
+    let opened: (() => void) | undefined; // not a named closure per connect (keepNames wraps each)
     if (resumed) {
       // Its client may send events at once: they wait, as after an eviction, for the "connection" listeners.
       this.replays.set(socket.id, new Promise<void>((resolve) => (opened = resolve)));
@@ -268,7 +277,7 @@ export class ClientBridge implements EngineListener {
     if (!resumed) this.engine.send(sid, encodePacket(connect));
     await this.runConnectionListeners(socket).finally(() => {
       this.replays.delete(socket.id);
-      opened();
+      opened?.();
     });
     await this.options.afterConnect(releasedDeadline);
   }
@@ -278,20 +287,14 @@ export class ClientBridge implements EngineListener {
     const namespace = this.namespaceOf(socket.nsp);
     if (!namespace) return;
     const persisted = JSON.stringify(socket.data ?? {});
-    await Promise.all(
-      namespace.connectionListeners.map(async (listener) => {
-        try {
-          await listener(socket);
-        } catch (error) {
-          console.error(`edgeio: "connection" handler of ${socket.nsp} threw`, error);
-        }
-      }),
-    );
+    const running = callConnectionListeners(namespace.connectionListeners, socket);
+    if (running) await running;
     if (socket.restored) {
       socket.data = JSON.parse(persisted);
       socket.endReplay();
-    } else if (JSON.stringify(socket.data ?? {}) !== persisted) {
-      this.store.saveSocketData(socket.id, JSON.stringify(socket.data ?? {}));
+    } else {
+      const data = JSON.stringify(socket.data ?? {});
+      if (data !== persisted) this.store.saveSocketData(socket.id, data);
     }
   }
 

@@ -2,7 +2,7 @@
  * Runs a namespace's connect middlewares (`io.use((socket, next) => …)`) in order, as Socket.IO
  * does: the first `next(err)`, throw or rejection stops the chain and is the CONNECT's error.
  */
-import type { Middleware, MiddlewareError } from "./namespace";
+import type { ConnectionListener, Middleware, MiddlewareError } from "./namespace";
 import type { Socket } from "./socket";
 
 export async function runMiddlewares(middlewares: readonly Middleware[], socket: Socket): Promise<MiddlewareError | undefined> {
@@ -22,4 +22,30 @@ export async function runMiddlewares(middlewares: readonly Middleware[], socket:
 
 function asError(value: unknown): MiddlewareError {
   return value instanceof Error ? value : new Error(String(value));
+}
+
+/**
+ * Calls a namespace's "connection" listeners in order (those there at the start, as `.map`
+ * visits them), logging what they throw. Returns a promise only when one of them is async: a
+ * connect with plain listeners makes no promise per listener (issue 11).
+ */
+export function callConnectionListeners(listeners: readonly ConnectionListener[], socket: Socket): Promise<unknown> | null {
+  const running: Array<Promise<unknown>> = [];
+  for (let i = 0, count = listeners.length; i < count; i++) {
+    const listener = listeners[i];
+    if (!listener) continue;
+    try {
+      const result: unknown = listener(socket);
+      if (typeof (result as PromiseLike<unknown> | undefined)?.then === "function") {
+        running.push(Promise.resolve(result).catch((error: unknown) => listenerThrew(socket, error)));
+      }
+    } catch (error) {
+      listenerThrew(socket, error);
+    }
+  }
+  return running.length > 0 ? Promise.all(running) : null;
+}
+
+function listenerThrew(socket: Socket, error: unknown): void {
+  console.error(`edgeio: "connection" handler of ${socket.nsp} threw`, error);
 }

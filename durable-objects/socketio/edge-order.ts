@@ -8,6 +8,11 @@
 export class EdgeOrder {
   private readonly keys = new Map<string, { edge: Promise<void>; inflight: Set<Promise<void>> }>();
 
+  /** No call to this key is in flight: a call that is not an edge has nothing to wait for. */
+  idle(key: string): boolean {
+    return !this.keys.has(key);
+  }
+
   run<T>(key: string, isEdge: boolean, call: () => Promise<T>): Promise<T> {
     const state = this.keys.get(key) ?? { edge: Promise.resolve(), inflight: new Set<Promise<void>>() };
     this.keys.set(key, state);

@@ -6,7 +6,9 @@ export class EventListeners {
   private readonly byEvent = new Map<string, Listener[]>();
 
   add(event: string, listener: Listener): void {
-    this.byEvent.set(event, [...(this.byEvent.get(event) ?? []), listener]);
+    // A new array each time (a dispatch in progress keeps its own); the usual first listener spreads nothing.
+    const listeners = this.byEvent.get(event);
+    this.byEvent.set(event, listeners ? [...listeners, listener] : [listener]);
   }
 
   /** No event: every listener; no listener: every listener of the event. */

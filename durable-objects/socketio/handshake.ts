@@ -3,15 +3,9 @@ import type { HandshakeRecord } from "../engine/types";
 import type { HostStore } from "../host-store";
 import type { Handshake, RemoteSocketDetails } from "./types";
 
-/** The last answer of isV4Protocol: a connect asks it several times of the same session's record. */
-let lastV4: { stored: string; v4: boolean } | null = null;
-
-/** Whether the session speaks the Socket.IO v4 protocol (socket.io-client 2.x, Engine.IO v3). */
-export function isV4Protocol(storedHandshake: string): boolean {
-  if (lastV4?.stored !== storedHandshake) {
-    lastV4 = { stored: storedHandshake, v4: (JSON.parse(storedHandshake) as HandshakeRecord).query.EIO === "3" };
-  }
-  return lastV4.v4;
+/** Whether a session speaks the Socket.IO v4 protocol (socket.io-client 2.x, Engine.IO v3). */
+export function isV4Record(record: HandshakeRecord): boolean {
+  return record.query.EIO === "3";
 }
 
 /** host_meta key of a child namespace's parent index. */
@@ -22,7 +16,11 @@ export function authOf(auth: unknown): Record<string, unknown> {
 }
 
 export function handshakeOf(stored: string, auth: unknown): Handshake {
-  const record = JSON.parse(stored) as HandshakeRecord;
+  return handshakeFrom(JSON.parse(stored) as HandshakeRecord, auth);
+}
+
+/** A socket's handshake from its session's record (parsed, or the object the handshake built). */
+export function handshakeFrom(record: HandshakeRecord, auth: unknown): Handshake {
   return { ...record, auth: auth && typeof auth === "object" ? (auth as Record<string, unknown>) : {} };
 }
 

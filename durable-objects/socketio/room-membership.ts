@@ -109,7 +109,9 @@ export class RoomMembership {
    */
   registerSocket(nsp: string, socketId: string): Promise<void> {
     const first = !this.store.othersInNamespace(nsp, socketId);
-    return this.order.run(keyOf(nsp, null), first, async () => {
+    const key = keyOf(nsp, null);
+    if (!first && this.order.idle(key)) return Promise.resolve(); // the usual connect: no edge to wait for
+    return this.order.run(key, first, async () => {
       if (first) await this.directory.addHost(nsp, null);
     });
   }
