@@ -11,9 +11,8 @@
  * profile-connect.ts for why). The sender stays under the per-session packet rate limit by
  * sending in slices of 50 with a pause.
  */
-import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { aggregate, connectWebSocket, openInspector, printShares, SAMPLE_US, type Profile } from "./lib/cpu-profile.ts";
+import { connectWebSocket, printProfile, profileWhile } from "./lib/cpu-profile.ts";
 import { startEngineSystem, type EngineSystemId } from "./systems/engine.ts";
 
 const { values } = parseArgs({
@@ -41,28 +40,16 @@ try {
     socket.on("bench", () => {
       if (++received === expected) allReceived();
     });
-  const inspector = await openInspector();
-  await inspector.send("Profiler.enable");
-  await inspector.send("Profiler.setSamplingInterval", { interval: SAMPLE_US });
-  await inspector.send("Profiler.start");
-  const started = performance.now();
-  for (let sent = 0; sent < messages; sent++) {
-    sockets[0].emit("io-to-room", "burst", "bench", { seq: sent });
-    if (sent % 50 === 49) await new Promise((resolve) => setTimeout(resolve, 600));
-  }
-  await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 60_000))]);
-  const wall = performance.now() - started;
-  const { profile } = await inspector.send<{ profile: Profile }>("Profiler.stop");
-  inspector.close();
+  const { wallMs: wall, profile } = await profileWhile(async () => {
+    for (let sent = 0; sent < messages; sent++) {
+      sockets[0].emit("io-to-room", "burst", "bench", { seq: sent });
+      if (sent % 50 === 49) await new Promise((resolve) => setTimeout(resolve, 600));
+    }
+    await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 60_000))]);
+  });
   for (const socket of sockets) socket.disconnect();
-  if (values.save) writeFileSync(values.save, JSON.stringify(profile));
-  const aggregated = aggregate(profile);
-  const { js, other } = aggregated;
   console.log(`${received}/${expected} deliveries in ${wall.toFixed(0)} ms (pauses included)`);
-  console.log(
-    `samples in JavaScript: ${js} (${(js / received).toFixed(3)} per delivery); outside: ${other.map(([l, n]) => `${l} ${n}`).join(", ")}`,
-  );
-  printShares(aggregated, Number(values.top));
+  printProfile(profile, { save: values.save, top: Number(values.top), per: { count: received, unit: "delivery" } });
 } finally {
   await system.stop();
 }

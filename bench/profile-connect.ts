@@ -13,9 +13,8 @@
  * It also times 50 connects made one at a time (latency without queueing: round trips and
  * storage commits), before the profiled storm.
  */
-import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { aggregate, connectWebSocket, openInspector, printShares, SAMPLE_US, type Profile } from "./lib/cpu-profile.ts";
+import { connectWebSocket, printProfile, profileWhile } from "./lib/cpu-profile.ts";
 import { startEngineSystem, type EngineSystemId } from "./systems/engine.ts";
 
 const { values } = parseArgs({
@@ -47,22 +46,10 @@ try {
   }
   latencies.sort((a, b) => a - b);
   console.log(`sequential connects: p50 ${latencies[25].toFixed(1)} ms, p90 ${latencies[45].toFixed(1)} ms`);
-  const inspector = await openInspector();
-  await inspector.send("Profiler.enable");
-  await inspector.send("Profiler.setSamplingInterval", { interval: SAMPLE_US });
-  await inspector.send("Profiler.start");
-  const started = performance.now();
-  const sockets = await connectAll(url, clients);
-  const wall = performance.now() - started;
-  const { profile } = await inspector.send<{ profile: Profile }>("Profiler.stop");
+  const { result: sockets, wallMs: wall, profile } = await profileWhile(() => connectAll(url, clients));
   for (const socket of sockets) socket.disconnect();
-  inspector.close();
-  if (values.save) writeFileSync(values.save, JSON.stringify(profile));
-  const aggregated = aggregate(profile);
-  const { js, other } = aggregated;
   console.log(`${clients} connects in ${wall.toFixed(0)} ms (${((clients / wall) * 1000).toFixed(0)}/s)`);
-  console.log(`samples in JavaScript: ${js}; outside: ${other.map(([label, samples]) => `${label} ${samples}`).join(", ")}`);
-  printShares(aggregated, Number(values.top));
+  printProfile(profile, { save: values.save, top: Number(values.top), per: { count: clients, unit: "connect" } });
 } finally {
   await system.stop();
 }

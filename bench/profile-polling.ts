@@ -16,11 +16,10 @@
  * profile-connect.ts for why). Each client's round trips are sequential (one packet each), far
  * under the per-session packet rate limit.
  */
-import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { io, type Socket } from "socket.io-client";
 import { sumCpu } from "../test/helpers/proc.ts";
-import { aggregate, openInspector, printShares, SAMPLE_US, type Profile } from "./lib/cpu-profile.ts";
+import { printProfile, profileWhile } from "./lib/cpu-profile.ts";
 import { perOperation, workBetween } from "./lib/work.ts";
 import { CLIENT_OPTIONS } from "./load/client-options.ts";
 import { startEngineSystem } from "./systems/engine.ts";
@@ -72,33 +71,19 @@ try {
   // Unprofiled: the runtime's CPU and the counted work per round trip, as the bench measures them.
   const countersBefore = await system.counters!();
   const cpuBefore = sumCpu(system.cpuPids());
-  let started = performance.now();
+  const started = performance.now();
   const measured = await roundTrips(sockets, rounds);
-  let wall = performance.now() - started;
+  const wall = performance.now() - started;
   const cpuMs = (sumCpu(system.cpuPids()) - cpuBefore) * 1000;
   const work = perOperation(workBetween(countersBefore, await system.counters!(), cpuMs), measured);
   console.log(`${measured} round trips in ${wall.toFixed(0)} ms; runtime CPU per round trip ${work.cpuMs.toFixed(2)} ms`);
   const { detail: _detail, ...counts } = work;
   console.log(`work per round trip: ${JSON.stringify(counts)}`);
   // Profiled: the same round trips again.
-  const inspector = await openInspector();
-  await inspector.send("Profiler.enable");
-  await inspector.send("Profiler.setSamplingInterval", { interval: SAMPLE_US });
-  await inspector.send("Profiler.start");
-  started = performance.now();
-  const profiled = await roundTrips(sockets, rounds);
-  wall = performance.now() - started;
-  const { profile } = await inspector.send<{ profile: Profile }>("Profiler.stop");
-  inspector.close();
+  const { result: profiled, wallMs, profile } = await profileWhile(() => roundTrips(sockets, rounds));
   for (const socket of sockets) socket.disconnect();
-  if (values.save) writeFileSync(values.save, JSON.stringify(profile));
-  const aggregated = aggregate(profile);
-  const { js, other } = aggregated;
-  console.log(`\nprofiled: ${profiled} round trips in ${wall.toFixed(0)} ms`);
-  console.log(
-    `samples in JavaScript: ${js} (${(js / profiled).toFixed(2)} per round trip); outside: ${other.map(([l, n]) => `${l} ${n}`).join(", ")}`,
-  );
-  printShares(aggregated, Number(values.top));
+  console.log(`\nprofiled: ${profiled} round trips in ${wallMs.toFixed(0)} ms`);
+  printProfile(profile, { save: values.save, top: Number(values.top), per: { count: profiled, unit: "round trip" } });
 } finally {
   await system.stop();
 }

@@ -4,6 +4,7 @@
  * profile into self and inclusive samples per function, its printout, and a socket.io-client
  * WebSocket connect.
  */
+import { writeFileSync } from "node:fs";
 import { io, type Socket } from "socket.io-client";
 import WebSocket from "ws";
 import { commandLine, descendants } from "../../test/helpers/proc.ts";
@@ -110,6 +111,36 @@ export function printShares(aggregated: ReturnType<typeof aggregate>, top: numbe
   for (const [label, samples] of self.slice(0, top)) console.log(`  ${share(samples)}  ${label}`);
   console.log("\ninclusive time:");
   for (const [label, samples] of inclusive.slice(0, top)) console.log(`  ${share(samples)}  ${label}`);
+}
+
+/** Runs `work` under the runtime's V8 profiler (an inspector session opened for it alone). */
+export async function profileWhile<T>(work: () => Promise<T>): Promise<{ result: T; wallMs: number; profile: Profile }> {
+  const inspector = await openInspector();
+  try {
+    await inspector.send("Profiler.enable");
+    await inspector.send("Profiler.setSamplingInterval", { interval: SAMPLE_US });
+    await inspector.send("Profiler.start");
+    const started = performance.now();
+    const result = await work();
+    const wallMs = performance.now() - started;
+    const { profile } = await inspector.send<{ profile: Profile }>("Profiler.stop");
+    return { result, wallMs, profile };
+  } finally {
+    inspector.close();
+  }
+}
+
+/**
+ * Saves the profile when asked (`save`: a .cpuprofile DevTools opens), then prints the samples
+ * in JavaScript, per operation when `per` says how many there were, and the top shares.
+ */
+export function printProfile(profile: Profile, options: { save?: string; top: number; per?: { count: number; unit: string } }): void {
+  if (options.save) writeFileSync(options.save, JSON.stringify(profile));
+  const aggregated = aggregate(profile);
+  const { js, other } = aggregated;
+  const per = options.per ? ` (${(js / options.per.count).toFixed(3)} per ${options.per.unit})` : "";
+  console.log(`samples in JavaScript: ${js}${per}; outside: ${other.map(([label, samples]) => `${label} ${samples}`).join(", ")}`);
+  printShares(aggregated, options.top);
 }
 
 /** One socket.io-client WebSocket connect with the bench's client options (no reconnection). */
