@@ -17,7 +17,7 @@ import { authOf, childKey, describeStored, handshakeFrom, handshakeOf, isV4Recor
 import { SocketExit } from "./socket-exit";
 import type { RoomMembership } from "./room-membership";
 import type { Namespace, Server } from "./server";
-import { callConnectionListeners, runMiddlewares } from "./connect-middlewares";
+import { runConnectionListeners, runMiddlewares } from "./connect-middlewares";
 import { Socket } from "./socket";
 import { SessionDecoders } from "./session-decoders";
 import type { DisconnectReason, HostRuntime, RemoteSocketDetails } from "./types";
@@ -285,17 +285,7 @@ export class ClientBridge implements EngineListener {
   /** Runs "connection" listeners; for a restored socket, as a replay without side effects. */
   private async runConnectionListeners(socket: Socket): Promise<void> {
     const namespace = this.namespaceOf(socket.nsp);
-    if (!namespace) return;
-    const persisted = JSON.stringify(socket.data ?? {});
-    const running = callConnectionListeners(namespace.connectionListeners, socket);
-    if (running) await running;
-    if (socket.restored) {
-      socket.data = JSON.parse(persisted);
-      socket.endReplay();
-    } else {
-      const data = JSON.stringify(socket.data ?? {});
-      if (data !== persisted) this.store.saveSocketData(socket.id, data);
-    }
+    if (namespace) await runConnectionListeners(namespace.connectionListeners, socket, (id, data) => this.store.saveSocketData(id, data));
   }
 
   // ── live sockets, rebuilt after eviction ───────────────────

@@ -1,6 +1,7 @@
 /**
  * Runs a namespace's connect middlewares (`io.use((socket, next) => …)`) in order, as Socket.IO
- * does: the first `next(err)`, throw or rejection stops the chain and is the CONNECT's error.
+ * does: the first `next(err)`, throw or rejection stops the chain and is the CONNECT's error;
+ * then, once the socket is connected, its "connection" listeners.
  */
 import type { ConnectionListener, Middleware, MiddlewareError } from "./namespace";
 import type { Socket } from "./socket";
@@ -44,6 +45,28 @@ export function callConnectionListeners(listeners: readonly ConnectionListener[]
     }
   }
   return running.length > 0 ? Promise.all(running) : null;
+}
+
+/**
+ * Runs the "connection" listeners for a new socket, then hands `socket.data` to `save` only if
+ * they changed it; for a restored socket (rebuilt after eviction) the run is a replay without
+ * side effects: its data is put back as it was and the replay ends.
+ */
+export async function runConnectionListeners(
+  listeners: readonly ConnectionListener[],
+  socket: Socket,
+  save: (socketId: string, data: string) => void,
+): Promise<void> {
+  const persisted = JSON.stringify(socket.data ?? {});
+  const running = callConnectionListeners(listeners, socket);
+  if (running) await running;
+  if (socket.restored) {
+    socket.data = JSON.parse(persisted);
+    socket.endReplay();
+  } else {
+    const data = JSON.stringify(socket.data ?? {});
+    if (data !== persisted) save(socket.id, data);
+  }
 }
 
 function listenerThrew(socket: Socket, error: unknown): void {
