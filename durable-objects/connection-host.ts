@@ -13,10 +13,9 @@
 import { DurableObject } from "cloudflare:workers";
 import type { WireFrame } from "../protocol/engine-codec";
 import { isEio3Host, mintSocketId } from "../protocol/ids";
-import { HOST_HEADER } from "../protocol/internal-headers";
 import { hostStub, type EdgeioBindings } from "./bindings";
 import { configFrom, type EdgeioConfig } from "./config";
-import { engineFetch } from "./host-engine-entry";
+import { engineFetch, newHostName } from "./host-engine-entry";
 import type { PostAnswer, PostBody } from "./engine/polling";
 import { HostStore } from "./host-store";
 import { type HostStats, hostStatsOf } from "./host-stats";
@@ -173,10 +172,8 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   async fetch(request: Request): Promise<Response> {
     this.work.invoked("fetch");
     this.store.bumpMeta("wakes");
-    // The edge names its host in a header, or forwards the client's request as it is: then the
-    // name the Worker reached this object by (idFromName) is the pool member's.
-    const host = request.headers.get(HOST_HEADER) ?? (this.store.getMeta("name") === null ? this.ctx.id.name : null);
-    if (host && this.store.getMeta("name") !== host) {
+    const host = newHostName(request, this.store.getMeta<string>("name"), this.ctx.id.name);
+    if (host) {
       this.store.setMeta("name", host);
       this.setAutoResponse(); // the first request tells a new host which pool it serves
     }

@@ -4,7 +4,7 @@
  * — a handshake, a WebSocket upgrade, a held GET's channel. The long-polling POST comes as an
  * RPC instead (`ConnectionHost.pollPost` → engine/polling.ts `post`).
  */
-import { POLL_CHANNEL_HEADER } from "../protocol/internal-headers";
+import { HOST_HEADER, POLL_CHANNEL_HEADER } from "../protocol/internal-headers";
 import type { EdgeioConfig, TransportName } from "./config";
 import type { EngineSessions } from "./engine/sessions";
 import type { HostAlarm } from "./host-alarm";
@@ -24,4 +24,14 @@ export async function engineFetch(engine: EngineSessions, config: EdgeioConfig, 
     return alarm.covers(due) ? response : alarm.cover(due).then(() => response);
   }
   return engine.route(request, sid, transport, isUpgrade, false);
+}
+
+/**
+ * The pool name a request tells this host, when it is new to it (null: nothing to store). The
+ * edge names the host in a header, or forwards the client's request as it is; then the name the
+ * Worker reached this object by (`ctx.id.name`, from idFromName) is the pool member's.
+ */
+export function newHostName(request: Request, stored: string | null, idName: string | undefined): string | null {
+  const named = request.headers.get(HOST_HEADER) ?? (stored === null ? (idName ?? null) : null);
+  return named && named !== stored ? named : null;
 }
