@@ -260,7 +260,11 @@ export function renderMarkdown(results: BenchResults): string {
       `for the engine setup, ${o.loadWorkers} load-generator processes.`,
     "",
     "Every system: the same socket.io-client 4.8 load generators with **client permessage-deflate off**, 25 s ping interval " +
-      "and 20 s timeout. edgeio runs the echo example app (examples/echo) with the production presence lease (60 s), grace " +
+      "and 20 s timeout. edgeio runs " +
+      (o.edgeioApp === "echo"
+        ? "the echo example app (examples/echo; `--edgeio-app echo`: a welcome emit, a socket.data counter and ~20 listeners per connection beyond the workload)"
+        : "the bench's room app (bench/workers/room-app.ts: the workload's four events, as the floor and PartyServer implement them)") +
+      " with the production presence lease (60 s), grace " +
       "(5 s) and stats report interval (5 s). **Engine setup**: edgeio, the floor and PartyServer on the workerd that wrangler dev starts, running " +
       (o.engineBuild === "deploy"
         ? "each Worker's deploy bundle (`wrangler deploy --dry-run --outdir`, run with `no_bundle`: no dev-only middleware), "

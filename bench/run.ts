@@ -26,10 +26,10 @@ import type { RunningSystem } from "./systems/types.ts";
 const ROOT = resolve(import.meta.dirname, "..");
 
 const starters: Record<StartableSystem, (options: BenchOptions) => Promise<RunningSystem>> = {
-  "edgeio-engine": (options) => startEngineSystem("edgeio-engine", options.edgeioSource, options.engineBuild),
+  "edgeio-engine": (options) => startEngineSystem("edgeio-engine", options.edgeioSource, options.engineBuild, options.edgeioApp),
   floor: (options) => startEngineSystem("floor", options.edgeioSource, options.engineBuild),
   partyserver: (options) => startEngineSystem("partyserver", options.edgeioSource, options.engineBuild),
-  edgeio: (options) => startEdgeio(options.edgeioSource),
+  edgeio: (options) => startEdgeio(options.edgeioSource, options.edgeioApp),
   "socketio-single": () => startSocketioSingle(),
   "socketio-redis": startSocketioRedis,
 };

@@ -43,6 +43,11 @@ const OptionsSchema = z.object({
   edgeioSource: z.enum(["worktree", "head"]),
   /** Engine setup: run each Worker's deploy bundle (wrangler deploy --dry-run), or wrangler dev's own (dev middleware). */
   engineBuild: z.enum(["deploy", "dev"]),
+  /**
+   * The app edgeio runs: `room` (bench/workers/room-app.ts: the workload's four events, as the
+   * floor and PartyServer implement them) or `echo` (the echo example, whose handlers do more).
+   */
+  edgeioApp: z.enum(["room", "echo"]),
   dated: z.boolean(),
 });
 export type BenchOptions = z.infer<typeof OptionsSchema>;
@@ -65,6 +70,7 @@ const DEFAULTS = {
   out: "bench/results",
   edgeioSource: "worktree",
   engineBuild: "deploy",
+  edgeioApp: "room",
 };
 
 const QUICK = {

@@ -1,7 +1,8 @@
 /**
  * edgeio as the README starts it: `wrangler dev` (via test/helpers/service.ts), running the
- * echo example app (examples/echo), whose `join`, `echo` and `io-to-room` events the
- * benchmark uses, from a frozen copy of the sources (see snapshot.ts), with the production
+ * bench's room app (bench/workers/room-app.ts: the workload's `join`, `leave`, `echo` and
+ * `io-to-room` events; `--edgeio-app echo`: the echo example, examples/echo), from a frozen
+ * copy of the sources (see snapshot.ts), with the production
  * presence lease. Clients go through wrangler's dev proxy and the local trace collector is on,
  * as in `npm run dev`. Memory is the RSS of the workerd processes wrangler starts.
  */
@@ -9,6 +10,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { startService } from "../../test/helpers/service.ts";
 import { commandLine, descendants } from "../../test/helpers/proc.ts";
+import { edgeioConfig, type EdgeioApp } from "./edgeio-app.ts";
 import { snapshotSources } from "./snapshot.ts";
 import type { RunningSystem, WakeStats } from "./types.ts";
 
@@ -60,11 +62,11 @@ export async function hostStats(url: string, colo: string): Promise<WakeStats> {
   };
 }
 
-export async function startEdgeio(source: "worktree" | "head"): Promise<RunningSystem> {
+export async function startEdgeio(source: "worktree" | "head", app: EdgeioApp = "room"): Promise<RunningSystem> {
   const before = new Set(descendants(process.pid));
   const snapshot = snapshotSources(source);
   const service = await startService({
-    config: join(snapshot.dir, "examples/echo/wrangler.toml"),
+    config: app === "room" ? edgeioConfig(snapshot, "room-worker.ts") : join(snapshot.dir, "examples/echo/wrangler.toml"),
     vars: PRODUCTION_DEFAULTS,
     readyTimeoutMs: START_TIMEOUT_MS,
   }).catch((error: unknown) => {
@@ -98,6 +100,7 @@ export async function startEdgeio(source: "worktree" | "head"): Promise<RunningS
       return {
         source: snapshot.source,
         workerdProcesses: workerds.map((pid) => ({ pid, command: commandLine(pid).slice(0, 160) })),
+        app,
         colo,
         vars: PRODUCTION_DEFAULTS,
       };

@@ -14,7 +14,8 @@ import { commandLine, descendants, listeningPorts } from "../../test/helpers/pro
 import { collectGarbage } from "../lib/inspector-gc.ts";
 import { WorkCountersSchema, type WorkCounters } from "../lib/work.ts";
 import { coloOf, hostStats, PRODUCTION_DEFAULTS, START_TIMEOUT_MS } from "./edgeio.ts";
-import { snapshotSources, type Snapshot } from "./snapshot.ts";
+import { edgeioConfig, type EdgeioApp } from "./edgeio-app.ts";
+import { snapshotSources } from "./snapshot.ts";
 import type { RunningSystem } from "./types.ts";
 
 export type EngineSystemId = "edgeio-engine" | "floor" | "partyserver";
@@ -26,14 +27,6 @@ const LABELS: Record<EngineSystemId, string> = {
   floor: "floor: minimal hibernatable-WebSocket DO (engine)",
   partyserver: "PartyServer (engine)",
 };
-
-/** The echo app's wrangler.toml with `main` pointing at the counted entry (bench/workers/edgeio-entry.ts). */
-function edgeioConfig(snapshot: Snapshot): string {
-  const echo = readFileSync(join(snapshot.dir, "examples/echo/wrangler.toml"), "utf8");
-  const path = join(snapshot.dir, "bench/workers/edgeio.wrangler.toml");
-  writeFileSync(path, echo.replace(/^main\s*=.*$/m, 'main = "edgeio-entry.ts"'));
-  return path;
-}
 
 async function startWithoutTraces(config: string, vars: Record<string, string | number>): Promise<RunningService> {
   const previous = process.env.X_LOCAL_OBSERVABILITY;
@@ -92,12 +85,14 @@ export async function startEngineSystem(
   id: EngineSystemId,
   source: "worktree" | "head",
   build: EngineBuild = "deploy",
+  app: EdgeioApp = "room",
 ): Promise<RunningSystem> {
   const before = new Set(descendants(process.pid));
   const snapshot = snapshotSources(source);
   let service: RunningService;
   try {
-    const config = id === "edgeio-engine" ? edgeioConfig(snapshot) : join(snapshot.dir, "bench/workers/floor.wrangler.toml");
+    const entry = app === "room" ? "edgeio-entry.ts" : "echo-entry.ts";
+    const config = id === "edgeio-engine" ? edgeioConfig(snapshot, entry) : join(snapshot.dir, "bench/workers/floor.wrangler.toml");
     const run = build === "deploy" ? deployBundleConfig(config) : config;
     service = await startWithoutTraces(run, id === "edgeio-engine" ? PRODUCTION_DEFAULTS : { SYSTEM: id });
   } catch (error) {
@@ -141,7 +136,7 @@ export async function startEngineSystem(
         source: snapshot.source,
         build,
         runtime: { pid: runtime, url, command: commandLine(runtime).slice(0, 200) },
-        ...(id === "edgeio-engine" ? { colo, vars: PRODUCTION_DEFAULTS } : {}),
+        ...(id === "edgeio-engine" ? { app, colo, vars: PRODUCTION_DEFAULTS } : {}),
       };
     },
     // A replaced workerd (wrangler dev restarts it when a watched file changes) ends the pid it had; workerds of

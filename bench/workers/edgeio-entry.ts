@@ -1,11 +1,11 @@
 /**
- * The echo app's Worker (examples/echo) with the bench's counters around it: the same
- * classes and handler, counted (see counters.ts). bench/systems/engine.ts writes a
- * wrangler.toml next to it from examples/echo/wrangler.toml with only `main` changed.
+ * The bench's edgeio Worker (room-worker.ts: the room workload's app) with the bench's counters
+ * around it: the same classes and handler, counted (see counters.ts). bench/systems/engine.ts
+ * writes a wrangler.toml next to it from examples/echo/wrangler.toml with only `main` changed.
  */
-import * as echo from "../../examples/echo/index";
+import * as room from "./room-worker";
 import { instrumentClasses, instrumentHandler } from "./counters";
 
-instrumentClasses(Object.values(echo).filter((value) => typeof value === "function") as never);
-export * from "../../examples/echo/index";
-export default instrumentHandler(echo.default);
+instrumentClasses(Object.values(room).filter((value) => typeof value === "function") as never);
+export * from "./room-worker";
+export default instrumentHandler(room.default);
