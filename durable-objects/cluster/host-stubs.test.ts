@@ -1,8 +1,8 @@
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { EdgeioBindings } from "../bindings";
 import type { HostOp, HostReply } from "../socketio/types";
 import { clusterOf, eventOp } from "./cluster";
-import { type HostApplier, HostStubs, MAX_BATCH_EMITS, MAX_BATCH_WAIT_MS } from "./host-stubs";
+import { BATCH_WINDOW_MS, type HostApplier, HostStubs, MAX_BATCH_EMITS } from "./host-stubs";
 import { Sequence } from "./sequence";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -48,8 +48,8 @@ describe("HostStubs", () => {
       op.id = `e:${n}`;
       return sequence.run(() => cluster.apply(op));
     });
-    // Pipelined: no emit waits for an earlier one to settle; those started while one is in
-    // flight to a host go to it as one batch once it answered: 2 calls per host, not 20.
+    // Pipelined: no emit waits for an earlier one to settle; those started within a window of
+    // the first go to its host as one batch: 2 calls per host, not 20.
     const results = await Promise.all(runs);
     expect(results.every((result) => result.length === 2 && result.every((r) => r.ok && r.reply.matched === 1))).toBe(true);
     expect(net.started()).toBe(4);
@@ -95,39 +95,48 @@ describe("HostStubs", () => {
   });
 });
 
-describe("HostStubs: emits behind one in flight", () => {
-  /** A host whose calls are answered by hand, in the order made. */
+describe("HostStubs: emits closer than BATCH_WINDOW_MS to the previous one", () => {
+  /** A host whose calls are answered by hand; the clock is vitest's. */
   function heldHost() {
     const calls: Array<{ op: HostOp; answer: (reply: HostReply) => void; fail: (error: Error) => void }> = [];
     const stubs = new HostStubs(() => ({
       apply: (op) => new Promise<HostReply>((answer, fail) => calls.push({ op, answer, fail })),
     }));
     const emit = (n: number) => Object.assign(eventOp({ nsp: "/", rooms: ["r"], except: [] }, "seq", n), { id: `e:${n}` });
-    const ids = (op: HostOp) => (op.kind === "batch" ? op.ops.map((o) => o.id) : op.kind === "emit" ? [op.id] : [op.kind]);
+    const ids = () => calls.map(({ op }) => (op.kind === "batch" ? op.ops.map((o) => o.id) : op.kind === "emit" ? [op.id] : [op.kind]));
     return { calls, stubs, emit, ids };
   }
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
 
-  it("go as one batch once it answered, each answered with its own count", async () => {
+  it("wait one window and go as one batch, each answered with its own count; paced ones go at once", async () => {
     const { calls, stubs, emit, ids } = heldHost();
     const replies = [0, 1, 2, 3].map((n) => stubs.call("h", emit(n)));
-    expect(calls.map((c) => ids(c.op))).toEqual([["e:0"]]);
+    expect(ids()).toEqual([["e:0"]]);
+    vi.advanceTimersByTime(BATCH_WINDOW_MS - 1);
+    expect(ids()).toEqual([["e:0"]]);
+    vi.advanceTimersByTime(1);
+    expect(ids()).toEqual([["e:0"], ["e:1", "e:2", "e:3"]]);
     calls[0].answer({ matched: 5 });
-    await replies[0];
-    expect(calls.map((c) => ids(c.op))).toEqual([["e:0"], ["e:1", "e:2", "e:3"]]);
     calls[1].answer({ matched: 9, matchedEach: [2, 3, 4] });
     expect(await Promise.all(replies)).toEqual([{ matched: 5 }, { matched: 2 }, { matched: 3 }, { matched: 4 }]);
-    // Nothing in flight: the next emit goes at once, alone.
+    // A window after the last one went, the next emit goes at once, alone.
+    vi.advanceTimersByTime(BATCH_WINDOW_MS);
     void stubs.call("h", emit(4));
-    expect(calls.map((c) => ids(c.op))).toEqual([["e:0"], ["e:1", "e:2", "e:3"], ["e:4"]]);
+    expect(ids()).toEqual([["e:0"], ["e:1", "e:2", "e:3"], ["e:4"]]);
   });
 
   it("are sent before any other operation, which cannot overtake them", () => {
-    const { calls, stubs, emit, ids } = heldHost();
+    const { stubs, emit, ids } = heldHost();
     void stubs.call("h", emit(0));
     void stubs.call("h", emit(1));
     void stubs.call("h", emit(2));
     void stubs.call("h", { kind: "leave", target: { nsp: "/", rooms: [], except: [] }, rooms: ["r"] });
-    expect(calls.map((c) => ids(c.op))).toEqual([["e:0"], ["e:1", "e:2"], ["leave"]]);
+    expect(ids()).toEqual([["e:0"], ["e:1", "e:2"], ["leave"]]);
   });
 
   it(`go without waiting further once ${MAX_BATCH_EMITS} wait`, () => {
@@ -136,31 +145,16 @@ describe("HostStubs: emits behind one in flight", () => {
     expect(calls.map((c) => (c.op.kind === "batch" ? c.op.ops.length : 1))).toEqual([1, MAX_BATCH_EMITS]);
   });
 
-  it(`go after ${MAX_BATCH_WAIT_MS} ms even while it is still in flight (a stuck host delays nothing longer)`, () => {
-    vi.useFakeTimers();
-    try {
-      const { calls, stubs, emit, ids } = heldHost();
-      void stubs.call("h", emit(0));
-      void stubs.call("h", emit(1));
-      void stubs.call("h", emit(2));
-      vi.advanceTimersByTime(MAX_BATCH_WAIT_MS - 1);
-      expect(calls.map((c) => ids(c.op))).toEqual([["e:0"]]);
-      vi.advanceTimersByTime(1);
-      expect(calls.map((c) => ids(c.op))).toEqual([["e:0"], ["e:1", "e:2"]]);
-    } finally {
-      vi.useRealTimers();
-    }
-  });
-
-  it("fail with the call they waited for (its stub is broken); the next emit gets a fresh stub", async () => {
+  it("fail when the host's stub broke meanwhile (as if sent on it); the next emit gets a fresh stub", async () => {
     const { calls, stubs, emit, ids } = heldHost();
     const first = stubs.call("h", emit(0));
     const waiting = [stubs.call("h", emit(1)), stubs.call("h", emit(2))];
     calls[0].fail(new Error("broken"));
     await expect(first).rejects.toThrow("broken");
-    for (const reply of waiting) await expect(reply).rejects.toThrow("broken");
     expect(stubs.size).toBe(0);
+    vi.advanceTimersByTime(BATCH_WINDOW_MS);
+    for (const reply of waiting) await expect(reply).rejects.toThrow("broken");
     void stubs.call("h", emit(3));
-    expect(calls.map((c) => ids(c.op))).toEqual([["e:0"], ["e:3"]]);
+    expect(ids()).toEqual([["e:0"], ["e:3"]]);
   });
 });

@@ -5,11 +5,11 @@
  * overtaken by a later call on the fresh stub the next operation gets. Past `max` hosts, an
  * idle stub (no call in flight, so nothing to overtake) is let go for each new one.
  *
- * Emits to a host that has an emit in flight wait for it and then go as one `batch` call (in
- * order, each still answered with its own count): under a burst a host gets one RPC per round
- * trip instead of one per emit, and an RPC costs far more CPU than the sends it carries. With
- * nothing in flight (paced traffic) an emit goes at once, as before. An emit waits at most
- * MAX_BATCH_WAIT_MS (a slow or stuck host delays nothing longer), and any other operation first
+ * Emits to a host that got one less than BATCH_WINDOW_MS ago wait, at most that long, and then
+ * go as one `batch` call (in order, each still answered with its own count): under a burst a
+ * host gets one RPC per window instead of one per emit, and an RPC costs far more CPU (and a
+ * billed request) than the sends it carries. Emits further apart (paced traffic) go at once, as
+ * before: the wait is paid only above one emit per window to a host. Any other operation first
  * sends what waits, so nothing overtakes it.
  */
 import type { WireFrame } from "../../protocol/engine-codec";
@@ -25,8 +25,8 @@ export const MAX_KEPT_STUBS = 1_024;
 export const MAX_BATCH_EMITS = 64;
 /** Frame bytes (string length) of the emits waiting for one host, at most, before they go. */
 export const MAX_BATCH_BYTES = 256 * 1024;
-/** How long an emit waits, at most, for the one in flight before it goes anyway. */
-export const MAX_BATCH_WAIT_MS = 20;
+/** An emit closer than this to the previous one to its host waits (at most this long) to go with the next ones. */
+export const BATCH_WINDOW_MS = 5;
 
 interface Waiting {
   op: EmitOp;
@@ -37,11 +37,11 @@ interface Waiting {
 interface Kept {
   stub: HostApplier;
   inFlight: number;
-  /** Emits and batches in flight: while any is, emits wait in `waiting`. */
-  emitsInFlight: number;
+  /** When the last emit (or batch) went to this host. */
+  lastEmitAt: number;
   waiting: Waiting[];
   waitingBytes: number;
-  /** Sends what waits once MAX_BATCH_WAIT_MS passed (set while anything waits). */
+  /** Sends what waits once BATCH_WINDOW_MS passed (set while anything waits). */
   timer?: ReturnType<typeof setTimeout>;
   /** Set once a call failed: what waits fails with it (the stub is broken). */
   failure?: unknown;
@@ -59,11 +59,11 @@ export class HostStubs {
     let kept = this.stubs.get(host);
     if (!kept) {
       this.letIdleGo();
-      kept = { stub: this.make(host), inFlight: 0, emitsInFlight: 0, waiting: [], waitingBytes: 0 };
+      kept = { stub: this.make(host), inFlight: 0, lastEmitAt: Number.NEGATIVE_INFINITY, waiting: [], waitingBytes: 0 };
       this.stubs.set(host, kept);
     }
     if (op.kind !== "emit") this.flush(host, kept);
-    else if (kept.emitsInFlight > 0) return this.wait(host, kept, op);
+    else if (kept.waiting.length > 0 || Date.now() - kept.lastEmitAt < BATCH_WINDOW_MS) return this.wait(host, kept, op);
     return this.issue(host, kept, op);
   }
 
@@ -76,7 +76,7 @@ export class HostStubs {
     const answer = new Promise<HostReply>((resolve, reject) => kept.waiting.push({ op, resolve, reject }));
     kept.waitingBytes += bytesOf(op.frames);
     if (kept.waiting.length >= MAX_BATCH_EMITS || kept.waitingBytes >= MAX_BATCH_BYTES) this.flush(host, kept);
-    else kept.timer ??= setTimeout(() => this.flush(host, kept), MAX_BATCH_WAIT_MS);
+    else kept.timer ??= setTimeout(() => this.flush(host, kept), BATCH_WINDOW_MS);
     return answer;
   }
 
@@ -108,13 +108,10 @@ export class HostStubs {
   }
 
   private issue(host: string, entry: Kept, op: HostOp): Promise<HostReply> {
-    const emits = op.kind === "emit" || op.kind === "batch";
     entry.inFlight++;
-    if (emits) entry.emitsInFlight++;
+    if (op.kind === "emit" || op.kind === "batch") entry.lastEmitAt = Date.now();
     const ended = () => {
       entry.inFlight--;
-      if (!emits || --entry.emitsInFlight > 0) return;
-      this.flush(host, entry);
     };
     const failed = (error: unknown): never => {
       entry.failure ??= error;
