@@ -196,8 +196,12 @@ export class WebSocketTransport {
    * session has no open WebSocket (the runtime closed it unreported, e.g. the object restarted).
    */
   send(sid: string, frames: WireFrame[], volatile: boolean): "sent" | "dropped" | "closed" | "gone" {
-    const ws = this.active(sid);
-    if (ws?.readyState !== WebSocket.OPEN) return "gone";
+    // A broadcast's path, once per recipient: the kept socket's state is read once, not twice.
+    let ws = this.activeBySid.get(sid);
+    if (ws?.readyState !== WebSocket.OPEN) {
+      ws = this.active(sid);
+      if (ws?.readyState !== WebSocket.OPEN) return "gone";
+    }
     const buffered = bufferedAmountOf(ws);
     if (volatile && buffered > VOLATILE_WS_BUFFERED_BYTES) return "dropped";
     if (buffered > this.config.limits.queuedBytes) {
