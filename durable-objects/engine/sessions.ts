@@ -5,7 +5,7 @@
  */
 import type { EdgeioConfig, TransportName } from "../config";
 import { encodeText, type EnginePacket, type WireFrame } from "../../protocol/engine-codec";
-import { mintSid } from "../../protocol/ids";
+import { mintSession } from "../../protocol/ids";
 import { ADDRESS_HEADER, INTERNAL_PREFIX } from "../../protocol/internal-headers";
 import { LIMIT_CLOSE_CODE, LIMIT_MESSAGES, PacketRateLimiter, type LimitName } from "./limits";
 import { PollChannels } from "./poll-channels";
@@ -63,7 +63,8 @@ export class EngineSessions implements SessionControl {
   /** A new session: stores its handshake and answers the open packet on its transport. */
   async handshake(request: Request, url: URL, transport: TransportName, isUpgrade: boolean): Promise<Response> {
     const now = Date.now();
-    const sid = await mintSid(this.config.sidSecret, this.hostName());
+    // One HMAC for the sid and the id of the session's first socket (its CONNECT mints none).
+    const { sid, socketId } = await mintSession(this.config.sidSecret, this.hostName());
     const headers: Record<string, string> = {};
     // Internal headers are the edge's (a client's never get this far with one the host reads: worker/engine-route.ts).
     request.headers.forEach((value, key) => {
@@ -107,7 +108,7 @@ export class EngineSessions implements SessionControl {
     const response = direct
       ? this.websocket.open(sid, open, pending)
       : new Response(this.framing.version === 3 ? this.framing.encodePayload([open]) : open, { headers: TEXT_PLAIN });
-    this.listener?.onOpen(sid, record);
+    this.listener?.onOpen(sid, record, socketId);
     return response;
   }
 

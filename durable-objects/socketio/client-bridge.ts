@@ -50,10 +50,11 @@ export class ClientBridge implements EngineListener {
   /** Namespaces each session is connecting right now (middlewares running). */
   private readonly connecting = new Map<string, Set<string>>();
   /**
-   * Handshake records of sessions this instance opened, until their first CONNECT: that CONNECT
-   * reads the object the handshake built instead of parsing the stored JSON (twice) again.
+   * Handshake records of sessions this instance opened, until their first CONNECT: it reads the
+   * object the handshake built (no parse of the stored JSON) and takes the socket id minted with
+   * the sid (no HMAC of its own). After an eviction: the row parsed, a socket id minted.
    */
-  private readonly openRecords = new Map<string, HandshakeRecord>();
+  private readonly openRecords = new Map<string, { record: HandshakeRecord; socketId?: string }>();
   private readonly exit: SocketExit;
   private readonly recovery: SessionRecovery;
   private readonly handIn: HandIn;
@@ -101,15 +102,23 @@ export class ClientBridge implements EngineListener {
 
   // ── from the Engine.IO layer ───────────────────────────────
   /** socket.io-client 2.x (Engine.IO v3) never sends a CONNECT for "/": it is connected at open. */
-  onOpen(sid: string, record: HandshakeRecord): void {
+  onOpen(sid: string, record: HandshakeRecord, socketId: string): void {
     if (!this.store.session(sid)) return;
-    this.openRecords.set(sid, record);
+    this.openRecords.set(sid, { record, socketId });
     if (isV4Record(record)) void this.connectNamespace(sid, "/", authFromHandshakeQuery(record.query));
   }
 
   /** The session's handshake record: the handshake's own object on its first CONNECT, else parsed from its row. */
   private recordOf(sid: string, stored: string): HandshakeRecord {
-    return this.openRecords.get(sid) ?? (JSON.parse(stored) as HandshakeRecord);
+    return this.openRecords.get(sid)?.record ?? (JSON.parse(stored) as HandshakeRecord);
+  }
+
+  /** The socket id minted with the sid, taken once (undefined after that, or after an eviction). */
+  private firstSocketId(sid: string): string | undefined {
+    const open = this.openRecords.get(sid);
+    const socketId = open?.socketId;
+    if (open) open.socketId = undefined;
+    return socketId;
   }
 
   onMessage(sid: string, data: string | ArrayBuffer): void {
@@ -224,7 +233,7 @@ export class ClientBridge implements EngineListener {
     // (Without a pid there is nothing to resume: no call, no await, on the usual connect.)
     const resumed = authOf(auth).pid === undefined ? null : await this.recovery.resume(nspName, auth, sid);
     const socket = new Socket(this.runtime, {
-      id: resumed?.socketId ?? (await this.options.mintSocketId()),
+      id: resumed?.socketId ?? this.firstSocketId(sid) ?? (await this.options.mintSocketId()),
       sid,
       nsp: nspName,
       handshake: handshakeFrom(record, auth),
