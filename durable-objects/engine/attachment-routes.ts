@@ -25,5 +25,8 @@ export function routeOf(ws: WebSocket): AttachmentRoute {
 /** Writes a client WebSocket's attachment (throws as serializeAttachment does, then nothing changes). */
 export function attach(ws: WebSocket, attachment: WebSocketAttachment): void {
   ws.serializeAttachment(attachment);
+  const route = routes.get(ws);
+  // The same route (a CONNECT's update of a pending session): nothing to replace.
+  if (route?.sid === attachment.sid && route.probing === attachment.probing && route.pollChannel === attachment.pollChannel) return;
   routes.set(ws, { sid: attachment.sid, probing: attachment.probing, pollChannel: attachment.pollChannel });
 }

@@ -5,7 +5,7 @@
  * "connection" handler replayed without side effects), and removes sockets when they or their
  * session go.
  */
-import { encodePacket, PacketType, type Packet } from "../../protocol/socketio-codec";
+import { encodeConnectReply, encodePacket, PacketType, type Packet } from "../../protocol/socketio-codec";
 import type { WireFrame } from "../../protocol/engine-codec";
 import { authFromHandshakeQuery, connectErrorDataV4, connectPacketV4, parseConnectNamespace } from "../../protocol/socketio-v4";
 import type { LimitName } from "../engine/limits";
@@ -272,18 +272,18 @@ export class ClientBridge implements EngineListener {
     this.store.clearConnectDeadline(sid);
     this.liveSockets.set(socket.id, socket);
     namespace.sockets.set(socket.id, socket);
-    const connect = v4Protocol ? connectPacketV4(nspName) : { type: PacketType.CONNECT, nsp: nspName, data: { sid: socket.id, pid } };
+    const connect = v4Protocol ? encodePacket(connectPacketV4(nspName)) : encodeConnectReply(nspName, { sid: socket.id, pid });
     let opened: (() => void) | undefined; // not a named closure per connect (keepNames wraps each)
     if (resumed) {
       // Its client may send events at once: they wait, as after an eviction, for the "connection" listeners.
       this.replays.set(socket.id, new Promise<void>((resolve) => (opened = resolve)));
-      for (const frames of [encodePacket(connect), ...packets]) this.engine.send(sid, frames);
+      for (const frames of [connect, ...packets]) this.engine.send(sid, frames);
     }
     // Registered before the client hears "connected", so it misses no broadcast after that (a hand-in was already).
     if (resumed?.local !== false) await this.options.registerSocket(nspName, socket.id);
     // Taken over: its presence memberships, now that the other host left them (keyed by socket id).
     if (resumed?.local === false) await Promise.all(resumed.rooms.map((room) => this.rooms().rejoin(nspName, room, [socket.id])));
-    if (!resumed) this.engine.send(sid, encodePacket(connect));
+    if (!resumed) this.engine.send(sid, connect);
     await this.runConnectionListeners(socket).finally(() => {
       this.replays.delete(socket.id);
       opened?.();
