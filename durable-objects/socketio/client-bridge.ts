@@ -256,7 +256,7 @@ export class ClientBridge implements EngineListener {
       return;
     }
 
-    const pid = v4Protocol ? undefined : await this.recovery.pidOf(socket.id);
+    const pid = v4Protocol || !this.recovery.enabled ? undefined : await this.recovery.pidOf(socket.id);
     const [authJson, dataJson] = [JSON.stringify(socket.handshake.auth), JSON.stringify(socket.data ?? {})];
     const stored = { id: socket.id, sid, nsp: nspName, auth: authJson, data: dataJson };
     // Taken over from another host: stored and in its rooms here before that host lets it go (recovery/hand-in.ts).
