@@ -172,7 +172,8 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   async fetch(request: Request): Promise<Response> {
     this.work.invoked("fetch");
     this.store.bumpMeta("wakes");
-    const host = newHostName(request, this.store.getMeta<string>("name"), this.ctx.id.name);
+    const stored = this.store.getMeta<string>("name"); // ctx.id.name (a runtime getter) matters only to a host without one
+    const host = newHostName(request, stored, stored === null ? this.ctx.id.name : undefined);
     if (host) {
       this.store.setMeta("name", host);
       this.setAutoResponse(); // the first request tells a new host which pool it serves

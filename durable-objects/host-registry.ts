@@ -30,14 +30,15 @@ export class HostRegistration {
 
   /**
    * With a socket's namespace registration (the socket is stored already): the host's first
-   * socket registers the host too, in parallel. Resolves when both are done.
+   * socket registers the host too, in parallel. Resolves when both are done. Not async: every
+   * other connect gets the namespace's promise itself (no wrapping promise per connect).
    */
-  async alongside(namespaceRegistration: Promise<void>): Promise<void> {
+  alongside(namespaceRegistration: Promise<void>): Promise<void> {
     if (this.sockets.socketCount() !== 1) return namespaceRegistration;
     const registered = registry(this.env)
       .addHost(this.host.hostName)
       .catch((error: unknown) => console.error("edgeio: host registration failed", error));
-    await Promise.all([namespaceRegistration, registered]);
+    return Promise.all([namespaceRegistration, registered]).then(() => undefined);
   }
 
   /** The lease renewal (from the host's alarm), while the host has sockets. */

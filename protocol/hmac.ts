@@ -14,8 +14,12 @@ function keyFor(secret: string): Promise<CryptoKey> {
 /** Keys once imported (the promise's value), so a signature after the first needs no await for its key. */
 const readyKeys = new Map<string, CryptoKey>();
 
+/** Signatures computed in this isolate (memory only, for the work-count tests: one HMAC per connect). */
+export const hmacCounts = { signatures: 0 };
+
 /** HMAC-SHA256 of `message`: one await (the signature), none for the key once it is imported. */
 export function hmacBuffer(secret: string, message: string): Promise<ArrayBuffer> {
+  hmacCounts.signatures += 1;
   const key = readyKeys.get(secret);
   if (key) return crypto.subtle.sign("HMAC", key, encoder.encode(message));
   return keyFor(secret).then((imported) => {

@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { base64url } from "./base64";
+import { hmacCounts, hmacBytes } from "./hmac";
 import {
   hostName,
   hostOfSocketId,
   isEio3Host,
   mintPid,
-  mintSid,
+  mintSession,
   mintSocketId,
   randomToken,
   verifyPid,
@@ -17,6 +18,7 @@ const SECRET = "unit-test-secret-0123456789";
 const OTHER = "another-secret-0123456789";
 const HOST = "fra:2";
 const encodeHost = (host: string) => base64url(new TextEncoder().encode(host));
+const mintSid = async (secret: string, host: string) => (await mintSession(secret, host)).sid;
 
 /** Flips one character of `text` at `index` to another base64url character. */
 function flip(text: string, index: number): string {
@@ -82,7 +84,7 @@ describe("mintSid / verifySid", () => {
     expect(await verifySid(SECRET, `${host}.${random}`)).toBeNull();
     expect(await verifySid(SECRET, `${sid}.extra`)).toBeNull();
     expect(await verifySid(SECRET, `${host}.${random.slice(1)}.${mac}`)).toBeNull();
-    expect(await verifySid(SECRET, `${host}.${random.slice(0, 21)}+.${mac}`)).toBeNull();
+    expect(await verifySid(SECRET, `${host}.${random.slice(0, 11)}+.${mac}`)).toBeNull();
     expect(await verifySid(SECRET, `${host}.${random}.${mac}${"A".repeat(161)}`)).toBeNull();
   });
 
@@ -90,6 +92,39 @@ describe("mintSid / verifySid", () => {
     // Signed with the right secret, so only the host check can refuse it.
     const sid = await mintSid(SECRET, "not a host");
     expect(await verifySid(SECRET, sid)).toBeNull();
+  });
+});
+
+describe("mintSession: a sid and its first socket id from one HMAC", () => {
+  it("mints a sid and a socket id that each verify, with one signature for both", async () => {
+    const before = hmacCounts.signatures;
+    const { sid, socketId } = await mintSession(SECRET, HOST);
+    expect(hmacCounts.signatures - before).toBe(1);
+    expect(sid).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{12}\.[A-Za-z0-9_-]{22}$/);
+    expect(await verifySid(SECRET, sid)).toBe(HOST);
+    expect(await verifySocketId(SECRET, socketId)).toBe(HOST);
+  });
+
+  it("shares only <host>.<random>: neither id's MAC bytes are in the other, nor does either pass for the other", async () => {
+    const { sid, socketId } = await mintSession(SECRET, HOST);
+    const [host, random, mac] = sid.split(".");
+    const tag = socketId.slice(-8);
+    expect(socketId).toBe(`${host}.${random}${tag}`);
+    expect(mac).not.toContain(tag);
+    // A sid made from a socket id (its tag where the MAC goes, or padded to length) is refused.
+    expect(await verifySid(SECRET, `${host}.${random}.${tag}`)).toBeNull();
+    expect(await verifySid(SECRET, `${host}.${random}.${tag}${"A".repeat(14)}`)).toBeNull();
+    // And a socket id made from a sid (the MAC's first bytes as its tag).
+    expect(await verifySocketId(SECRET, `${host}.${random}${mac.slice(0, 8)}`)).toBeNull();
+  });
+
+  it("still verifies a sid of the previous form (16 random bytes, MAC of <host>.<random>)", async () => {
+    const host = encodeHost(HOST);
+    const random = base64url(crypto.getRandomValues(new Uint8Array(16)));
+    const mac = base64url((await hmacBytes(SECRET, `${host}.${random}`)).slice(0, 16));
+    expect(await verifySid(SECRET, `${host}.${random}.${mac}`)).toBe(HOST);
+    expect(await verifySid(OTHER, `${host}.${random}.${mac}`)).toBeNull();
+    expect(await verifySid(SECRET, `${host}.${flip(random, 3)}.${mac}`)).toBeNull();
   });
 });
 

@@ -1,13 +1,18 @@
 /**
  * Identifiers that route: Engine.IO session ids (signed) and Socket.IO socket ids.
  *
- * sid       = <host>.<random>.<mac>   host = base64url(host name), random = 16 bytes,
- *                                     mac = first 16 bytes of HMAC-SHA256(secret, "<host>.<random>")
- * socket id = <host>.<random><tag>    random = 9 bytes, tag = first 6 bytes of
- *                                     HMAC-SHA256(secret, "socket:<host>.<random>"), 20 characters
- *                                     together, so `to(socketId)` reaches the owning host without a
- *                                     lookup, and a client cannot make the service address (and so
- *                                     create) a ConnectionHost of its choosing with a made-up id.
+ * socket id = <host>.<random><tag>    host = base64url(host name), random = 9 bytes, tag = bytes
+ *                                     0–5 of H = HMAC-SHA256(secret, "socket:<host>.<random>"), 20
+ *                                     characters together, so `to(socketId)` reaches the owning host
+ *                                     without a lookup, and a client cannot make the service address
+ *                                     (and so create) a ConnectionHost of its choosing with a made-up id.
+ * sid       = <host>.<random>.<mac>   random = 9 bytes, mac = bytes 6–21 of the same H: a session and
+ *                                     the id of its first socket come from one HMAC (issue 11: one per
+ *                                     connect). The two share <host>.<random> and nothing else: a
+ *                                     socket id (rooms and broadcasts show them) gives none of the
+ *                                     sid's 16 MAC bytes, a sid none of the socket id's tag.
+ *   (legacy)  <host>.<random>.<mac>   random = 16 bytes, mac = bytes 0–15 of HMAC-SHA256(secret,
+ *                                     "<host>.<random>"): still verified, for sessions minted before.
  *
  * Any Worker isolate can therefore send every later request of a session to the one
  * ConnectionHost that owns it, and no one can mint or alter a sid without the secret.
@@ -55,6 +60,12 @@ const B64URL = /^[A-Za-z0-9_-]+$/;
 
 const EIO3_PREFIX = "eio3-";
 
+const SOCKET_RANDOM_BYTES = 9;
+const SOCKET_RANDOM_CHARS = 12; // 9 bytes
+const SOCKET_TAG_BYTES = 6; // 8 characters
+const SID_MAC_BYTES = 16; // 22 characters
+const LEGACY_SID_RANDOM_CHARS = 22; // 16 bytes
+
 /**
  * A pool member's name: `<colo>:<index>`, e.g. `local:2` or `fra:0`. Engine.IO v3 sessions have
  * their own pool, `eio3-<colo>:<index>`: a Durable Object has one WebSocket auto-response pair,
@@ -83,18 +94,18 @@ function decodeHost(part: string): string | null {
   }
 }
 
-/** base64url of the first `length` bytes of HMAC-SHA256(secret, message): one promise, no copy (minted on every connect). */
-function macPrefix(secret: string, message: string, length: number): Promise<string> {
-  return hmacBuffer(secret, message).then((signature) => base64url(new Uint8Array(signature, 0, length)));
+/** base64url of `length` bytes of HMAC-SHA256(secret, message) from `offset`: one promise, no copy (minted on every connect). */
+function macPart(secret: string, message: string, offset: number, length: number): Promise<string> {
+  return hmacBuffer(secret, message).then((signature) => base64url(new Uint8Array(signature, offset, length)));
 }
 
-function mac(secret: string, message: string): Promise<string> {
-  return macPrefix(secret, message, 16);
-}
-
-export function mintSid(secret: string, host: string): Promise<string> {
-  const body = `${hostPart(host)}.${randomToken(16)}`;
-  return mac(secret, body).then((signature) => `${body}.${signature}`);
+/** A new session's sid and the id of its first socket, from one HMAC (see the header). */
+export function mintSession(secret: string, host: string): Promise<{ sid: string; socketId: string }> {
+  const body = `${hostPart(host)}.${randomToken(SOCKET_RANDOM_BYTES)}`;
+  return hmacBuffer(secret, `socket:${body}`).then((signature) => ({
+    sid: `${body}.${base64url(new Uint8Array(signature, SOCKET_TAG_BYTES, SID_MAC_BYTES))}`,
+    socketId: `${body}${base64url(new Uint8Array(signature, 0, SOCKET_TAG_BYTES))}`,
+  }));
 }
 
 /** The host a sid names, or null when the sid is malformed or its signature does not match. */
@@ -103,23 +114,24 @@ export async function verifySid(secret: string, sid: string): Promise<string | n
   const parts = sid.split(".");
   if (parts.length !== 3) return null;
   const [hostPart, random, signature] = parts;
-  if (!B64URL.test(random) || random.length !== 22) return null;
+  const legacy = random.length === LEGACY_SID_RANDOM_CHARS;
+  if (!B64URL.test(random) || (random.length !== SOCKET_RANDOM_CHARS && !legacy)) return null;
   const host = decodeHost(hostPart);
   if (!host) return null;
-  const expected = await mac(secret, `${hostPart}.${random}`);
+  const expected = legacy
+    ? await macPart(secret, `${hostPart}.${random}`, 0, SID_MAC_BYTES)
+    : await macPart(secret, `socket:${hostPart}.${random}`, SOCKET_TAG_BYTES, SID_MAC_BYTES);
   return constantTimeEqual(expected, signature) ? host : null;
 }
 
-const SOCKET_RANDOM_CHARS = 12; // 9 bytes
-const SOCKET_TAG_BYTES = 6; // 8 characters
-
+/** A socket id alone: the session's second namespace, or a first CONNECT after an eviction lost the one minted with the sid. */
 export function mintSocketId(secret: string, host: string): Promise<string> {
-  const body = `${hostPart(host)}.${randomToken(9)}`;
+  const body = `${hostPart(host)}.${randomToken(SOCKET_RANDOM_BYTES)}`;
   return socketTag(secret, body).then((tag) => `${body}${tag}`);
 }
 
 function socketTag(secret: string, body: string): Promise<string> {
-  return macPrefix(secret, `socket:${body}`, SOCKET_TAG_BYTES);
+  return macPart(secret, `socket:${body}`, 0, SOCKET_TAG_BYTES);
 }
 
 /**

@@ -18,6 +18,14 @@ export function encodePacket(packet: Packet): WireFrame[] {
 }
 
 /**
+ * A CONNECT reply (`{ sid, pid? }`), as `encodePacket` gives it: "4" "0", the namespace and a
+ * comma unless "/", the JSON. Sent on every connect: no scan for binary data (there is none).
+ */
+export function encodeConnectReply(nsp: string, data: { sid: string; pid?: string }): WireFrame[] {
+  return [encodeText("message", `${PacketType.CONNECT}${nsp === "/" ? "" : `${nsp},`}${JSON.stringify(data)}`)];
+}
+
+/**
  * Refuses text packets nested deeper than MAX_JSON_DEPTH before socket.io-parser parses them:
  * the parsed value would reach recursive code (hasBinary, JSON.stringify of socket.data, the
  * app's handlers) that a 20k-deep array overflows.

@@ -42,7 +42,11 @@ export async function handleEngineRequest(request: Request, env: EdgeioBindings,
   // request goes as it is, as the floor forwards it: the host knows its name (ctx.id.name) and
   // reads the client's address itself; the copy cost a WebSocket connect ~7% of its CPU (issue 11).
   const stub = hostStub(env, host);
-  if (!hasInternalHeaders(request.headers)) return detach(await stub.fetch(request));
+  if (!hasInternalHeaders(request.headers)) {
+    const response = await stub.fetch(request);
+    // A WebSocket (101: the usual answer here) has no body to copy: returned as it is, no further promise.
+    return response.status === 101 ? response : detach(response);
+  }
   // A client's internal headers are dropped, and the edge's own set.
   const headers = stripInternalHeaders(request.headers);
   headers.set(HOST_HEADER, host);

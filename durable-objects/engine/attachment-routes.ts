@@ -10,14 +10,20 @@ import type { WebSocketAttachment } from "./types";
 
 export type AttachmentRoute = Pick<WebSocketAttachment, "sid" | "probing" | "pollChannel">;
 
-const routes = new WeakMap<WebSocket, AttachmentRoute>();
+/**
+ * The route rides on the WebSocket object itself (a symbol-keyed property, private to this
+ * module), not in a WeakMap: a connect adds no ephemeron for the garbage collector to trace.
+ * The runtime hands out one object per WebSocket while the instance lives, as the WeakMap relied on.
+ */
+const ROUTE = Symbol("edgeio.route");
+type Routed = WebSocket & { [ROUTE]?: AttachmentRoute };
 
 export function routeOf(ws: WebSocket): AttachmentRoute {
-  let route = routes.get(ws);
+  let route = (ws as Routed)[ROUTE];
   if (!route) {
     const { sid, probing, pollChannel } = ws.deserializeAttachment() as WebSocketAttachment;
     route = { sid, probing, pollChannel };
-    routes.set(ws, route);
+    (ws as Routed)[ROUTE] = route;
   }
   return route;
 }
@@ -25,5 +31,8 @@ export function routeOf(ws: WebSocket): AttachmentRoute {
 /** Writes a client WebSocket's attachment (throws as serializeAttachment does, then nothing changes). */
 export function attach(ws: WebSocket, attachment: WebSocketAttachment): void {
   ws.serializeAttachment(attachment);
-  routes.set(ws, { sid: attachment.sid, probing: attachment.probing, pollChannel: attachment.pollChannel });
+  const route = (ws as Routed)[ROUTE];
+  // The same route (a CONNECT's update of a pending session): nothing to replace.
+  if (route?.sid === attachment.sid && route.probing === attachment.probing && route.pollChannel === attachment.pollChannel) return;
+  (ws as Routed)[ROUTE] = { sid: attachment.sid, probing: attachment.probing, pollChannel: attachment.pollChannel };
 }

@@ -5,7 +5,7 @@
  */
 import type { EdgeioConfig, TransportName } from "../config";
 import { encodeText, type EnginePacket, type WireFrame } from "../../protocol/engine-codec";
-import { mintSid } from "../../protocol/ids";
+import { mintSession } from "../../protocol/ids";
 import { ADDRESS_HEADER, INTERNAL_PREFIX } from "../../protocol/internal-headers";
 import { LIMIT_CLOSE_CODE, LIMIT_MESSAGES, PacketRateLimiter, type LimitName } from "./limits";
 import { PollChannels } from "./poll-channels";
@@ -63,11 +63,15 @@ export class EngineSessions implements SessionControl {
   /** A new session: stores its handshake and answers the open packet on its transport. */
   async handshake(request: Request, url: URL, transport: TransportName, isUpgrade: boolean): Promise<Response> {
     const now = Date.now();
-    const sid = await mintSid(this.config.sidSecret, this.hostName());
+    // One HMAC for the sid and the id of the session's first socket (its CONNECT mints none).
+    const { sid, socketId } = await mintSession(this.config.sidSecret, this.hostName());
     const headers: Record<string, string> = {};
+    let edgeAddress: string | undefined;
     // Internal headers are the edge's (a client's never get this far with one the host reads: worker/engine-route.ts).
+    // One pass over the headers: the address and the origin are read from it, not asked of the request again.
     request.headers.forEach((value, key) => {
       if (!key.startsWith(INTERNAL_PREFIX)) headers[key] = value;
+      else if (key === ADDRESS_HEADER) edgeAddress = value;
     });
     const query: Record<string, string> = {};
     url.searchParams.forEach((value, key) => {
@@ -77,12 +81,12 @@ export class EngineSessions implements SessionControl {
       headers,
       query,
       // The edge's, or the client's request as the edge forwarded it (Cloudflare sets cf-connecting-ip).
-      address: request.headers.get(ADDRESS_HEADER) ?? request.headers.get("cf-connecting-ip") ?? "127.0.0.1",
+      address: edgeAddress ?? headers["cf-connecting-ip"] ?? "127.0.0.1",
       time: new Date(now).toString(),
       issued: now,
       url: url.pathname + url.search,
       secure: url.protocol === "https:",
-      xdomain: request.headers.has("origin"),
+      xdomain: headers.origin !== undefined,
     };
     // Opened directly over WebSocket: no write at the handshake; the row is written with the
     // CONNECT's (one commit per connect) and kept till then in the WebSocket's attachment, which
@@ -94,21 +98,29 @@ export class EngineSessions implements SessionControl {
       direct && fitsAttachment(handshake) ? { createdAt: now, connectDeadline, handshake } : undefined;
     this.store.createSession(sid, transport, now, connectDeadline, handshake, !pending);
     const canUpgrade = transport === "polling" && this.config.transports.includes("websocket");
-    const open = encodeText(
-      "open",
-      JSON.stringify({
-        sid,
-        upgrades: canUpgrade ? ["websocket"] : [],
-        pingInterval: this.config.pingInterval,
-        pingTimeout: this.config.pingTimeout,
-        maxPayload: this.config.maxPayload,
-      }),
-    );
+    const open = this.openPacket(sid, canUpgrade);
     const response = direct
       ? this.websocket.open(sid, open, pending)
       : new Response(this.framing.version === 3 ? this.framing.encodePayload([open]) : open, { headers: TEXT_PLAIN });
-    this.listener?.onOpen(sid, record);
+    this.listener?.onOpen(sid, record, socketId);
     return response;
+  }
+
+  /** The open packets' JSON after the sid, with and without the upgrade (the same for every session of a host). */
+  private openTails: [string, string] | null = null;
+
+  /**
+   * `0{"sid":…,"upgrades":…,"pingInterval":…,"pingTimeout":…,"maxPayload":…}`, byte for byte what
+   * JSON.stringify of that object gives: the part after the sid (JSON-safe: base64url and dots)
+   * is built once, not an object and its JSON per handshake.
+   */
+  private openPacket(sid: string, canUpgrade: boolean): string {
+    if (!this.openTails) {
+      const { pingInterval, pingTimeout, maxPayload } = this.config;
+      const tail = (upgrades: string[]) => JSON.stringify({ sid: "", upgrades, pingInterval, pingTimeout, maxPayload }).slice(9);
+      this.openTails = [tail([]), tail(["websocket"])];
+    }
+    return encodeText("open", `{"sid":"${sid}"${this.openTails[canUpgrade ? 1 : 0]}`);
   }
 
   /** A request of an existing session, after the session-level rules of verify.ts. */

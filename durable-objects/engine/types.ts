@@ -34,9 +34,10 @@ export interface CloseFrame {
 export interface EngineListener {
   /**
    * A session opened (after its handshake answer): Engine.IO v3 sessions connect "/" implicitly.
-   * `record`: what its row stores as JSON, as an object (its CONNECT need not parse it again).
+   * `record`: what its row stores as JSON, as an object (its CONNECT need not parse it again);
+   * `socketId`: the id for its first socket, minted with the sid (protocol/ids.ts mintSession).
    */
-  onOpen(sid: string, record: HandshakeRecord): void;
+  onOpen(sid: string, record: HandshakeRecord, socketId: string): void;
   /** A `message` packet's payload (a Socket.IO packet or one of its binary attachments). */
   onMessage(sid: string, data: string | ArrayBuffer): void;
   /** The session is closing (before its transport closes): its sockets go now. */

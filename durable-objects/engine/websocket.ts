@@ -61,7 +61,9 @@ export class WebSocketTransport {
    * row is not written yet; the attachment keeps it across hibernation and eviction (restore).
    */
   open(sid: string, openPacket: string, pending?: PendingSession): Response {
-    const [client, server] = Object.values(new WebSocketPair());
+    const pair = new WebSocketPair(); // its two ends read directly: no array of its values built
+    const client = pair[0];
+    const server = pair[1];
     this.ctx.acceptWebSocket(server, [sid]);
     try {
       attach(server, pending ? { sid, probing: false, pending } : { sid, probing: false });

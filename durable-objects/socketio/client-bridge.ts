@@ -5,7 +5,7 @@
  * "connection" handler replayed without side effects), and removes sockets when they or their
  * session go.
  */
-import { encodePacket, PacketType, type Packet } from "../../protocol/socketio-codec";
+import { encodeConnectReply, encodePacket, PacketType, type Packet } from "../../protocol/socketio-codec";
 import type { WireFrame } from "../../protocol/engine-codec";
 import { authFromHandshakeQuery, connectErrorDataV4, connectPacketV4, parseConnectNamespace } from "../../protocol/socketio-v4";
 import type { LimitName } from "../engine/limits";
@@ -50,10 +50,11 @@ export class ClientBridge implements EngineListener {
   /** Namespaces each session is connecting right now (middlewares running). */
   private readonly connecting = new Map<string, Set<string>>();
   /**
-   * Handshake records of sessions this instance opened, until their first CONNECT: that CONNECT
-   * reads the object the handshake built instead of parsing the stored JSON (twice) again.
+   * Handshake records of sessions this instance opened, until their first CONNECT: it reads the
+   * object the handshake built (no parse of the stored JSON) and takes the socket id minted with
+   * the sid (no HMAC of its own). After an eviction: the row parsed, a socket id minted.
    */
-  private readonly openRecords = new Map<string, HandshakeRecord>();
+  private readonly openRecords = new Map<string, { record: HandshakeRecord; socketId?: string }>();
   private readonly exit: SocketExit;
   private readonly recovery: SessionRecovery;
   private readonly handIn: HandIn;
@@ -101,15 +102,23 @@ export class ClientBridge implements EngineListener {
 
   // ── from the Engine.IO layer ───────────────────────────────
   /** socket.io-client 2.x (Engine.IO v3) never sends a CONNECT for "/": it is connected at open. */
-  onOpen(sid: string, record: HandshakeRecord): void {
+  onOpen(sid: string, record: HandshakeRecord, socketId: string): void {
     if (!this.store.session(sid)) return;
-    this.openRecords.set(sid, record);
+    this.openRecords.set(sid, { record, socketId });
     if (isV4Record(record)) void this.connectNamespace(sid, "/", authFromHandshakeQuery(record.query));
   }
 
   /** The session's handshake record: the handshake's own object on its first CONNECT, else parsed from its row. */
   private recordOf(sid: string, stored: string): HandshakeRecord {
-    return this.openRecords.get(sid) ?? (JSON.parse(stored) as HandshakeRecord);
+    return this.openRecords.get(sid)?.record ?? (JSON.parse(stored) as HandshakeRecord);
+  }
+
+  /** The socket id minted with the sid, taken once (undefined after that, or after an eviction). */
+  private firstSocketId(sid: string): string | undefined {
+    const open = this.openRecords.get(sid);
+    const socketId = open?.socketId;
+    if (open) open.socketId = undefined;
+    return socketId;
   }
 
   onMessage(sid: string, data: string | ArrayBuffer): void {
@@ -224,7 +233,7 @@ export class ClientBridge implements EngineListener {
     // (Without a pid there is nothing to resume: no call, no await, on the usual connect.)
     const resumed = authOf(auth).pid === undefined ? null : await this.recovery.resume(nspName, auth, sid);
     const socket = new Socket(this.runtime, {
-      id: resumed?.socketId ?? (await this.options.mintSocketId()),
+      id: resumed?.socketId ?? this.firstSocketId(sid) ?? (await this.options.mintSocketId()),
       sid,
       nsp: nspName,
       handshake: handshakeFrom(record, auth),
@@ -247,7 +256,7 @@ export class ClientBridge implements EngineListener {
       return;
     }
 
-    const pid = v4Protocol ? undefined : await this.recovery.pidOf(socket.id);
+    const pid = v4Protocol || !this.recovery.enabled ? undefined : await this.recovery.pidOf(socket.id);
     const [authJson, dataJson] = [JSON.stringify(socket.handshake.auth), JSON.stringify(socket.data ?? {})];
     const stored = { id: socket.id, sid, nsp: nspName, auth: authJson, data: dataJson };
     // Taken over from another host: stored and in its rooms here before that host lets it go (recovery/hand-in.ts).
@@ -263,18 +272,18 @@ export class ClientBridge implements EngineListener {
     this.store.clearConnectDeadline(sid);
     this.liveSockets.set(socket.id, socket);
     namespace.sockets.set(socket.id, socket);
-    const connect = v4Protocol ? connectPacketV4(nspName) : { type: PacketType.CONNECT, nsp: nspName, data: { sid: socket.id, pid } };
+    const connect = v4Protocol ? encodePacket(connectPacketV4(nspName)) : encodeConnectReply(nspName, { sid: socket.id, pid });
     let opened: (() => void) | undefined; // not a named closure per connect (keepNames wraps each)
     if (resumed) {
       // Its client may send events at once: they wait, as after an eviction, for the "connection" listeners.
       this.replays.set(socket.id, new Promise<void>((resolve) => (opened = resolve)));
-      for (const frames of [encodePacket(connect), ...packets]) this.engine.send(sid, frames);
+      for (const frames of [connect, ...packets]) this.engine.send(sid, frames);
     }
     // Registered before the client hears "connected", so it misses no broadcast after that (a hand-in was already).
     if (resumed?.local !== false) await this.options.registerSocket(nspName, socket.id);
     // Taken over: its presence memberships, now that the other host left them (keyed by socket id).
     if (resumed?.local === false) await Promise.all(resumed.rooms.map((room) => this.rooms().rejoin(nspName, room, [socket.id])));
-    if (!resumed) this.engine.send(sid, encodePacket(connect));
+    if (!resumed) this.engine.send(sid, connect);
     await this.runConnectionListeners(socket).finally(() => {
       this.replays.delete(socket.id);
       opened?.();

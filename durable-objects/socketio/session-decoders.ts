@@ -5,7 +5,7 @@
  * through one shared decoder, which decodes and emits at once and so never holds state (issue
  * 11: no decoder built, or kept in memory, per connect).
  */
-import { createDecoder, type Packet } from "../../protocol/socketio-codec";
+import { createDecoder, type Packet, PacketType } from "../../protocol/socketio-codec";
 
 type Decoder = ReturnType<typeof createDecoder>;
 
@@ -22,6 +22,12 @@ export class SessionDecoders {
   /** Decodes one Engine.IO message of a session; throws on a malformed packet (as socket.io-parser does). */
   add(sid: string, data: string | ArrayBuffer): void {
     let decoder = this.own.get(sid);
+    // "0": a CONNECT to "/" without auth, every socket.io-client's first packet, decoded as
+    // socket.io-parser decodes it ({ type, nsp }) without its parse (nor the decoder's event).
+    if (data === "0" && !decoder) {
+      this.onPacket(sid, { type: PacketType.CONNECT, nsp: "/" });
+      return;
+    }
     // "5" / "6": BINARY_EVENT / BINARY_ACK, whose attachments follow in the next messages.
     if (!decoder && typeof data === "string" && data[0] !== "5" && data[0] !== "6") {
       const outer = this.sharedSid;

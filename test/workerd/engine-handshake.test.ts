@@ -28,7 +28,7 @@ describe("handshake", () => {
     const packet = JSON.parse(body.slice(1)) as Record<string, unknown>;
     expect(Object.keys(packet)).toEqual(OPEN_KEYS);
     expect(packet).toMatchObject({ upgrades: ["websocket"], pingInterval: 300, pingTimeout: 200, maxPayload: 1_000_000 });
-    expect(packet.sid).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}$/);
+    expect(packet.sid).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{12}\.[A-Za-z0-9_-]{22}$/);
     expect(hostOf(packet.sid as string)).toMatch(/^local:[0-3]$/);
   });
 

@@ -5,6 +5,8 @@
  */
 import { evictDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
+import { DEV_SID_SECRET } from "../../durable-objects/config";
+import { verifySocketId } from "../../protocol/ids";
 import {
   connectOk,
   echoRoundTrip,
@@ -164,7 +166,9 @@ describe("eviction of a WebSocket session before its CONNECT", () => {
     await connectOk(connected, "/");
     await nextEvent(connected, "welcome");
     await evictDurableObject(hostStubFor(pending.sid));
-    await connectOk(pending, "/");
+    // The socket id minted with the sid was in memory only: the new instance mints one.
+    const socketId = await connectOk(pending, "/");
+    expect(await verifySocketId(DEV_SID_SECRET, socketId)).toBe(hostOf(pending.sid));
     await nextEvent(pending, "welcome");
     await echoRoundTrip(pending);
     // The session connected before the eviction, on the same host, carries on.

@@ -7,6 +7,9 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import type { BilledWorkCounts, SqlCounts } from "../../durable-objects/billed-work";
+import { DEV_SID_SECRET } from "../../durable-objects/config";
+import { hmacCounts } from "../../protocol/hmac";
+import { verifySocketId } from "../../protocol/ids";
 import { engineRequests } from "../../worker/engine-route";
 import { connectOk, emitWithAck, nextEvent, onHost, PollingSession, prefix, sleep, WebSocketSession } from "./engine-client";
 
@@ -71,8 +74,13 @@ describe("work per operation on one host", () => {
     expect(handshake.fetches).toBe(1);
     expect(handshake.rowsWritten).toBe(0);
     expect(handshake.statements).toBe(0);
-    await connectOk(session, "/");
+    const signaturesBefore = hmacCounts.signatures;
+    const socketId = await connectOk(session, "/");
     await nextEvent(session, "welcome");
+    // One HMAC per connect, the handshake's: the socket id came with the sid (protocol/ids.ts mintSession).
+    expect(hmacCounts.signatures - signaturesBefore).toBe(0);
+    expect(socketId.startsWith(`${session.sid.split(".").slice(0, 2).join(".")}`)).toBe(true);
+    expect(await verifySocketId(DEV_SID_SECRET, socketId)).toBe(HOST);
     const after = await work(HOST);
     const d = delta(before, after);
     figures.connect = d;

@@ -70,14 +70,17 @@ describe("internal headers sent by a client", () => {
     const session = await webSocketHandshake({ ...claimed, "cf-connecting-ip": "203.0.113.7" });
     expect(hostOf(session.sid)).toMatch(/^local:[0-3]$/);
     expect(session.record.address).toBe("203.0.113.7");
+    expect(session.record.xdomain).toBe(false); // no Origin header
     expect(Object.keys(session.record.headers).filter((name) => name.startsWith("x-edgeio-"))).toEqual([]);
     session.close();
   });
 
   it("a WebSocket handshake without internal headers reaches its pool host as it is: the host knows its name and the client's address", async () => {
-    const session = await webSocketHandshake({ "cf-connecting-ip": "203.0.113.8", "x-custom": "kept", "x-edgeio-other": "1" });
+    const headers = { "cf-connecting-ip": "203.0.113.8", "x-custom": "kept", "x-edgeio-other": "1", origin: "https://app.example" };
+    const session = await webSocketHandshake(headers);
     expect(hostOf(session.sid)).toMatch(/^local:[0-3]$/);
     expect(session.record.address).toBe("203.0.113.8");
+    expect(session.record.xdomain).toBe(true); // an Origin header (read from the one pass over the headers)
     expect(session.record.headers["x-custom"]).toBe("kept");
     expect(session.record.headers["x-edgeio-other"]).toBeUndefined(); // an internal name the host does not read: dropped there
     session.close();
