@@ -5,6 +5,10 @@
  * each batch's CPU per round trip and the median ratio worktree / head of paired batches.
  *
  *   node bench/ab-polling.ts [--clients 20] [--rounds 20] [--batches 8] [--event count|echo]
+ *
+ * Seen on a loaded 2-core machine: single batches vary by ±30 %, and the same code measured as
+ * "worktree" came out a few % above itself as "head"; a difference under ~10 % needs the swapped
+ * run too (commit the candidate, put the old files in the worktree) before it means anything.
  */
 import { parseArgs } from "node:util";
 import { io, type Socket } from "socket.io-client";
