@@ -7,7 +7,7 @@ import { hostStub, type EdgeioBindings } from "../durable-objects/bindings";
 import type { EdgeioConfig } from "../durable-objects/config";
 import { noopPayload } from "../durable-objects/engine/framing";
 import { isBinaryPost, postResponse, readPost } from "../durable-objects/engine/polling";
-import { CLOSE_CLIENT_GONE, CLOSE_DELIVERED } from "../durable-objects/engine/poll-channels";
+import { CLOSE_CLIENT_GONE, CLOSE_DELIVERED, CLOSE_SESSION_GONE } from "../durable-objects/engine/poll-channels";
 import { verifyEdgeRequest } from "../durable-objects/engine/verify";
 import { engineErrorResponse } from "../protocol/engine-errors";
 import { hostName, isEio3Host, verifySid } from "../protocol/ids";
@@ -107,12 +107,11 @@ async function heldPoll(env: EdgeioBindings, host: string, sid: string, request:
 
 /**
  * Waits for the host's payload on a poll channel and confirms it (see PollChannels) by closing
- * the channel with CLOSE_DELIVERED; the client is answered at once, without waiting for the
- * close to come back: the close is on its way to the host before the client can send its next
- * GET, and a GET that finds the confirmation still in flight waits for it there (PollChannels
- * `confirming`). When the client has gone (its request aborted; `enable_request_signal`), the
- * channel closes with CLOSE_CLIENT_GONE and the frames wait for the client's next GET.
- * Resolves with the payload to answer, or null (noop).
+ * the channel with CLOSE_DELIVERED: the host removes the frames when it sees that close, and its
+ * answering close ends the wait, so the client gets the payload only once the host knows. When
+ * the client has gone (its request aborted; `enable_request_signal`), the channel closes with
+ * CLOSE_CLIENT_GONE and the frames wait for the client's next GET. Resolves with the payload to
+ * answer, or null (noop).
  */
 function answerOf(channel: WebSocket, signal: AbortSignal): Promise<string | null> {
   return new Promise((resolve) => new PollAnswer(channel, signal, resolve));
@@ -124,6 +123,7 @@ function answerOf(channel: WebSocket, signal: AbortSignal): Promise<string | nul
  * closure per request; methods are named once.
  */
 class PollAnswer {
+  private payload: string | null = null;
   private done = false;
 
   constructor(
@@ -149,16 +149,25 @@ class PollAnswer {
         return;
       case "message": {
         const data = (event as MessageEvent).data;
-        if (this.done || typeof data !== "string") return;
+        if (this.payload !== null || typeof data !== "string" || this.done) return;
+        this.payload = data;
         this.close(CLOSE_DELIVERED, "delivered");
-        this.finish(data);
         return;
       }
-      // Closed or lost before a payload (superseded by a newer GET, session gone, reset): the
-      // frames stay queued there, and a noop makes the client poll again.
-      case "close":
+      case "close": {
+        // The payload is the answer once the host echoed the confirmation, or closed the session
+        // right after sending it (its last frames, ending with "1"). Any other close (superseded
+        // by a newer GET, reset) leaves the frames queued there: a noop makes the client poll again.
+        const code = (event as CloseEvent).code;
+        this.finish(code === CLOSE_DELIVERED || code === CLOSE_SESSION_GONE ? this.payload : null);
+        return;
+      }
       case "error":
-        this.finish(null);
+        // The runtime may report a lost connection while the host's answering close is on its way
+        // (seen locally), and then deliver that close: with a payload at stake the close decides,
+        // and without one (or without a close soon after) the frames are the host's to requeue.
+        if (this.payload === null) this.finish(null);
+        else setTimeout(() => this.finish(null), CLOSE_AFTER_ERROR_MS);
         return;
     }
   }
@@ -197,6 +206,9 @@ async function post(env: EdgeioBindings, host: string, sid: string, request: Req
 
 /** The URL of a held GET's channel request (the host reads its headers only). */
 const CHANNEL_URL = "https://edgeio.internal/poll-channel";
+
+/** How long a poll channel's close may follow its error event (the Worker's own timer, not a DO's). */
+const CLOSE_AFTER_ERROR_MS = 1000;
 
 /**
  * This isolate's colo and its pools' names. `request.cf` is a getter that builds the whole cf

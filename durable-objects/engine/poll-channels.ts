@@ -5,9 +5,10 @@
  * No silent loss: frames sent on a channel stay queued until the Worker confirms that its
  * client is still there to receive them, by closing the channel with CLOSE_DELIVERED as it
  * answers its GET: the host's close event (one invocation, which a close costs anyway) removes
- * them. The Worker does not wait for the close to come back (the runtime answers it); a next GET
+ * them. The Worker answers its client once the close came back; the runtime answers a close as it
+ * receives it (`web_socket_auto_reply_to_close`), not once the host's handler ran, so a next GET
  * of the client that arrives before the confirmation has been handled waits for it
- * (`confirming`), so it never serves a delivered frame again. A channel whose client has gone
+ * (`confirming`), and never serves a delivered frame again. A channel whose client has gone
  * (the Worker saw the abort, or the Worker itself is gone) closes with another code, so its
  * frames are served by the next GET. A new GET supersedes a channel still open (engine.io-client never overlaps its
  * GETs, so the old one was abandoned): the old channel is closed with CLOSE_SUPERSEDED and
@@ -126,8 +127,8 @@ export class PollChannels {
 
   /**
    * Resolves once the session's answered channel has been closed and handled, when its close is
-   * still on its way from the Worker (null: nothing to wait for, the usual case: the Worker closes
-   * as it answers its client, so the client's next GET rarely overtakes it). If it never comes
+   * on its way from the Worker or not handled yet (null: nothing to wait for, the usual case: the Worker closes
+   * before it answers its client, so the client's next GET rarely overtakes it). If it never comes
    * (CONFIRM_WAIT_MS), the GET goes on and `supersede` serves the frames again. Only a channel
    * this instance answered is waited for: the confirmation comes milliseconds after the answer,
    * too soon for the host to have hibernated in between.
