@@ -96,8 +96,9 @@ async function detach(response: Response): Promise<Response> {
  */
 async function heldPoll(env: EdgeioBindings, host: string, sid: string, request: Request): Promise<Response> {
   // The host reads only these of a held GET (the session's own headers were kept at its
-  // handshake); the channel header names the verified sid, so the host parses no URL.
-  const headers = { Upgrade: "websocket", [POLL_CHANNEL_HEADER]: sid, [HOST_HEADER]: host };
+  // handshake); the channel header names the verified sid, so the host parses no URL. No
+  // HOST_HEADER: a host that has the session knows its name already.
+  const headers = { Upgrade: "websocket", [POLL_CHANNEL_HEADER]: sid };
   // The host reads no URL of a channel: a constant one costs the runtime less to parse than the client's.
   const response = await hostStub(env, host).fetch(CHANNEL_URL, { headers });
   const channel = response.webSocket;

@@ -3,11 +3,14 @@
  * hibernatable WebSocket "channel" to the host; the first message on it is the payload.
  *
  * No silent loss: frames sent on a channel stay queued until the Worker confirms that its
- * client is still there to receive them, by closing the channel with CLOSE_DELIVERED: the
- * host's close event (one invocation, which a close costs anyway) removes them and answers the
- * close, and only then does the Worker answer its GET (so a client's next GET always finds them
- * removed). A channel whose client has gone (the Worker saw the abort, or the Worker itself is
- * gone) closes with another code, so its frames are served by the next GET. A new GET supersedes a channel still open (engine.io-client never overlaps its
+ * client is still there to receive them, by closing the channel with CLOSE_DELIVERED as it
+ * answers its GET: the host's close event (one invocation, which a close costs anyway) removes
+ * them. The Worker answers its client once the close came back; the runtime answers a close as it
+ * receives it (`web_socket_auto_reply_to_close`), not once the host's handler ran, so a next GET
+ * of the client that arrives before the confirmation has been handled waits for it
+ * (`confirming`), and never serves a delivered frame again. A channel whose client has gone
+ * (the Worker saw the abort, or the Worker itself is gone) closes with another code, so its
+ * frames are served by the next GET. A new GET supersedes a channel still open (engine.io-client never overlaps its
  * GETs, so the old one was abandoned): the old channel is closed with CLOSE_SUPERSEDED and
  * its Worker answers its (dead) client with a noop.
  *
@@ -38,6 +41,9 @@ export interface PollChannelAttachment extends WebSocketAttachment {
   inflight?: string[];
 }
 
+/** How long a GET waits for the confirmation of an answered channel before serving its frames again. */
+const CONFIRM_WAIT_MS = 2000;
+
 /** Room for in-flight frames in an attachment (the runtime allows 2 KiB for the whole attachment). */
 const INFLIGHT_BUDGET = 1200;
 
@@ -60,6 +66,8 @@ export class PollChannels {
   private readonly latest = new Map<string, WebSocket>();
   /** The attachments this instance wrote or read, mirrored (reading one is a native call and a deserialization). */
   private readonly attachments = new WeakMap<WebSocket, PollChannelAttachment>();
+  /** GETs waiting for an answered channel's close (see `confirming`), by channel. */
+  private readonly waiting = new Map<WebSocket, () => void>();
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -118,11 +126,40 @@ export class PollChannels {
   }
 
   /**
+   * Resolves once the session's answered channel has been closed and handled, when its close is
+   * on its way from the Worker or not handled yet (null: nothing to wait for, the usual case: the Worker closes
+   * before it answers its client, so the client's next GET rarely overtakes it). If it never comes
+   * (CONFIRM_WAIT_MS), the GET goes on and `supersede` serves the frames again. Only a channel
+   * this instance answered is waited for: the confirmation comes milliseconds after the answer,
+   * too soon for the host to have hibernated in between.
+   */
+  confirming(sid: string): Promise<void> | null {
+    const answered = this.latest.get(sid);
+    if (!answered || this.attachmentOf(answered).upTo === undefined) return null;
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        if (this.waiting.get(answered) === done) this.waiting.delete(answered);
+        resolve();
+      };
+      const timer = setTimeout(done, CONFIRM_WAIT_MS);
+      this.waiting.get(answered)?.();
+      this.waiting.set(answered, done);
+    });
+  }
+
+  /**
    * A channel closed. With CLOSE_DELIVERED its payload reached a live client: its frames are
    * removed (returns the sid); otherwise (client gone, superseded, reset) what it carried
    * unconfirmed goes back in the queue, for the next GET (returns null).
    */
   onClose(ws: WebSocket, code: number): string | null {
+    const sid = this.handleClose(ws, code);
+    this.waiting.get(ws)?.();
+    return sid;
+  }
+
+  private handleClose(ws: WebSocket, code: number): string | null {
     const attachment = this.attachmentOf(ws);
     if (this.latest.get(attachment.sid) === ws) this.latest.delete(attachment.sid);
     if (code === CLOSE_DELIVERED) {
@@ -145,7 +182,10 @@ export class PollChannels {
 
   /** Holds a GET: hands the Worker a hibernatable channel (its 101 response). */
   hold(sid: string): Response {
-    const [client, server] = Object.values(new WebSocketPair());
+    // Indexed, not Object.values: that reads every property of the pair through its getters.
+    const pair = new WebSocketPair();
+    const client = pair[0];
+    const server = pair[1];
     this.ctx.acceptWebSocket(server, [pollTag(sid)]);
     this.attach(server, { sid, probing: false, pollChannel: true });
     this.latest.set(sid, server);

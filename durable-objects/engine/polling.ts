@@ -74,7 +74,15 @@ export class PollingTransport {
    * polls arrive from the Worker as a WebSocket upgrade (POLL_CHANNEL_HEADER) and wait as
    * a hibernatable WebSocket; the first payload sent on it becomes the GET's response.
    */
-  poll(sid: string, request: Request): Response {
+  poll(sid: string, request: Request): Response | Promise<Response> {
+    // The previous GET was answered, and its confirmation has not been handled yet: wait for it.
+    const confirming = this.polls.confirming(sid);
+    if (!confirming) return this.answer(sid, request);
+    // The session may have closed meanwhile (its last frames delivered).
+    return confirming.then(() => (this.store.session(sid) ? this.answer(sid, request) : engineErrorResponse(EngineError.UNKNOWN_SID)));
+  }
+
+  private answer(sid: string, request: Request): Response {
     // engine.io-client never overlaps its GETs: one still held here was abandoned by its
     // client (network blip, frozen page). Its unconfirmed frames stay queued for this GET.
     const unconfirmed = this.polls.supersede(sid);

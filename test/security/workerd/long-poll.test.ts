@@ -4,6 +4,8 @@
  */
 import { runInDurableObject, SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
+import { CLOSE_CLIENT_GONE, CLOSE_DELIVERED } from "../../../durable-objects/engine/poll-channels";
+import { POLL_CHANNEL_HEADER } from "../../../protocol/internal-headers";
 import { engineUrl, hostStubFor, nextAckId, PollingSession, sleep } from "../../workerd/engine-client";
 
 const sessions: PollingSession[] = [];
@@ -104,5 +106,56 @@ describe("an abandoned held GET", () => {
     const fresh = await second;
     expect(fresh.status).toBe(200);
     expect(await fresh.text()).toBe(`43${id}["x"]`);
+  });
+});
+
+/**
+ * Holds a GET as the Worker does (a channel straight to the host), sends an event, and resolves
+ * with the channel once the event's ack came on it: answered, not yet confirmed.
+ */
+async function answeredChannel(session: PollingSession, id: number): Promise<WebSocket> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const response = await hostStubFor(session.sid).fetch("https://edgeio.internal/poll-channel", {
+      headers: { Upgrade: "websocket", [POLL_CHANNEL_HEADER]: session.sid },
+    });
+    const channel = response.webSocket;
+    if (!channel) {
+      // Answered at once (a ping was queued): take it, and hold again.
+      if ((await response.text()).split("\x1e").includes("2")) await session.post("3");
+      continue;
+    }
+    channel.accept();
+    const payload = new Promise<string>((resolve) => channel.addEventListener("message", (event) => resolve(String(event.data))));
+    await session.send(`42${id}["echo","first"]`);
+    const packets = (await payload).split("\x1e");
+    if (packets.includes("2")) await session.post("3");
+    if (packets.includes(`43${id}["first"]`)) return channel;
+    channel.close(CLOSE_DELIVERED, "delivered"); // a ping came first: again
+  }
+  throw new Error("the ack never came on a held channel");
+}
+
+describe("a GET that overtakes the confirmation of the previous one", () => {
+  it("waits for it: frames the Worker confirmed (CLOSE_DELIVERED) are not served again", async () => {
+    const session = await connected();
+    const first = nextAckId();
+    const channel = await answeredChannel(session, first);
+    // The client's next GET reaches the host before the Worker's confirmation does.
+    const next = collectAcks(session, 1);
+    await sleep(50);
+    channel.close(CLOSE_DELIVERED, "delivered");
+    const second = nextAckId();
+    await session.send(`42${second}["echo","second"]`);
+    expect(await next).toEqual([`43${second}["second"]`]);
+  });
+
+  it("waits for it: frames whose client went away (CLOSE_CLIENT_GONE) are served by that GET, once", async () => {
+    const session = await connected();
+    const first = nextAckId();
+    const channel = await answeredChannel(session, first);
+    const next = collectAcks(session, 1);
+    await sleep(50);
+    channel.close(CLOSE_CLIENT_GONE, "client gone");
+    expect(await next).toEqual([`43${first}["first"]`]);
   });
 });
