@@ -61,7 +61,10 @@ async function batch(system: RunningSystem, sockets: Socket[], rounds: number): 
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-const systems = { head: await startEngineSystem("edgeio-engine", "head"), worktree: await startEngineSystem("edgeio-engine", "worktree") };
+const systems = {
+  head: await startEngineSystem("edgeio-engine", "head", "deploy", "echo"),
+  worktree: await startEngineSystem("edgeio-engine", "worktree", "deploy", "echo"),
+};
 try {
   const clients = Number(values.clients);
   const rounds = Number(values.rounds);

@@ -71,7 +71,7 @@ async function roundTrips(sockets: Socket[], rounds: number): Promise<number> {
 }
 
 if (values.event !== "echo" && values.event !== "count") throw new Error("--event is echo or count");
-const system = await startEngineSystem("edgeio-engine", "worktree");
+const system = await startEngineSystem("edgeio-engine", "worktree", "deploy", "echo");
 try {
   const [url] = system.pollingUrls;
   const clients = Number(values.clients);
