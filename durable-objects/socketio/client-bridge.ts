@@ -11,6 +11,7 @@ import { authFromHandshakeQuery, connectErrorDataV4, connectPacketV4, parseConne
 import type { LimitName } from "../engine/limits";
 import type { HostStore, SocketRow } from "../host-store";
 import type { CloseFrame, CloseReason, EngineListener, HandshakeRecord } from "../engine/types";
+import { OpenRecords } from "./open-records";
 import { HandIn } from "../recovery/hand-in";
 import type { SessionRecovery } from "../recovery/session-recovery";
 import { authOf, childKey, describeStored, handshakeFrom, handshakeOf, isV4Record } from "./handshake";
@@ -49,12 +50,8 @@ export class ClientBridge implements EngineListener {
   private readonly replays = new Map<string, Promise<void>>();
   /** Namespaces each session is connecting right now (middlewares running). */
   private readonly connecting = new Map<string, Set<string>>();
-  /**
-   * Handshake records of sessions this instance opened, until their first CONNECT: it reads the
-   * object the handshake built (no parse of the stored JSON) and takes the socket id minted with
-   * the sid (no HMAC of its own). After an eviction: the row parsed, a socket id minted.
-   */
-  private readonly openRecords = new Map<string, { record: HandshakeRecord; socketId?: string }>();
+  /** Handshake records (and first socket ids) of sessions this instance opened, until their first CONNECT. */
+  private readonly openRecords = new OpenRecords();
   private readonly exit: SocketExit;
   private readonly recovery: SessionRecovery;
   private readonly handIn: HandIn;
@@ -104,21 +101,8 @@ export class ClientBridge implements EngineListener {
   /** socket.io-client 2.x (Engine.IO v3) never sends a CONNECT for "/": it is connected at open. */
   onOpen(sid: string, record: HandshakeRecord, socketId: string): void {
     if (!this.store.session(sid)) return;
-    this.openRecords.set(sid, { record, socketId });
+    this.openRecords.set(sid, record, socketId);
     if (isV4Record(record)) void this.connectNamespace(sid, "/", authFromHandshakeQuery(record.query));
-  }
-
-  /** The session's handshake record: the handshake's own object on its first CONNECT, else parsed from its row. */
-  private recordOf(sid: string, stored: string): HandshakeRecord {
-    return this.openRecords.get(sid)?.record ?? (JSON.parse(stored) as HandshakeRecord);
-  }
-
-  /** The socket id minted with the sid, taken once (undefined after that, or after an eviction). */
-  private firstSocketId(sid: string): string | undefined {
-    const open = this.openRecords.get(sid);
-    const socketId = open?.socketId;
-    if (open) open.socketId = undefined;
-    return socketId;
   }
 
   onMessage(sid: string, data: string | ArrayBuffer): void {
@@ -155,7 +139,7 @@ export class ClientBridge implements EngineListener {
     if (packet.type === PacketType.CONNECT) {
       // A 2.x client puts its query in the namespace (`0/chat?token=…,`): that query is its auth.
       const session = this.store.session(sid);
-      if (session && isV4Record(this.recordOf(sid, session.handshake))) {
+      if (session && isV4Record(this.openRecords.recordOf(sid, session.handshake))) {
         const { nsp, query } = parseConnectNamespace(packet.nsp);
         return this.connectNamespace(sid, nsp, query);
       }
@@ -220,7 +204,7 @@ export class ClientBridge implements EngineListener {
         this.engine.send(sid, encodePacket({ type: PacketType.CONNECT_ERROR, nsp: nspName, data: { message: "Invalid namespace" } }));
         return;
       }
-      await this.connectSocket(sid, this.recordOf(sid, session.handshake), namespace, nspName, auth);
+      await this.connectSocket(sid, this.openRecords.recordOf(sid, session.handshake), namespace, nspName, auth);
     } finally {
       connecting.delete(nspName);
       if (connecting.size === 0) this.connecting.delete(sid);
@@ -233,7 +217,7 @@ export class ClientBridge implements EngineListener {
     // (Without a pid there is nothing to resume: no call, no await, on the usual connect.)
     const resumed = authOf(auth).pid === undefined ? null : await this.recovery.resume(nspName, auth, sid);
     const socket = new Socket(this.runtime, {
-      id: resumed?.socketId ?? this.firstSocketId(sid) ?? (await this.options.mintSocketId()),
+      id: resumed?.socketId ?? this.openRecords.takeSocketId(sid) ?? (await this.options.mintSocketId()),
       sid,
       nsp: nspName,
       handshake: handshakeFrom(record, auth),
