@@ -52,10 +52,10 @@ describe("connection-state recovery in workerd", () => {
     await drop(client);
 
     sender.emit("to-room", room, "tick", 1);
-    await until(async () => (await loggedOn(home)) === 1, "tick 1 in the log");
+    await until(async () => (await loggedOn(home, id)) === 1, "tick 1 in the log");
     await evictDurableObject(stubOf(home));
     sender.emit("to-room", room, "tick", 2); // reaches a new instance, which finds the suspended socket in SQLite
-    await until(async () => (await loggedOn(home)) === 2, "tick 2 in the log");
+    await until(async () => (await loggedOn(home, id)) === 2, "tick 2 in the log");
 
     client.connect(); // the same client object: CONNECT carries its pid and last offset
     await new Promise<void>((resolve) => client.once("connect", () => resolve()));
@@ -65,7 +65,7 @@ describe("connection-state recovery in workerd", () => {
     expect(state).toMatchObject({ recovered: true, data: { color: "blue" } });
     expect(state.rooms).toEqual(expect.arrayContaining([id, room]));
     expect(ticks.map((args) => args[0])).toEqual([0, 1, 2]);
-    expect(await loggedOn(home)).toBe(0);
+    expect(await loggedOn(home, id)).toBe(0);
     client.close();
     sender.close();
   }, 60_000);
@@ -81,7 +81,7 @@ describe("connection-state recovery in workerd", () => {
     expect(typeof pid).toBe("string");
     await drop(client);
     sender.emit("to-room", room, "tick", 1);
-    await until(async () => (await loggedOn(home)) === 1, "tick 1 in the log");
+    await until(async () => (await loggedOn(home, id)) === 1, "tick 1 in the log");
 
     // A raw session on another host sends what socket.io-client sends on reconnect: {pid, offset}.
     let conn = await WebSocketSession.handshake();
@@ -97,7 +97,7 @@ describe("connection-state recovery in workerd", () => {
     expect(state).toMatchObject({ id, recovered: true, data: { color: "blue" } });
     expect(state.rooms).toEqual(expect.arrayContaining([id, room]));
     // The home handed it over: nothing of it is left there but a forward.
-    expect(await loggedOn(home)).toBe(0);
+    expect(await loggedOn(home, id)).toBe(0);
     const leftAtHome = await runInDurableObject(
       stubOf(home),
       (_instance, s) => s.storage.sql.exec("SELECT COUNT(*) AS n FROM sockets WHERE id = ?", id).one().n,
@@ -132,7 +132,7 @@ describe("connection-state recovery in workerd", () => {
     const offset = (JSON.parse(first.frame.slice(2)) as unknown[]).at(-1);
     const response = await SELF.fetch(`http://edgeio.test/_edgeio/test/drop?sid=${encodeURIComponent(polling.sid)}`, { method: "POST" });
     expect(response.status).toBe(200);
-    expect(await loggedOn(home)).toBe(3);
+    expect(await loggedOn(home, id)).toBe(3);
 
     const conn = await WebSocketSession.handshake();
     expect(JSON.parse((await connectNamespace(conn, "/", { pid, offset })).slice(2))).toEqual({ sid: id, pid });
@@ -158,7 +158,7 @@ describe("connection-state recovery in workerd", () => {
     for (const n of [1, 2, 3]) sender.emit("to-room", room, "tick", n);
     await until(() => expired.some((event) => event.id === id), "recovery:expired");
     expect(expired.filter((event) => event.id === id)).toEqual([{ id, reason: "overflow", rooms: [room] }]);
-    expect(await loggedOn(hostOf(id))).toBe(0);
+    expect(await loggedOn(hostOf(id), id)).toBe(0);
 
     client.connect();
     await new Promise<void>((resolve) => client.once("connect", () => resolve()));
