@@ -19,6 +19,8 @@ export interface LocalHost {
   readonly name: string;
   apply(op: HostOp): Promise<HostReply>;
   collectAcks(ackId: string): Promise<AckCollection>;
+  /** Notes on an op what this host reaches itself, right before applying it (cluster/types.ts). */
+  claim(op: HostOp): void;
 }
 
 export class HostFanout {
@@ -32,7 +34,7 @@ export class HostFanout {
   readonly stubs: HostStubs;
   private readonly cluster: Cluster;
 
-  constructor(env: EdgeioBindings, hostName: () => string, ops: Omit<LocalHost, "name">) {
+  constructor(env: EdgeioBindings, hostName: () => string, ops: Omit<LocalHost, "name" | "claim">, claim: (op: HostOp) => void) {
     this.roomHosts = new RoomHostsCache(async (nsp, room, key) => {
       const name = hostName();
       // A host not named yet cannot be told of changes: it asks every time.
@@ -47,11 +49,12 @@ export class HostFanout {
       },
       apply: (op) => ops.apply(op),
       collectAcks: (ackId) => ops.collectAcks(ackId),
+      claim,
     };
   }
 
   run(op: HostOp, options: { local?: boolean } = {}): Promise<void> {
-    const local = { name: this.local.name, apply: (o: HostOp) => this.local.apply(o) };
+    const local = { name: this.local.name, apply: (o: HostOp) => this.local.apply(o), claim: (o: HostOp) => this.local.claim(o) };
     const cluster = this.cluster;
     return this.sequence
       .run(() => (options.local ? cluster.applyOn([local.name], op, { local }) : cluster.apply(op, { local })))

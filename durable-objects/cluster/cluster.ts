@@ -33,7 +33,10 @@ export function clusterOf(env: EdgeioBindings, roomHosts?: RoomHostsOf, stubs?: 
   const call: HostCall = stubs ? (host, op) => stubs.call(host, op) : (host, op) => hostStub(env, host).apply(op);
   const applyOn = (hosts: Iterable<string>, op: HostOp, options?: ApplyOptions): Delivery => {
     stampEmits(op);
-    const delivery = startApply(hosts, op, call, options);
+    const targets = new Set(hosts);
+    // Synchronously before startApply applies it locally: what the local host notes is what it reaches.
+    if (options?.local && targets.has(options.local.name)) options.local.claim?.(op);
+    const delivery = startApply(targets, op, call, options);
     return {
       results: delivery.results.then((results) => logged(op, results)),
       settled: delivery.settled,

@@ -8,6 +8,11 @@ export type { HostReply, HostResult };
 export interface LocalHost<Op = HostOp, R = HostReply> {
   name: string;
   apply(op: Op): Promise<R>;
+  /**
+   * Called right before `op` starts on hosts that include this one, which applies it with no
+   * await in between: the host notes on `op` what it reaches itself (`OpOrigin`), for the others.
+   */
+  claim?(op: Op): void;
 }
 
 export interface ApplyOptions<Op = HostOp, R = HostReply> {

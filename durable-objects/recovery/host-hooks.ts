@@ -3,6 +3,7 @@
  * (RPC to other hosts, the rooms' directories, the alarm), forwarded operations, and the
  * ENVIRONMENT=test hooks (switch recovery on one host, persisted so it survives eviction).
  */
+import { hostOfSocketId } from "../../protocol/ids";
 import { type EdgeioBindings, hostStub } from "../bindings";
 import { withTimeout } from "../cluster/apply";
 import { clusterOf } from "../cluster/cluster";
@@ -48,14 +49,42 @@ export function recoveryHostOf(host: () => RecoveryHostParts, env: EdgeioBinding
   };
 }
 
-/** An operation naming by id sockets that recovered on other hosts reaches them there (per-host timeout as any apply). */
+/**
+ * An operation naming by id sockets that recovered on other hosts reaches them there (per-host
+ * timeout as any apply), except those its sender reached itself (`op.reached`, see `claimReached`).
+ */
 export async function forwardOp(env: EdgeioBindings, recovery: SessionRecovery, op: HostOp): Promise<HostReply[]> {
   if (op.kind === "emitWithAck" || op.kind === "serverEmit") return [];
-  const targets = recovery.forwardTargets(op.target);
+  const targets = recovery.forwardTargets(op.target, op.reached);
   if (targets.length === 0) return [];
   const cluster = clusterOf(env);
   const results = await Promise.all(targets.map(({ host, target }) => cluster.applyOn([host], { ...op, target }).results));
   return results.flat().flatMap((result) => (result.ok ? [result.reply] : []));
+}
+
+/**
+ * Right before this host applies an operation it sends (no await in between: cluster.ts), notes
+ * on it the sockets it names by id that live here though their id names another host (they
+ * recovered here, or are being handed over here). This host reaches them itself (a live one is
+ * sent the packet, one being handed in holds it, a suspended one logs it), while the operation
+ * also goes to the host each id names, whose forward points here: without the note that home
+ * would forward it here too, and the socket would get it twice (two offsets, both from here).
+ */
+export function claimReached(recovery: SessionRecovery, store: HostStore, hostName: () => string, op: HostOp): void {
+  if (op.kind === "batch") {
+    for (const emit of op.ops) claimReached(recovery, store, hostName, emit);
+    return;
+  }
+  // Off, or no room named: no forward can reach this host for it (and nothing is read).
+  if (!recovery.enabled || op.target.rooms.length === 0) return;
+  const { nsp, rooms } = op.target;
+  const self = hostName();
+  const reached = rooms.filter((room) => {
+    const home = hostOfSocketId(room);
+    return home !== null && home !== self && store.socket(room)?.nsp === nsp;
+  });
+  if (reached.length > 0) op.reached = reached;
+  else delete op.reached;
 }
 
 const META_KEY = "test_recovery";

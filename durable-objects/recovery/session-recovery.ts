@@ -314,14 +314,14 @@ export class SessionRecovery {
   /**
    * For an operation reaching this host: the sockets it names by id that live on another host
    * now (their forwards), each with a target that reaches only that socket, and only if no other
-   * room of the target reached it already there.
+   * room of the target reached it already there; not those its sender reached itself (`reached`).
    */
-  forwardTargets(target: Target): Array<{ host: string; target: Target }> {
+  forwardTargets(target: Target, reached: string[] = []): Array<{ host: string; target: Target }> {
     if (!this.enabled || target.rooms.length === 0 || !this.store.hasForwards()) return [];
     const found: Array<{ host: string; target: Target }> = [];
     for (const room of target.rooms) {
       const host = this.store.forwardOf(room);
-      if (!host || this.host.sockets.socket(room)) continue;
+      if (!host || this.host.sockets.socket(room) || reached.includes(room)) continue;
       const others = target.rooms.filter((other) => other !== room);
       found.push({ host, target: { nsp: target.nsp, rooms: [room], except: [...target.except, ...others] } });
     }

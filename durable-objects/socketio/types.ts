@@ -12,8 +12,18 @@ export interface Target {
   except: string[];
 }
 
+/**
+ * What an operation carries besides its own fields. `reached`: the socket ids among the
+ * target's rooms whose sockets the sending host holds itself though the ids name another host
+ * (they recovered there) and reached by applying the operation directly; their home does not
+ * forward it to them again (durable-objects/recovery/session-recovery.ts, `forwardTargets`).
+ */
+export interface OpOrigin {
+  reached?: string[];
+}
+
 /** An operation every host with matching sockets applies to its own sockets. */
-export type HostOp =
+export type HostOp = (
   | EmitOp
   | { kind: "join"; target: Target; rooms: string[] }
   | { kind: "leave"; target: Target; rooms: string[] }
@@ -33,14 +43,16 @@ export type HostOp =
    * in order; each has its own target, so `target` is only the first one's. The reply's
    * `matchedEach` has each emit's count.
    */
-  | { kind: "batch"; target: Target; ops: EmitOp[] };
+  | { kind: "batch"; target: Target; ops: EmitOp[] }
+) &
+  OpOrigin;
 
 /**
  * An emit, encoded once for every host. With `conflate`, each host keeps only the latest value
  * per (target, event, key) and sends at most one per interval (cluster/host-conflation.ts);
  * `event` names the stream then.
  */
-export interface EmitOp {
+export interface EmitOp extends OpOrigin {
   kind: "emit";
   target: Target;
   frames: WireFrame[];
