@@ -129,6 +129,7 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     });
     this.ops = hostOpsOf({
       env,
+      hostName: () => this.hostName,
       io,
       host: this,
       store: this.store,
@@ -245,7 +246,7 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   async apply(op: HostOp): Promise<HostReply> {
     this.work.invoked("rpc");
     await this.stall.pass();
-    return this.ops.apply(op);
+    return this.ops.apply(op, true);
   }
 
   async collectAcks(ackId: string): Promise<AckCollection> {

@@ -10,7 +10,7 @@ import { HostOps } from "./cluster/host-ops";
 import type { HostConflation } from "./cluster/host-conflation";
 import type { EngineSessions } from "./engine/sessions";
 import type { HostStore } from "./host-store";
-import { forwardOp } from "./recovery/host-hooks";
+import { forwardOp, recoveredHere } from "./recovery/host-hooks";
 import type { SessionRecovery } from "./recovery/session-recovery";
 import type { ClientBridge } from "./socketio/client-bridge";
 import type { RoomMembership } from "./socketio/room-membership";
@@ -22,6 +22,7 @@ export type { HostOps } from "./cluster/host-ops";
 /** The host's parts HostOps reaches (`rooms` and `bridge` are read when an operation runs). */
 export type HostOpParts = {
   env: EdgeioBindings;
+  hostName: () => string;
   io: Server;
   host: Pick<HostRuntime, "disconnectSocket" | "scheduleDeadline">;
   store: HostStore;
@@ -35,6 +36,7 @@ export type HostOpParts = {
 export function hostOpsOf(parts: HostOpParts): HostOps {
   return new HostOps({
     select: (nsp, rooms, except) => parts.store.select(nsp, rooms, except),
+    recoveredHere: (target) => recoveredHere(parts.recovery, parts.store, parts.hostName, target),
     // A suspended socket's frames go to its recovery log.
     deliver: (socket, frames, volatile, op) =>
       parts.recovery.deliver(socket.id, frames, volatile, op, () => parts.engine.send(socket.sid, frames, volatile)),

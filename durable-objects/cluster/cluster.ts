@@ -4,6 +4,7 @@
  * finds its hosts and applies its operation here. Each host selects its own matching
  * sockets, so a socket in several target rooms is reached once and `except` works across hosts.
  */
+import { hostOfSocketId } from "../../protocol/ids";
 import { encodePacket, PacketType } from "../../protocol/socketio-codec";
 import { type EdgeioBindings, hostStub } from "../bindings";
 import type { EmitOp, HostOp, Target } from "../socketio/types";
@@ -34,6 +35,7 @@ export function clusterOf(env: EdgeioBindings, roomHosts?: RoomHostsOf, stubs?: 
   const applyOn = (hosts: Iterable<string>, op: HostOp, options?: ApplyOptions): Delivery => {
     stampEmits(op);
     const targets = new Set(hosts);
+    markViaHomes(op, targets);
     // Synchronously before startApply applies it locally: what the local host notes is what it reaches.
     if (options?.local && targets.has(options.local.name)) options.local.claim?.(op);
     const delivery = startApply(targets, op, call, options);
@@ -91,6 +93,18 @@ function stampEmits(op: HostOp): void {
   if (op.kind !== "emit" || op.id !== undefined) return;
   idPrefix ??= crypto.randomUUID().slice(0, 13);
   op.id = `${idPrefix}${(idCounter++).toString(36)}`;
+}
+
+/**
+ * Marks `op` `viaHomes` (OpOrigin) when it names socket ids and goes to the host each names
+ * (hostsFor routes them so; a UserDO's rows name them so): another host it goes to then leaves
+ * such a socket, recovered there, to its home, which delivers or forwards (host-ops.ts).
+ */
+export function markViaHomes(op: HostOp, hosts: ReadonlySet<string>): void {
+  if (op.kind === "batch") for (const emit of op.ops) markViaHomes(emit, hosts);
+  if (op.kind === "batch" || op.viaHomes) return;
+  const homes = op.target.rooms.map(hostOfSocketId).filter((home) => home !== null);
+  if (homes.length > 0 && homes.every((home) => hosts.has(home))) op.viaHomes = true;
 }
 
 /** An emit (or a batch of them) is sent by a host before it awaits anything (host-ops.ts). */

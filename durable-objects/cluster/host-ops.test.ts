@@ -7,7 +7,8 @@ import { TestStall } from "./test-stall";
 type AckCallback = (error: Error | null, response?: unknown) => void;
 
 /** A host with sockets `ids`; each fake socket hands its ack callback to the test. */
-function fakeHost(ids: string[], listeners: Record<string, Array<(...args: unknown[]) => unknown>> = {}) {
+function fakeHost(ids: string[], listeners: Record<string, Array<(...args: unknown[]) => unknown>> = {}, recovered: string[] = []) {
+  const selects: string[][] = [];
   const acks = new Map<string, AckCallback>();
   const deadlines: Array<{ at: number; fire: () => void; cancelled: boolean }> = [];
   const sent: Array<{ id: string; event: string; args: unknown[] }> = [];
@@ -25,7 +26,11 @@ function fakeHost(ids: string[], listeners: Record<string, Array<(...args: unkno
       }),
     }) as unknown as Socket;
   const context: HostOpContext = {
-    select: () => ids.map((id) => ({ id, sid: `sid-${id}` })),
+    select: (_nsp, rooms) => {
+      selects.push(rooms);
+      return ids.map((id) => ({ id, sid: `sid-${id}` }));
+    },
+    recoveredHere: (t) => t.rooms.filter((room) => recovered.includes(room)),
     deliver: (socket, sentFrames) => frames.push({ sid: socket.sid, frames: sentFrames }),
     mark: (frames) => frames,
     forward: async () => [],
@@ -49,12 +54,50 @@ function fakeHost(ids: string[], listeners: Record<string, Array<(...args: unkno
   const fireDeadlines = () => {
     for (const deadline of deadlines.splice(0)) if (!deadline.cancelled) deadline.fire();
   };
-  return { ops: new HostOps(context), acks, sent, fireDeadlines, conflation, frames };
+  return { ops: new HostOps(context), acks, sent, fireDeadlines, conflation, frames, selects };
 }
 
 const target = { nsp: "/", rooms: ["room"], except: [] };
 
 describe("HostOps", () => {
+  it("leaves a socket that recovered here to its home when the home was called too (viaHomes, by RPC)", async () => {
+    const emit = (rooms: string[], viaHomes?: true) => ({
+      kind: "emit" as const,
+      target: { nsp: "/", rooms, except: [] },
+      frames: ["x"],
+      viaHomes,
+    });
+    const { ops, selects, frames } = fakeHost(["s1"], {}, ["moved"]);
+    // By RPC, sent to the homes: "moved" is not selected by its id here (its home delivers or forwards).
+    expect(await ops.apply(emit(["moved", "room"], true), true)).toEqual({ matched: 1 });
+    expect(await ops.apply(emit(["moved"], true), true)).toEqual({ matched: 0 });
+    // Started here (its sender reaches it and tells the home), or forwarded by the home: selected.
+    await ops.apply(emit(["moved"], true));
+    await ops.apply(emit(["moved"]), true);
+    // Acknowledged broadcasts are never forwarded: always selected here.
+    await ops.apply(
+      {
+        kind: "emitWithAck",
+        target: { nsp: "/", rooms: ["moved"], except: [] },
+        ackId: "z",
+        event: "e",
+        args: [],
+        timeoutMs: 10,
+        viaHomes: true,
+      },
+      true,
+    );
+    expect(selects).toEqual([["room"], ["moved"], ["moved"], ["moved"]]);
+    expect(frames).toHaveLength(3);
+    // In a batch too, each emit on its own.
+    const batch = {
+      kind: "batch" as const,
+      target: { nsp: "/", rooms: ["moved"], except: [] },
+      ops: [emit(["moved"], true), emit(["room"], true)],
+    };
+    expect(await ops.apply(batch, true)).toMatchObject({ matchedEach: [0, 1] });
+  });
+
   it("describes its matching sockets for fetchSockets", async () => {
     const { ops } = fakeHost(["s1", "s2"]);
     const reply = await ops.apply({ kind: "fetch", target });

@@ -6,11 +6,13 @@
 import type { WireFrame } from "../../protocol/engine-codec";
 import type { Namespace } from "../socketio/server";
 import type { Listener, Socket } from "../socketio/socket";
-import type { AckCollection, DisconnectReason, EmitOp, HostOp, HostReply, RemoteSocketDetails } from "../socketio/types";
+import type { AckCollection, DisconnectReason, EmitOp, HostOp, HostReply, RemoteSocketDetails, Target } from "../socketio/types";
 
 /** What applying an operation needs from the host (the ConnectionHost provides it). */
 export interface HostOpContext {
   select(nsp: string, rooms: string[], except: string[]): Array<{ id: string; sid: string }>;
+  /** The socket ids among `target`'s rooms whose sockets recovered here from another home (recovery). */
+  recoveredHere(target: Target): string[];
   /** Sends frames to one socket (a suspended one's go to its recovery log); `op`: the emit's id, if any. */
   deliver(socket: { id: string; sid: string }, frames: WireFrame[], volatile: boolean, op?: string): void;
   /** The frames of one emit as this host sends them (with a recovery offset when recovery is on). */
@@ -41,14 +43,15 @@ export class HostOps {
 
   constructor(private readonly host: HostOpContext) {}
 
-  async apply(op: HostOp): Promise<HostReply> {
+  /** `remote`: the op came by RPC (not started by this host). */
+  async apply(op: HostOp, remote = false): Promise<HostReply> {
     if (op.kind === "serverEmit") return this.serverEmit(op);
-    if (op.kind === "batch") return this.batch(op.ops);
-    const { nsp, rooms, except } = op.target;
-    const selected = this.host.select(nsp, rooms, except);
+    if (op.kind === "batch") return this.batch(op.ops, remote);
+    // Acknowledged broadcasts are not forwarded by a socket's home: this host reaches its sockets itself.
+    const selected = this.select(op, remote && op.kind !== "emitWithAck");
     switch (op.kind) {
       case "emit":
-        this.emit(op, selected);
+        this.emit(this.ownOp(op, remote), selected);
         this.host.conflation.commit();
         break;
       case "join":
@@ -78,10 +81,10 @@ export class HostOps {
   }
 
   /** A batch of emits, in order; held conflated values are persisted once, at the end. */
-  private async batch(ops: EmitOp[]): Promise<HostReply> {
+  private async batch(ops: EmitOp[], remote: boolean): Promise<HostReply> {
     const matchedEach = ops.map((op) => {
-      const selected = this.host.select(op.target.nsp, op.target.rooms, op.target.except);
-      this.emit(op, selected);
+      const selected = this.select(op, remote);
+      this.emit(this.ownOp(op, remote), selected);
       return selected.length;
     });
     this.host.conflation.commit();
@@ -92,7 +95,32 @@ export class HostOps {
     return { matched: matchedEach.reduce((sum, n) => sum + n, 0), matchedEach };
   }
 
-  private emit(op: EmitOp, selected: Array<{ id: string; sid: string }>): void {
+  /**
+   * This host's sockets an op selects. One that came by RPC sent to the homes of the socket ids it
+   * names (`viaHomes`) leaves out the sockets named by id that recovered here from another home:
+   * that home was called too and delivers to them or forwards here (a forwarded op has no
+   * `viaHomes`), so selecting them here as well would reach them twice. Only by their id: a
+   * socket reached through another room of the target is selected (its home's forward excepts it).
+   */
+  private select(op: Exclude<HostOp, { kind: "batch" | "serverEmit" }>, remote: boolean): Array<{ id: string; sid: string }> {
+    const { nsp, rooms, except } = op.target;
+    const left = remote && op.viaHomes ? this.host.recoveredHere(op.target) : [];
+    if (left.length === 0) return this.host.select(nsp, rooms, except);
+    const own = rooms.filter((room) => !left.includes(room));
+    return own.length === 0 ? [] : this.host.select(nsp, own, except);
+  }
+
+  /** A conflated emit selects again when it sends: it gets the rooms `select` kept (null: none). */
+  private ownOp(op: EmitOp, remote: boolean): EmitOp | null {
+    if (!op.conflate || !remote || !op.viaHomes) return op;
+    const left = this.host.recoveredHere(op.target);
+    const rooms = op.target.rooms.filter((room) => !left.includes(room));
+    if (rooms.length === 0) return null;
+    return left.length === 0 ? op : { ...op, target: { ...op.target, rooms } };
+  }
+
+  private emit(op: EmitOp | null, selected: Array<{ id: string; sid: string }>): void {
+    if (!op) return;
     // A conflated emit is sent or held by the conflation, which selects again when it sends.
     if (op.conflate) {
       this.host.conflation.offer(op);

@@ -11,7 +11,7 @@ import { DEFAULT_HOST_TIMEOUT_MS } from "../cluster/types";
 import type { HostStore } from "../host-store";
 import type { RoomMembership } from "../socketio/room-membership";
 import type { Server } from "../socketio/server";
-import type { HostOp, HostReply } from "../socketio/types";
+import type { HostOp, HostReply, Target } from "../socketio/types";
 import type { TestHold } from "./hand-over";
 import type { ConnectionStateRecoveryOptions } from "./options";
 import type { RecoveryHost, SessionRecovery } from "./session-recovery";
@@ -58,7 +58,10 @@ export async function forwardOp(env: EdgeioBindings, recovery: SessionRecovery, 
   const targets = recovery.forwardTargets(op.target, op.reached);
   if (targets.length === 0) return [];
   const cluster = clusterOf(env);
-  const results = await Promise.all(targets.map(({ host, target }) => cluster.applyOn([host], { ...op, target }).results));
+  // Not `viaHomes`: the host it goes to selects the socket by its id (the home decided for it).
+  const results = await Promise.all(
+    targets.map(({ host, target }) => cluster.applyOn([host], { ...op, target, viaHomes: undefined }).results),
+  );
   return results.flat().flatMap((result) => (result.ok ? [result.reply] : []));
 }
 
@@ -75,16 +78,23 @@ export function claimReached(recovery: SessionRecovery, store: HostStore, hostNa
     for (const emit of op.ops) claimReached(recovery, store, hostName, emit);
     return;
   }
-  // Off, or no room named: no forward can reach this host for it (and nothing is read).
-  if (!recovery.enabled || op.target.rooms.length === 0) return;
-  const { nsp, rooms } = op.target;
-  const self = hostName();
-  const reached = rooms.filter((room) => {
-    const home = hostOfSocketId(room);
-    return home !== null && home !== self && store.socket(room)?.nsp === nsp;
-  });
+  const reached = recoveredHere(recovery, store, hostName, op.target);
   if (reached.length > 0) op.reached = reached;
   else delete op.reached;
+}
+
+/**
+ * The socket ids among `target`'s rooms whose sockets are on this host (live, suspended or being
+ * handed in) though their ids name another host: they recovered here. Nothing is read when
+ * recovery is off or no room is named.
+ */
+export function recoveredHere(recovery: SessionRecovery, store: HostStore, hostName: () => string, target: Target): string[] {
+  if (!recovery.enabled || target.rooms.length === 0) return [];
+  const self = hostName();
+  return target.rooms.filter((room) => {
+    const home = hostOfSocketId(room);
+    return home !== null && home !== self && store.socket(room)?.nsp === target.nsp;
+  });
 }
 
 const META_KEY = "test_recovery";

@@ -13,13 +13,20 @@ export interface Target {
 }
 
 /**
- * What an operation carries besides its own fields. `reached`: the socket ids among the
+ * What an operation carries besides its own fields, for sockets that recovered on a host other than
+ * the one their id names (docs/recovery.md, "Forwards"). `reached`: the socket ids among the
  * target's rooms whose sockets the sending host holds itself though the ids name another host
  * (they recovered there) and reached by applying the operation directly; their home does not
  * forward it to them again (durable-objects/recovery/session-recovery.ts, `forwardTargets`).
  */
 export interface OpOrigin {
   reached?: string[];
+  /**
+   * Set when the op was sent to the hosts `hostsFor` found (cluster.ts): the host each socket id
+   * among the target's rooms names was called too, and delivers the op to that socket or forwards
+   * it. A host called for another reason leaves such a socket that recovered on it to that home.
+   */
+  viaHomes?: true;
 }
 
 /** An operation every host with matching sockets applies to its own sockets. */

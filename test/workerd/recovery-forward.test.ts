@@ -6,10 +6,10 @@
  * from inside a host and awaited until every host answered (the home answers once its forward
  * was applied), so a second copy would be on the wire before the echo that follows.
  */
-import { runInDurableObject, SELF } from "cloudflare:test";
+import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ConnectionHost } from "../../durable-objects/connection-host";
-import { eventOp } from "../../durable-objects/cluster/cluster";
+import { clusterOf, eventOp } from "../../durable-objects/cluster/cluster";
 import { connectNamespace, emitWithAck, type Frame, hostOf, onHost, WebSocketSession } from "./engine-client";
 import { HOSTS, stubOf } from "./recovery-helpers";
 
@@ -70,5 +70,19 @@ describe("to(socketId) after a recovery through another host", () => {
     const [answer] = (await emitWithAck(conn, ["fetch-sockets", { room: id }])) as [{ sockets: Array<{ id: string }> }];
     expect(answer.sockets.map((socket) => socket.id)).toEqual([id]);
     conn.close();
+  }, 60_000);
+
+  it("an emit to the socket's id and a room its new host has other members of reaches it once", async () => {
+    const { id, taker, conn } = await recoveredElsewhere();
+    const room = `other-${crypto.randomUUID()}`;
+    const witness = await openOn(taker);
+    await connectNamespace(witness, "/");
+    await emitWithAck(witness, ["join", room]);
+    // From outside the hosts (as the HTTP API): the home (the id) and the taker (the room) are both called.
+    for (const n of [0, 1]) await clusterOf(env).apply(eventOp({ nsp: "/", rooms: [id, room], except: [] }, "tick", n)).results;
+    await emitWithAck(conn, ["echo", "settled"]);
+    expect(ticksOf(conn.inbox.log)).toEqual([0, 1]);
+    expect(ticksOf(witness.inbox.log)).toEqual([0, 1]);
+    for (const c of [conn, witness]) c.close();
   }, 60_000);
 });

@@ -5,7 +5,7 @@
  */
 import { userRoom } from "../../durable-objects/socketio/private-rooms";
 import type { EdgeioBindings } from "../../durable-objects/bindings";
-import { clusterOf, eventOp } from "../../durable-objects/cluster/cluster";
+import { clusterOf, eventOp, markViaHomes } from "../../durable-objects/cluster/cluster";
 import { streamOf } from "../../durable-objects/cluster/host-conflation";
 import type { EmitOp, Target } from "../../durable-objects/socketio/types";
 import type { z } from "zod";
@@ -96,6 +96,8 @@ export async function publishBatch(env: EdgeioBindings, inputs: BatchEmitInput[]
     if (superseded.has(index)) return { rooms: op.target.rooms.length, hosts: 0, sockets: 0, superseded: true };
     const hosts = new Set<string>();
     for (const key of lookupsOf([op.target]).keys()) for (const host of hostsOf.get(key) ?? []) hosts.add(host);
+    // Sent per host below: marked here, where all of its hosts are known.
+    markViaHomes(op, hosts);
     for (const host of hosts) {
       const share = perHost.get(host) ?? [];
       share.push({ index, op });
