@@ -45,7 +45,7 @@ import type { AckCollection, ClusterCalls, DisconnectReason, HostOp, HostRuntime
 import type { ConnectionStateRecoveryOptions } from "./recovery/options";
 import { type HandedOver, type HandOverPhase, SessionRecovery } from "./recovery/session-recovery";
 import type { ConnectionHostApi } from "./host-api";
-import { claimReached, recoveryHostOf, TestRecovery } from "./recovery/host-hooks";
+import { recoveryHostOf, TestRecovery } from "./recovery/host-hooks";
 
 export type { HostStats } from "./host-stats";
 export type { ConnectionHostApi } from "./host-api";
@@ -139,12 +139,7 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
       bridge: () => this.bridge,
       conflation: this.conflation,
     });
-    this.fanouts = new HostFanout(
-      env,
-      () => this.hostName,
-      this.ops,
-      (op) => claimReached(this.recovery, this.store, () => this.hostName, op),
-    );
+    this.fanouts = new HostFanout(env, () => this.hostName, this.ops);
     this.cluster = clusterCalls({
       // The fan-outs' kept stubs: an emit with acks cannot overtake the plain emits before it.
       cluster: clusterOf(env, undefined, this.fanouts.stubs),

@@ -34,7 +34,7 @@ export class HostFanout {
   readonly stubs: HostStubs;
   private readonly cluster: Cluster;
 
-  constructor(env: EdgeioBindings, hostName: () => string, ops: Omit<LocalHost, "name" | "claim">, claim: (op: HostOp) => void) {
+  constructor(env: EdgeioBindings, hostName: () => string, ops: Omit<LocalHost, "name">) {
     this.roomHosts = new RoomHostsCache(async (nsp, room, key) => {
       const name = hostName();
       // A host not named yet cannot be told of changes: it asks every time.
@@ -49,7 +49,7 @@ export class HostFanout {
       },
       apply: (op) => ops.apply(op),
       collectAcks: (ackId) => ops.collectAcks(ackId),
-      claim,
+      claim: (op) => ops.claim(op),
     };
   }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Namespace } from "../socketio/server";
 import type { Socket } from "../socketio/socket";
+import type { EmitOp } from "../socketio/types";
 import { type HostOpContext, HostOps } from "./host-ops";
 import { TestStall } from "./test-stall";
 
@@ -61,8 +62,8 @@ const target = { nsp: "/", rooms: ["room"], except: [] };
 
 describe("HostOps", () => {
   it("leaves a socket that recovered here to its home when the home was called too (viaHomes, by RPC)", async () => {
-    const emit = (rooms: string[], viaHomes?: true) => ({
-      kind: "emit" as const,
+    const emit = (rooms: string[], viaHomes?: true): EmitOp => ({
+      kind: "emit",
       target: { nsp: "/", rooms, except: [] },
       frames: ["x"],
       viaHomes,
@@ -96,6 +97,15 @@ describe("HostOps", () => {
       ops: [emit(["moved"], true), emit(["room"], true)],
     };
     expect(await ops.apply(batch, true)).toMatchObject({ matchedEach: [0, 1] });
+    // An op this host sends names what it reaches itself that way, for the home (batch: each emit).
+    const sent = emit(["moved", "room"]);
+    ops.claim(sent);
+    expect(sent.reached).toEqual(["moved"]);
+    ops.claim({ ...batch, ops: [sent] });
+    expect(sent.reached).toEqual(["moved"]);
+    sent.target.rooms = ["room"];
+    ops.claim(sent);
+    expect(sent).not.toHaveProperty("reached");
   });
 
   it("describes its matching sockets for fetchSockets", async () => {

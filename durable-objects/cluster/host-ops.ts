@@ -43,6 +43,21 @@ export class HostOps {
 
   constructor(private readonly host: HostOpContext) {}
 
+  /**
+   * Right before this host applies an op it sends (no await in between: cluster.ts), notes on it
+   * the sockets it names by id that recovered here from another home (`reached`). This host
+   * reaches them itself (a live one is sent the packet, one being handed in holds it, a suspended
+   * one logs it), while the op also goes to the host each id names, whose forward points here:
+   * without the note that home would forward it here too, and the socket would get it twice.
+   */
+  claim(op: HostOp): void {
+    if (op.kind === "batch") for (const emit of op.ops) this.claim(emit);
+    if (op.kind === "batch") return;
+    const reached = this.host.recoveredHere(op.target);
+    if (reached.length > 0) op.reached = reached;
+    else delete op.reached;
+  }
+
   /** `remote`: the op came by RPC (not started by this host). */
   async apply(op: HostOp, remote = false): Promise<HostReply> {
     if (op.kind === "serverEmit") return this.serverEmit(op);

@@ -51,7 +51,7 @@ export function recoveryHostOf(host: () => RecoveryHostParts, env: EdgeioBinding
 
 /**
  * An operation naming by id sockets that recovered on other hosts reaches them there (per-host
- * timeout as any apply), except those its sender reached itself (`op.reached`, see `claimReached`).
+ * timeout as any apply), except those its sender reached itself (`op.reached`, cluster/host-ops.ts `claim`).
  */
 export async function forwardOp(env: EdgeioBindings, recovery: SessionRecovery, op: HostOp): Promise<HostReply[]> {
   if (op.kind === "emitWithAck" || op.kind === "serverEmit") return [];
@@ -63,24 +63,6 @@ export async function forwardOp(env: EdgeioBindings, recovery: SessionRecovery, 
     targets.map(({ host, target }) => cluster.applyOn([host], { ...op, target, viaHomes: undefined }).results),
   );
   return results.flat().flatMap((result) => (result.ok ? [result.reply] : []));
-}
-
-/**
- * Right before this host applies an operation it sends (no await in between: cluster.ts), notes
- * on it the sockets it names by id that live here though their id names another host (they
- * recovered here, or are being handed over here). This host reaches them itself (a live one is
- * sent the packet, one being handed in holds it, a suspended one logs it), while the operation
- * also goes to the host each id names, whose forward points here: without the note that home
- * would forward it here too, and the socket would get it twice (two offsets, both from here).
- */
-export function claimReached(recovery: SessionRecovery, store: HostStore, hostName: () => string, op: HostOp): void {
-  if (op.kind === "batch") {
-    for (const emit of op.ops) claimReached(recovery, store, hostName, emit);
-    return;
-  }
-  const reached = recoveredHere(recovery, store, hostName, op.target);
-  if (reached.length > 0) op.reached = reached;
-  else delete op.reached;
 }
 
 /**
