@@ -2,9 +2,10 @@
  * `to(socketId)` after a recovery through another host (docs/recovery.md, "Forwards"): the
  * socket's id names its home, which forwards what it is sent to the host the socket moved to.
  * An operation that host starts itself reaches the socket there directly too (a sender always
- * applies its own operations): the home must not forward it a second time. Each emit is sent
- * from inside a host and awaited until every host answered (the home answers once its forward
- * was applied), so a second copy would be on the wire before the echo that follows.
+ * applies its own operations), and so does one that also names a room with members there: the
+ * socket must still get each once. Each emit is sent from inside a host (or from outside the
+ * hosts, as the HTTP API) and awaited until every host answered (the home answers once its
+ * forward was applied), so a second copy would be on the wire before the echo that follows.
  */
 import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
