@@ -16,7 +16,7 @@ import { isEio3Host, mintSocketId } from "../protocol/ids";
 import { hostStub, type EdgeioBindings } from "./bindings";
 import { configFrom, type EdgeioConfig } from "./config";
 import { engineFetch, newHostName } from "./host-engine-entry";
-import type { PostAnswer, PostBody } from "./engine/polling";
+import type { GetAnswer, PostAnswer, PostBody } from "./engine/polling";
 import { HostStore } from "./host-store";
 import { type HostStats, hostStatsOf } from "./host-stats";
 import { BilledWork, CountingSql } from "./billed-work";
@@ -187,6 +187,19 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     this.work.invoked("rpc");
     this.store.bumpMeta("wakes");
     return this.engine.polling.post(sid, body);
+  }
+
+  /** A long-polling GET (engine/polling.ts `get`): frames, an error, or "hold it on a channel" (memory-polls.ts). */
+  pollGet(sid: string): GetAnswer | Promise<GetAnswer> {
+    this.work.invoked("rpc");
+    this.store.bumpMeta("wakes");
+    return this.engine.polling.get(sid);
+  }
+
+  /** Frames a `pollGet` answered whose client had gone: first in line for the next GET. */
+  pollRequeue(sid: string, frames: string[]): void {
+    this.work.invoked("rpc");
+    this.engine.polling.requeue(sid, frames);
   }
 
   async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {

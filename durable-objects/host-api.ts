@@ -1,6 +1,6 @@
 /** The ConnectionHost's RPC surface: what other hosts, RoomDOs, UserDOs and the Worker call. */
 import type { HostStats } from "./host-stats";
-import type { PostAnswer, PostBody } from "./engine/polling";
+import type { GetAnswer, PostAnswer, PostBody } from "./engine/polling";
 import type { HostReply } from "./cluster/types";
 import type { ConnectionStateRecoveryOptions } from "./recovery/options";
 import type { HandedOver, HandOverPhase } from "./recovery/session-recovery";
@@ -20,6 +20,10 @@ export interface ConnectionHostApi {
   aliveSockets(socketIds: string[]): string[];
   /** A long-polling POST whose body the Worker read (engine/polling.ts). */
   pollPost(sid: string, body: PostBody): PostAnswer;
+  /** A long-polling GET: frames now or after a short wait in memory, an error, or "hold it on a channel". */
+  pollGet(sid: string): GetAnswer | Promise<GetAnswer>;
+  /** Frames a `pollGet` answered whose client had gone: first in line for the next GET. */
+  pollRequeue(sid: string, frames: string[]): void;
   stats(): HostStats;
   /** Orderly redeploys: `server:shutdown` to every socket of this host (shutdown.ts). */
   shutdown(notice: ShutdownNotice): Promise<HostReply>;

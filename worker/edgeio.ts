@@ -58,7 +58,7 @@ function buildHttpApp(config: EdgeioConfig, app: EdgeioApp) {
       if (c.req.header("upgrade")?.toLowerCase() === "websocket") return next();
       return engineCors(config)(c, next);
     });
-    http.all(path, (c) => handleEngineRequest(c.req.raw, c.env, config));
+    http.all(path, (c) => handleEngineRequest(c.req.raw, c.env, config, c.executionCtx as ExecutionContext));
   }
 
   mountFeatureRoutes(http, config);
@@ -121,9 +121,9 @@ function engineFastPath(request: Request, enginePaths: string[]): "upgrade" | "h
   return upgrade ? "upgrade" : "http";
 }
 
-async function engineRequest(request: Request, env: Env, config: EdgeioConfig): Promise<Response> {
+async function engineRequest(request: Request, env: Env, config: EdgeioConfig, ctx: ExecutionContext): Promise<Response> {
   try {
-    return await handleEngineRequest(request, env, config);
+    return await handleEngineRequest(request, env, config, ctx);
   } catch (error) {
     console.error("edgeio: unhandled error", error);
     return errorResponse(500, "internal_error", "internal error");
@@ -155,10 +155,12 @@ export function createWorker(app: EdgeioApp) {
           apps.set(env, built);
         }
         const fast = engineFastPath(request, built.enginePaths);
-        if (fast === "upgrade") return engineRequest(request, env, built.config);
+        if (fast === "upgrade") return engineRequest(request, env, built.config, ctx);
         if (fast === "http") {
           const { config } = built;
-          return engineRequest(request, env, config).then((response) => withCorsHeaders(config, request.headers.get("origin"), response));
+          return engineRequest(request, env, config, ctx).then((response) =>
+            withCorsHeaders(config, request.headers.get("origin"), response),
+          );
         }
         return built.http.fetch(request, env, ctx);
       },

@@ -5,13 +5,14 @@
  */
 import { hostStub, type EdgeioBindings } from "../durable-objects/bindings";
 import type { EdgeioConfig } from "../durable-objects/config";
-import { noopPayload } from "../durable-objects/engine/framing";
+import { framingOf, noopPayload } from "../durable-objects/engine/framing";
 import { isBinaryPost, postResponse, readPost } from "../durable-objects/engine/polling";
 import { CLOSE_CLIENT_GONE, CLOSE_DELIVERED, CLOSE_SESSION_GONE } from "../durable-objects/engine/poll-channels";
 import { verifyEdgeRequest } from "../durable-objects/engine/verify";
 import { engineErrorResponse } from "../protocol/engine-errors";
 import { hostName, isEio3Host, verifySid } from "../protocol/ids";
 import { ADDRESS_HEADER, HOST_HEADER, hasInternalHeaders, POLL_CHANNEL_HEADER, stripInternalHeaders } from "../protocol/internal-headers";
+import { BusySessions } from "./busy-sessions";
 import { isOriginAllowed } from "./cors";
 
 /**
@@ -20,7 +21,13 @@ import { isOriginAllowed } from "./cors";
  */
 export const engineRequests = { count: 0 };
 
-export async function handleEngineRequest(request: Request, env: EdgeioBindings, config: EdgeioConfig): Promise<Response> {
+/** `ctx`: the invocation's, for work that must outlive a client that goes away (a busy GET's frames). */
+export async function handleEngineRequest(
+  request: Request,
+  env: EdgeioBindings,
+  config: EdgeioConfig,
+  ctx?: ExecutionContext,
+): Promise<Response> {
   engineRequests.count += 1;
   const verdict = await verifyEdgeRequest(
     { method: request.method, url: new URL(request.url), origin: request.headers.get("origin"), isUpgrade: isWebSocketUpgrade(request) },
@@ -35,7 +42,7 @@ export async function handleEngineRequest(request: Request, env: EdgeioBindings,
   const sid = verdict.kind === "session" ? verdict.sid : null;
   if (sid && verdict.transport === "polling") {
     // Rule 9 let only GET and POST through.
-    return request.method === "POST" ? post(env, host, sid, request, config) : heldPoll(env, host, sid, request);
+    return request.method === "POST" ? post(env, host, sid, request, config) : heldPoll(env, host, sid, request, ctx);
   }
 
   // Internal headers are the edge's to set. Without any from the client (the usual case) its
@@ -94,13 +101,48 @@ async function detach(response: Response): Promise<Response> {
  * The channel is opened by this invocation itself (one Worker request per GET): the host's
  * end is a hibernatable WebSocket, so waiting on it costs the host nothing.
  */
-async function heldPoll(env: EdgeioBindings, host: string, sid: string, request: Request): Promise<Response> {
+async function heldPoll(env: EdgeioBindings, host: string, sid: string, request: Request, ctx?: ExecutionContext): Promise<Response> {
+  const stub = hostStub(env, host);
+  if (!ctx || !busySessions.isBusy(sid)) return channelPoll(stub, host, sid, request);
+  // A busy session's GET goes as an RPC: answered at once, or after a short wait in the host's
+  // memory (no channel to open, send on and close). An eviction during that wait took nothing.
+  // A client that goes away meanwhile may take this invocation with it: `waitUntil` keeps the
+  // answer's handling alive, to give its frames back for the next GET.
+  const handled = stub
+    .pollGet(sid)
+    .catch(() => NOOP_ANSWER)
+    .then(async (answer) => {
+      if (!("frames" in answer) || answer.frames.length === 0 || !request.signal.aborted) return answer;
+      await stub.pollRequeue(sid, answer.frames);
+      return NOOP_ANSWER;
+    });
+  ctx.waitUntil(handled);
+  const answer = await handled;
+  if ("error" in answer) return engineErrorResponse(answer.error);
+  if ("frames" in answer) return pollResponse(host, answer.frames);
+  if (request.signal.aborted) return pollResponse(host, []);
+  return channelPoll(stub, host, sid, request);
+}
+
+/** A GET's answer: its frames, or a noop (the client polls again). */
+function pollResponse(host: string, frames: string[]): Response {
+  const body = frames.length > 0 ? framingOf(host).encodePayload(frames) : noopPayload(host);
+  return new Response(body, { headers: { "Content-Type": "text/plain; charset=UTF-8" } });
+}
+
+const NOOP_ANSWER = { frames: [] as string[] };
+
+/** Sessions this isolate saw POST a moment ago: their GETs try the host's memory first. */
+const busySessions = new BusySessions();
+
+/** A GET that waits on a hibernatable channel to the host (poll-channels.ts). */
+async function channelPoll(stub: ReturnType<typeof hostStub>, host: string, sid: string, request: Request): Promise<Response> {
   // The host reads only these of a held GET (the session's own headers were kept at its
   // handshake); the channel header names the verified sid, so the host parses no URL. No
   // HOST_HEADER: a host that has the session knows its name already.
   const headers = { Upgrade: "websocket", [POLL_CHANNEL_HEADER]: sid };
   // The host reads no URL of a channel: a constant one costs the runtime less to parse than the client's.
-  const response = await hostStub(env, host).fetch(CHANNEL_URL, { headers });
+  const response = await stub.fetch(CHANNEL_URL, { headers });
   const channel = response.webSocket;
   if (response.status !== 101 || !channel) return detach(response);
   channel.accept();
@@ -205,6 +247,7 @@ class PollAnswer {
 async function post(env: EdgeioBindings, host: string, sid: string, request: Request, config: EdgeioConfig): Promise<Response> {
   const binary = isBinaryPost(isEio3Host(host) ? 3 : 4, request.headers.get("Content-Type"));
   const body = await readPost(request, binary, config.maxPayload);
+  busySessions.posted(sid, body);
   return postResponse(await hostStub(env, host).pollPost(sid, body));
 }
 

@@ -15,6 +15,7 @@ import { POLL_CHANNEL_HEADER } from "../../protocol/internal-headers";
 import { limitResponse, packetCost, type LimitName, type PacketRateLimiter } from "./limits";
 import { verifySessionRequest } from "./verify";
 import type { PollChannels } from "./poll-channels";
+import { type HeldAnswer, MemoryPolls } from "./memory-polls";
 import type { HostStore } from "../host-store";
 import { type SessionControl, TEXT_PLAIN, UPGRADE_PROBED } from "./types";
 
@@ -48,6 +49,9 @@ export function isBinaryPost(version: 3 | 4, contentType: string | null): boolea
 /** A POST's body as the host gets it (read by the Worker, or from the request): text, bytes, or how reading it failed. */
 export type PostBody = string | Uint8Array | { failed: 400 | 413 };
 
+/** How a GET is answered over the `pollGet` RPC: frames now or later, an error, or "hold it on a channel". */
+export type GetAnswer = HeldAnswer | { error: EngineErrorKind };
+
 /** How a POST is answered: plain data, so that it crosses an RPC (see `postResponse`). */
 export type PostAnswer = { ok: true } | { error: EngineErrorKind } | { limit: LimitName } | { status: 400 | 413 };
 
@@ -60,6 +64,9 @@ export function postResponse(answer: PostAnswer): Response {
 }
 
 export class PollingTransport {
+  /** GETs of busy sessions, held in memory (memory-polls.ts) before any channel. */
+  private readonly memory = new MemoryPolls();
+
   constructor(
     private readonly store: HostStore,
     private readonly config: EdgeioConfig,
@@ -83,24 +90,58 @@ export class PollingTransport {
   }
 
   private answer(sid: string, request: Request): Response {
-    // engine.io-client never overlaps its GETs: one still held here was abandoned by its
-    // client (network blip, frozen page). Its unconfirmed frames stay queued for this GET.
+    const frames = this.ready(sid);
+    if (frames.length > 0 || !request.headers.has(POLL_CHANNEL_HEADER)) {
+      // Without a poll channel (a direct request) there is nothing to hold on: answer a noop.
+      return new Response(this.framing().encodePayload(frames.length > 0 ? frames : [encodeText("noop")]), { headers: TEXT_PLAIN });
+    }
+    return this.polls.hold(sid);
+  }
+
+  /**
+   * A GET over the Worker's `pollGet` RPC (rules 10–13 as `EngineSessions.route` applies them to
+   * a request): answered at once when frames wait, otherwise held in memory for a while
+   * (memory-polls.ts); when that while is up, the Worker holds it on a channel.
+   */
+  get(sid: string): GetAnswer | Promise<GetAnswer> {
+    const verdict = verifySessionRequest({
+      session: this.store.session(sid),
+      transport: "polling",
+      method: "GET",
+      isUpgrade: false,
+      pollChannel: true,
+    });
+    if (verdict.kind === "error") return { error: verdict.error };
+    const confirming = this.polls.confirming(sid);
+    if (confirming) return confirming.then(() => (this.store.session(sid) ? this.getNow(sid) : { error: EngineError.UNKNOWN_SID }));
+    return this.getNow(sid);
+  }
+
+  private getNow(sid: string): GetAnswer | Promise<GetAnswer> {
+    const frames = this.ready(sid);
+    if (frames.length > 0) return { frames };
+    return this.memory.hold(sid);
+  }
+
+  /**
+   * What a new GET takes now (empty: nothing yet). engine.io-client never overlaps its GETs: one
+   * still held was abandoned by its client (network blip, frozen page); its unconfirmed frames
+   * come first. A closing session is gone once its last frames (ending with "1") are taken.
+   */
+  private ready(sid: string): string[] {
+    this.memory.supersede(sid);
     const unconfirmed = this.polls.supersede(sid);
     const session = this.store.session(sid)!;
     const frames = this.store.drain(sid, unconfirmed);
     // While a WebSocket probe succeeded, a noop lets the client pause polling and send "5".
     if (session.upgrading === UPGRADE_PROBED) frames.push(encodeText("noop"));
-    if (frames.length > 0 || !request.headers.has(POLL_CHANNEL_HEADER)) {
-      // Without a poll channel (a direct request) there is nothing to hold on: answer a noop.
-      return this.respond(sid, frames.length > 0 ? frames : [encodeText("noop")]);
-    }
-    return this.polls.hold(sid);
+    if (frames.length > 0 && session.closing) this.sessions.forget(sid);
+    return frames;
   }
 
-  private respond(sid: string, frames: string[]): Response {
-    // A closing session is gone once its last frames (ending with "1") are handed over.
-    if (this.store.session(sid)?.closing) this.sessions.forget(sid);
-    return new Response(this.framing().encodePayload(frames), { headers: TEXT_PLAIN });
+  /** Frames a Worker took for a GET whose client had gone: first in line for the next GET. */
+  requeue(sid: string, frames: string[]): void {
+    if (frames.length > 0 && this.store.session(sid)) this.store.requeue(sid, 0, frames);
   }
 
   /** Whether `ws` is a poll channel this instance already knows (no attachment read needed). */
@@ -175,22 +216,40 @@ export class PollingTransport {
 
   /** Answers a held GET with whatever is queued (plus `extra`, dropped if no GET is held); see PollChannels. */
   flush(sid: string, extra: string[] = []): void {
-    this.polls.flush(sid, extra);
+    if (!this.answerInMemory(sid, extra)) this.polls.flush(sid, extra);
   }
 
   /** Hands frames to the held GET, or queues them (SQLite) for the next one. */
   private deliver(sid: string, frames: string[]): void {
-    if (!this.polls.flush(sid, frames)) this.store.enqueue(sid, frames);
+    if (this.answerInMemory(sid, frames)) {
+      // A closing session is gone once its last frames (ending with "1") are handed over.
+      if (this.store.session(sid)?.closing) this.sessions.forget(sid);
+    } else if (!this.polls.flush(sid, frames)) this.store.enqueue(sid, frames);
   }
 
-  /** Every poll channel of the session (answered ones linger until their close ends). */
-  channels(sid: string): WebSocket[] {
-    return this.polls.all(sid);
+  /** Answers a GET held in memory with what is queued plus `fresh` (queued first); false when none is. */
+  private answerInMemory(sid: string, fresh: string[]): boolean {
+    if (!this.memory.held(sid)) return false;
+    const queued = this.store.drain(sid);
+    return this.memory.answer(sid, queued.length > 0 ? [...queued, ...fresh] : fresh.slice());
+  }
+
+  /** The session is gone: its held GETs end (channels closed with CLOSE_SESSION_GONE, one in memory with a noop). */
+  forget(sid: string): void {
+    this.memory.supersede(sid);
+    for (const ws of this.polls.all(sid)) {
+      if (ws.readyState === WebSocket.OPEN) ws.close(1000, "session closed");
+    }
+  }
+
+  /** Whether a GET of the session waits in memory right now (not on a channel). */
+  heldInMemory(sid: string): boolean {
+    return this.memory.held(sid);
   }
 
   /** Whether a GET of the session is held right now. */
   held(sid: string): boolean {
-    return this.polls.current(sid) !== undefined;
+    return this.memory.held(sid) || this.polls.current(sid) !== undefined;
   }
 
   /**

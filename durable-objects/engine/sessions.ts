@@ -300,7 +300,8 @@ export class EngineSessions implements SessionControl {
     this.store.deleteSession(sid);
     this.listener?.onForget(sid);
     this.packetRate.forget(sid);
-    for (const ws of [...this.polling.channels(sid), ...this.ctx.getWebSockets(sid)]) {
+    this.polling.forget(sid);
+    for (const ws of this.ctx.getWebSockets(sid)) {
       if (ws.readyState === WebSocket.OPEN) ws.close(1000, "session closed");
     }
   }

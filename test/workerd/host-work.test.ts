@@ -159,7 +159,7 @@ describe("work per operation on one host", () => {
 });
 
 describe("long-polling", () => {
-  it("a round trip (an event with an ack answered on the held GET) is 2 Worker requests, 3 host invocations (the GET, the POST as an RPC, the channel's close) and no SQL", async () => {
+  it("a busy session's round trip (an event with an ack answered on the held GET) is 2 Worker requests, 2 host invocations (the GET and the POST, both RPCs) and no SQL", async () => {
     const session = await onHost(
       HOST,
       () => PollingSession.handshake(),
@@ -191,14 +191,14 @@ describe("long-polling", () => {
       figures.pollingRoundTrip = { ...d, workerRequests: requests };
       expect(requests).toBe(2);
       expect(d.rowsWritten).toBe(0);
-      // The host: the GET (a fetch: its answer is a channel), the POST (an RPC carrying the
-      // body) and the close of the held GET's channel (the Worker's confirmation: no message on
-      // it), and no SQL at all (the answer rides the channel; nothing is queued in the outbox).
+      // The host: the GET and the POST, both RPCs. The session is busy (it POSTed a moment ago),
+      // so its GET waits in the host's memory and the ack answers that RPC: no channel to open
+      // and close (memory-polls.ts), and no SQL at all (nothing is queued in the outbox).
       expect({ fetches: d.fetches, messages: d.messages, closes: d.closes, rpcs: d.rpcs, statements: d.statements }).toEqual({
-        fetches: 1,
+        fetches: 0,
         messages: 0,
-        closes: 1,
-        rpcs: 1,
+        closes: 0,
+        rpcs: 2,
         statements: 0,
       });
       return;

@@ -6,6 +6,7 @@ import { runInDurableObject, SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { CLOSE_CLIENT_GONE, CLOSE_DELIVERED } from "../../../durable-objects/engine/poll-channels";
 import { POLL_CHANNEL_HEADER } from "../../../protocol/internal-headers";
+import { BUSY_WINDOW_MS } from "../../../worker/busy-sessions";
 import { engineUrl, hostStubFor, nextAckId, PollingSession, sleep } from "../../workerd/engine-client";
 
 const sessions: PollingSession[] = [];
@@ -24,14 +25,23 @@ async function connected(): Promise<PollingSession> {
   return session;
 }
 
-/** Open, unanswered poll channels the host has for this session. */
-function heldChannels(session: PollingSession): Promise<number> {
-  return runInDurableObject(
-    hostStubFor(session.sid),
-    (_instance, state) =>
-      state
-        .getWebSockets(`poll:${session.sid}`)
-        .filter((ws) => ws.readyState === WebSocket.OPEN && (ws.deserializeAttachment() as { upTo?: number }).upTo === undefined).length,
+/** A GET of this session the host holds: on an open, unanswered channel, or in memory (a busy session). */
+function heldGets(session: PollingSession): Promise<number> {
+  return runInDurableObject(hostStubFor(session.sid), (instance, state) => {
+    const onChannels = state
+      .getWebSockets(`poll:${session.sid}`)
+      .filter((ws) => ws.readyState === WebSocket.OPEN && (ws.deserializeAttachment() as { upTo?: number }).upTo === undefined).length;
+    const engine = (instance as unknown as { engine: { polling: { heldInMemory(sid: string): boolean } } }).engine;
+    return onChannels + (engine.polling.heldInMemory(session.sid) ? 1 : 0);
+  });
+}
+
+/** A GET of an idle session waits on a channel; one of a busy session (a POST less than BUSY_WINDOW_MS ago) in memory. */
+async function heldIn(session: PollingSession): Promise<"memory" | "channel"> {
+  return runInDurableObject(hostStubFor(session.sid), (instance) =>
+    (instance as unknown as { engine: { polling: { heldInMemory(sid: string): boolean } } }).engine.polling.heldInMemory(session.sid)
+      ? "memory"
+      : "channel",
   );
 }
 
@@ -48,7 +58,7 @@ async function heldGet(session: PollingSession): Promise<{ controller: AbortCont
       (error: unknown) => error,
     );
     for (let i = 0; i < 400 && answered === null; i++) {
-      if ((await heldChannels(session)) === 1) return { controller, response };
+      if ((await heldGets(session)) === 1) return { controller, response };
       await sleep(5);
     }
     await response;
@@ -59,6 +69,21 @@ async function heldGet(session: PollingSession): Promise<{ controller: AbortCont
 
 function get(session: PollingSession, signal?: AbortSignal): Promise<Response> {
   return SELF.fetch(engineUrl({ EIO: "4", transport: "polling", sid: session.sid }), { signal });
+}
+
+/** Lets the session go idle for `ms`: GETs answered with pings only get pongs. */
+async function idleFor(session: PollingSession, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), Math.max(until - Date.now(), 1));
+    const body = await get(session, controller.signal).then(
+      (r) => r.text(),
+      () => "",
+    );
+    clearTimeout(timer);
+    if (body.split("\x1e").includes("2")) await session.post("3");
+  }
 }
 
 /** Packets of every GET until `want` acks have been seen (answers pings). */
@@ -76,25 +101,37 @@ async function collectAcks(session: PollingSession, want: number): Promise<strin
 }
 
 describe("an abandoned held GET", () => {
-  it("aborted while held: frames flushed afterwards reach the next GET exactly once; the session stays open", async () => {
-    const session = await connected();
-    for (let trial = 0; trial < 5; trial++) {
-      const abandoned = await heldGet(session);
-      abandoned.controller.abort();
-      await abandoned.response;
-      // Frames produced after the client went away are flushed into the old channel (if the host
-      // has not noticed yet): they must come back with the next GET, exactly once.
+  // A busy session's GET waits in the host's memory (memory-polls.ts, worker/busy-sessions.ts),
+  // an idle one's on a channel (poll-channels.ts): both must give back what came for a client that had gone.
+  it.each([
+    { where: "memory" as const, trials: 5 },
+    { where: "channel" as const, trials: 2 },
+  ])(
+    "aborted while held in $where: frames flushed afterwards reach the next GET exactly once; the session stays open",
+    async ({ where, trials }) => {
+      const session = await connected();
+      for (let trial = 0; trial < trials; trial++) {
+        // Idle: no POST but pongs for longer than BUSY_WINDOW_MS.
+        if (where === "channel") await idleFor(session, BUSY_WINDOW_MS + 200);
+        const abandoned = await heldGet(session);
+        expect(await heldIn(session)).toBe(where);
+        abandoned.controller.abort();
+        await abandoned.response;
+        // Frames produced after the client went away are flushed into the old hold (if the host
+        // has not noticed yet): they must come back with the next GET, exactly once.
+        const id = nextAckId();
+        await session.send(`42${id}["echo",${trial}]`);
+        await sleep(20);
+        const packets = await collectAcks(session, 1);
+        expect(packets).toEqual([`43${id}[${trial}]`]);
+      }
+      // Still open: one more round trip.
       const id = nextAckId();
-      await session.send(`42${id}["echo",${trial}]`);
-      await sleep(20);
-      const packets = await collectAcks(session, 1);
-      expect(packets).toEqual([`43${id}[${trial}]`]);
-    }
-    // Still open: one more round trip.
-    const id = nextAckId();
-    await session.send(`42${id}["echo","still here"]`);
-    expect(await collectAcks(session, 1)).toEqual([`43${id}["still here"]`]);
-  });
+      await session.send(`42${id}["echo","still here"]`);
+      expect(await collectAcks(session, 1)).toEqual([`43${id}["still here"]`]);
+    },
+    15_000,
+  );
 
   it("a GET while another is held supersedes it: the old one gets a noop, the new one the data, no close", async () => {
     const session = await connected();
