@@ -160,6 +160,12 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     return isEio3Host(this.hostName) ? this.heartbeatV3 : this.heartbeatV4;
   }
 
+  /** Counts an invocation of the runtime's (billed work) and the wake it is. */
+  private wake(kind: Parameters<BilledWork["invoked"]>[0]): void {
+    this.work.invoked(kind);
+    this.store.bumpMeta("wakes");
+  }
+
   private setAutoResponse(): void {
     this.ctx.setWebSocketAutoResponse(autoResponsePairOf(this.hostName, this.config.pongAutoResponse));
   }
@@ -171,8 +177,7 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   // ── the runtime's entry points ─────────────────────────────
   /** An Engine.IO request the Worker verified (engine/verify.ts rules 1–9) and forwarded here. */
   async fetch(request: Request): Promise<Response> {
-    this.work.invoked("fetch");
-    this.store.bumpMeta("wakes");
+    this.wake("fetch");
     const stored = this.store.getMeta<string>("name"); // ctx.id.name (a runtime getter) matters only to a host without one
     const host = newHostName(request, stored, stored === null ? this.ctx.id.name : undefined);
     if (host) {
@@ -184,33 +189,28 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
 
   /** A long-polling POST, its body read by the Worker: no Request, stream or Response here (engine/polling.ts). */
   pollPost(sid: string, body: PostBody): PostAnswer {
-    this.work.invoked("rpc");
-    this.store.bumpMeta("wakes");
+    this.wake("rpc");
     return this.engine.polling.post(sid, body);
   }
 
-  /** A long-polling GET (engine/polling.ts `get`): frames, an error, or "hold it on a channel" (memory-polls.ts). */
+  /** A long-polling GET (engine/polling.ts `get`) and its frames given back (`pollRequeue`), see host-api.ts. */
   pollGet(sid: string): GetAnswer | Promise<GetAnswer> {
-    this.work.invoked("rpc");
-    this.store.bumpMeta("wakes");
+    this.wake("rpc");
     return this.engine.polling.get(sid);
   }
 
-  /** Frames a `pollGet` answered whose client had gone: first in line for the next GET. */
   pollRequeue(sid: string, frames: string[]): void {
     this.work.invoked("rpc");
     this.engine.polling.requeue(sid, frames);
   }
 
   async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    this.work.invoked("webSocketMessage");
-    this.store.bumpMeta("wakes");
+    this.wake("webSocketMessage");
     this.engine.webSocketMessage(ws, message);
   }
 
   async webSocketClose(ws: WebSocket, code: number): Promise<void> {
-    this.work.invoked("webSocketClose");
-    this.store.bumpMeta("wakes");
+    this.wake("webSocketClose");
     this.engine.webSocketGone(ws, "transport close", code);
     try {
       ws.close(code === 1005 || code === 1006 ? 1000 : code, "closed");
@@ -220,15 +220,13 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   }
 
   async webSocketError(ws: WebSocket): Promise<void> {
-    this.work.invoked("webSocketError");
-    this.store.bumpMeta("wakes");
+    this.wake("webSocketError");
     this.engine.webSocketGone(ws, "transport error");
   }
 
   /** One alarm for everything: pings, pong checks, connect timeouts, ack timeouts. */
   async alarm(): Promise<void> {
-    this.work.invoked("alarm");
-    this.store.bumpMeta("wakes");
+    this.wake("alarm");
     this.store.bumpMeta("alarms");
     this.hostAlarm.fired();
     const now = Date.now();
@@ -350,15 +348,4 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
   scheduleDeadline(deadline: number, fire: () => void): () => void {
     return this.hostAlarm.addDeadline(deadline, fire);
   }
-}
-
-/** The ConnectionHost class for an app: what the Worker entry exports (see worker/edgeio.ts). */
-export function createConnectionHost(
-  app: EdgeioApp,
-): typeof ConnectionHost & (new (ctx: DurableObjectState, env: EdgeioBindings) => ConnectionHost) {
-  return class extends ConnectionHost {
-    constructor(ctx: DurableObjectState, env: EdgeioBindings) {
-      super(ctx, env, app);
-    }
-  } as never;
 }

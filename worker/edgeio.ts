@@ -4,8 +4,7 @@
  * your own app does the same (see examples/echo).
  */
 import { Hono } from "hono";
-import { createConnectionHost } from "../durable-objects/connection-host";
-import { createRoomDO, createUserDO } from "../durable-objects/presence-classes";
+import { createConnectionHost, createRoomDO, createUserDO } from "../durable-objects/app-classes";
 import { hostStub, type EdgeioBindings } from "../durable-objects/bindings";
 import type { EdgeioApp } from "../durable-objects/socketio/server";
 import { configFrom, type EdgeioConfig } from "../durable-objects/config";
