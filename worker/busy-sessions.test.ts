@@ -41,4 +41,11 @@ describe("BusySessions", () => {
     expect(busy.isBusy("b", 2)).toBe(false);
     expect(busy.isBusy("c", 2)).toBe(true);
   });
+
+  it("forget makes a session idle at once", () => {
+    const busy = new BusySessions(2000);
+    busy.posted("a", "40", 0);
+    busy.forget("a");
+    expect(busy.isBusy("a", 1)).toBe(false);
+  });
 });

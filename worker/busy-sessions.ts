@@ -34,9 +34,17 @@ export class BusySessions {
     this.lastPost.set(sid, now);
   }
 
+  /** The session counts as idle again (tests: a GET that must wait on a channel). */
+  forget(sid: string): void {
+    this.lastPost.delete(sid);
+  }
+
   /** Whether a GET of the session should wait in the host's memory first. */
   isBusy(sid: string, now = Date.now()): boolean {
     const at = this.lastPost.get(sid);
     return at !== undefined && now - at <= this.windowMs;
   }
 }
+
+/** This isolate's busy sessions (worker/engine-route.ts). */
+export const busySessions = new BusySessions();

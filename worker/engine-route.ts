@@ -12,7 +12,7 @@ import { verifyEdgeRequest } from "../durable-objects/engine/verify";
 import { engineErrorResponse } from "../protocol/engine-errors";
 import { hostName, isEio3Host, verifySid } from "../protocol/ids";
 import { ADDRESS_HEADER, HOST_HEADER, hasInternalHeaders, POLL_CHANNEL_HEADER, stripInternalHeaders } from "../protocol/internal-headers";
-import { BusySessions } from "./busy-sessions";
+import { busySessions } from "./busy-sessions";
 import { isOriginAllowed } from "./cors";
 
 /**
@@ -131,9 +131,6 @@ function pollResponse(host: string, frames: string[]): Response {
 }
 
 const NOOP_ANSWER = { frames: [] as string[] };
-
-/** Sessions this isolate saw POST a moment ago: their GETs try the host's memory first. */
-const busySessions = new BusySessions();
 
 /** A GET that waits on a hibernatable channel to the host (poll-channels.ts). */
 async function channelPoll(stub: ReturnType<typeof hostStub>, host: string, sid: string, request: Request): Promise<Response> {
