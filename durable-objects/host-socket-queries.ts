@@ -2,7 +2,7 @@
  * Aggregate queries over a ConnectionHost's socket and room tables, run in SQLite rather than
  * from the in-memory copy: the distinct users and rooms of the load report (stats/host-load.ts;
  * once per instance, then counted in memory) and the room members of lease renewals
- * (socketio/room-membership.ts). Each sees every socket, kept-back ones (host-store.ts) included.
+ * (socketio/room-membership.ts). Both see every socket, kept-back ones (host-store.ts) included.
  * A layer of HostStore's class chain (sockets → socket queries → outbox → sessions and meta),
  * kept apart from the caches.
  */
@@ -36,9 +36,11 @@ export class SocketQueries extends SocketTables {
     return index;
   }
 
-  /** Every (socket, room) pair but a socket's own id, with the socket's data (lease renewals). */
+  /**
+   * Every (socket, room) pair but a socket's own id, with the socket's data (lease renewals).
+   * Kept-back sockets have no pair to add: a membership row is a write, and it writes them first.
+   */
   roomMembers(): Array<{ nsp: string; room: string; id: string; data: string }> {
-    this.writeKeptBack();
     return this.sql
       .exec<{ nsp: string; room: string; id: string; data: string }>(
         "SELECT s.nsp AS nsp, r.room AS room, s.id AS id, s.data AS data FROM socket_rooms r JOIN sockets s ON s.id = r.socket_id WHERE r.room != r.socket_id",

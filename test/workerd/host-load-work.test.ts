@@ -1,9 +1,13 @@
 /**
- * The load report's work (stats/host-load.ts), counted, never timed: building a report reads
- * no SQLite row however many sockets, users and rooms the host has. Its distinct users and rooms
- * are counted in memory (host-load-index.ts), rebuilt from SQLite once per instance and kept in
- * step by the store's write-through; the report must still be right after an eviction.
- * The report is built inside the host (runInDurableObject), where nothing interleaves with it.
+ * The host's alarm work, counted, never timed.
+ * - The load report (stats/host-load.ts): building one reads no SQLite row however many sockets,
+ *   users and rooms the host has. Its distinct users and rooms are counted in memory
+ *   (host-load-index.ts), rebuilt from SQLite once per instance and kept in step by the store's
+ *   write-through; the report must still be right after an eviction. It is built inside the host
+ *   (runInDurableObject), where nothing interleaves with it.
+ * - The alarm's own bookkeeping (counters, heartbeat, report and lease times in host_meta) does
+ *   not write the rows of sessions kept back in their WebSockets' attachments (host-store.ts):
+ *   a WebSocket session that changes nothing is never written, as at its CONNECT.
  */
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { afterAll, describe, expect, it } from "vitest";
@@ -12,7 +16,8 @@ import type { HostLoad } from "../../durable-objects/stats/types";
 import { RawClient } from "./presence-client";
 
 const HOST = "loadwork:0";
-const stub = () => env.CONNECTION_HOST.get(env.CONNECTION_HOST.idFromName(HOST));
+const stubOf = (host: string) => env.CONNECTION_HOST.get(env.CONNECTION_HOST.idFromName(host));
+const stub = () => stubOf(HOST);
 
 type Internals = { load: { build(now: number, host: string): HostLoad }; work: BilledWork };
 
@@ -111,5 +116,26 @@ describe("the host's load report", () => {
       rooms: rooms("extra", "lobby", "r1", "r2", "r3"),
       roomCount: 5,
     });
+  }, 30_000);
+});
+
+describe("the host's alarm and kept-back sessions", () => {
+  it("alarms (pings, the load report, lease renewals) write no row of a WebSocket session that changed nothing; it survives an eviction", async () => {
+    const host = "keptalarm:0";
+    const client = await RawClient.open(host);
+    clients.push(client);
+    const alarmsBefore = (await stubOf(host).stats()).alarms;
+    // Pings every 300 ms here, a load report 500 ms after the connect, a lease renewal (1.5 s lease) on the first alarm.
+    for (let i = 0; i < 100 && (await stubOf(host).stats()).alarms < alarmsBefore + 4; i++) await new Promise((r) => setTimeout(r, 100));
+    expect((await stubOf(host).stats()).alarms).toBeGreaterThanOrEqual(alarmsBefore + 4);
+    const stored = () =>
+      runInDurableObject(stubOf(host), (_instance, state) => ({
+        sessions: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sessions").one().n,
+        sockets: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sockets").one().n,
+      }));
+    expect(await stored()).toEqual({ sessions: 0, sockets: 0 });
+    await evictDurableObject(stubOf(host));
+    await client.call("rooms"); // answered: the session came back from its attachment
+    client.close();
   }, 30_000);
 });
