@@ -40,6 +40,7 @@ async function batch(system: RunningSystem, clients: number): Promise<number> {
 }
 
 const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
+const mean = (list: number[]) => list.reduce((sum, value) => sum + value, 0) / list.length;
 
 const names: Name[] = values.floor ? ["head", "worktree", "floor"] : ["head", "worktree"];
 const systems = new Map<Name, RunningSystem>();
@@ -59,6 +60,7 @@ try {
   const of = (name: Name) => figures.get(name) ?? [];
   const ratio = (a: Name, b: Name) => median(of(a).map((value, i) => value / of(b)[i])).toFixed(3);
   console.log(`median CPU per connect: ${names.map((name) => `${name} ${median(of(name)).toFixed(3)} ms`).join(", ")}`);
+  console.log(`mean CPU per connect: ${names.map((name) => `${name} ${mean(of(name)).toFixed(3)} ms`).join(", ")}`);
   console.log(`median paired ratio worktree/head ${ratio("worktree", "head")}`);
   if (values.floor) console.log(`median paired ratio head/floor ${ratio("head", "floor")}, worktree/floor ${ratio("worktree", "floor")}`);
 } finally {
