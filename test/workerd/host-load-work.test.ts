@@ -142,6 +142,12 @@ describe("the host's alarm and kept-back sessions", () => {
     );
     expect(due.length).toBeGreaterThan(0);
     await client.call("rooms"); // answered: the session came back from its attachment
+    // Its close deletes nothing either: there is no row.
+    const closeWrites = async () => (await stubOf(host).stats()).work.sqlBy.webSocketClose.rowsWritten;
+    const before = await closeWrites();
     client.close();
+    for (let i = 0; i < 100 && (await stubOf(host).stats()).sessions > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect((await stubOf(host).stats()).sessions).toBe(0);
+    expect((await closeWrites()) - before).toBe(0);
   }, 30_000);
 });
