@@ -1,50 +1,46 @@
 /**
  * Aggregate queries over a ConnectionHost's socket and room tables, run in SQLite rather than
- * from the in-memory copy: the distinct users and rooms of the load report (stats/host-load.ts)
- * and the room members of lease renewals (socketio/room-membership.ts). Each first writes the
- * kept-back rows (host-store.ts) so the query sees every socket. A layer of HostStore's class
- * chain (sockets → socket queries → outbox → sessions and meta), kept apart from the caches.
+ * from the in-memory copy: the distinct users and rooms of the load report (stats/host-load.ts;
+ * once per instance, then counted in memory) and the room members of lease renewals
+ * (socketio/room-membership.ts). Both see every socket, kept-back ones (host-store.ts) included.
+ * A layer of HostStore's class chain (sockets → socket queries → outbox → sessions and meta),
+ * kept apart from the caches.
  */
+import { LoadIndex } from "./host-load-index";
 import { SocketTables } from "./host-sockets";
 
 export class SocketQueries extends SocketTables {
   /**
-   * Distinct user ids (`data.user.id`) of this host's sockets: the ids while there are at most
-   * `limit`, else null, and the count. One SQL pass, run by the load report (stats/host-load.ts).
+   * The distinct users and rooms of this host's sockets (the load report: stats/host-load.ts).
+   * Read from SQLite (and the attachments of sockets not written yet) once per instance, then
+   * kept in step by write-through (host-sockets.ts): a report after that reads no row.
    */
-  distinctUsers(limit: number): { ids: string[] | null; count: number } {
-    this.writeKeptBack();
-    const from = "FROM sockets WHERE json_valid(data) AND json_type(data, '$.user.id') = 'text'";
-    const ids = this.sql.exec<{ id: string }>(`SELECT DISTINCT json_extract(data, '$.user.id') AS id ${from} LIMIT ?`, limit + 1).toArray();
-    if (ids.length <= limit) return { ids: ids.map((row) => row.id), count: ids.length };
-    return {
-      ids: null,
-      count: this.sql.exec<{ n: number }>(`SELECT COUNT(DISTINCT json_extract(data, '$.user.id')) AS n ${from}`).one().n,
-    };
+  loadCounts(): LoadIndex {
+    if (this.loadIndex) return this.loadIndex;
+    this.restoreKeptBack();
+    const index = new LoadIndex();
+    const users = this.sql
+      .exec<{ id: string; user: string }>(
+        "SELECT id, json_extract(data, '$.user.id') AS user FROM sockets WHERE json_valid(data) AND json_type(data, '$.user.id') = 'text'",
+      )
+      .toArray();
+    for (const row of users) index.setUser(row.id, row.user);
+    for (const row of this.keptBackSockets()) index.setData(row.id, row.data);
+    const rooms = this.sql
+      .exec<{ nsp: string; room: string; n: number }>(
+        "SELECT s.nsp AS nsp, r.room AS room, COUNT(*) AS n FROM socket_rooms r JOIN sockets s ON s.id = r.socket_id WHERE r.room != r.socket_id GROUP BY s.nsp, r.room",
+      )
+      .toArray();
+    for (const row of rooms) index.addMembers(row.nsp, row.room, row.n);
+    this.loadIndex = index;
+    return index;
   }
 
-  /** Distinct rooms per namespace (own-id rooms left out), as `JSON.stringify([nsp, room])` while at most `limit`. */
-  distinctRooms(limit: number): { ids: string[] | null; perNamespace: Map<string, number> } {
-    this.writeKeptBack();
-    const from = "FROM socket_rooms r JOIN sockets s ON s.id = r.socket_id WHERE r.room != r.socket_id";
-    const rows = this.sql
-      .exec<{ nsp: string; room: string }>(`SELECT DISTINCT s.nsp AS nsp, r.room AS room ${from} LIMIT ?`, limit + 1)
-      .toArray();
-    const perNamespace = new Map<string, number>();
-    if (rows.length <= limit) {
-      for (const row of rows) perNamespace.set(row.nsp, (perNamespace.get(row.nsp) ?? 0) + 1);
-      return { ids: rows.map((row) => JSON.stringify([row.nsp, row.room])), perNamespace };
-    }
-    const counts = this.sql
-      .exec<{ nsp: string; n: number }>(`SELECT s.nsp AS nsp, COUNT(DISTINCT r.room) AS n ${from} GROUP BY s.nsp`)
-      .toArray();
-    for (const row of counts) perNamespace.set(row.nsp, row.n);
-    return { ids: null, perNamespace };
-  }
-
-  /** Every (socket, room) pair but a socket's own id, with the socket's data (lease renewals). */
+  /**
+   * Every (socket, room) pair but a socket's own id, with the socket's data (lease renewals).
+   * Kept-back sockets have no pair to add: a membership row is a write, and it writes them first.
+   */
   roomMembers(): Array<{ nsp: string; room: string; id: string; data: string }> {
-    this.writeKeptBack();
     return this.sql
       .exec<{ nsp: string; room: string; id: string; data: string }>(
         "SELECT s.nsp AS nsp, r.room AS room, s.id AS id, s.data AS data FROM socket_rooms r JOIN sockets s ON s.id = r.socket_id WHERE r.room != r.socket_id",

@@ -7,6 +7,7 @@
  * `socket.data`, a room the socket is already in) is skipped.
  */
 import type { CountingSql } from "./billed-work";
+import type { LoadIndex } from "./host-load-index";
 
 export type SocketRow = {
   id: string;
@@ -43,6 +44,8 @@ export class SocketTables {
   onLoadChange: () => void = () => undefined;
   /** Bumped on every change but messages (in memory, per instance). */
   structureVersion = 0;
+  /** Distinct users and rooms for the load report, once built (host-socket-queries.ts): kept in step here. */
+  protected loadIndex: LoadIndex | null = null;
 
   constructor(protected readonly sql: CountingSql) {}
 
@@ -117,6 +120,7 @@ export class SocketTables {
     this.roomsBySocket.set(row.id, new Set());
     if (this.count !== undefined) this.count += 1;
     if (this.perNamespace) this.perNamespace.set(row.nsp, (this.perNamespace.get(row.nsp) ?? 0) + 1);
+    this.loadIndex?.setData(row.id, row.data);
     this.structureChanged();
   }
 
@@ -134,6 +138,7 @@ export class SocketTables {
       );
     Object.assign(current, row);
     this.bySession.get(row.sid)?.push(row.id);
+    this.loadIndex?.setData(row.id, row.data);
   }
 
   socket(id: string): SocketRow | null {
@@ -208,6 +213,7 @@ export class SocketTables {
     row.data = data;
     if (!keep) this.sql.exec("UPDATE sockets SET data = ? WHERE id = ?", data, id);
     else if (!this.attachKeptBack(row.sid)) this.persistSession(row.sid);
+    this.loadIndex?.setData(id, data);
     this.structureChanged();
   }
 
@@ -233,6 +239,7 @@ export class SocketTables {
     }
     if (deleted && this.count !== undefined) this.count -= 1;
     if (deleted && row && this.perNamespace) this.perNamespace.set(row.nsp, Math.max(0, (this.perNamespace.get(row.nsp) ?? 0) - 1));
+    if (deleted && row) this.loadIndex?.removeSocket(id, row.nsp, rooms);
     if (deleted) this.structureChanged();
     // Kept back: its attachment must not bring it back after an eviction (a closed WebSocket's is gone anyway).
     if (row && this.keptBack(row.sid)) this.attachKeptBack(row.sid);
@@ -263,7 +270,7 @@ export class SocketTables {
     const added = this.sql.exec("INSERT OR IGNORE INTO socket_rooms (socket_id, room) VALUES (?, ?)", socketId, room).rowsWritten > 0;
     rooms.add(room);
     this.membersByRoom.get(room)?.add(socketId);
-    if (added) this.structureChanged();
+    if (added) this.roomChanged(socketId, room, 1);
     return added;
   }
 
@@ -273,8 +280,14 @@ export class SocketTables {
     const removed = this.sql.exec("DELETE FROM socket_rooms WHERE socket_id = ? AND room = ?", socketId, room).rowsWritten > 0;
     rooms.delete(room);
     this.membersByRoom.get(room)?.delete(socketId);
-    if (removed) this.structureChanged();
+    if (removed) this.roomChanged(socketId, room, -1);
     return removed;
+  }
+
+  /** A membership row added (1) or deleted (-1): the load index counts it as the report's join on sockets does. */
+  private roomChanged(socketId: string, room: string, by: 1 | -1): void {
+    if (this.loadIndex && room !== socketId) this.loadIndex.addMembers(this.socket(socketId)?.nsp, room, by);
+    this.structureChanged();
   }
 
   /**

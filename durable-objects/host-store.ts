@@ -316,7 +316,8 @@ export class HostStore extends PollOutbox {
     const due = this.sessions().filter((row) => row.connect_deadline !== null && row.connect_deadline <= now && row.closing === 0);
     for (const row of due) {
       if (this.socketsOfSession(row.sid).length === 0) continue;
-      this.sql.exec("UPDATE sessions SET connect_deadline = NULL WHERE sid = ?", row.sid);
+      // A kept-back session (back from its attachment) is not written for this: the next instance clears it again.
+      if (!this.pendingSessions.has(row.sid)) this.sql.exec("UPDATE sessions SET connect_deadline = NULL WHERE sid = ?", row.sid);
       row.connect_deadline = null;
     }
     return due.filter((row) => row.connect_deadline !== null).map((row) => row.sid);

@@ -34,6 +34,7 @@ export class Eio3Heartbeat {
 
   /** When the alarm is needed next (empty: no sessions). */
   dueTimes(now: number): number[] {
+    this.sessions.closeOrphans(); // sessions kept back in their attachments count too (see heartbeat.ts)
     if (this.store.sessionCount() === 0) {
       this.store.setMeta(NEXT_CHECK, null);
       return [];

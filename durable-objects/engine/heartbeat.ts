@@ -46,6 +46,8 @@ export class Heartbeat {
 
   /** When the heartbeat needs the alarm next (empty: no sessions, nothing to do). */
   dueTimes(now: number): number[] {
+    // Sessions kept back in their attachments (never written: host-store.ts) count too, in a new instance as well.
+    this.sessions.closeOrphans();
     const created = this.store.sessionCreatedTimes();
     if (created.length === 0) {
       // Forget the schedule (written only when there is one: an idle host writes nothing).

@@ -19,8 +19,9 @@ import { statsConfigFrom } from "./config";
 import { statsStub } from "./stub";
 import { MAX_IDS_PER_REPORT, type HostLoad } from "./types";
 
-type DistinctUsers = ReturnType<HostStore["distinctUsers"]>;
-type DistinctRooms = ReturnType<HostStore["distinctRooms"]>;
+type LoadCounts = ReturnType<HostStore["loadCounts"]>;
+type DistinctUsers = ReturnType<LoadCounts["users"]>;
+type DistinctRooms = ReturnType<LoadCounts["rooms"]>;
 
 export interface LoadReporterOptions {
   reportMs: number;
@@ -31,7 +32,7 @@ export class HostLoadReporter {
   /** When the pending changes must be reported (null: none; in memory, see the README's staleness note). */
   private dueAt: number | null = null;
   private sending = false;
-  /** Users and rooms as last read, and the store's structure version they were read at. */
+  /** Users and rooms as last listed, and the store's structure version they were listed at. */
   private distinct: { version: number; users: DistinctUsers; rooms: DistinctRooms } | null = null;
 
   constructor(
@@ -93,13 +94,15 @@ export class HostLoadReporter {
   }
 
   /**
-   * The report: counts from memory; distinct users and rooms from one SQL pass each, only when
-   * sockets, rooms or socket.data changed since they were last read (not for messages alone).
+   * The report, from memory: distinct users and rooms are counted by the store's write-through
+   * (host-load-index.ts; read from SQLite once per instance), listed again only when sockets,
+   * rooms or socket.data changed since they were last listed (not for messages alone).
    */
   private build(now: number, host: string): HostLoad {
     if (this.distinct?.version !== this.store.structureVersion) {
       const version = this.store.structureVersion;
-      this.distinct = { version, users: this.store.distinctUsers(MAX_IDS_PER_REPORT), rooms: this.store.distinctRooms(MAX_IDS_PER_REPORT) };
+      const counts = this.store.loadCounts();
+      this.distinct = { version, users: counts.users(MAX_IDS_PER_REPORT), rooms: counts.rooms(MAX_IDS_PER_REPORT) };
     }
     const { users, rooms } = this.distinct;
     const messages = { ...this.store.messages };
