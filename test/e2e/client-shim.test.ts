@@ -252,6 +252,12 @@ describe("client-shim: presence across acks and reconnects", () => {
     expect(room.presence.map((e) => e.user.id)).toEqual(["alice", "zoe"]);
   });
 
+  it("joins with ackTimeout set (socket.io-client then passes an error argument first)", async () => {
+    const room = open({ token: "good:erin", ackTimeout: 2000 }).room("timed");
+    expect(await room.join()).toMatchObject({ ok: true, room: "timed" });
+    expect(room.presence.map((e) => e.user.id)).toEqual(["erin"]);
+  });
+
   it("empties the presence list while disconnected and refills it from the re-join", async () => {
     const socket = open({ token: "good:dan" });
     const room = socket.room("offline-room");
