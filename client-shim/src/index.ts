@@ -168,6 +168,7 @@ export function connect<Listen extends EventsMap = EventsMap, Emit extends Event
   const raw = socket as unknown as Socket;
   const rooms = new Map<string, RoomImpl>();
   let presenceState: State | undefined;
+  const ackErrors = ioOptions.ackTimeout !== undefined;
 
   raw.on("connect", () => {
     refreshes = 0;
@@ -175,6 +176,11 @@ export function connect<Listen extends EventsMap = EventsMap, Emit extends Event
     // applies a connection's default state to the rooms it joins afterwards.
     if (presenceState !== undefined) raw.emit("presence:set", { state: presenceState });
     for (const room of rooms.values()) if (room.joined) void room.join();
+  });
+
+  // Until the re-join ack refills them, rooms show nobody rather than who was there before.
+  raw.on("disconnect", () => {
+    for (const room of rooms.values()) room.clearPresence();
   });
 
   raw.on("connect_error", (error: Error & { data?: { code?: string } }) => {
@@ -239,14 +245,30 @@ export function connect<Listen extends EventsMap = EventsMap, Emit extends Event
       return countsOf(this.presence);
     }
 
-    async join(): Promise<JoinReply<State>> {
-      const reply: JoinReply<State> = await raw.emitWithAck("room:join", this.name);
-      if (reply.ok) {
-        this.joined = true;
-        this.presence = reply.presence;
-        this.fire("presence", this.presence, this.counts);
-      }
-      return reply;
+    join(): Promise<JoinReply<State>> {
+      // The snapshot is applied in the ack callback, not after an `await`: the packets of one
+      // long-polling payload are all dispatched before an await's continuation runs, so a
+      // presence:join right behind the ack would be applied first and then overwritten.
+      return new Promise((resolve, reject) => {
+        const apply = (reply: JoinReply<State>) => {
+          if (reply.ok) {
+            this.joined = true;
+            this.presence = reply.presence;
+            this.fire("presence", this.presence, this.counts);
+          }
+          resolve(reply);
+        };
+        // With ackTimeout set, socket.io-client passes an error first (as emitWithAck rejects).
+        const onAck = ackErrors ? (error: Error | null, reply: JoinReply<State>) => (error ? reject(error) : apply(reply)) : apply;
+        raw.emit("room:join", this.name, onAck);
+      });
+    }
+
+    /** Offline, the list is stale: the server drops the connection from its rooms. */
+    clearPresence() {
+      if (this.presence.length === 0) return;
+      this.presence = [];
+      this.fire("presence", this.presence, this.counts);
     }
 
     async leave(): Promise<Ack<{ room: string }>> {

@@ -169,14 +169,20 @@ describe("demo chat in Chromium", () => {
     const before = await alice.evaluate(() => window.demo.socket.id);
     const port = service.port;
     await service.stop();
-    await alice.waitForFunction(() => document.querySelector("#status")?.textContent === "reconnecting", null, WAIT);
+    for (const page of [alice, bob]) {
+      await page.waitForFunction(() => document.querySelector("#status")?.textContent === "reconnecting", null, WAIT);
+      // Offline, the shim empties the room's presence list (set before the status changes).
+      expect(await page.locator("#presence li").count()).toBe(0);
+    }
     service = await startService({ ...SERVICE, port });
 
     await online(alice);
     await online(bob);
     expect(await alice.evaluate(() => window.demo.socket.id)).not.toBe(before);
     await alice.locator("#messages li.system", { hasText: "reconnected" }).first().waitFor(WAIT);
-    // The shim re-joined the room on the new connection: presence and relay work again.
+    // The shim re-joins the room on the new connection. The lists were emptied offline, so alice
+    // listing bob means her re-join was acked (or, a member again, she heard bob's presence:join)
+    // and bob is in the room, and the other way round: only then can a relay from bob reach alice.
     await presenceEntry(alice, "bob").waitFor(WAIT);
     await presenceEntry(bob, "alice").waitFor(WAIT);
     await send(bob, "still here after the restart");

@@ -61,8 +61,16 @@ function contractServer(io: Server) {
       members.get(room)!.set(socket.id, { user, socketId: socket.id, deviceId, state: defaultState });
       socket.join(room);
       const presence = presenceOf(room);
+      // "crowded": zoe joins right behind this join, her presence:join in the ack's long-polling
+      // payload (the first emit takes the pending GET, so the next packets are sent together).
+      if (room === "crowded") socket.emit("noop");
       ack({ ok: true, room, presence, counts: { users: presence.length, connections: members.get(room)!.size } });
       socket.to(room).emit("presence:join", { room, user, metas: metasOf(room, user.id) });
+      if (room === "crowded") {
+        const zoe = { memberId: "m-zoe", deviceId: "z1", joinedAt: 0, state: null };
+        socket.emit("presence:join", { room, user: { id: "zoe", name: "zoe" }, metas: [zoe] });
+        socket.emit("crowded:sent");
+      }
     });
     socket.on("room:leave", (room: string, ack: (reply: unknown) => void) => {
       leave(socket, room);
@@ -230,6 +238,48 @@ describe("client-shim: rooms and presence", () => {
     );
     expect(aliceRoom.presence.map((e) => e.user.id)).toEqual(["alice"]);
     expect(bobRoom.joined).toBe(false);
+  });
+});
+
+describe("client-shim: presence across acks and reconnects", () => {
+  it("applies a join ack before the presence events behind it in the same payload", async () => {
+    const socket = open({ token: "good:alice", transports: ["polling"] });
+    const room = socket.room("crowded");
+    const sent = once<void>((resolve) => socket.once("crowded:sent", () => resolve()), "the server's last packet");
+    await room.join();
+    await sent;
+    // Before the fix the ack's snapshot (alice only) overwrote zoe's later presence:join.
+    expect(room.presence.map((e) => e.user.id)).toEqual(["alice", "zoe"]);
+  });
+
+  it("joins with ackTimeout set (socket.io-client then passes an error argument first)", async () => {
+    const room = open({ token: "good:erin", ackTimeout: 2000 }).room("timed");
+    expect(await room.join()).toMatchObject({ ok: true, room: "timed" });
+    expect(room.presence.map((e) => e.user.id)).toEqual(["erin"]);
+  });
+
+  it("empties the presence list while disconnected and refills it from the re-join", async () => {
+    const socket = open({ token: "good:dan" });
+    const room = socket.room("offline-room");
+    await room.join();
+    expect(room.presence.map((e) => e.user.id)).toEqual(["dan"]);
+    const lists: string[][] = [];
+    room.on("presence", (presence) => lists.push(presence.map((e) => e.user.id)));
+    const atDisconnect = once<string[]>(
+      (resolve) => socket.once("disconnect", () => resolve(room.presence.map((e) => e.user.id))),
+      "disconnect",
+    );
+    const firstId = socket.id;
+    io.sockets.sockets.get(firstId!)!.conn.close(); // the transport drops
+    // A stale list would let a caller take "dan is listed" for "dan is in the room again".
+    expect(await atDisconnect).toEqual([]);
+    await until(
+      () => room.presence[0]?.metas[0]?.memberId === `m-${socket.id}`,
+      (wake) => room.on("presence", wake),
+      "re-joined",
+    );
+    expect(socket.id).not.toBe(firstId);
+    expect(lists).toEqual([[], ["dan"]]);
   });
 });
 
