@@ -305,11 +305,8 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
 
   stats(): HostStats {
     this.work.invoked("stats");
-    return hostStatsOf(this.store, {
-      instanceId: this.instanceId,
-      webSockets: this.ctx.getWebSockets().length,
-      work: this.work.snapshot(),
-    });
+    const webSockets = this.ctx.getWebSockets().length;
+    return hostStatsOf(this.store, { instanceId: this.instanceId, webSockets, work: this.work.snapshot() });
   }
 
   // ── HostRuntime: what sockets and namespaces ask of their host ──

@@ -18,6 +18,8 @@ export type SocketRow = {
   connected_at: number;
 };
 
+const INSERT_SOCKET = "INSERT INTO sockets (id, sid, nsp, auth, data, connected_at) VALUES (?, ?, ?, ?, ?, ?)";
+
 /** Rooms whose members are cached at once; beyond this the room cache starts again (memory bound). */
 const MAX_CACHED_ROOMS = 10_000;
 
@@ -101,15 +103,7 @@ export class SocketTables {
 
   protected writeSocketRow(row: SocketRow): void {
     this.unwritten.delete(row.id);
-    this.sql.exec(
-      "INSERT INTO sockets (id, sid, nsp, auth, data, connected_at) VALUES (?, ?, ?, ?, ?, ?)",
-      row.id,
-      row.sid,
-      row.nsp,
-      row.auth,
-      row.data,
-      row.connected_at,
-    );
+    this.sql.exec(INSERT_SOCKET, row.id, row.sid, row.nsp, row.auth, row.data, row.connected_at);
   }
 
   /** A socket in memory only (a new one, or one back from its attachment). */
@@ -130,12 +124,7 @@ export class SocketTables {
     if (!current) return;
     this.persistSession(row.sid);
     this.sql.exec("UPDATE sockets SET sid = ?, auth = ?, data = ? WHERE id = ?", row.sid, row.auth, row.data, row.id);
-    const before = this.bySession.get(current.sid);
-    if (before)
-      this.bySession.set(
-        current.sid,
-        before.filter((id) => id !== row.id),
-      );
+    this.dropFromSession(current.sid, row.id);
     Object.assign(current, row);
     this.bySession.get(row.sid)?.push(row.id);
     this.loadIndex?.setData(row.id, row.data);
@@ -229,20 +218,23 @@ export class SocketTables {
     for (const room of rooms) this.membersByRoom.get(room)?.delete(id);
     this.roomsBySocket.delete(id);
     this.rows.delete(id);
-    if (row) {
-      const ids = this.bySession.get(row.sid);
-      if (ids)
-        this.bySession.set(
-          row.sid,
-          ids.filter((other) => other !== id),
-        );
-    }
+    if (row) this.dropFromSession(row.sid, id);
     if (deleted && this.count !== undefined) this.count -= 1;
     if (deleted && row && this.perNamespace) this.perNamespace.set(row.nsp, Math.max(0, (this.perNamespace.get(row.nsp) ?? 0) - 1));
     if (deleted && row) this.loadIndex?.removeSocket(id, row.nsp, rooms);
     if (deleted) this.structureChanged();
     // Kept back: its attachment must not bring it back after an eviction (a closed WebSocket's is gone anyway).
     if (row && this.keptBack(row.sid)) this.attachKeptBack(row.sid);
+  }
+
+  /** Takes a socket out of its session's list (kept in connection order). */
+  private dropFromSession(sid: string, id: string): void {
+    const ids = this.bySession.get(sid);
+    if (ids)
+      this.bySession.set(
+        sid,
+        ids.filter((other) => other !== id),
+      );
   }
 
   /** A session created by this instance has no sockets yet: nothing to read. */
@@ -326,12 +318,8 @@ export class SocketTables {
   private roomSet(socketId: string): Set<string> {
     let rooms = this.roomsBySocket.get(socketId);
     if (!rooms) {
-      rooms = new Set(
-        this.sql
-          .exec<{ room: string }>("SELECT room FROM socket_rooms WHERE socket_id = ?", socketId)
-          .toArray()
-          .map((row) => row.room),
-      );
+      const rows = this.sql.exec<{ room: string }>("SELECT room FROM socket_rooms WHERE socket_id = ?", socketId).toArray();
+      rooms = new Set(rows.map((row) => row.room));
       this.roomsBySocket.set(socketId, rooms);
     }
     return rooms;
