@@ -25,24 +25,24 @@ async function connected(): Promise<PollingSession> {
   return session;
 }
 
-/** A GET of this session the host holds: on an open, unanswered channel, or in memory (a busy session). */
+/** Whether the host holds a GET of this session in memory (a busy session: worker/busy-sessions.ts). */
+function heldInMemory(instance: unknown, session: PollingSession): boolean {
+  return (instance as { engine: { polling: { heldInMemory(sid: string): boolean } } }).engine.polling.heldInMemory(session.sid);
+}
+
+/** GETs of this session the host holds: on an open, unanswered channel, or in memory. */
 function heldGets(session: PollingSession): Promise<number> {
   return runInDurableObject(hostStubFor(session.sid), (instance, state) => {
     const onChannels = state
       .getWebSockets(`poll:${session.sid}`)
       .filter((ws) => ws.readyState === WebSocket.OPEN && (ws.deserializeAttachment() as { upTo?: number }).upTo === undefined).length;
-    const engine = (instance as unknown as { engine: { polling: { heldInMemory(sid: string): boolean } } }).engine;
-    return onChannels + (engine.polling.heldInMemory(session.sid) ? 1 : 0);
+    return onChannels + (heldInMemory(instance, session) ? 1 : 0);
   });
 }
 
-/** A GET of an idle session waits on a channel; one of a busy session (worker/busy-sessions.ts) in memory. */
-async function heldIn(session: PollingSession): Promise<"memory" | "channel"> {
-  return runInDurableObject(hostStubFor(session.sid), (instance) =>
-    (instance as unknown as { engine: { polling: { heldInMemory(sid: string): boolean } } }).engine.polling.heldInMemory(session.sid)
-      ? "memory"
-      : "channel",
-  );
+/** Where the host holds the session's GET: in memory (busy) or on a channel (idle). */
+function heldIn(session: PollingSession): Promise<"memory" | "channel"> {
+  return runInDurableObject(hostStubFor(session.sid), (instance) => (heldInMemory(instance, session) ? "memory" : "channel"));
 }
 
 /**
