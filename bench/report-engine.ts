@@ -5,7 +5,8 @@
 import { ratioRoomOf } from "./lib/options.ts";
 import { costOf, perOperation, PRICES, type Work } from "./lib/work.ts";
 import type { BenchResults, SystemResult } from "./report.ts";
-import type { BroadcastFigures } from "./scenarios.ts";
+import { PING_INTERVAL_MS, STEADY_IDLE_MS, type BroadcastFigures } from "./scenarios.ts";
+import { PRODUCTION_DEFAULTS } from "./systems/edgeio.ts";
 
 export { settledRow } from "./lib/settled-memory.ts";
 
@@ -62,10 +63,34 @@ function operations(results: BenchResults): Operation[] {
     },
     {
       name: "idle WebSocket, one connection-hour",
-      of: (s) => per(s.idle?.work, s.idle ? (s.idle.connections * s.idle.seconds) / 3600 : undefined),
+      of: (s) => idleWork(s),
       costUnit: { per: 1000, label: "per 1,000 connection-hours" },
     },
   ];
+}
+
+/**
+ * Idle work per connection-hour: edgeio's from its steady-state window (scenarios.ts
+ * STEADY_IDLE_MS: whole ping intervals holding one lease period per host, after the idle window);
+ * a system without a heartbeat's from the idle window itself.
+ */
+function idleWork(s: SystemResult): Work | null {
+  const idle = s.idle;
+  if (!idle || idle.connections === 0) return null;
+  const window = idle.steady?.work ? { work: idle.steady.work, seconds: idle.steady.seconds } : { work: idle.work, seconds: idle.seconds };
+  return window.work ? perOperation(window.work, (idle.connections * window.seconds) / 3600) : null;
+}
+
+/** What the idle row is, from the windows this run measured. */
+function idleNote(results: BenchResults): string {
+  const steady = results.systems.find((s) => s.idle?.steady?.work)?.idle?.steady;
+  const base = `Idle: the work over the idle window (${results.options.idleSeconds} s, once the runtime was quiet after the connects) per connection-hour`;
+  if (!steady) return `${base}.`;
+  return (
+    `${base}; edgeio's over a steady-state window of ${steady.seconds.toFixed(0)} s right after it (${STEADY_IDLE_MS / 1000} s: ` +
+    `whole ${PING_INTERVAL_MS / 1000} s ping intervals holding one ${PRODUCTION_DEFAULTS.PRESENCE_LEASE_MS / 1000} s lease period, so every host's heartbeat alarms ` +
+    "and one lease renewal and load-report keepalive each), divided by its connection-hours: no post-connect work in it."
+  );
 }
 
 export function workSection(results: BenchResults): string[] {
@@ -79,7 +104,8 @@ export function workSection(results: BenchResults): string[] {
       "Durable Object requests (stub fetches and RPC calls, alarms, WebSocket messages received), SQLite rows from every " +
       "cursor's rowsRead/rowsWritten (plus one row per key of the key-value API); runtime CPU from /proc/<pid>/stat of the " +
       "workerd runtime. Storage commits (fsyncs) are not measurable from JavaScript: n/a. From round 1 (the counts do not " +
-      "depend on the machine's load; the CPU medians over every round are in the table above).",
+      "depend on the machine's load; the CPU medians over every round are in the table above). " +
+      idleNote(results),
     "",
     `| ${header.join(" | ")} |`,
     `|${header.map((_, i) => (i < 2 ? "---" : "---:")).join("|")}|`,

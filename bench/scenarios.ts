@@ -9,6 +9,7 @@ import { sumCpu, sumRss } from "../test/helpers/proc.ts";
 import { nowMs, sleep, summarize, type Summary } from "./lib/stats.ts";
 import { type MemoryReading, settledMemory } from "./lib/settled-memory.ts";
 import { settleBeforeIdle, type Settle } from "./lib/quiet.ts";
+import { PRODUCTION_DEFAULTS } from "./systems/edgeio.ts";
 import { workBetween, type Work } from "./lib/work.ts";
 import type { LoadPool } from "./load/pool.ts";
 import {
@@ -66,6 +67,12 @@ export interface IdleFigures extends CpuFigures {
    * be asked to collect garbage.
    */
   settled: Record<string, { baseline: MemoryReading; afterIdle: MemoryReading }> | null;
+  /**
+   * The idle cost in steady state (systems with a heartbeat: edgeio): the work over a window of
+   * whole ping intervals that holds one lease period (STEADY_IDLE_MS), right after the window
+   * above. The cost tables' "idle WebSocket, one connection-hour" row is this, where present.
+   */
+  steady?: { seconds: number; serverCpuS: number; work?: Work };
   wakes?: {
     wakes: number;
     alarms: number;
@@ -182,7 +189,20 @@ const delta = (before: number | undefined, after: number | undefined) =>
 
 const total = (byProcess: Record<string, number>) => Object.values(byProcess).reduce((a, b) => a + b, 0);
 
-/** Holds the connect scenario's connections open for `idleSeconds` and reads memory and DO wake-ups. */
+/**
+ * The steady-state idle window of a system with a heartbeat (edgeio, production defaults): 25 s
+ * ping intervals, and the lease renewals and load-report keepalives (PRESENCE_LEASE_MS) that
+ * ride the first heartbeat alarm at least one lease period after the last. So one renewal per
+ * host falls in every ceil(lease / ping) ping intervals: 3 × 25 s = 75 s holds each host's pings,
+ * pong checks and one renewal, whatever the window's phase.
+ */
+export const PING_INTERVAL_MS = 25_000;
+export const STEADY_IDLE_MS = Math.ceil(PRODUCTION_DEFAULTS.PRESENCE_LEASE_MS / PING_INTERVAL_MS) * PING_INTERVAL_MS;
+
+/**
+ * Holds the connect scenario's connections open for `idleSeconds` and reads memory and DO
+ * wake-ups; for a system with a heartbeat, then counts the work over STEADY_IDLE_MS more (`steady`).
+ */
 export async function idleScenario(
   system: RunningSystem,
   pool: LoadPool,
@@ -235,6 +255,16 @@ export async function idleScenario(
     }
     return figures;
   });
+  if (system.wakeStats && system.counters) {
+    // Started after the window above, whose last read (the hosts' stats) wakes every host.
+    const steadyStart = { at: nowMs(), cpuS: sumCpu(system.cpuPids()), counters: await system.counters?.().catch(() => undefined) };
+    await sleep(STEADY_IDLE_MS);
+    const seconds = (nowMs() - steadyStart.at) / 1000;
+    const serverCpuS = sumCpu(system.cpuPids()) - steadyStart.cpuS;
+    const counters = await system.counters?.().catch(() => undefined);
+    const work = steadyStart.counters && counters ? workBetween(steadyStart.counters, counters, serverCpuS * 1000) : undefined;
+    idle.steady = { seconds, serverCpuS, work };
+  }
   // After the idle period's CPU and work are read: the forced GC is the bench's, not the system's.
   const settledAfter = settledBaseline ? await settledMemory(system) : null;
   if (settledBaseline && settledAfter) {

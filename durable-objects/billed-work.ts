@@ -93,8 +93,8 @@ function zero(): SqlCounts {
   return { statements: 0, rowsRead: 0, rowsWritten: 0 };
 }
 
-/** The statements that write host_meta and nothing else (host-store.ts setMeta, deleteMeta). */
-const META_WRITE = /^(?:INSERT OR REPLACE INTO|DELETE FROM) host_meta /;
+/** The statements that write host_meta and nothing else (host-meta.ts: set, delete, the alarm record). */
+const META_WRITE = /^(?:INSERT INTO|INSERT OR REPLACE INTO|DELETE FROM) host_meta /;
 
 /** A cursor already read to its end: its rows and the runtime's counts for the statement. */
 export interface ReadCursor<T> {
@@ -108,9 +108,9 @@ export interface ReadCursor<T> {
 export class CountingSql {
   /**
    * Runs before any statement but a SELECT while set: rows kept back are written first, in order
-   * (host-store.ts). Not before a write of host_meta alone (counters, heartbeat and report times,
-   * written by every alarm): no session or socket row depends on it, so kept-back sessions stay
-   * unwritten across alarms.
+   * (host-store.ts). Not before a write of host_meta alone (the alarm record: counters, heartbeat
+   * and report times, written by every alarm): no session or socket row depends on it, so
+   * kept-back sessions stay unwritten across alarms.
    */
   beforeWrite: (() => void) | null = null;
 

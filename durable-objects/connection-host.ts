@@ -231,17 +231,19 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
     this.hostAlarm.fired();
     const now = Date.now();
     try {
-      this.heartbeat.run(now);
-      this.conflation.load(); // after an eviction: held conflated values come back, due now or later
-      this.hostAlarm.runDeadlines(now);
-      // Recovery windows that ran out: their sockets leave their rooms (RoomDO calls, not awaited here).
-      this.ctx.waitUntil(this.bridge.expireRecoveries(now));
-      // The stats counters reach SQLite here, with the heartbeat's own writes: at most once per alarm.
-      this.store.flushCounters();
-      const report = this.load.onAlarm(now, this.hostName);
-      if (report) this.ctx.waitUntil(report);
-      // Renewed from this alarm, which runs anyway while the host has sessions: no extra wake.
-      this.leases.renewIfDue(now, (work) => this.ctx.waitUntil(work));
+      // The heartbeat's schedule, the report and lease times and the counters: one row, written once (host-meta.ts).
+      this.store.batchMeta(() => {
+        this.heartbeat.run(now);
+        this.conflation.load(); // after an eviction: held conflated values come back, due now or later
+        this.hostAlarm.runDeadlines(now);
+        // Recovery windows that ran out: their sockets leave their rooms (RoomDO calls, not awaited here).
+        this.ctx.waitUntil(this.bridge.expireRecoveries(now));
+        this.store.flushCounters();
+        const report = this.load.onAlarm(now, this.hostName);
+        if (report) this.ctx.waitUntil(report);
+        // Renewed from this alarm, which runs anyway while the host has sessions: no extra wake.
+        this.leases.renewIfDue(now, (work) => this.ctx.waitUntil(work));
+      });
     } finally {
       await this.hostAlarm.schedule();
     }

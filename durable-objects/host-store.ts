@@ -7,12 +7,14 @@
  * whole where a scan is needed anyway) and then kept in step by write-through, so storage is
  * never behind memory. Stats counters (wakes, alarms, …) are the exception: they are counted
  * in memory and added to SQLite lazily (`flushCounters`, at most once per alarm), so a wake
- * that changes nothing writes nothing. A direct WebSocket session's row, until its CONNECT, is
+ * that changes nothing writes nothing; they share one row with the values the alarm changes
+ * every time it runs (host-meta.ts), so an idle host's alarm writes one row. A direct WebSocket session's row, until its CONNECT, is
  * kept in its WebSocket's attachment instead (createSession).
  */
 import type { CountingSql } from "./billed-work";
 import type { TransportName } from "./config";
 import type { PendingSession, PendingSocket } from "./engine/types";
+import { HostMeta } from "./host-meta";
 import { PollOutbox } from "./host-outbox";
 import type { SocketRow } from "./host-sockets";
 import { fitsKeptBack, insertSessionRow, newSessionRow, type SessionRow } from "./session-rows";
@@ -60,9 +62,8 @@ CREATE TABLE IF NOT EXISTS host_meta (
 `;
 
 export class HostStore extends PollOutbox {
-  private meta: Map<string, string | number | null> | null = null;
-  /** Counter increments not yet added to host_meta. */
-  private readonly pendingCounts = new Map<string, number>();
+  /** host_meta (host-meta.ts): the alarm's values and the counters in one row, the rest write-through. */
+  private readonly hostMeta: HostMeta;
   /** Session rows by sid (all of them once `allSessionsLoaded`). */
   private readonly sessionRows = new Map<string, SessionRow>();
   /** Sessions in `sessionRows` whose row is not written yet (it is in their WebSocket's attachment). */
@@ -79,47 +80,35 @@ export class HostStore extends PollOutbox {
   constructor(sql: CountingSql) {
     super(sql);
     sql.exec(SCHEMA);
+    this.hostMeta = new HostMeta(sql);
   }
 
-  // ── host meta ──────────────────────────────────────────────
+  // ── host meta (host-meta.ts) ─────────────────────────────
   getMeta<T extends string | number>(key: string): T | null {
-    const stored = this.metaMap().get(key) ?? null;
-    const pending = this.pendingCounts.get(key);
-    if (pending === undefined) return stored as T | null;
-    return (((stored as number | null) ?? 0) + pending) as T;
+    return this.hostMeta.get<T>(key);
   }
 
   setMeta(key: string, value: string | number | null): void {
-    const meta = this.metaMap();
-    if (meta.has(key) && meta.get(key) === value) return;
-    this.sql.exec("INSERT OR REPLACE INTO host_meta (key, value) VALUES (?, ?)", key, value);
-    meta.set(key, value);
+    this.hostMeta.set(key, value);
   }
 
   deleteMeta(key: string): void {
-    if (this.metaMap().has(key)) this.sql.exec("DELETE FROM host_meta WHERE key = ?", key);
-    this.metaMap().delete(key);
+    this.hostMeta.delete(key);
   }
 
   /** Adds 1 to a numeric host counter (stats), in memory until the next `flushCounters`. */
   bumpMeta(key: string): void {
-    this.pendingCounts.set(key, (this.pendingCounts.get(key) ?? 0) + 1);
+    this.hostMeta.bump(key);
   }
 
-  /** Adds the counted increments to SQLite (one row per counter that moved). */
+  /** Adds the counted increments to SQLite (one row, the alarm record's). */
   flushCounters(): void {
-    for (const [key, pending] of this.pendingCounts) {
-      this.pendingCounts.delete(key);
-      this.setMeta(key, ((this.metaMap().get(key) as number | null) ?? 0) + pending);
-    }
+    this.hostMeta.flushCounters();
   }
 
-  private metaMap(): Map<string, string | number | null> {
-    if (!this.meta) {
-      const rows = this.sql.exec<{ key: string; value: string | number | null }>("SELECT key, value FROM host_meta").toArray();
-      this.meta = new Map(rows.map((row) => [row.key, row.value]));
-    }
-    return this.meta;
+  /** Runs `body` (the alarm's work) with the alarm record written once at its end, if it changed. */
+  batchMeta<T>(body: () => T): T {
+    return this.hostMeta.batch(body);
   }
 
   // ── sessions ───────────────────────────────────────────────
@@ -138,10 +127,19 @@ export class HostStore extends PollOutbox {
   restorePendingSession(row: SessionRow, sockets: PendingSocket[] = []): SessionRow {
     const stored = this.session(row.sid);
     if (stored) return stored;
-    this.addSession(row, false);
-    for (const socket of sockets) {
-      const { connectedAt, ...rest } = socket;
-      this.rememberSocket({ ...rest, sid: row.sid, connected_at: connectedAt }, true);
+    // A session with sockets connected: its connect deadline is over (else each would wake the host once more).
+    if (sockets.length > 0) row.connect_deadline = null;
+    // Back in memory after an eviction, not a change of the host's load: no load report is due for it.
+    const onLoadChange = this.onLoadChange;
+    this.onLoadChange = () => undefined;
+    try {
+      this.addSession(row, false);
+      for (const socket of sockets) {
+        const { connectedAt, ...rest } = socket;
+        this.rememberSocket({ ...rest, sid: row.sid, connected_at: connectedAt }, true);
+      }
+    } finally {
+      this.onLoadChange = onLoadChange;
     }
     if (sockets.length > 0) this.keepBack(row.sid);
     return row;
