@@ -27,10 +27,33 @@ interface AlarmWork {
   renewed: boolean;
 }
 
-const alarms: AlarmWork[] = [];
+/** From now on, records each alarm of the host's current instance: its SQL, its calls to other objects, whether it renewed the leases. */
+async function watchAlarms(): Promise<AlarmWork[]> {
+  const alarms: AlarmWork[] = [];
+  await runInDurableObject(stub(), (instance) => {
+    const host = instance as unknown as Internals;
+    for (const binding of ["ROOM", "USER"]) host.env[binding] = counted(host.env[binding] as Record<string, unknown>, binding, alarms);
+    const alarm = host.alarm.bind(host);
+    host.alarm = async () => {
+      const before = host.work.snapshot().sqlBy.alarm;
+      const lease = host.store.getMeta<number>("lease_renewed_at");
+      const entry: AlarmWork = { sql: { statements: 0, rowsRead: 0, rowsWritten: 0 }, calls: [], renewed: false };
+      alarms.push(entry);
+      await alarm();
+      const after = host.work.snapshot().sqlBy.alarm;
+      entry.sql = {
+        statements: after.statements - before.statements,
+        rowsRead: after.rowsRead - before.rowsRead,
+        rowsWritten: after.rowsWritten - before.rowsWritten,
+      };
+      entry.renewed = host.store.getMeta<number>("lease_renewed_at") !== lease;
+    };
+  });
+  return alarms;
+}
 
 /** Counts every method called on stubs of `binding` (a namespace's get / getByName), for the alarm running then. */
-function counted(namespace: Record<string, unknown>, name: string): Record<string, unknown> {
+function counted(namespace: Record<string, unknown>, name: string, alarms: AlarmWork[]): Record<string, unknown> {
   return new Proxy(namespace, {
     get(target, property) {
       const value = Reflect.get(target, property);
@@ -63,25 +86,7 @@ describe("an idle host's alarms", () => {
     for (let i = 0; i < 3; i++) clients.push(await RawClient.open(HOST));
     // Settle: the post-connect load report (500 ms) and the first lease renewal have gone.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    await runInDurableObject(stub(), (instance) => {
-      const host = instance as unknown as Internals;
-      for (const binding of ["ROOM", "USER"]) host.env[binding] = counted(host.env[binding] as Record<string, unknown>, binding);
-      const alarm = host.alarm.bind(host);
-      host.alarm = async () => {
-        const before = host.work.snapshot().sqlBy.alarm;
-        const lease = host.store.getMeta<number>("lease_renewed_at");
-        const entry: AlarmWork = { sql: { statements: 0, rowsRead: 0, rowsWritten: 0 }, calls: [], renewed: false };
-        alarms.push(entry);
-        await alarm();
-        const after = host.work.snapshot().sqlBy.alarm;
-        entry.sql = {
-          statements: after.statements - before.statements,
-          rowsRead: after.rowsRead - before.rowsRead,
-          rowsWritten: after.rowsWritten - before.rowsWritten,
-        };
-        entry.renewed = host.store.getMeta<number>("lease_renewed_at") !== lease;
-      };
-    });
+    const alarms = await watchAlarms();
     // Two lease periods at least (each with its renewal), and the pings and pong checks between.
     await eventually(() => alarms.filter((a) => a.renewed).length >= 3, "three lease renewals", 15_000);
     const window = alarms.slice(0, -1); // the last one's calls may still be coming
@@ -99,15 +104,33 @@ describe("an idle host's alarms", () => {
     expect(clients.every((client) => client.ws.readyState === WebSocket.OPEN)).toBe(true);
   }, 30_000);
 
-  it("keeps its heartbeat and counters across an eviction (all in the alarm record)", async () => {
+  it("keeps its heartbeat and counters across an eviction (all in the alarm record), and the new instance calls no object but at a renewal", async () => {
     const before = await stub().stats();
     await evictDurableObject(stub());
-    // Pings go on in the new instance: the clients answer them, so none is closed for a ping timeout.
-    await eventually(async () => (await stub().stats()).alarms >= before.alarms + 6, "six more alarms", 10_000);
+    // The new instance's first alarm brings the sessions back from their attachments: not a load
+    // change, so no report goes out for it (it used to, 500 ms later: one wake and call per hibernation).
+    const alarms = await watchAlarms();
+    await eventually(() => alarms.length >= 12, "twelve alarms", 10_000);
+    for (const a of alarms.slice(0, -1).filter((a) => !a.renewed)) expect(a.calls).toEqual([]);
+    // Pings went on in the new instance: the clients answer them, so none was closed for a ping timeout.
     const after = await stub().stats();
     expect(after.instanceId).not.toBe(before.instanceId);
     expect(after.constructions).toBe(before.constructions + 1);
+    expect(after.alarms).toBeGreaterThanOrEqual(before.alarms + 12);
     expect(after.sessions).toBe(3);
     for (const client of clients) await client.call("rooms");
   }, 30_000);
+
+  it("sessions back from their attachments have no connect deadline once connected (no wake each)", async () => {
+    const host = "idlework:1";
+    const hostStub = env.CONNECTION_HOST.get(env.CONNECTION_HOST.idFromName(host));
+    clients.push(await RawClient.open(host));
+    await evictDurableObject(hostStub); // within the connect timeout (1 s): the deadline is still ahead
+    const deadline = await runInDurableObject(hostStub, (instance) => {
+      const inside = instance as unknown as { engine: { closeOrphans(): void }; store: HostStore };
+      inside.engine.closeOrphans();
+      return { sessions: inside.store.sessionCount(), deadline: inside.store.earliestConnectDeadline() };
+    });
+    expect(deadline).toEqual({ sessions: 1, deadline: null });
+  });
 });
