@@ -198,6 +198,8 @@ const total = (byProcess: Record<string, number>) => Object.values(byProcess).re
  */
 export const PING_INTERVAL_MS = 25_000;
 export const STEADY_IDLE_MS = Math.ceil(PRODUCTION_DEFAULTS.PRESENCE_LEASE_MS / PING_INTERVAL_MS) * PING_INTERVAL_MS;
+/** A start-up polling probe lives its connect deadline (45 s) and up to a ping interval and a half more. */
+const PROBES_GONE_MAX_MS = 90_000;
 
 /**
  * Holds the connect scenario's connections open for `idleSeconds` and reads memory and DO
@@ -256,6 +258,15 @@ export async function idleScenario(
     return figures;
   });
   if (system.wakeStats && system.counters) {
+    // Not before the polling handshakes of the system's start (its readiness probe, coloOf) are
+    // gone: never connected, each is dropped a ping interval after its 45 s connect deadline, and
+    // that first stored write writes every WebSocket session kept back on its host (once).
+    const probesGone = nowMs() + PROBES_GONE_MAX_MS;
+    while (nowMs() < probesGone) {
+      const hosts = await system.wakeStats();
+      if (hosts.sessions <= hosts.webSockets) break;
+      await sleep(2000);
+    }
     // Started after the window above, whose last read (the hosts' stats) wakes every host.
     const steadyStart = { at: nowMs(), cpuS: sumCpu(system.cpuPids()), counters: await system.counters?.().catch(() => undefined) };
     await sleep(STEADY_IDLE_MS);
