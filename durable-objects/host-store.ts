@@ -8,8 +8,8 @@
  * never behind memory. Stats counters (wakes, alarms, …) are the exception: they are counted
  * in memory and added to SQLite lazily (`flushCounters`, at most once per alarm), so a wake
  * that changes nothing writes nothing; they share one row with the values the alarm changes
- * every time it runs (host-meta.ts), so an idle host's alarm writes one row. A direct WebSocket session's row, until its CONNECT, is
- * kept in its WebSocket's attachment instead (createSession).
+ * every time it runs (host-meta.ts), so an idle host's alarm writes one row. A direct WebSocket
+ * session's row, until its CONNECT, is kept in its WebSocket's attachment instead (createSession).
  */
 import type { CountingSql } from "./billed-work";
 import type { TransportName } from "./config";
