@@ -14,8 +14,10 @@
  *   node bench/ab-paced.ts [--clients 200] [--members 100] [--messages 100] [--rate 10] [--batches 8] [--floor]
  *
  * The clients live in two forked processes of this script (`--child`), as the bench's load
- * generators. A difference of a few % needs the swapped run too (commit the candidate, put the
- * old files in the worktree) before it means anything.
+ * generators. A/A runs (no change) came out 1.04 and 0.95 worktree/head over 10–12 batches (paired
+ * batches differ by up to ±10 %; batches minutes apart, by ±40 %): a difference of a few % needs the
+ * swapped run too (commit the candidate, put the old files in the worktree) before it means
+ * anything.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { parseArgs } from "node:util";
