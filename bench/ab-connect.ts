@@ -14,6 +14,7 @@
  */
 import { parseArgs } from "node:util";
 import { sumCpu } from "../test/helpers/proc.ts";
+import { median } from "./lib/stats.ts";
 import { connectWebSocket } from "./lib/cpu-profile.ts";
 import { startEngineSystem } from "./systems/engine.ts";
 import type { RunningSystem } from "./systems/types.ts";
@@ -39,7 +40,6 @@ async function batch(system: RunningSystem, clients: number): Promise<number> {
   return (cpu * 1000) / clients;
 }
 
-const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
 const mean = (list: number[]) => list.reduce((sum, value) => sum + value, 0) / list.length;
 
 const names: Name[] = values.floor ? ["head", "worktree", "floor"] : ["head", "worktree"];

@@ -23,7 +23,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { parseArgs } from "node:util";
 import { io, type Socket } from "socket.io-client";
 import { z } from "zod";
-import { nowMs, percentile, sleep } from "./lib/stats.ts";
+import { median, nowMs, percentile, sleep } from "./lib/stats.ts";
 import { CLIENT_OPTIONS } from "./load/client-options.ts";
 
 const { values } = parseArgs({
@@ -300,7 +300,6 @@ async function orchestrate(): Promise<void> {
       });
       console.log(`batch ${index} (sender ${sender}, order ${order.join(">")}): ${line.join(", ")} ms`);
     }
-    const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
     const of = (name: string) => p50s.get(name) ?? [];
     const ratio = (a: string, b: string) => median(of(a).map((value, i) => value / of(b)[i])).toFixed(3);
     console.log(`median p50: ${names.map((name) => `${name} ${median(of(name)).toFixed(2)} ms`).join(", ")}`);

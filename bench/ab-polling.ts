@@ -13,6 +13,7 @@
 import { parseArgs } from "node:util";
 import { io, type Socket } from "socket.io-client";
 import { sumCpu } from "../test/helpers/proc.ts";
+import { median } from "./lib/stats.ts";
 import { CLIENT_OPTIONS } from "./load/client-options.ts";
 import { startEngineSystem } from "./systems/engine.ts";
 import type { RunningSystem } from "./systems/types.ts";
@@ -58,8 +59,6 @@ async function batch(system: RunningSystem, sockets: Socket[], rounds: number): 
   const done = await roundTrips(sockets, rounds, system === systems.head ? "head" : "worktree");
   return ((sumCpu(system.cpuPids()) - before) * 1000) / done;
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 const systems = {
   head: await startEngineSystem("edgeio-engine", "head", "deploy", "echo"),

@@ -13,6 +13,11 @@ export function percentile(sorted: ArrayLike<number>, p: number): number | null 
   return sorted[rank];
 }
 
+/** The middle value (the upper of the two middles for an even count), as the A/B scripts pair their batches. */
+export function median(values: number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+}
+
 export function summarize(values: number[]): Summary {
   const sorted = Float64Array.from(values).sort();
   const sum = values.reduce((total, v) => total + v, 0);
