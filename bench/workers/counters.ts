@@ -14,9 +14,11 @@
  * Storage is hooked at an object's first counted entry point (or `fetch`), so SQL run by the
  * very first constructors is missed; the bench warms every system up before measuring.
  *
- * `GET /__bench/counters` answers the totals as JSON.
+ * `GET /__bench/counters` answers the totals as JSON; `GET /__bench/restart` starts objects
+ * anew (restarts.ts).
  */
 import { env as moduleEnv } from "cloudflare:workers";
+import { addRestartHooks, restartRoute } from "./restarts";
 
 export interface WorkCounters {
   workerRequests: number;
@@ -105,6 +107,7 @@ type AnyClass = { name: string; prototype: Record<string, unknown> };
 /** Counts the runtime's entry points of each Durable Object class (in place, on its prototype). */
 export function instrumentClasses(classes: AnyClass[]): void {
   for (const cls of classes) {
+    addRestartHooks(cls);
     for (const name of [...ENTRY_POINTS, ...HOOK_ONLY]) {
       const original = cls.prototype[name];
       if (typeof original !== "function") continue;
@@ -176,6 +179,7 @@ export function instrumentHandler(handler: Handler): Handler {
         settle(pending.length);
         return Response.json(counters);
       }
+      if (path === "/__bench/restart") return restartRoute(new URL(request.url), env);
       if (!path.startsWith("/_edgeio/")) counters.workerRequests++;
       return handler.fetch(request, env, ctx);
     },
