@@ -70,9 +70,9 @@ function operations(results: BenchResults): Operation[] {
 }
 
 /**
- * Idle work per connection-hour: edgeio's from its steady-state window (scenarios.ts
- * STEADY_IDLE_MS: whole ping intervals holding one lease period per host, after the idle window);
- * a system without a heartbeat's from the idle window itself.
+ * Idle work per connection-hour: each engine system's from its steady-state window (scenarios.ts
+ * STEADY_IDLE_MS: whole ping intervals, holding one lease period per edgeio host, after the idle
+ * window); a system without one's from the idle window itself.
  */
 function idleWork(s: SystemResult): Work | null {
   const idle = s.idle;
@@ -87,9 +87,9 @@ function idleNote(results: BenchResults): string {
   const base = `Idle: the work over the idle window (${results.options.idleSeconds} s, once the runtime was quiet after the connects) per connection-hour`;
   if (!steady) return `${base}.`;
   return (
-    `${base}; edgeio's over a steady-state window of ${steady.seconds.toFixed(0)} s right after it (${STEADY_IDLE_MS / 1000} s: ` +
-    `whole ${PING_INTERVAL_MS / 1000} s ping intervals holding one ${PRODUCTION_DEFAULTS.PRESENCE_LEASE_MS / 1000} s lease period, so every host's heartbeat alarms ` +
-    "and one lease renewal and load-report keepalive each), divided by its connection-hours: no post-connect work in it."
+    `${base}; the engine systems' over a steady-state window of ${steady.seconds.toFixed(0)} s right after it (${STEADY_IDLE_MS / 1000} s: ` +
+    `whole ${PING_INTERVAL_MS / 1000} s ping intervals holding one ${PRODUCTION_DEFAULTS.PRESENCE_LEASE_MS / 1000} s lease period, so every heartbeat alarm, ` +
+    "and each edgeio host's lease renewal and load-report keepalive), divided by its connection-hours: no post-connect work in it."
   );
 }
 

@@ -257,12 +257,13 @@ export async function idleScenario(
     }
     return figures;
   });
-  if (system.wakeStats && system.counters) {
-    // Not before the polling handshakes of the system's start (its readiness probe, coloOf) are
-    // gone: never connected, each is dropped a ping interval after its 45 s connect deadline, and
-    // that first stored write writes every WebSocket session kept back on its host (once).
+  if (system.counters) {
+    // Every engine system alike (the floor pings from one alarm per 25 s, which the short idle
+    // window may miss). edgeio's not before the polling handshakes of its start (its readiness
+    // probe, coloOf) are gone: never connected, each is dropped a ping interval after its 45 s
+    // connect deadline, and that first stored write writes every WebSocket session kept back on its host (once).
     const probesGone = nowMs() + PROBES_GONE_MAX_MS;
-    while (nowMs() < probesGone) {
+    while (system.wakeStats && nowMs() < probesGone) {
       const hosts = await system.wakeStats();
       if (hosts.sessions <= hosts.webSockets) break;
       await sleep(2000);
