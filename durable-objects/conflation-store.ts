@@ -1,6 +1,6 @@
 /**
  * Where a ConnectionHost keeps conflated values it holds (cluster/host-conflation.ts), so that
- * an eviction or restart does not lose them: one row per stream, replaced on each commit,
+ * an eviction or restart does not lose them: one row per stream, rewritten on each commit,
  * deleted once sent. The table is created on first use and read back only on hosts that ever
  * conflated (a host_meta flag), so other hosts pay nothing for it.
  */
@@ -55,7 +55,13 @@ export class ConflationStore implements ConflationStorage {
       volatile: op.volatile === true,
       conflate: op.conflate,
     };
-    this.sql.exec("INSERT OR REPLACE INTO conflation (stream, due_at, op) VALUES (?, ?, ?)", stream, dueAt, JSON.stringify(stored));
+    // An upsert: a stream's row is written again on each commit, one row billed (INSERT OR REPLACE: two).
+    this.sql.exec(
+      "INSERT INTO conflation (stream, due_at, op) VALUES (?, ?, ?) ON CONFLICT (stream) DO UPDATE SET due_at = excluded.due_at, op = excluded.op",
+      stream,
+      dueAt,
+      JSON.stringify(stored),
+    );
   }
 
   remove(streams: string[]): void {

@@ -18,10 +18,18 @@ export class MetaTable {
     return value === null ? null : Number(value);
   }
 
-  /** Stores `value`; null deletes the key. */
+  /**
+   * Stores `value`; null deletes the key. An upsert: a key written again (a RoomDO's alarm time,
+   * on every alarm) is one row written, where `INSERT OR REPLACE` deletes and inserts (two billed).
+   */
   set(key: string, value: string | number | null): void {
     if (value === null) this.sql.exec(`DELETE FROM ${this.table} WHERE key = ?`, key);
-    else this.sql.exec(`INSERT OR REPLACE INTO ${this.table} (key, value) VALUES (?, ?)`, key, String(value));
+    else
+      this.sql.exec(
+        `INSERT INTO ${this.table} (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+        key,
+        String(value),
+      );
   }
 
   /** Stores `value` unless the key already has one. */
