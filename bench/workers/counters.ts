@@ -95,7 +95,7 @@ function patchSql(storage: DurableObjectStorage | undefined): void {
   proto.exec = function (this: SqlStorage, ...args: Parameters<SqlStorage["exec"]>) {
     const cursor = exec.apply(this, args);
     // Miniflare's own bookkeeping (it stores each object's name for `ctx.id.name` on every start
-    // of an instance: a row written per wake of a hibernated object), local only: not billed work.
+    // of an instance: a row written per wake of a hibernated object): the emulation's, not the app's.
     if (args[0].includes("__miniflare_")) return cursor;
     counters.sqlStatements++;
     pending.push(cursor);
