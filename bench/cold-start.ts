@@ -9,8 +9,8 @@
  *
  *   node bench/cold-start.ts [--cycles 100] [--rounds 6]
  */
-import { readdirSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { threadCpuMs } from "../test/helpers/proc.ts";
 import { median } from "./lib/stats.ts";
 import { startEngineSystem } from "./systems/engine.ts";
 import type { RunningSystem } from "./systems/types.ts";
@@ -19,21 +19,6 @@ const { values } = parseArgs({
   options: { cycles: { type: "string", default: "100" }, rounds: { type: "string", default: "6" } },
 });
 const cycles = Number(values.cycles);
-
-/** CPU ms of every thread of the processes (schedstat's first field: ns on the CPU). */
-function cpuMs(pids: number[]): number {
-  let ns = 0;
-  for (const pid of pids) {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      try {
-        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
-      } catch {
-        // the thread ended meanwhile
-      }
-    }
-  }
-  return ns / 1e6;
-}
 
 interface Target {
   label: string;
@@ -46,11 +31,11 @@ interface Target {
 async function run(target: Target, abort: boolean): Promise<number> {
   const base = new URL(target.system.wsUrls[0]);
   const url = `http://${base.host}/__bench/restart?binding=${target.binding}&name=${encodeURIComponent(target.name)}&n=${cycles}&abort=${abort ? 1 : 0}`;
-  const before = cpuMs(target.system.cpuPids());
+  const before = threadCpuMs(target.system.cpuPids());
   const response = await fetch(url);
   if (!response.ok) throw new Error(`${target.label}: ${response.status} ${await response.text()}`);
   await response.arrayBuffer();
-  return (cpuMs(target.system.cpuPids()) - before) / cycles;
+  return (threadCpuMs(target.system.cpuPids()) - before) / cycles;
 }
 
 const edgeio = await startEngineSystem("edgeio-engine", "worktree");
