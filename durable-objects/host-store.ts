@@ -252,8 +252,11 @@ export class HostStore extends PollOutbox {
   }
 
   sessionCount(): number {
-    if (this.sessionTotal === undefined)
+    if (this.sessionTotal === undefined) {
+      // After an eviction, kept-back sessions are only in their attachments: counted once back.
+      this.restoreAllPending();
       this.sessionTotal = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sessions").one().n + this.pendingSessions.size;
+    }
     return this.sessionTotal;
   }
 

@@ -109,3 +109,27 @@ describe("eviction right after a WebSocket CONNECT (the socket's row not written
     expect(listed.sockets.map((s) => s.id)).toContain(otherId);
   });
 });
+
+describe("a host's counts after an eviction that took its kept-back sockets out of memory", () => {
+  it("stats() counts the sessions and sockets that live only in attachments", async () => {
+    const [first, second] = await twoOnSameHost(
+      () => WebSocketSession.handshake(),
+      (s) => s.close(),
+    );
+    cleanup.push(
+      () => first.close(),
+      () => second.close(),
+    );
+    await connectOk(first, "/");
+    await connectOk(second, "/");
+    await nextEvent(second, "welcome");
+    const stub = hostStubFor(second.sid);
+    const before = await stub.stats();
+    expect([before.sessions, before.sockets, before.webSockets]).toEqual([2, 2, 2]);
+
+    await evictDurableObject(stub);
+    // The first call after the eviction: nothing else has brought the sessions back into memory.
+    const after = await stub.stats();
+    expect([after.sessions, after.sockets, after.webSockets]).toEqual([2, 2, 2]);
+  });
+});
