@@ -230,7 +230,10 @@ describe("client-shim helpers in the page", () => {
       const errors: Array<{ message: string; code?: string }> = [];
       type Chat = { "message:new": { text: string } };
       const a = EdgeIO.connect(location.origin, {
-        getToken: (reason) => (reasons.push(reason), reason === "initial" ? "not-a-jwt" : carol.token),
+        getToken: (reason) => {
+          reasons.push(reason);
+          return reason === "initial" ? "not-a-jwt" : carol.token;
+        },
       });
       a.on("connect_error", (error: Error & { data?: { code?: string } }) =>
         errors.push({ message: error.message, code: error.data?.code }),

@@ -169,7 +169,13 @@ describe("client-shim: auth", () => {
 
   it("gives up after maxTokenRefreshes refreshes that still fail", async () => {
     const reasons: string[] = [];
-    const socket = open({ maxTokenRefreshes: 2, getToken: (reason) => (reasons.push(reason), "bad") });
+    const socket = open({
+      maxTokenRefreshes: 2,
+      getToken: (reason) => {
+        reasons.push(reason);
+        return "bad";
+      },
+    });
     let failures = 0;
     await once<void>((resolve) => socket.on("connect_error", () => ++failures === 3 && resolve()), "three connect errors");
     expect(reasons).toEqual(["initial", "refresh", "refresh"]);

@@ -97,7 +97,15 @@ async function rawWebSocket(service: RunningService, answerPings = false) {
     ws.once("open", () => resolve());
     ws.once("error", reject);
   });
-  return { ws, frames, seen, stop: () => (clearInterval(watch), ws.terminate()) };
+  return {
+    ws,
+    frames,
+    seen,
+    stop: () => {
+      clearInterval(watch);
+      ws.terminate();
+    },
+  };
 }
 
 /** Waits (bounded) until `condition` holds: for eventually-true conditions, never for timing. */

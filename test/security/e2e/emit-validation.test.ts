@@ -144,7 +144,14 @@ describe("HTTP API and emitter SDK", () => {
 
   it("the emitter throws before any request for bad names and unencodable arguments", () => {
     let requests = 0;
-    const emitter = new Emitter({ url: service.url, apiKey: API_KEY, fetch: async () => (requests++, new Response("{}")) });
+    const emitter = new Emitter({
+      url: service.url,
+      apiKey: API_KEY,
+      fetch: async () => {
+        requests++;
+        return new Response("{}");
+      },
+    });
     const cycle: Record<string, unknown> = {};
     cycle.self = cycle;
     const room = emitter.to(ROOM);
