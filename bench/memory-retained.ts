@@ -1,0 +1,75 @@
+/**
+ * How much of "runtime memory per idle WebSocket" the sockets hold (issue 11, docs/benchmarks.md
+ * "Eighth round"): for edgeio and the floor in turn (engine setup, the bench's room app), opens
+ * `--clients` socket.io-client WebSockets, leaves them idle, then closes them all, and reads the
+ * runtime's private memory (RssAnon) after a forced GC at each step, per connection over the
+ * baseline taken before the connects. Memory that stays once every socket has closed is the
+ * runtime's (allocator and heap capacity kept from the connect burst), not the sockets'.
+ *
+ *   node bench/memory-retained.ts [--clients 1000] [--idle 60]
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { connectWebSocket } from "./lib/cpu-profile.ts";
+import { sleep } from "./lib/stats.ts";
+import { startEngineSystem } from "./systems/engine.ts";
+import type { RunningSystem } from "./systems/types.ts";
+
+const { values } = parseArgs({
+  options: {
+    clients: { type: "string", default: "1000" },
+    idle: { type: "string", default: "60" },
+  },
+});
+const clients = Number(values.clients);
+const idleMs = Number(values.idle) * 1000;
+
+function anonKiB(pid: number): number {
+  const match = /RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return match ? Number(match[1]) : Number.NaN;
+}
+
+/** RssAnon after a forced GC (retried: the inspector can miss one while the runtime is busy), or NaN. */
+async function settledKiB(system: RunningSystem, pid: number): Promise<number> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await system.collectGarbage?.();
+      await sleep(1000);
+      return anonKiB(pid);
+    } catch {
+      await sleep(2000);
+    }
+  }
+  return Number.NaN;
+}
+
+async function openAll(url: string) {
+  const sockets = [];
+  // In batches of 100, as the bench's load generators pace a connect burst.
+  for (let opened = 0; opened < clients; opened += 100)
+    sockets.push(...(await Promise.all(Array.from({ length: Math.min(100, clients - opened) }, () => connectWebSocket(url)))));
+  return sockets;
+}
+
+for (const id of ["edgeio-engine", "floor"] as const) {
+  const system = await startEngineSystem(id, "worktree");
+  try {
+    const pid = Object.values(system.memoryProcesses())[0];
+    // Warm-up as the bench's: every host of the pool started, code compiled.
+    const warm = await Promise.all(Array.from({ length: 24 }, () => connectWebSocket(system.wsUrls[0])));
+    for (const socket of warm) socket.disconnect();
+    await sleep(3000);
+    const baseline = await settledKiB(system, pid);
+    const sockets = await openAll(system.wsUrls[0]);
+    await sleep(idleMs);
+    const held = await settledKiB(system, pid);
+    for (const socket of sockets) socket.disconnect();
+    await sleep(15_000);
+    const closed = await settledKiB(system, pid);
+    const per = (kib: number) => ((kib - baseline) / clients).toFixed(1);
+    console.log(`${id}: ${clients} idle ${values.idle} s: RssAnon ${per(held)} KiB per connection held, ${per(closed)} once all closed`);
+  } finally {
+    await system.stop();
+  }
+}
+process.exit(0);
