@@ -26,6 +26,16 @@ async function open(host?: string): Promise<WebSocketSession> {
   return session;
 }
 
+/** Two sessions on the same host, closed after the test. */
+async function twoOnOneHost(): Promise<[WebSocketSession, WebSocketSession]> {
+  const pair = await twoOnSameHost(
+    () => WebSocketSession.handshake(),
+    (s) => s.close(),
+  );
+  cleanup.push(...pair.map((session) => () => session.close()));
+  return pair;
+}
+
 const welcomes = (conn: WebSocketSession) => conn.inbox.log.filter((f) => typeof f === "string" && f.startsWith('42["welcome"')).length;
 type Listed = { sockets: Array<{ id: string; data: unknown }> };
 
@@ -85,14 +95,7 @@ describe("eviction right after a WebSocket CONNECT (the socket's row not written
 
   it("a socket that left its namespace before the eviction is not brought back by its attachment", async () => {
     // On one host, so that the host keeps a socket in "/" and its leaving writes nothing.
-    const [other, target] = await twoOnSameHost(
-      () => WebSocketSession.handshake(),
-      (s) => s.close(),
-    );
-    cleanup.push(
-      () => other.close(),
-      () => target.close(),
-    );
+    const [other, target] = await twoOnOneHost();
     const otherId = await connectOk(other, "/");
     const id = await connectOk(target, "/");
     await nextEvent(target, "welcome");
@@ -112,14 +115,7 @@ describe("eviction right after a WebSocket CONNECT (the socket's row not written
 
 describe("a host's counts after an eviction that took its kept-back sockets out of memory", () => {
   it("stats() counts the sessions and sockets that live only in attachments", async () => {
-    const [first, second] = await twoOnSameHost(
-      () => WebSocketSession.handshake(),
-      (s) => s.close(),
-    );
-    cleanup.push(
-      () => first.close(),
-      () => second.close(),
-    );
+    const [first, second] = await twoOnOneHost();
     await connectOk(first, "/");
     await connectOk(second, "/");
     await nextEvent(second, "welcome");
