@@ -8,9 +8,9 @@
  *
  *   node bench/memory-retained.ts [--clients 1000] [--idle 60]
  */
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { connectWebSocket } from "./lib/cpu-profile.ts";
+import { settledMemory } from "./lib/settled-memory.ts";
 import { sleep } from "./lib/stats.ts";
 import { startEngineSystem } from "./systems/engine.ts";
 import type { RunningSystem } from "./systems/types.ts";
@@ -24,21 +24,12 @@ const { values } = parseArgs({
 const clients = Number(values.clients);
 const idleMs = Number(values.idle) * 1000;
 
-function anonKiB(pid: number): number {
-  const match = /RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return match ? Number(match[1]) : Number.NaN;
-}
-
-/** RssAnon after a forced GC (retried: the inspector can miss one while the runtime is busy), or NaN. */
-async function settledKiB(system: RunningSystem, pid: number): Promise<number> {
+/** The runtime's RssAnon (KiB) after a forced GC (retried: the inspector can miss one while the runtime is busy), or NaN. */
+async function settledKiB(system: RunningSystem): Promise<number> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      await system.collectGarbage?.();
-      await sleep(1000);
-      return anonKiB(pid);
-    } catch {
-      await sleep(2000);
-    }
+    const reading = await settledMemory(system).catch(() => null);
+    if (reading) return reading["workerd runtime"].anonBytes / 1024;
+    await sleep(2000);
   }
   return Number.NaN;
 }
@@ -54,18 +45,17 @@ async function openAll(url: string) {
 for (const id of ["edgeio-engine", "floor"] as const) {
   const system = await startEngineSystem(id, "worktree");
   try {
-    const pid = Object.values(system.memoryProcesses())[0];
     // Warm-up as the bench's: every host of the pool started, code compiled.
     const warm = await Promise.all(Array.from({ length: 24 }, () => connectWebSocket(system.wsUrls[0])));
     for (const socket of warm) socket.disconnect();
     await sleep(3000);
-    const baseline = await settledKiB(system, pid);
+    const baseline = await settledKiB(system);
     const sockets = await openAll(system.wsUrls[0]);
     await sleep(idleMs);
-    const held = await settledKiB(system, pid);
+    const held = await settledKiB(system);
     for (const socket of sockets) socket.disconnect();
     await sleep(15_000);
-    const closed = await settledKiB(system, pid);
+    const closed = await settledKiB(system);
     const per = (kib: number) => ((kib - baseline) / clients).toFixed(1);
     console.log(`${id}: ${clients} idle ${values.idle} s: RssAnon ${per(held)} KiB per connection held, ${per(closed)} once all closed`);
   } finally {
