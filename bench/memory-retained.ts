@@ -17,6 +17,7 @@ import { settledMemory } from "./lib/settled-memory.ts";
 import { sleep } from "./lib/stats.ts";
 import { startEngineSystem } from "./systems/engine.ts";
 import type { RunningSystem } from "./systems/types.ts";
+import { warmUp } from "./warm-up.ts";
 
 const { values } = parseArgs({
   options: {
@@ -48,10 +49,9 @@ async function openAll(url: string) {
 for (const id of ["edgeio-engine", "floor"] as const) {
   const system = await startEngineSystem(id, "worktree");
   try {
-    // Warm-up as the bench's: every host of the pool started, code compiled.
-    const warm = await Promise.all(Array.from({ length: 24 }, () => connectWebSocket(system.wsUrls[0])));
-    for (const socket of warm) socket.disconnect();
-    await sleep(3000);
+    // The bench's own warm-up and pause before its baseline (bench/rounds.ts `prepare`).
+    await warmUp(system);
+    await sleep(1000);
     const baseline = await settledKiB(system);
     const sockets = await openAll(system.wsUrls[0]);
     await sleep(idleMs);
