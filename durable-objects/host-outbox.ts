@@ -34,7 +34,8 @@ export class PollOutbox extends SocketQueries {
   }
 
   clearQueue(sid: string): void {
-    this.sql.exec("DELETE FROM outbox WHERE sid = ?", sid);
+    // A queue known to be empty (every WebSocket session's) has no rows to delete.
+    if (this.queueSizes.get(sid)?.frames !== 0) this.sql.exec("DELETE FROM outbox WHERE sid = ?", sid);
     this.queueSizes.delete(sid);
   }
 

@@ -183,7 +183,10 @@ export class SocketTables {
   /** Whether this host has a socket of `nsp` other than `socketId`. */
   othersInNamespace(nsp: string, socketId: string): boolean {
     const count = this.namespaceCountMap().get(nsp) ?? 0; // a lookup per connect, no list built
-    return count - (this.socket(socketId)?.nsp === nsp ? 1 : 0) > 0;
+    // Only a count of one depends on whether it is this socket: the socket is read only then (a
+    // socket just deleted, as on a disconnect, would cost a SELECT that finds nothing).
+    if (count !== 1) return count > 1;
+    return this.socket(socketId)?.nsp !== nsp;
   }
 
   socketCount(): number {
@@ -212,7 +215,8 @@ export class SocketTables {
     const rooms = this.roomsOf(id);
     let deleted = unwritten;
     if (!unwritten) {
-      this.sql.exec("DELETE FROM socket_rooms WHERE socket_id = ?", id);
+      // Its rooms are known (roomsOf read them): a socket in none has no rows there.
+      if (rooms.length > 0) this.sql.exec("DELETE FROM socket_rooms WHERE socket_id = ?", id);
       deleted = this.sql.exec("DELETE FROM sockets WHERE id = ?", id).rowsWritten > 0;
     }
     for (const room of rooms) this.membersByRoom.get(room)?.delete(id);

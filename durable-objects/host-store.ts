@@ -269,11 +269,25 @@ export class HostStore extends PollOutbox {
     this.update(sid, { upgrading: state }, "UPDATE sessions SET upgrading = ? WHERE sid = ?", state);
   }
 
-  /** `closing` holds when the session began closing (0: open). */
-  markClosing(sid: string, now: number): void {
+  /**
+   * `closing` holds when the session began closing (0: open). `persist: false` when the session
+   * is deleted in this same turn (a WebSocket session's close or fault): the mark is then in
+   * memory only, since the turn's writes commit together and the delete is one of them.
+   */
+  markClosing(sid: string, now: number, persist = true): void {
     const closing = Math.max(now, 1);
-    this.update(sid, { closing }, "UPDATE sessions SET closing = ? WHERE sid = ?", closing);
+    if (persist) this.update(sid, { closing }, "UPDATE sessions SET closing = ? WHERE sid = ?", closing);
+    else {
+      const row = this.session(sid);
+      if (row) row.closing = closing;
+    }
     this.structureChanged(); // a closing session is no longer a connection (stats/host-load.ts)
+  }
+
+  /** Writes a closing mark that `markClosing(…, false)` kept in memory (the session was not deleted after all). */
+  persistClosing(sid: string): void {
+    const row = this.session(sid);
+    if (row && !this.pendingSessions.has(sid)) this.sql.exec("UPDATE sessions SET closing = ? WHERE sid = ?", row.closing, sid);
   }
 
   recordPong(sid: string, now: number): void {

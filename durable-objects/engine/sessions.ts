@@ -180,7 +180,7 @@ export class EngineSessions implements SessionControl {
       case "close":
         // The client ended the session itself (engine.io: a held GET gets a noop, not "1"): it
         // will not poll for a "1", so the sid is forgotten now and a held GET answered "6".
-        if (this.end(sid, "transport close")) this.forget(sid);
+        if (this.end(sid, "transport close", false)) this.forget(sid);
         return;
       case "noop":
         return;
@@ -223,7 +223,9 @@ export class EngineSessions implements SessionControl {
    * limit): like engine.io's socket.close(), what is queued is still delivered, then "1".
    */
   close(sid: string, reason: CloseReason, frame: CloseFrame = { code: 1000, reason }): void {
-    const session = this.end(sid, reason);
+    // A WebSocket session is forgotten in this turn; a polling one stays, closing, until its "1" is delivered.
+    const polling = this.store.session(sid)?.transport === "polling";
+    const session = this.end(sid, reason, polling);
     if (!session) return;
     if (session.transport === "websocket") {
       this.websocket.closeAll(sid, frame);
@@ -244,7 +246,7 @@ export class EngineSessions implements SessionControl {
    * none held, the next request gets 400 code 1.
    */
   fail(sid: string, reason: CloseReason, frame: CloseFrame = { code: 1000, reason }): void {
-    const session = this.end(sid, reason);
+    const session = this.end(sid, reason, false);
     if (!session) return;
     if (session.transport === "websocket") this.websocket.closeAll(sid, frame);
     else {
@@ -255,12 +257,23 @@ export class EngineSessions implements SessionControl {
     this.forget(sid);
   }
 
-  /** Marks a session closing and ends its sockets; null when it was gone or closing already. */
-  private end(sid: string, reason: CloseReason) {
+  /**
+   * Marks a session closing and ends its sockets; null when it was gone or closing already.
+   * `persist: false` when the caller forgets the session in this same turn: the mark is not
+   * written then (the delete is). Should ending its sockets throw, the mark is written after all,
+   * so that a session left behind is still known to be closing.
+   */
+  private end(sid: string, reason: CloseReason, persist: boolean) {
     const session = this.store.session(sid);
     if (!session || session.closing) return null;
-    this.store.markClosing(sid, Date.now());
-    this.listener?.onClose(sid, reason);
+    const now = Date.now();
+    this.store.markClosing(sid, now, persist);
+    try {
+      this.listener?.onClose(sid, reason);
+    } catch (error) {
+      if (!persist) this.store.persistClosing(sid);
+      throw error;
+    }
     return session;
   }
 

@@ -159,6 +159,37 @@ describe("work per operation on one host", () => {
   }, 30_000);
 });
 
+describe("disconnects", () => {
+  it("a WebSocket client leaving (its namespace's 41, then its close) with rows written: one DELETE per table it has rows in, no session UPDATE, no outbox DELETE, no read", async () => {
+    // Another socket of "/" on the host: this one's leave is not the namespace's last-socket edge.
+    const other = await webSocketOn(HOST);
+    await connectOk(other, "/");
+    await nextEvent(other, "welcome");
+    const session = await webSocketOn(HOST);
+    await connectOk(session, "/");
+    await nextEvent(session, "welcome");
+    // A join writes the kept-back session's and socket's rows, and the membership's.
+    expect(await emitWithAck(session, ["join", "leaving-room"])).toEqual([]);
+    const before = await work(HOST);
+    await session.send(prefix(1));
+    session.close();
+    let leave = delta(before, await work(HOST));
+    for (let i = 0; i < 100 && leave.closes < 1; i++) {
+      await sleep(20);
+      leave = delta(before, await work(HOST));
+    }
+    await sleep(50); // nothing else follows the close
+    leave = delta(before, await work(HOST));
+    figures.leave = leave;
+    expect(leave.messages).toBe(1);
+    expect(leave.closes).toBe(1);
+    // One DELETE each from socket_rooms (the joined room), sockets and sessions (5 statements before).
+    expect(leave.statements).toBe(3);
+    expect(leave.rowsWritten).toBe(3);
+    expect(leave.rowsRead).toBeLessThanOrEqual(4);
+  });
+});
+
 describe("long-polling", () => {
   it("a busy session's round trip (an event with an ack answered on the held GET) is 2 Worker requests, 2 host invocations (the GET and the POST, both RPCs) and no SQL", async () => {
     const session = await onHost(
