@@ -42,6 +42,11 @@ function operations(results: BenchResults): Operation[] {
       costUnit: { per: 1000, label: "per 1,000 connects" },
     },
     {
+      name: "WebSocket disconnect (one client, in the rooms its round joined)",
+      of: (s) => per(s.disconnect?.work, s.disconnect?.closed),
+      costUnit: { per: 1000, label: "per 1,000 disconnects" },
+    },
+    {
       name: `room of ${room}: one delivery (burst; the sender's emit included)`,
       of: (s) => per(burst(s, room)?.work, burst(s, room)?.delivered),
       costUnit: { per: 1e6, label: "per million messages delivered" },

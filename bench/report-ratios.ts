@@ -33,6 +33,7 @@ export function figures(s: SystemResult, room: number) {
   return {
     connectionsPerS: s.connect?.connectionsPerS ?? null,
     cpuPerConnectMs: s.connect && s.connect.ok > 0 ? (s.connect.serverCpuS * 1000) / s.connect.ok : null,
+    cpuPerDisconnectMs: s.disconnect && s.disconnect.closed > 0 ? (s.disconnect.serverCpuS * 1000) / s.disconnect.closed : null,
     pacedP50Ms: paced(s, room)?.latencyMs.p50 ?? null,
     cpuPerDeliveryMs: b && b.delivered > 0 ? (b.serverCpuS * 1000) / b.delivered : null,
     deliveriesPerS: b?.deliveriesPerS ?? null,
@@ -50,7 +51,9 @@ const ONCE: Key[] = ["memoryPerWebSocketKiB"];
 /** Each round's figures, in round order (one entry for a run without interleaved rounds). */
 export function perRound(s: SystemResult, room: number): Figures[] {
   if (!s.rounds?.length) return [figures(s, room)];
-  return s.rounds.map((r) => figures({ ...s, connect: r.connect, broadcast: r.broadcast, polling: r.polling }, room));
+  return s.rounds.map((r) =>
+    figures({ ...s, connect: r.connect, broadcast: r.broadcast, disconnect: r.disconnect, polling: r.polling }, room),
+  );
 }
 
 export interface Spread {
@@ -77,13 +80,19 @@ interface Target {
   metric: string;
   key: Key;
   against: "floor" | "partyserver" | null;
-  /** Passes when edgeio ÷ peer (or the absolute figure, without a peer) is within this bound. */
-  bound: { max?: number; min?: number; exclusive?: boolean };
+  /** Passes when edgeio ÷ peer (or the absolute figure, without a peer) is within this bound; null: shown, not a target. */
+  bound: { max?: number; min?: number; exclusive?: boolean } | null;
 }
 
 const TARGETS = (room: number): Target[] => [
   { metric: "connections per second", key: "connectionsPerS", against: "floor", bound: { min: 0.8 } },
   { metric: "server CPU per connect, ms", key: "cpuPerConnectMs", against: "floor", bound: { max: 1.3 } },
+  {
+    metric: "server CPU per disconnect (the clients in the round's rooms), ms",
+    key: "cpuPerDisconnectMs",
+    against: "floor",
+    bound: null,
+  },
   { metric: `room of ${room}, paced latency p50, ms`, key: "pacedP50Ms", against: "floor", bound: { max: 1.2 } },
   { metric: `server CPU per delivery (room of ${room}, burst), ms`, key: "cpuPerDeliveryMs", against: "floor", bound: { max: 1.3 } },
   {
@@ -109,9 +118,9 @@ const TARGETS = (room: number): Target[] => [
 ];
 
 const boundText = (b: Target["bound"]) =>
-  b.min !== undefined ? `${b.exclusive ? ">" : "≥"} ${b.min}` : `${b.exclusive ? "<" : "≤"} ${b.max}`;
+  b === null ? "—" : b.min !== undefined ? `${b.exclusive ? ">" : "≥"} ${b.min}` : `${b.exclusive ? "<" : "≤"} ${b.max}`;
 
-function meets(value: number, b: Target["bound"]): boolean {
+function meets(value: number, b: NonNullable<Target["bound"]>): boolean {
   if (b.min !== undefined) return b.exclusive ? value > b.min : value >= b.min;
   if (b.max !== undefined) return b.exclusive ? value < b.max : value <= b.max;
   return true;
@@ -164,13 +173,13 @@ export function acceptanceSection(results: BenchResults): string[] {
         ? value.median / theirs.median
         : null
       : (value?.median ?? null);
-    const verdict = compared === null ? "n/a" : meets(compared, t.bound) ? "✓" : "✗";
+    const verdict = t.bound === null ? "" : compared === null ? "n/a" : meets(compared, t.bound) ? "✓" : "✗";
     const paired = peer ? pairedRatios(mine, theirRounds, t.key) : null;
     const pairedText = paired && paired.n > 1 ? `${paired.min.toFixed(2)}–${paired.max.toFixed(2)}×` : "";
     lines.push(
       `| ${t.metric} | ${spreadText(value)} | ${t.against ?? "—"} | ${t.against ? spreadText(theirs) : ""} | ` +
         `${t.against ? (compared === null ? "n/a" : `${compared.toFixed(2)}×`) : ""} | ${pairedText} | ` +
-        `${boundText(t.bound)}${t.against ? "×" : ""} | ${verdict} |`,
+        `${boundText(t.bound)}${t.against && t.bound ? "×" : ""} | ${verdict} |`,
     );
   }
   lines.push("");

@@ -1,6 +1,6 @@
 /** The shape of a benchmark run's results (latest.json), shared by the orchestrator and the report. */
 import type { BenchOptions } from "./lib/options.ts";
-import type { BroadcastFigures, ConnectFigures, IdleFigures, PollingFigures } from "./scenarios.ts";
+import type { BroadcastFigures, ConnectFigures, DisconnectFigures, IdleFigures, PollingFigures } from "./scenarios.ts";
 
 export interface MachineInfo {
   nproc: number;
@@ -19,6 +19,7 @@ export interface RoundFigures {
   round: number;
   connect?: ConnectFigures;
   broadcast: BroadcastFigures[];
+  disconnect?: DisconnectFigures;
   polling?: PollingFigures;
 }
 
@@ -27,6 +28,8 @@ export interface SystemResult {
   label: string;
   /** Round 1's figures (every scenario and room size); the other rounds are in `rounds`. */
   connect?: ConnectFigures;
+  /** Round 1's disconnects (every client, after the broadcasts). */
+  disconnect?: DisconnectFigures;
   idle?: IdleFigures;
   broadcast: BroadcastFigures[];
   polling?: PollingFigures;

@@ -12,7 +12,7 @@ import { sleep } from "./lib/stats.ts";
 import type { LoadPool } from "./load/pool.ts";
 import { EmptyResultSchema } from "./load/protocol.ts";
 import type { RoundFigures, SystemResult } from "./results.ts";
-import { broadcastScenario, connectScenario, idleScenario, pollingScenario, rssByProcess } from "./scenarios.ts";
+import { broadcastScenario, connectScenario, disconnectScenario, idleScenario, pollingScenario, rssByProcess } from "./scenarios.ts";
 import type { RunningSystem } from "./systems/types.ts";
 import { warmUp } from "./warm-up.ts";
 
@@ -108,7 +108,9 @@ async function round(ctx: BenchContext, m: Measured, index: number, full: boolea
       if (b) figures.broadcast.push(b);
     }
   }
-  await pool.each(() => ({ op: "closeAll" }), EmptyResultSchema);
+  log(`  disconnect ${connected}`);
+  figures.disconnect = await attempt(ctx, result, `round ${index}, disconnect`, () => disconnectScenario(system, pool, connected));
+  if (!figures.disconnect) await pool.each(() => ({ op: "closeAll" }), EmptyResultSchema).catch(() => undefined);
   await sleep(1000);
   if (system.pollingUrls.length > 0) {
     log(`  polling ${options.pollingClients} × ${options.pollingRounds}`);
@@ -134,6 +136,7 @@ function keepRound(m: Measured, figures: RoundFigures, interleaved: boolean): vo
   if (figures.round === 1) {
     m.result.connect = figures.connect;
     m.result.broadcast = figures.broadcast;
+    m.result.disconnect = figures.disconnect;
     m.pollingResult.polling = figures.polling;
   }
   if (interleaved) m.result.rounds = [...(m.result.rounds ?? []), figures];

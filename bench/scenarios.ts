@@ -345,6 +345,41 @@ export async function broadcastScenario(
 }
 
 /** Connects the polling clients (measured on its own), then runs the round trips (the figures). */
+export interface DisconnectFigures extends CpuFigures {
+  /** Clients told to disconnect: the round's connected ones, in the rooms its broadcasts joined. */
+  closed: number;
+  /** Seconds from the clients' disconnects until the server's CPU stood still (DISCONNECT_STILL_MS). */
+  settleS: number;
+}
+
+/** The server's CPU (clock ticks of 10 ms) unchanged this long: the disconnects are handled. */
+const DISCONNECT_STILL_MS = 300;
+const DISCONNECT_CAP_MS = 10_000;
+
+/**
+ * Every client disconnects at once (socket.io-client's `disconnect()`: its namespace's "41",
+ * then the transport's close) and the server's CPU is counted until it stands still, so that
+ * a system which handles closes after the clients have gone is charged for them, and the next
+ * scenario does not inherit that work.
+ */
+export async function disconnectScenario(system: RunningSystem, pool: LoadPool, connected: number): Promise<DisconnectFigures> {
+  return measured(system, pool, async () => {
+    await pool.each(() => ({ op: "closeAll" }), EmptyResultSchema);
+    const start = nowMs();
+    let last = sumCpu(system.cpuPids());
+    let stillSince = start;
+    while (nowMs() - start < DISCONNECT_CAP_MS) {
+      await sleep(50);
+      const now = sumCpu(system.cpuPids());
+      if (now !== last) {
+        last = now;
+        stillSince = nowMs();
+      } else if (nowMs() - stillSince >= DISCONNECT_STILL_MS) break;
+    }
+    return { closed: connected, settleS: (nowMs() - start) / 1000 };
+  });
+}
+
 export async function pollingScenario(system: RunningSystem, pool: LoadPool, options: BenchOptions): Promise<PollingFigures> {
   const groups = pool.split(0, options.pollingClients);
   const open = await measured(system, pool, () =>
