@@ -101,6 +101,13 @@ export interface BroadcastFigures extends CpuFigures {
   deliveriesPerS: number;
 }
 
+export interface DisconnectFigures extends CpuFigures {
+  /** Clients told to disconnect: the round's connected ones, in the rooms its broadcasts joined. */
+  closed: number;
+  /** Seconds from the clients' disconnects until the server's CPU stood still (DISCONNECT_STILL_MS). */
+  settleS: number;
+}
+
 export interface PollingFigures extends CpuFigures {
   attempted: number;
   connected: number;
@@ -344,14 +351,6 @@ export async function broadcastScenario(
   });
 }
 
-/** Connects the polling clients (measured on its own), then runs the round trips (the figures). */
-export interface DisconnectFigures extends CpuFigures {
-  /** Clients told to disconnect: the round's connected ones, in the rooms its broadcasts joined. */
-  closed: number;
-  /** Seconds from the clients' disconnects until the server's CPU stood still (DISCONNECT_STILL_MS). */
-  settleS: number;
-}
-
 /** The server's CPU (clock ticks of 10 ms) unchanged this long: the disconnects are handled. */
 const DISCONNECT_STILL_MS = 300;
 const DISCONNECT_CAP_MS = 10_000;
@@ -380,6 +379,7 @@ export async function disconnectScenario(system: RunningSystem, pool: LoadPool, 
   });
 }
 
+/** Connects the polling clients (measured on its own), then runs the round trips (the figures). */
 export async function pollingScenario(system: RunningSystem, pool: LoadPool, options: BenchOptions): Promise<PollingFigures> {
   const groups = pool.split(0, options.pollingClients);
   const open = await measured(system, pool, () =>
