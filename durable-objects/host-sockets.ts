@@ -241,6 +241,11 @@ export class SocketTables {
       );
   }
 
+  /** Whether the session's socket list is in memory and empty (false when it is not known without a read). */
+  protected knownSocketless(sid: string): boolean {
+    return this.bySession.get(sid)?.length === 0;
+  }
+
   /** A session created by this instance has no sockets yet: nothing to read. */
   protected newSessionSockets(sid: string): void {
     this.bySession.set(sid, []);

@@ -178,6 +178,37 @@ export class HostStore extends PollOutbox {
     return true;
   }
 
+  /**
+   * A socket is gone. When that leaves its session (a direct WebSocket one, written) with no
+   * socket, the session goes back to its WebSocket's attachment, as before its first CONNECT, and
+   * its row is deleted in this turn: the session's close, which usually follows (socket.io-client
+   * closes the connection once its last namespace has left), then writes nothing, so a
+   * disconnect commits once, not twice (issue 11).
+   */
+  override deleteSocket(id: string): void {
+    const sid = this.socket(id)?.sid;
+    super.deleteSocket(id);
+    if (sid !== undefined) this.keepBackSocketless(sid);
+  }
+
+  private keepBackSocketless(sid: string): void {
+    const row = this.sessionRows.get(sid);
+    if (!row || this.pendingSessions.has(sid) || row.closing !== 0 || !this.knownSocketless(sid)) return;
+    // Only a row its attachment rebuilds as it is (pendingSessionRow): a direct WebSocket session,
+    // no upgrade under way, no v3 pong recorded, nothing queued.
+    if (row.transport !== "websocket" || row.upgrading !== 0 || row.last_pong_at !== row.created_at) return;
+    if (this.queueSizes.get(sid)?.frames !== 0) return;
+    const pending: PendingSession = {
+      createdAt: row.created_at,
+      connectDeadline: row.connect_deadline ?? row.created_at,
+      handshake: row.handshake,
+      sockets: [],
+    };
+    if (!fitsKeptBack(pending) || !this.attachPending(sid, pending)) return;
+    this.sql.exec("DELETE FROM sessions WHERE sid = ?", sid);
+    this.pendingSessions.add(sid);
+  }
+
   private unkeep(sid: string): void {
     this.keptBackSessions.delete(sid);
     if (this.keptBackSessions.size === 0) this.sql.beforeWrite = null;

@@ -113,6 +113,30 @@ describe("eviction right after a WebSocket CONNECT (the socket's row not written
   });
 });
 
+describe("a written session whose last socket left (back in its attachment until the close)", () => {
+  it("its session survives an eviction: the client connects a namespace again on the same connection, and the socket that left stays gone", async () => {
+    const [other, target] = await twoOnOneHost();
+    await connectOk(other, "/");
+    const id = await connectOk(target, "/");
+    await nextEvent(target, "welcome");
+    // A join writes the session's and the socket's rows.
+    expect(await emitWithAck(target, ["join", "written-room"])).toEqual([]);
+    await target.send("41"); // the client leaves "/"; its connection stays open
+    for (let i = 0; i < 50; i++) {
+      const listed = (await emitWithAck(other, ["fetch-sockets", {}]))[0] as Listed;
+      if (!listed.sockets.some((s) => s.id === id)) break;
+    }
+    await evictDurableObject(hostStubFor(target.sid));
+    // The session is rebuilt from its attachment: a CONNECT on the same connection is answered.
+    const again = await connectOk(target, "/");
+    expect(again).not.toBe(id);
+    await echoRoundTrip(target);
+    const listed = (await emitWithAck(other, ["fetch-sockets", {}]))[0] as Listed;
+    expect(listed.sockets.map((s) => s.id)).toContain(again);
+    expect(listed.sockets.map((s) => s.id)).not.toContain(id);
+  });
+});
+
 describe("a host's counts after an eviction that took its kept-back sockets out of memory", () => {
   it("stats() counts the sessions and sockets that live only in attachments", async () => {
     const [first, second] = await twoOnOneHost();
