@@ -127,8 +127,7 @@ export class RoomMembership {
       rooms
         .filter((room) => room !== socketId)
         .map((room) => {
-          // The socket is gone from the host's record: any socket of the namespace left is another one.
-          const last = room === null ? !this.store.hasSocketsIn(nsp) : !this.store.othersInRoom(nsp, room, socketId);
+          const last = room === null ? !this.store.othersInNamespace(nsp, socketId) : !this.store.othersInRoom(nsp, room, socketId);
           if (!last && (room === null || !tracked)) return this.order.run(keyOf(nsp, room), false, async () => undefined);
           // A tracked leave waits for every call in flight (its own join, a rejoin), so it never overtakes them.
           return this.order
