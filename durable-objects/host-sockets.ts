@@ -6,24 +6,17 @@
  * needed — so a woken host reads only what it touches. A write that changes nothing (the same
  * `socket.data`, a room the socket is already in) is skipped.
  */
-import type { CountingSql } from "./billed-work";
+import { KeptBackHooks, type SocketRow } from "./host-kept-back-hooks";
 import type { LoadIndex } from "./host-load-index";
 
-export type SocketRow = {
-  id: string;
-  sid: string;
-  nsp: string;
-  auth: string;
-  data: string;
-  connected_at: number;
-};
+export type { SocketRow } from "./host-kept-back-hooks";
 
 const INSERT_SOCKET = "INSERT INTO sockets (id, sid, nsp, auth, data, connected_at) VALUES (?, ?, ?, ?, ?, ?)";
 
 /** Rooms whose members are cached at once; beyond this the room cache starts again (memory bound). */
 const MAX_CACHED_ROOMS = 10_000;
 
-export class SocketTables {
+export class SocketTables extends KeptBackHooks {
   /** Socket rows by id (every one of them once `allLoaded`). */
   private readonly rows = new Map<string, SocketRow>();
   /** Socket ids per session, in connection order (loaded per session). */
@@ -49,8 +42,6 @@ export class SocketTables {
   /** Distinct users and rooms for the load report, once built (host-socket-queries.ts): kept in step here. */
   protected loadIndex: LoadIndex | null = null;
 
-  constructor(protected readonly sql: CountingSql) {}
-
   countMessages(direction: "in" | "out", count: number): void {
     this.messages[direction] += count;
     this.onLoadChange();
@@ -60,33 +51,6 @@ export class SocketTables {
   protected structureChanged(): void {
     this.structureVersion += 1;
     this.onLoadChange();
-  }
-
-  /** Called before a write that names a session (its row must be stored with it: host-store.ts). */
-  protected persistSession(_sid: string): void {}
-
-  /**
-   * Whether the session's socket rows are kept back (its row is not written yet: host-store.ts).
-   * Then a change to them is put in the session's WebSocket attachment, not written.
-   */
-  protected keptBack(_sid: string): boolean {
-    return false;
-  }
-
-  /** Puts a kept-back session's sockets in its attachment; false: it did not fit (write them then). */
-  protected attachKeptBack(_sid: string): boolean {
-    return false;
-  }
-
-  /** Once per instance, before anything that must see every socket: kept-back sockets back from their attachments. */
-  protected restoreKeptBack(): void {}
-
-  /** Writes every kept-back row (before a query over the sockets' data in SQLite). */
-  protected writeKeptBack(): void {}
-
-  /** Sockets kept back in memory (not in SQLite), which counts read from SQLite must add. */
-  protected keptBackSockets(): SocketRow[] {
-    return [];
   }
 
   insertSocket(row: SocketRow): void {

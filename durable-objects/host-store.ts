@@ -15,51 +15,13 @@ import type { CountingSql } from "./billed-work";
 import type { TransportName } from "./config";
 import type { PendingSession, PendingSocket } from "./engine/types";
 import { HostMeta } from "./host-meta";
+import { HOST_SCHEMA } from "./host-schema";
 import { PollOutbox } from "./host-outbox";
 import type { SocketRow } from "./host-sockets";
-import { fitsKeptBack, insertSessionRow, newSessionRow, type SessionRow } from "./session-rows";
+import { fitsKeptBack, insertSessionRow, newSessionRow, pendingOf, type SessionRow } from "./session-rows";
 
 export type { SocketRow } from "./host-sockets";
 export type { SessionRow } from "./session-rows";
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS sessions (
-  sid TEXT PRIMARY KEY,
-  transport TEXT NOT NULL,
-  upgrading INTEGER NOT NULL DEFAULT 0,
-  closing INTEGER NOT NULL DEFAULT 0,
-  created_at INTEGER NOT NULL,
-  connect_deadline INTEGER,
-  last_pong_at INTEGER NOT NULL,
-  handshake TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS outbox (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  sid TEXT NOT NULL,
-  frame TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS outbox_by_sid ON outbox (sid, seq);
-CREATE TABLE IF NOT EXISTS sockets (
-  id TEXT PRIMARY KEY,
-  sid TEXT NOT NULL,
-  nsp TEXT NOT NULL,
-  auth TEXT NOT NULL,
-  data TEXT NOT NULL,
-  connected_at INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS sockets_by_sid ON sockets (sid);
-DROP INDEX IF EXISTS sockets_by_nsp;
-CREATE TABLE IF NOT EXISTS socket_rooms (
-  socket_id TEXT NOT NULL,
-  room TEXT NOT NULL,
-  PRIMARY KEY (socket_id, room)
-);
-CREATE INDEX IF NOT EXISTS rooms_by_room ON socket_rooms (room);
-CREATE TABLE IF NOT EXISTS host_meta (
-  key TEXT PRIMARY KEY,
-  value
-);
-`;
 
 export class HostStore extends PollOutbox {
   /** host_meta (host-meta.ts): the alarm's values and the counters in one row, the rest write-through. */
@@ -79,7 +41,7 @@ export class HostStore extends PollOutbox {
 
   constructor(sql: CountingSql) {
     super(sql);
-    sql.exec(SCHEMA);
+    sql.exec(HOST_SCHEMA);
     this.hostMeta = new HostMeta(sql);
   }
 
@@ -166,12 +128,7 @@ export class HostStore extends PollOutbox {
       data,
       connectedAt: connected_at,
     }));
-    const pending: PendingSession = {
-      createdAt: row.created_at,
-      connectDeadline: row.connect_deadline ?? row.created_at,
-      handshake: row.handshake,
-      sockets,
-    };
+    const pending = pendingOf(row, sockets);
     if (sockets.length === 0) this.unkeep(sid);
     if (!fitsKeptBack(pending) || !this.attachPending(sid, pending)) return false;
     if (sockets.length > 0) this.keepBack(sid);
@@ -198,12 +155,7 @@ export class HostStore extends PollOutbox {
     // no upgrade under way, no v3 pong recorded, nothing queued.
     if (row.transport !== "websocket" || row.upgrading !== 0 || row.last_pong_at !== row.created_at) return;
     if (this.queueSizes.get(sid)?.frames !== 0) return;
-    const pending: PendingSession = {
-      createdAt: row.created_at,
-      connectDeadline: row.connect_deadline ?? row.created_at,
-      handshake: row.handshake,
-      sockets: [],
-    };
+    const pending = pendingOf(row, []);
     if (!fitsKeptBack(pending) || !this.attachPending(sid, pending)) return;
     this.sql.exec("DELETE FROM sessions WHERE sid = ?", sid);
     this.pendingSessions.add(sid);

@@ -1,7 +1,7 @@
 /** A ConnectionHost's `sessions` row (host-store.ts): its shape, a new one, and its INSERT. */
 import type { CountingSql } from "./billed-work";
 import type { TransportName } from "./config";
-import type { PendingSession } from "./engine/types";
+import type { PendingSession, PendingSocket } from "./engine/types";
 
 export type SessionRow = {
   sid: string;
@@ -91,4 +91,9 @@ export function pendingSessionRow(sid: string, pending: PendingSession): Session
     last_pong_at: pending.createdAt,
     handshake: pending.handshake,
   };
+}
+
+/** A session's row as its WebSocket's attachment keeps it (pendingSessionRow rebuilds it), with its kept-back sockets. */
+export function pendingOf(row: SessionRow, sockets: PendingSocket[]): PendingSession {
+  return { createdAt: row.created_at, connectDeadline: row.connect_deadline ?? row.created_at, handshake: row.handshake, sockets };
 }
