@@ -58,7 +58,9 @@ const DEFAULTS = {
   rooms: "10,100,1000",
   messages: "50",
   burstDeliveries: "20000",
-  rounds: "3",
+  // Five, not three: a connect's CPU moves ±15% between rounds on 2 shared cores, and a median
+  // of three put the same code at 1.14× or 1.32× the floor's (docs/benchmarks.md, eleventh round).
+  rounds: "5",
   rate: "10",
   stallMs: "5000",
   pollingClients: "50",
