@@ -93,9 +93,6 @@ function zero(): SqlCounts {
   return { statements: 0, rowsRead: 0, rowsWritten: 0 };
 }
 
-/** The statements that write host_meta and nothing else (host-meta.ts: set, delete, the alarm record). */
-const META_WRITE = /^(?:INSERT INTO|INSERT OR REPLACE INTO|DELETE FROM) host_meta /;
-
 /** A cursor already read to its end: its rows and the runtime's counts for the statement. */
 export interface ReadCursor<T> {
   toArray(): T[];
@@ -106,21 +103,12 @@ export interface ReadCursor<T> {
 
 /** Runs SQL and counts what each statement read and wrote (every cursor is read at once). */
 export class CountingSql {
-  /**
-   * Runs before any statement but a SELECT while set: rows kept back are written first, in order
-   * (host-store.ts). Not before a write of host_meta alone (the alarm record: counters, heartbeat
-   * and report times, written by every alarm): no session or socket row depends on it, so
-   * kept-back sessions stay unwritten across alarms.
-   */
-  beforeWrite: (() => void) | null = null;
-
   constructor(
     private readonly sql: SqlStorage,
     private readonly work: BilledWork,
   ) {}
 
   exec<T extends Record<string, SqlStorageValue>>(query: string, ...bindings: SqlStorageValue[]): ReadCursor<T> {
-    if (this.beforeWrite !== null && !query.startsWith("SELECT") && !META_WRITE.test(query)) this.beforeWrite();
     const cursor = this.sql.exec<T>(query, ...bindings);
     const rows = cursor.toArray();
     const { rowsRead, rowsWritten } = cursor;

@@ -18,7 +18,11 @@ export type SocketRow = {
 export abstract class KeptBackHooks {
   constructor(protected readonly sql: CountingSql) {}
 
-  /** Called before a write that names a session (its row must be stored with it: host-store.ts). */
+  /**
+   * Called before a write whose rows need the session's and its sockets' rows in SQLite (a
+   * membership, a recovered socket moved to it): a kept-back session is written then, and only
+   * then (host-store.ts).
+   */
   protected persistSession(_sid: string): void {}
 
   /**
@@ -36,9 +40,6 @@ export abstract class KeptBackHooks {
 
   /** Once per instance, before anything that must see every socket: kept-back sockets back from their attachments. */
   protected restoreKeptBack(): void {}
-
-  /** Writes every kept-back row (before a query over the sockets' data in SQLite). */
-  protected writeKeptBack(): void {}
 
   /** Sockets kept back in memory (not in SQLite), which counts read from SQLite must add. */
   protected keptBackSockets(): SocketRow[] {

@@ -12,6 +12,7 @@ export class PollOutbox extends SocketQueries {
   protected readonly queueSizes = new Map<string, { frames: number; bytes: number }>();
 
   enqueue(sid: string, frames: string[]): void {
+    this.persistSession(sid); // a queued frame names its session (long-polling sessions are written at their handshake)
     const size = this.queueSize(sid);
     for (const frame of frames) {
       this.sql.exec("INSERT INTO outbox (sid, frame) VALUES (?, ?)", sid, frame);

@@ -232,6 +232,9 @@ export class SocketTables extends KeptBackHooks {
   addRoom(socketId: string, room: string): boolean {
     const rooms = this.roomSet(socketId);
     if (rooms.has(room)) return false;
+    // Room lookups join memberships with socket rows: a kept-back socket's are written first.
+    const sid = this.socket(socketId)?.sid;
+    if (sid !== undefined) this.persistSession(sid);
     const added = this.sql.exec("INSERT OR IGNORE INTO socket_rooms (socket_id, room) VALUES (?, ?)", socketId, room).rowsWritten > 0;
     rooms.add(room);
     this.membersByRoom.get(room)?.add(socketId);

@@ -110,10 +110,12 @@ export class HostStore extends PollOutbox {
   // ── kept-back sockets (issue 11: a WebSocket CONNECT commits nothing) ──
   // A direct WebSocket session's CONNECT writes no row: the session and its sockets stay in
   // memory and in the WebSocket's attachment (which survives hibernation and eviction without a
-  // commit), so the CONNECT reply waits for no storage commit. They are written before any other
-  // write (CountingSql.beforeWrite keeps SQLite in the order write-through would have), before a
-  // query over the sockets' data, or at once when the attachment would be too big. After an
-  // eviction, lookups that may name such a socket first rebuild them all from the attachments.
+  // commit), so the CONNECT reply waits for no storage commit. They are written only when a write
+  // of their own needs their rows in SQLite: a change of the session's row, a membership of one
+  // of its sockets (room lookups join memberships with socket rows), a recovered socket moved to
+  // it, or an attachment that would be too big. Another session's writes leave them as they are:
+  // an attachment rebuilds them whatever SQLite holds. After an eviction, lookups that may name
+  // such a socket first rebuild them all from the attachments.
   protected override keptBack(sid: string): boolean {
     return this.pendingSessions.has(sid);
   }
@@ -163,16 +165,11 @@ export class HostStore extends PollOutbox {
 
   private unkeep(sid: string): void {
     this.keptBackSessions.delete(sid);
-    if (this.keptBackSessions.size === 0) this.sql.beforeWrite = null;
   }
 
   private keepBack(sid: string): void {
     this.keptBackSessions.add(sid);
-    this.sql.beforeWrite = this.writeKeptBackFirst;
   }
-
-  /** The hook, made once (not a closure per kept-back connect). */
-  private readonly writeKeptBackFirst = () => this.writeKeptBack();
 
   protected override restoreKeptBack(): void {
     this.restoreAllPending();
@@ -180,13 +177,6 @@ export class HostStore extends PollOutbox {
 
   protected override keptBackSockets(): SocketRow[] {
     return [...this.keptBackSessions].flatMap((sid) => this.memorySocketsOf(sid));
-  }
-
-  /** Writes every kept-back session and its sockets (the order write-through would have had). */
-  protected override writeKeptBack(): void {
-    this.restoreAllPending();
-    this.sql.beforeWrite = null;
-    for (const sid of [...this.keptBackSessions]) this.persistSession(sid);
   }
 
   private addSession(row: SessionRow, persist: boolean): void {

@@ -5,7 +5,7 @@
  * (its own packets, namespace-wide broadcasts, io.to(its id), fetchSockets and remote joins from
  * another host) finds it, with its socket.data; a socket that left its namespace stays gone.
  */
-import { evictDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { connectOk, echoRoundTrip, emitWithAck, hostStubFor, nextEvent, onHost, twoOnSameHost, WebSocketSession } from "./engine-client";
 
@@ -110,6 +110,42 @@ describe("eviction right after a WebSocket CONNECT (the socket's row not written
     const listed = (await emitWithAck(other, ["fetch-sockets", {}]))[0] as Listed;
     expect(listed.sockets.map((s) => s.id)).not.toContain(id);
     expect(listed.sockets.map((s) => s.id)).toContain(otherId);
+  });
+});
+
+/** How many rows of a session, and of its sockets, the host's SQLite holds. */
+async function storedRows(sid: string): Promise<{ sessions: number; sockets: number }> {
+  return runInDurableObject(hostStubFor(sid), (_instance, state) => ({
+    sessions: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sessions WHERE sid = ?", sid).one().n,
+    sockets: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sockets WHERE sid = ?", sid).one().n,
+  }));
+}
+
+describe("a kept-back session while other sessions on its host write", () => {
+  it("another socket's join, leave and socket.data write none of its rows; it survives an eviction after them", async () => {
+    const [other, target] = await twoOnOneHost();
+    const id = await connectOk(target, "/");
+    await nextEvent(target, "welcome");
+    await connectOk(other, "/");
+    // Writes of the other session: a membership (INSERT), its removal (DELETE), socket.data (UPDATE).
+    expect(await emitWithAck(other, ["join", "others-room"])).toEqual([]);
+    expect(await emitWithAck(other, ["leave", "others-room"])).toEqual([]);
+    expect(await emitWithAck(other, ["set-data", "step", 1])).toEqual([]);
+    expect(await storedRows(other.sid)).toEqual({ sessions: 1, sockets: 1 });
+    // The kept-back session is still only in memory and in its attachment (the join above used to write it).
+    expect(await storedRows(target.sid)).toEqual({ sessions: 0, sockets: 0 });
+
+    await evictDurableObject(hostStubFor(target.sid));
+    const listed = (await emitWithAck(other, ["fetch-sockets", {}]))[0] as Listed;
+    expect(listed.sockets.find((s) => s.id === id)?.data).toEqual({ events: 0 });
+    await echoRoundTrip(target);
+    // Its own join writes it, with its socket, before the membership that names the socket.
+    expect(await emitWithAck(target, ["join", "own-room"])).toEqual([]);
+    expect(await storedRows(target.sid)).toEqual({ sessions: 1, sockets: 1 });
+    await evictDurableObject(hostStubFor(target.sid));
+    await other.send('42["to-room","own-room","news",4]');
+    expect(await nextEvent(target, "news")).toEqual([4]);
+    expect(welcomes(target)).toBe(1);
   });
 });
 

@@ -91,9 +91,10 @@ describe("work per operation on one host", () => {
     // for no commit (host-store.ts, kept-back sockets). It was 4 rows (6 with rowid tables).
     expect(d.rowsWritten).toBe(0);
     expect(d.statements).toBeLessThanOrEqual(1); // a read: the host's socket count, once per instance
-    // The host's next write of a session, socket or membership writes them first (session 1,
-    // socket 2 with its index, the data in the socket's row): this join's (3 more: the membership
-    // and its two indexes). Alarms write host_meta alone, which leaves them kept back (host-load-work.test.ts).
+    // The socket's own first join writes them, before the membership that names the socket
+    // (session 1, socket 2 with its index, the data in the socket's row; 3 more: the membership
+    // and its two indexes). Other sessions' writes and the alarms leave them kept back
+    // (eviction-kept-back.test.ts, host-load-work.test.ts).
     const beforeJoin = await work(HOST);
     expect(await emitWithAck(session, ["join", "after-connect"])).toEqual([]);
     const join = delta(beforeJoin, await work(HOST));
