@@ -9,7 +9,8 @@ import type { BenchOptions } from "./lib/options.ts";
 import type { LoadPool } from "./load/pool.ts";
 import { EmptyResultSchema } from "./load/protocol.ts";
 import type { BenchResults, SystemResult } from "./report.ts";
-import { broadcastScenario, connectScenario, type BroadcastFigures, type ConnectFigures } from "./scenarios.ts";
+import type { BroadcastFigures, ConnectFigures } from "./scenario-figures.ts";
+import { broadcastScenario, connectScenario } from "./scenarios.ts";
 import { warmUp } from "./warm-up.ts";
 import { startEngineSystem } from "./systems/engine.ts";
 

@@ -5,7 +5,8 @@
 import { ratioRoomOf } from "./lib/options.ts";
 import { costOf, perOperation, PRICES, type Work } from "./lib/work.ts";
 import type { BenchResults, SystemResult } from "./report.ts";
-import { PING_INTERVAL_MS, STEADY_IDLE_MS, type BroadcastFigures } from "./scenarios.ts";
+import type { BroadcastFigures } from "./scenario-figures.ts";
+import { PING_INTERVAL_MS, STEADY_IDLE_MS } from "./scenarios.ts";
 import { PRODUCTION_DEFAULTS } from "./systems/edgeio.ts";
 
 export { settledRow } from "./lib/settled-memory.ts";

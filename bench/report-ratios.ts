@@ -7,7 +7,7 @@
 import { settledPerConnectionKiB } from "./lib/settled-memory.ts";
 import { burst, num, ratioRoom } from "./report-engine.ts";
 import type { BenchResults, SystemResult } from "./results.ts";
-import type { BroadcastFigures } from "./scenarios.ts";
+import type { BroadcastFigures } from "./scenario-figures.ts";
 
 const paced = (s: SystemResult, size: number): BroadcastFigures | undefined =>
   s.broadcast.find((b) => b.size === size && b.mode === "paced");

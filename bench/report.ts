@@ -11,7 +11,7 @@ import { settledRow, workSection } from "./report-engine.ts";
 import { acceptanceSection } from "./report-ratios.ts";
 import type { BenchResults, SystemResult } from "./results.ts";
 import { QUIET_CAP_MS, QUIET_MS, SETTLE_MS } from "./lib/quiet.ts";
-import type { BroadcastFigures, PollingFigures } from "./scenarios.ts";
+import type { BroadcastFigures, PollingFigures } from "./scenario-figures.ts";
 
 export type { BenchResults, MachineInfo, SystemResult } from "./results.ts";
 

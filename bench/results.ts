@@ -1,6 +1,6 @@
 /** The shape of a benchmark run's results (latest.json), shared by the orchestrator and the report. */
 import type { BenchOptions } from "./lib/options.ts";
-import type { BroadcastFigures, ConnectFigures, DisconnectFigures, IdleFigures, PollingFigures } from "./scenarios.ts";
+import type { BroadcastFigures, ConnectFigures, DisconnectFigures, IdleFigures, PollingFigures } from "./scenario-figures.ts";
 
 export interface MachineInfo {
   nproc: number;

@@ -1,16 +1,17 @@
 /**
- * The four scenarios, each run against one started system with the shared load-generator
- * pool. Every scenario records the server's and the load generators' CPU use alongside its
- * figures so that a saturated load generator is visible in the report.
+ * The scenarios, each run against one started system with the shared load-generator pool (what
+ * each reports: scenario-figures.ts). Every scenario records the server's and the load
+ * generators' CPU use alongside its figures so that a saturated load generator is visible in
+ * the report.
  */
 import { z } from "zod";
 import { burstMessages, type BenchOptions } from "./lib/options.ts";
 import { sumCpu, sumRss } from "../test/helpers/proc.ts";
-import { nowMs, sleep, summarize, type Summary } from "./lib/stats.ts";
+import { nowMs, sleep, summarize } from "./lib/stats.ts";
 import { type MemoryReading, settledMemory } from "./lib/settled-memory.ts";
-import { settleBeforeIdle, type Settle } from "./lib/quiet.ts";
+import { settleBeforeIdle } from "./lib/quiet.ts";
 import { PRODUCTION_DEFAULTS } from "./systems/edgeio.ts";
-import { workBetween, type Work } from "./lib/work.ts";
+import { workBetween } from "./lib/work.ts";
 import type { LoadPool } from "./load/pool.ts";
 import {
   CollectResultSchema,
@@ -24,103 +25,9 @@ import {
   type Failures,
 } from "./load/protocol.ts";
 import type { RunningSystem } from "./systems/types.ts";
+import type { BroadcastFigures, ConnectFigures, CpuFigures, DisconnectFigures, IdleFigures, PollingFigures } from "./scenario-figures.ts";
 
 const ExpectResultSchema = z.object({ members: z.number().int() });
-
-export interface CpuFigures {
-  wallS: number;
-  serverCpuS: number;
-  /** Load-generator CPU seconds per worker process. */
-  loadCpuS: number[];
-  /** The busiest load generator's CPU as a percentage of one core over the scenario. */
-  loadCpuMaxPct: number;
-  /** The work billed in production over the scenario (engine setup only). */
-  work?: Work;
-}
-
-export interface ConnectFigures extends CpuFigures {
-  transport: "websocket";
-  attempted: number;
-  ok: number;
-  failed: number;
-  failures: Failures;
-  timeToAllS: number;
-  connectionsPerS: number;
-  connectMs: Summary;
-}
-
-export interface IdleFigures extends CpuFigures {
-  connections: number;
-  seconds: number;
-  /** How long after the connects the window started, and whether the runtime was quiet then (lib/quiet.ts). */
-  settle: Settle;
-  baselineRssBytes: number;
-  rssAfterConnectBytes: number;
-  rssAfterIdleBytes: number;
-  bytesPerConnection: number;
-  rssByProcess: Record<string, { baseline: number; afterConnect: number; afterIdle: number }>;
-  auxiliaryRssBytes: Record<string, number>;
-  /**
-   * Memory once the connect burst's garbage is collected (engine setup only): each process's
-   * resident (VmRSS) and private anonymous (RssAnon) bytes after a forced full GC in every
-   * isolate, before the first client and after the idle period. Null where the system cannot
-   * be asked to collect garbage.
-   */
-  settled: Record<string, { baseline: MemoryReading; afterIdle: MemoryReading }> | null;
-  /**
-   * The idle cost in steady state (systems with a heartbeat: edgeio): the work over a window of
-   * whole ping intervals that holds one lease period (STEADY_IDLE_MS), right after the window
-   * above. The cost tables' "idle WebSocket, one connection-hour" row is this, where present.
-   */
-  steady?: { seconds: number; serverCpuS: number; work?: Work };
-  wakes?: {
-    wakes: number;
-    alarms: number;
-    wakesPerConnectionMinute: number;
-    alarmsPerConnectionMinute: number;
-    webSockets: number;
-    /** The hosts' own counters from stats(), where the host reports them (null: not reported). */
-    hostReported: { rowsRead: number | null; rowsWritten: number | null; invocations: number | null };
-  };
-}
-
-export interface BroadcastFigures extends CpuFigures {
-  size: number;
-  mode: "paced" | "burst";
-  members: number;
-  messages: number;
-  /** Offered send rate; null for a burst. */
-  ratePerS: number | null;
-  expected: number;
-  delivered: number;
-  unique: number;
-  lost: number;
-  duplicates: number;
-  stray: number;
-  latencyMs: Summary;
-  deliveriesPerS: number;
-}
-
-export interface DisconnectFigures extends CpuFigures {
-  /** Clients told to disconnect: the round's connected ones, in the rooms its broadcasts joined. */
-  closed: number;
-  /** Seconds from the clients' disconnects until the server's CPU stood still (DISCONNECT_STILL_MS). */
-  settleS: number;
-}
-
-export interface PollingFigures extends CpuFigures {
-  attempted: number;
-  connected: number;
-  completed: number;
-  rounds: number;
-  sessionUnknown: number;
-  otherFailures: Record<string, number>;
-  ackTimeouts: number;
-  disconnects: number;
-  rttMs: Summary;
-  /** The clients' connects, measured apart from the round trips (the figures above). */
-  connectPhase: { wallS: number; serverCpuS: number; work?: Work };
-}
 
 /** Measures CPU around `body`: server processes from /proc, load generators via process.cpuUsage(). */
 async function measured<T>(system: RunningSystem, pool: LoadPool, body: () => Promise<T>): Promise<T & CpuFigures> {
@@ -268,7 +175,7 @@ export async function idleScenario(
     // Every engine system alike (the floor pings from one alarm per 25 s, which the short idle
     // window may miss). edgeio's not before the polling handshakes of its start (its readiness
     // probe, coloOf) are gone: never connected, each is dropped a ping interval after its 45 s
-    // connect deadline, and that first stored write writes every WebSocket session kept back on its host (once).
+    // connect deadline (a delete of its rows, in one of the window's alarms otherwise).
     const probesGone = nowMs() + PROBES_GONE_MAX_MS;
     while (system.wakeStats && nowMs() < probesGone) {
       const hosts = await system.wakeStats();
