@@ -103,7 +103,7 @@ export class HostStore extends PollOutbox {
     } finally {
       this.onLoadChange = onLoadChange;
     }
-    if (sockets.length > 0) this.keepBack(row.sid);
+    if (sockets.length > 0) this.keptBackSessions.add(row.sid);
     return row;
   }
 
@@ -131,9 +131,9 @@ export class HostStore extends PollOutbox {
       connectedAt: connected_at,
     }));
     const pending = pendingOf(row, sockets);
-    if (sockets.length === 0) this.unkeep(sid);
+    if (sockets.length === 0) this.keptBackSessions.delete(sid);
     if (!fitsKeptBack(pending) || !this.attachPending(sid, pending)) return false;
-    if (sockets.length > 0) this.keepBack(sid);
+    if (sockets.length > 0) this.keptBackSessions.add(sid);
     return true;
   }
 
@@ -163,14 +163,6 @@ export class HostStore extends PollOutbox {
     this.pendingSessions.add(sid);
   }
 
-  private unkeep(sid: string): void {
-    this.keptBackSessions.delete(sid);
-  }
-
-  private keepBack(sid: string): void {
-    this.keptBackSessions.add(sid);
-  }
-
   protected override restoreKeptBack(): void {
     this.restoreAllPending();
   }
@@ -192,7 +184,7 @@ export class HostStore extends PollOutbox {
   /** Writes a pending session's row and its kept-back sockets' (see createSession); nothing when stored already. */
   override persistSession(sid: string): void {
     const row = this.pendingSessions.delete(sid) ? this.sessionRows.get(sid) : undefined;
-    this.unkeep(sid);
+    this.keptBackSessions.delete(sid);
     if (!row) return;
     insertSessionRow(this.sql, row);
     for (const socket of this.memorySocketsOf(sid)) this.writeSocketRow(socket);
@@ -313,7 +305,7 @@ export class HostStore extends PollOutbox {
 
   deleteSession(sid: string): void {
     const pending = this.pendingSessions.delete(sid); // never written, nor ever queued to (WebSocket)
-    this.unkeep(sid);
+    this.keptBackSessions.delete(sid);
     if (!pending) this.clearQueue(sid);
     const deleted = pending || this.sql.exec("DELETE FROM sessions WHERE sid = ?", sid).rowsWritten > 0;
     this.sessionRows.delete(sid);
