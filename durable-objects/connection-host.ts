@@ -33,13 +33,13 @@ import { HostAlarm } from "./host-alarm";
 import { HostConflation } from "./cluster/host-conflation";
 import { ConflationStore } from "./conflation-store";
 import { type HostLoadReporter, hostLoadReporter } from "./stats/host-load";
-import { roomDirectoryOf } from "./host-rooms";
+import { hostRoomMembership } from "./host-rooms";
 import { HostLeases } from "./host-leases";
 import { HostFanout } from "./host-fanout";
 import { HostRegistration } from "./host-registry";
 import { type ShutdownNotice, tellSockets } from "./shutdown";
 import { ClientBridge } from "./socketio/client-bridge";
-import { RoomMembership } from "./socketio/room-membership";
+import type { RoomMembership } from "./socketio/room-membership";
 import { Server, type EdgeioApp } from "./socketio/server";
 import type { AckCollection, ClusterCalls, DisconnectReason, HostOp, HostRuntime } from "./socketio/types";
 import type { ConnectionStateRecoveryOptions } from "./recovery/options";
@@ -111,15 +111,10 @@ export class ConnectionHost extends DurableObject<EdgeioBindings> implements Hos
       afterConnect: (releasedDeadline) => this.hostAlarm.release(releasedDeadline),
       recovery: this.recovery,
     });
-    const directory = roomDirectoryOf(env, () => this.hostName);
-    this.rooms = new RoomMembership(this.store, (id) => this.bridge.live(id), directory, this.config.limits.roomsPerSocket);
-    this.leases = new HostLeases(
-      env,
-      this.store,
-      () => this.rooms,
-      this.registration,
-      () => this.hostName,
-    );
+    const live = (id: string) => this.bridge.live(id);
+    const host = { store: this.store, hostName: () => this.hostName, live, roomsPerSocket: this.config.limits.roomsPerSocket };
+    this.rooms = hostRoomMembership(env, host, (at, fire) => this.scheduleDeadline(at, fire));
+    this.leases = new HostLeases(env, this.store, this.rooms, this.registration, this);
     this.engine.listen(this.bridge);
     this.stall = new TestStall(this.config.environment === "test");
     this.conflation = new HostConflation({

@@ -18,9 +18,9 @@ export class HostLeases {
   constructor(
     private readonly env: EdgeioBindings,
     store: HostStore,
-    private readonly rooms: () => RoomMembership,
+    private readonly rooms: RoomMembership,
     private readonly registration: HostRegistration,
-    private readonly hostName: () => string,
+    private readonly host: { readonly hostName: string },
   ) {
     this.leases = new LeaseRenewal(presenceConfigFrom(env as unknown as Record<string, unknown>).leaseMs, {
       lastRenewal: () => store.getMeta<number>("lease_renewed_at"),
@@ -40,11 +40,11 @@ export class HostLeases {
   }
 
   private async renew(now: number, waitUntil: (work: Promise<unknown>) => void): Promise<void> {
-    const host = this.hostName();
+    const host = this.host.hostName;
     waitUntil(this.registration.renew(now)); // never rejects
-    await this.leases.run(now, this.rooms().reports(), async (report) => {
+    await this.leases.run(now, this.rooms.reports(), async (report) => {
       const missing = await renewLease(this.env, host, report, now);
-      if (missing.length > 0 && report.kind === "room" && report.room !== null) await this.rooms().rejoin(report.nsp, report.room, missing);
+      if (missing.length > 0 && report.kind === "room" && report.room !== null) await this.rooms.rejoin(report.nsp, report.room, missing);
     });
   }
 }

@@ -4,8 +4,25 @@
  * socket's data (`data.user`), since the socketio layer knows nothing of presence.
  */
 import { roomStub, userStub, type EdgeioBindings } from "./bindings";
+import type { HostStore } from "./host-store";
+import { presenceConfigFrom } from "./presence/config";
 import { memberMetaOf } from "./presence/types";
-import type { RoomDirectory, RoomReport } from "./socketio/room-membership";
+import { NamespaceLinger } from "./socketio/namespace-linger";
+import { type RoomDirectory, RoomMembership, type RoomReport } from "./socketio/room-membership";
+import type { Socket } from "./socketio/socket";
+
+/**
+ * A host's room membership, wired to the RoomDOs: it leaves a namespace's directory one lease
+ * period after its last socket there (namespace-linger.ts), on a deadline of the host's alarm.
+ */
+export function hostRoomMembership(
+  env: EdgeioBindings,
+  host: { store: HostStore; hostName: () => string; live: (socketId: string) => Socket | undefined; roomsPerSocket: number },
+  schedule: (at: number, fire: () => void) => () => void,
+): RoomMembership {
+  const linger = new NamespaceLinger(presenceConfigFrom(env as unknown as Record<string, unknown>).leaseMs, schedule);
+  return new RoomMembership(host.store, host.live, roomDirectoryOf(env, host.hostName), host.roomsPerSocket, linger);
+}
 
 export function roomDirectoryOf(env: EdgeioBindings, hostName: () => string): RoomDirectory {
   return {

@@ -3,11 +3,13 @@
  * the membership; the rooms (RoomDOs) only learn which hosts have members. A room hears from
  * this host on its edges (first socket in, last socket out), and per socket only for sockets
  * the directory tracks one by one (presence members). The namespace directory works the same
- * way (`room = null`): registered on the host's first socket in a namespace, never per socket.
+ * way (`room = null`): registered on the host's first socket in a namespace, never per socket,
+ * and left one lease period after its last (namespace-linger.ts), unless a socket came back.
  * Private rooms and MAX_ROOMS_PER_SOCKET are enforced here, for every join path.
  */
 import type { HostStore } from "../host-store";
 import { EdgeOrder } from "./edge-order";
+import { NamespaceLinger } from "./namespace-linger";
 import { privateRoomRefusal, userIdOf, userRoom } from "./private-rooms";
 import { RoomJoinError } from "./room-join-error";
 import type { Socket } from "./socket";
@@ -46,6 +48,8 @@ export class RoomMembership {
     private readonly live: (socketId: string) => Socket | undefined,
     private readonly directory: RoomDirectory,
     private readonly roomsPerSocket: number,
+    /** When the host leaves a namespace's directory after its last socket there (default: at once). */
+    private readonly linger = new NamespaceLinger(0, () => () => undefined),
   ) {}
 
   /** `untracked`: the rooms only list this host (a socket handed over: its presence member is another host's until then). */
@@ -108,7 +112,8 @@ export class RoomMembership {
    * only if it is this host's first socket there. Resolves once the directory lists this host.
    */
   registerSocket(nsp: string, socketId: string): Promise<void> {
-    const first = !this.store.othersInNamespace(nsp, socketId);
+    // A host still listed after its last socket left (lingering) has no edge to tell.
+    const first = !this.store.othersInNamespace(nsp, socketId) && !this.linger.reuse(nsp);
     const key = keyOf(nsp, null);
     if (!first && this.order.idle(key)) return Promise.resolve(); // the usual connect: no edge to wait for
     return this.order.run(key, first, async () => {
@@ -128,15 +133,26 @@ export class RoomMembership {
         .filter((room) => room !== socketId)
         .map((room) => {
           const last = room === null ? !this.store.othersInNamespace(nsp, socketId) : !this.store.othersInRoom(nsp, room, socketId);
-          if (!last && (room === null || !tracked)) return this.order.run(keyOf(nsp, room), false, async () => undefined);
-          // A tracked leave waits for every call in flight (its own join, a rejoin), so it never overtakes them.
-          return this.order
-            .run(keyOf(nsp, room), last || (room !== null && tracked), () =>
-              room !== null && tracked ? this.directory.leave(nsp, room, socketId, last) : this.directory.removeHost(nsp, room),
-            )
-            .catch(logged(room));
+          const key = keyOf(nsp, room);
+          // The host's last socket in the namespace: it stays listed for one lease period (namespace-linger.ts).
+          if (last && room === null && this.linger.enabled) this.linger.start(nsp, () => this.leaveNamespace(nsp));
+          else if (last || (room !== null && tracked)) {
+            // A tracked leave waits for every call in flight (its own join, a rejoin), so it never overtakes them.
+            return this.order
+              .run(key, true, () =>
+                room !== null && tracked ? this.directory.leave(nsp, room, socketId, last) : this.directory.removeHost(nsp, room),
+              )
+              .catch(logged(room));
+          }
+          return this.order.run(key, false, async () => undefined);
         }),
     );
+  }
+
+  /** A namespace's linger period ran out with no socket back: the host leaves its directory (an edge, in order). */
+  private leaveNamespace(nsp: string): void {
+    if (this.store.othersInNamespace(nsp, "")) return; // a socket there after all: the host stays listed
+    void this.order.run(keyOf(nsp, null), true, () => this.directory.removeHost(nsp, null)).catch(logged(null));
   }
 
   /**
@@ -167,6 +183,9 @@ export class RoomMembership {
     const dataOf = new Map<string, unknown>();
     for (const { nsp, sockets } of this.store.namespaceCounts())
       rooms.set(keyOf(nsp, null), { kind: "room", nsp, room: null, sockets, tracked: [] });
+    // Lingering: still listed with no socket, kept alive by its renewals until it leaves.
+    for (const nsp of this.linger.namespaces())
+      if (!rooms.has(keyOf(nsp, null))) rooms.set(keyOf(nsp, null), { kind: "room", nsp, room: null, sockets: 0, tracked: [] });
     for (const member of this.store.roomMembers()) {
       const key = keyOf(member.nsp, member.room);
       const report = rooms.get(key) ?? { kind: "room", nsp: member.nsp, room: member.room, sockets: 0, tracked: [] };

@@ -94,13 +94,51 @@ it("a connect storm on many hosts costs the namespace directory one call per hos
   // Lease renewals are per host and per lease period, whatever the number of sockets.
   expect(renew).toBeLessThanOrEqual(HOSTS * (Math.floor((Date.now() - started) / LEASE_MS) + 1));
 
-  // Every session of half the hosts disconnects: one removal per emptied host, nothing per socket.
+  // Every session of half the hosts disconnects: one removal per emptied host (a lease period
+  // later, see the next test), nothing per socket.
   const leaving = clients.filter((client) => hosts.indexOf(client.host) < HOSTS / 2);
   for (const client of leaving) client.close();
   await eventually(async () => callsBetween(connected, await directoryStats()).removeHost === HOSTS / 2, "the emptied hosts to leave");
   const { renew: _renewals, ...afterDisconnect } = callsBetween(connected, await directoryStats());
   expect(afterDisconnect).toEqual({ removeHost: HOSTS / 2 });
   expect(new Set(await roomStub(bindings, "/", null).hosts())).toEqual(new Set(hosts.slice(HOSTS / 2)));
+}, 60_000);
+
+it("a host whose sockets come and go one at a time stays listed for a lease period: no directory call per connection", async () => {
+  const host = "churn:0";
+  // The previous test's hosts leave a lease period after its clients closed: counted from then on.
+  const directory = roomStub(bindings, "/", null);
+  await eventually(async () => !(await directory.hosts()).some((listed) => listed.startsWith("storm:")), "the storm's hosts to leave");
+  const before = await directoryStats();
+  const first = await RawClient.open(host);
+  open.push(first);
+  first.close();
+  // Its last socket left: the host stays in the namespace's directory, so the next sockets,
+  // each alone on the host, reach the directory with no call.
+  await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 3; i++) {
+    const client = await RawClient.open(host);
+    open.push(client);
+    client.close();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const back = await RawClient.open(host);
+  open.push(back);
+  const { renew: _churnRenewals, ...churn } = callsBetween(before, await directoryStats());
+  expect(churn).toEqual({ addHost: 1 });
+  expect(await directory.hosts()).toContain(host);
+  // Listed all along: a namespace-wide emit reaches the socket that came back.
+  const results = await clusterOf(bindings).apply(eventOp({ nsp: "/", rooms: [], except: [] }, "churned", { n: 1 })).results;
+  expect(matchedCount(results)).toBeGreaterThanOrEqual(1);
+  await eventually(() => back.events.some(([name]) => name === "churned"), "the emit at the socket that came back");
+
+  // Once the host has had no socket for a lease period it leaves, with one call.
+  back.close();
+  const emptied = await directoryStats();
+  await eventually(async () => callsBetween(emptied, await directoryStats()).removeHost === 1, "the emptied host to leave", LEASE_MS * 6);
+  const { renew: _leaveRenewals, ...leaving } = callsBetween(emptied, await directoryStats());
+  expect(leaving).toEqual({ removeHost: 1 });
+  expect(await directory.hosts()).not.toContain(host);
 }, 60_000);
 
 it("a broadcast to a room with members on H hosts costs 1 + H calls, and reaches each member once", async () => {
