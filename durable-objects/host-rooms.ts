@@ -20,7 +20,7 @@ export function hostRoomMembership(
   host: { store: HostStore; hostName: () => string; live: (socketId: string) => Socket | undefined; roomsPerSocket: number },
   schedule: (at: number, fire: () => void) => () => void,
 ): RoomMembership {
-  const linger = new NamespaceLinger(presenceConfigFrom(env as unknown as Record<string, unknown>).leaseMs, schedule);
+  const linger = new NamespaceLinger(presenceConfigFrom(env).leaseMs, schedule);
   return new RoomMembership(host.store, host.live, roomDirectoryOf(env, host.hostName), host.roomsPerSocket, linger);
 }
 

@@ -12,7 +12,7 @@
  * and it matches nobody.
  */
 export class NamespaceLinger {
-  /** Namespace → the token of its pending leave (a token, not a closure per leave). */
+  /** Namespace → its pending leave (compared by identity, so a stale deadline does nothing). */
   private readonly lingering = new Map<string, { cancel: () => void }>();
 
   constructor(
